@@ -1,0 +1,362 @@
+"""The embedded store: one SQLite file, versioned migrations, WAL, transactions.
+
+Everything factdesk keeps lives here: corpus documents and their passages
+(with an FTS5 index and dense vectors), checked articles, claims, evidence,
+verdicts and reports.  Every write happens inside a transaction, so an
+interrupted ``index`` or ``check`` loses nothing already committed.
+
+Example::
+
+    with Store.open(tmp_path / "fd.db") as store:
+        store.save_document(doc, role="corpus")
+        print(store.list_reports())
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from factdesk.errors import NotFoundError, StoreError
+from factdesk.types import Document
+
+# Each entry upgrades the schema by one version; never edit an applied one, append.
+MIGRATIONS: list[str] = [
+    # 1: corpus, passages with lexical + dense indexes, articles, reports
+    """
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        role TEXT NOT NULL DEFAULT 'corpus',      -- corpus | article
+        path TEXT, url TEXT, title TEXT, author TEXT, published TEXT, source TEXT,
+        kind TEXT NOT NULL DEFAULT 'text',
+        text TEXT NOT NULL,
+        added_at TEXT NOT NULL
+    );
+    CREATE INDEX documents_role ON documents(role);
+    CREATE INDEX documents_path ON documents(path);
+
+    -- which file produced which document, so re-indexing can skip, update or prune
+    CREATE TABLE files (
+        path TEXT PRIMARY KEY,
+        content_hash TEXT NOT NULL,
+        document_id TEXT NOT NULL,
+        indexed_at TEXT NOT NULL
+    );
+
+    CREATE TABLE passages (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        start INTEGER NOT NULL,
+        "end" INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        title TEXT, published TEXT, url TEXT, source TEXT,
+        vector BLOB                                 -- float32 little-endian, L2-normalised
+    );
+    CREATE INDEX passages_document ON passages(document_id);
+
+    CREATE VIRTUAL TABLE passages_fts USING fts5(
+        text, title, content='passages', content_rowid='rowid',
+        tokenize='porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN
+        INSERT INTO passages_fts(rowid, text, title) VALUES (new.rowid, new.text, coalesce(new.title, ''));
+    END;
+    CREATE TRIGGER passages_ad AFTER DELETE ON passages BEGIN
+        INSERT INTO passages_fts(passages_fts, rowid, text, title)
+            VALUES ('delete', old.rowid, old.text, coalesce(old.title, ''));
+    END;
+
+    CREATE TABLE reports (
+        id TEXT PRIMARY KEY,
+        article_id TEXT NOT NULL,
+        title TEXT,
+        created TEXT NOT NULL,
+        verifier TEXT,
+        status TEXT NOT NULL DEFAULT 'done',
+        json TEXT NOT NULL
+    );
+    CREATE INDEX reports_created ON reports(created);
+
+    CREATE TABLE claims (
+        id TEXT NOT NULL,
+        report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        text TEXT NOT NULL, standalone TEXT, kind TEXT NOT NULL,
+        start INTEGER, "end" INTEGER, checkworthiness REAL,
+        attributed_to TEXT, responds_to TEXT,
+        PRIMARY KEY (report_id, id)
+    );
+    CREATE TABLE evidence (
+        report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        claim_id TEXT NOT NULL,
+        passage_id TEXT NOT NULL,
+        rank INTEGER NOT NULL,
+        stance TEXT NOT NULL, stance_probability REAL, score REAL,
+        after_claim_date INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (report_id, claim_id, passage_id)
+    );
+    CREATE TABLE verdicts (
+        report_id TEXT NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
+        claim_id TEXT NOT NULL,
+        label TEXT NOT NULL, confidence REAL NOT NULL, explanation TEXT,
+        PRIMARY KEY (report_id, claim_id)
+    );
+    """,
+]
+
+
+def default_db_path() -> Path:
+    """``$FACTDESK_DB``, else the user's data dir (``~/.local/share/factdesk/factdesk.db``)."""
+    env = os.environ.get("FACTDESK_DB")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("factdesk", appauthor=False)) / "factdesk.db"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+class Store:
+    """A factdesk SQLite store. Open with :meth:`open`; use as a context manager."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
+        self.conn = conn
+        self.path = path
+
+    # -- lifecycle -----------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path | None = None) -> "Store":
+        """Open (creating and migrating if needed) the store at ``path``; ``":memory:"`` works."""
+        if path is None:
+            path = default_db_path()
+        memory = str(path) == ":memory:"
+        p = None if memory else Path(path).expanduser()
+        try:
+            if p is not None:
+                p.parent.mkdir(parents=True, exist_ok=True)
+                if p.exists() and p.is_dir():
+                    raise StoreError(f"store path {p} is a directory", hint="give --db a file path")
+            conn = sqlite3.connect(":memory:" if memory else str(p), timeout=30, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            if not memory:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            # quick sanity check: a non-SQLite file fails here with a clear message
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open store {path}: {exc}",
+                hint="is it a factdesk database? pass another file with --db or FACTDESK_DB",
+            ) from exc
+        except OSError as exc:
+            raise StoreError(f"cannot create store {path}: {exc.strerror or exc}") from exc
+        store = cls(conn, p)
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> None:
+        """Apply pending migrations, each in its own transaction."""
+        current = self.schema_version
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"store schema version {current} is newer than this factdesk ({len(MIGRATIONS)})",
+                hint="upgrade factdesk",
+            )
+        for version in range(current + 1, len(MIGRATIONS) + 1):
+            script = MIGRATIONS[version - 1]
+            try:
+                self.conn.execute("BEGIN")
+                for statement in _split_sql(script):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {version}")
+                self.conn.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:
+                self.conn.execute("ROLLBACK")
+                raise StoreError(f"migration {version} failed: {exc}") from exc
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing block of writes."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # -- documents -----------------------------------------------------------------
+    def save_document(self, doc: Document, *, role: str = "corpus") -> None:
+        """Insert or replace a document row (no passages); call inside a transaction for batches."""
+        self.conn.execute(
+            """INSERT INTO documents(id, role, path, url, title, author, published, source, kind, text, added_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?)
+               ON CONFLICT(id) DO UPDATE SET role=excluded.role, path=excluded.path, url=excluded.url,
+                 title=excluded.title, author=excluded.author, published=excluded.published,
+                 source=excluded.source, kind=excluded.kind""",
+            (doc.id, role, doc.path, doc.url, doc.title, doc.author, doc.published, doc.source,
+             doc.kind, doc.text, now_iso()),
+        )
+
+    def get_document(self, document_id: str) -> Document:
+        row = self.conn.execute("SELECT * FROM documents WHERE id = ?", (document_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no document {document_id!r} in the store")
+        return _row_to_document(row)
+
+    def find_documents(self, *, title: str | None = None, author: str | None = None,
+                       role: str = "corpus", limit: int = 20) -> list[Document]:
+        """Documents whose title or author contains the given text (case-insensitive)."""
+        sql = "SELECT * FROM documents WHERE role = ?"
+        args: list[Any] = [role]
+        if title:
+            sql += " AND lower(title) LIKE ?"
+            args.append(f"%{title.lower()}%")
+        if author:
+            sql += " AND lower(author) LIKE ?"
+            args.append(f"%{author.lower()}%")
+        sql += " ORDER BY published DESC LIMIT ?"
+        args.append(limit)
+        return [_row_to_document(r) for r in self.conn.execute(sql, args)]
+
+    def count(self, table: str) -> int:
+        if table not in {"documents", "passages", "reports", "files", "claims"}:
+            raise ValueError(table)
+        return int(self.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+    # -- files (for idempotent re-indexing) ------------------------------------------
+    def file_hash(self, path: str) -> str | None:
+        row = self.conn.execute("SELECT content_hash FROM files WHERE path = ?", (path,)).fetchone()
+        return row[0] if row else None
+
+    def record_file(self, path: str, content_hash: str, document_id: str) -> None:
+        self.conn.execute(
+            """INSERT INTO files(path, content_hash, document_id, indexed_at) VALUES (?,?,?,?)
+               ON CONFLICT(path) DO UPDATE SET content_hash=excluded.content_hash,
+                 document_id=excluded.document_id, indexed_at=excluded.indexed_at""",
+            (path, content_hash, document_id, now_iso()),
+        )
+
+    def indexed_files(self, under: str | None = None) -> dict[str, str]:
+        """path -> document id, for files whose path starts with ``under``."""
+        rows = self.conn.execute("SELECT path, document_id FROM files").fetchall()
+        return {r[0]: r[1] for r in rows if under is None or r[0].startswith(under)}
+
+    def remove_document(self, document_id: str) -> None:
+        """Delete a document, its passages (FTS rows follow by trigger) and file records."""
+        self.conn.execute("DELETE FROM passages WHERE document_id = ?", (document_id,))
+        self.conn.execute("DELETE FROM files WHERE document_id = ?", (document_id,))
+        self.conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
+
+    # -- reports -------------------------------------------------------------------
+    def save_report(self, report_json: dict[str, Any]) -> str:
+        """Store a report (the JSON report contract) with its claims, evidence and verdicts."""
+        rid = report_json["id"]
+        article = report_json["article"]
+        with self.transaction() as c:
+            c.execute("DELETE FROM reports WHERE id = ?", (rid,))
+            c.execute(
+                "INSERT INTO reports(id, article_id, title, created, verifier, status, json) VALUES (?,?,?,?,?,?,?)",
+                (rid, article.get("id", ""), article.get("title"), report_json.get("created") or now_iso(),
+                 report_json.get("verifier"), "done", json.dumps(report_json, ensure_ascii=False)),
+            )
+            for i, cl in enumerate(report_json.get("claims", [])):
+                c.execute(
+                    """INSERT INTO claims(id, report_id, position, text, standalone, kind, start, "end",
+                         checkworthiness, attributed_to, responds_to) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+                    (cl["id"], rid, i, cl["text"], cl.get("standalone"), cl["kind"], cl.get("start"),
+                     cl.get("end"), cl.get("checkworthiness"), cl.get("attributed_to"), cl.get("responds_to")),
+                )
+                for rank, ev in enumerate(cl.get("evidence") or []):
+                    c.execute(
+                        """INSERT OR REPLACE INTO evidence(report_id, claim_id, passage_id, rank, stance,
+                             stance_probability, score, after_claim_date) VALUES (?,?,?,?,?,?,?,?)""",
+                        (rid, cl["id"], ev["passage_id"], rank, ev["stance"], ev.get("stance_probability"),
+                         ev.get("score"), int(bool(ev.get("after_claim_date")))),
+                    )
+                v = cl.get("verdict")
+                if v:
+                    c.execute(
+                        "INSERT INTO verdicts(report_id, claim_id, label, confidence, explanation) VALUES (?,?,?,?,?)",
+                        (rid, cl["id"], v["label"], v["confidence"], v.get("explanation")),
+                    )
+        return rid
+
+    def get_report(self, report_id: str) -> dict[str, Any]:
+        """The stored JSON report; a unique id prefix is enough."""
+        rows = self.conn.execute(
+            "SELECT id, json FROM reports WHERE id = ? OR id LIKE ? LIMIT 2",
+            (report_id, report_id.replace("%", "").replace("_", "") + "%"),
+        ).fetchall()
+        exact = [r for r in rows if r["id"] == report_id]
+        if exact:
+            rows = exact
+        if not rows:
+            raise NotFoundError(f"no report {report_id!r}", hint="see `factdesk list` for report ids")
+        if len(rows) > 1:
+            raise NotFoundError(f"report id prefix {report_id!r} is ambiguous", hint="give more characters")
+        return json.loads(rows[0]["json"])
+
+    def list_reports(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            """SELECT r.id, r.title, r.created, r.verifier,
+                      (SELECT count(*) FROM claims c WHERE c.report_id = r.id) AS n_claims
+               FROM reports r ORDER BY r.created DESC, r.rowid DESC LIMIT ?""",
+            (limit,),
+        ).fetchall()
+        out = []
+        for r in rows:
+            labels = self.conn.execute(
+                "SELECT label, count(*) FROM verdicts WHERE report_id = ? GROUP BY label", (r["id"],)
+            ).fetchall()
+            out.append({"id": r["id"], "title": r["title"], "created": r["created"], "verifier": r["verifier"],
+                        "claims": r["n_claims"], "verdicts": {lab: n for lab, n in labels}})
+        return out
+
+
+def _row_to_document(row: sqlite3.Row) -> Document:
+    return Document(text=row["text"], title=row["title"], author=row["author"], published=row["published"],
+                    url=row["url"], source=row["source"], path=row["path"], kind=row["kind"], id=row["id"])
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, buf = [], []
+    for line in script.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("--"):
+            continue
+        buf.append(line)
+        joined = "\n".join(buf)
+        if stripped.endswith(";") and sqlite3.complete_statement(joined):
+            statements.append(joined.strip())
+            buf = []
+    if buf and "\n".join(buf).strip():
+        statements.append("\n".join(buf).strip())
+    return statements
