@@ -1,0 +1,296 @@
+"""The factdesk command line: thin over the library.
+
+Each command parses its options, calls one library function and prints the
+result.  A :class:`~factdesk.errors.FactdeskError` becomes a one-line
+``error: …`` message on stderr and a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from factdesk import __version__
+from factdesk.errors import FactdeskError
+
+FORMAT_CHOICES = ["markdown", "json", "html", "claimreview"]
+
+
+class FactdeskGroup(click.Group):
+    """Turns library errors into clear messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FactdeskError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted: work committed so far is kept in the store; run the command again "
+                       "to resume", err=True)
+            ctx.exit(130)
+
+
+def _open_store(db: str | None) -> Any:
+    from factdesk.store import Store
+
+    return Store.open(db)
+
+
+def _settings(**overrides: Any) -> Any:
+    from factdesk.settings import load_settings
+
+    return load_settings(**overrides)
+
+
+def _emit(text: str, output: str | None) -> None:
+    if output:
+        try:
+            Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise FactdeskError(f"cannot write {output}: {exc.strerror or exc}") from exc
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text)
+
+
+db_option = click.option("--db", envvar="FACTDESK_DB", type=click.Path(dir_okay=False),
+                         help="SQLite store file (default: $FACTDESK_DB or ~/.local/share/factdesk/factdesk.db).")
+format_option = click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="markdown",
+                             show_default=True, help="Report format.")
+output_option = click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
+
+
+@click.group(cls=FactdeskGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="factdesk")
+def cli() -> None:
+    """factdesk: a local-first fact-checking desk.
+
+    \b
+    Typical session:
+      factdesk index ./my-corpus          # build the evidence index (idempotent)
+      factdesk check article.html         # claim-by-claim report with citations
+      factdesk check https://… --format json -o report.json
+      factdesk list; factdesk show <report-id> --format html -o report.html
+
+    Everything runs offline: the models ship inside the installed packages.
+    """
+
+
+@cli.command()
+@click.argument("path", type=click.Path())
+@click.option("--prune", is_flag=True, help="Remove documents whose files are gone from PATH.")
+@click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@db_option
+def index(path: str, prune: bool, as_json: bool, quiet: bool, db: str | None) -> None:
+    """Index a folder (or file) of .txt .md .html .pdf documents as evidence.
+
+    Re-running is cheap: unchanged files are skipped, changed files are
+    re-indexed, and with --prune deleted files are removed.
+    """
+    from factdesk.pipeline import Pipeline
+
+    with _open_store(db) as store:
+        pipe = Pipeline(store, _settings(db=db))
+        stats = pipe.index_path(path, prune=prune, progress=not quiet and not as_json and sys.stderr.isatty())
+    if as_json:
+        click.echo(json.dumps(stats.to_dict(), indent=2))
+        return
+    click.echo(f"indexed {path}: {stats.added} added, {stats.updated} updated, {stats.unchanged} unchanged, "
+               f"{stats.removed} removed, {stats.passages} passages in {stats.seconds:.1f}s")
+    for p, err in stats.failed:
+        click.echo(f"  skipped {p}: {err}", err=True)
+
+
+def _check_options(f: Any) -> Any:
+    for deco in reversed([
+        click.option("--allow-private", is_flag=True, default=None,
+                     help="Allow fetching URLs on loopback/private networks (off by default: SSRF guard)."),
+        click.option("--top-k", type=int, default=None, help="Evidence passages per claim [5]."),
+        click.option("--threshold", type=float, default=None, help="Check-worthiness cut-off in [0,1] [0.5]."),
+        click.option("--verifier", default=None, help="Registered verifier name (see `factdesk info`)."),
+    ]):
+        f = deco(f)
+    return f
+
+
+@cli.command()
+@click.argument("source")
+@format_option
+@output_option
+@_check_options
+@click.option("--no-save", is_flag=True, help="Do not store the report.")
+@db_option
+def check(source: str, fmt: str, output: str | None, allow_private: bool | None, top_k: int | None,
+          threshold: float | None, verifier: str | None, no_save: bool, db: str | None) -> None:
+    """Fact-check an article (file or http(s) URL), claim by claim.
+
+    Prints a Markdown report (or --format json|html|claimreview) and stores it;
+    see it again with `factdesk show <id>`.
+    """
+    from factdesk.pipeline import Pipeline
+    from factdesk.report import render
+
+    settings = _settings(allow_private=allow_private, top_k=top_k, threshold=threshold, verifier=verifier)
+    with _open_store(db) as store:
+        if store.count("passages") == 0:
+            click.echo("warning: the store has no indexed documents, so no evidence can be found; "
+                       "run `factdesk index FOLDER` first (or `factdesk demo`)", err=True)
+        report = Pipeline(store, settings).check(source, save=not no_save)
+    _emit(render(report, fmt), output)
+    if not no_save:
+        click.echo(f"report {report['id']} saved", err=True)
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True)
+@output_option
+@click.option("--threshold", type=float, default=None, help="Check-worthiness cut-off in [0,1] [0.5].")
+@click.option("--allow-private", is_flag=True, default=None, help="Allow loopback/private URLs.")
+def claims(source: str, fmt: str, output: str | None, threshold: float | None, allow_private: bool | None) -> None:
+    """Extract the check-worthy claims of an article, without evidence (fast)."""
+    from factdesk.pipeline import Pipeline
+    from factdesk.report import claims_to_dict, render
+    from factdesk.store import Store
+
+    settings = _settings(threshold=threshold, allow_private=allow_private)
+    with Store.open(":memory:") as store:
+        doc, claim_set = Pipeline(store, settings).extract(source)
+    data = claims_to_dict(doc, claim_set)
+    _emit(render(data, fmt), output)
+
+
+@cli.command(name="list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--limit", type=int, default=50, show_default=True)
+@db_option
+def list_reports(fmt: str, limit: int, db: str | None) -> None:
+    """List stored reports, newest first."""
+    with _open_store(db) as store:
+        rows = store.list_reports(limit)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo("no reports yet: run `factdesk check ARTICLE`")
+        return
+    for r in rows:
+        counts = ", ".join(f"{n} {label}" for label, n in sorted(r["verdicts"].items()))
+        click.echo(f"{r['id']}  {r['created'][:19]}  {r['claims']:>3} claims  {(r['title'] or '(untitled)')[:60]}"
+                   f"  [{counts}]")
+
+
+@cli.command()
+@click.argument("report_id")
+@format_option
+@output_option
+@db_option
+def show(report_id: str, fmt: str, output: str | None, db: str | None) -> None:
+    """Show a stored report (an id prefix is enough)."""
+    from factdesk.report import render
+
+    with _open_store(db) as store:
+        report = store.get_report(report_id)
+    _emit(render(report, fmt), output)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-k", type=int, default=5, show_default=True)
+@click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid", show_default=True)
+@click.option("--before", help="ISO date: flag and rank down passages published after it.")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def search(query: str, k: int, mode: str, before: str | None, as_json: bool, db: str | None) -> None:
+    """Search the indexed corpus (what `check` uses to find evidence)."""
+    from factdesk.pipeline import Pipeline
+
+    with _open_store(db) as store:
+        hits = Pipeline(store, _settings()).index.search(query, k=k, mode=mode, before=before)
+    if as_json:
+        click.echo(json.dumps([{"passage_id": h.passage.id, "document": h.passage.title, "url": h.passage.url,
+                                "published": h.passage.published, "score": round(h.score, 5),
+                                "after_date": h.after_claim_date, "text": h.passage.text} for h in hits],
+                              indent=2, ensure_ascii=False))
+        return
+    for i, h in enumerate(hits, 1):
+        flag = "  [after date]" if h.after_claim_date else ""
+        click.echo(f"{i}. {h.passage.title or h.passage.document_id} ({h.passage.published or 'undated'})"
+                   f"  score {h.score:.4f}{flag}\n   {' '.join(h.passage.text.split())[:300]}")
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True)
+def info(db: str | None, as_json: bool) -> None:
+    """Show the store location, its contents and the registered components."""
+    from factdesk import registry
+    from factdesk.pipeline import resolve_name
+
+    with _open_store(db) as store:
+        s = _settings()
+        data = {
+            "version": __version__,
+            "store": str(store.path),
+            "schema_version": store.schema_version,
+            "documents": store.count("documents"),
+            "passages": store.count("passages"),
+            "reports": store.count("reports"),
+            "verifiers": registry.names("verifier"),
+            "default_verifier": resolve_name("verifier", s.verifier, "trained", "baseline"),
+            "checkworthiness": registry.names("checkworthiness"),
+            "embedders": registry.names("embedder"),
+        }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+    else:
+        for k, v in data.items():
+            click.echo(f"{k:>16}: {', '.join(v) if isinstance(v, list) else v}")
+
+
+@cli.command()
+@format_option
+@output_option
+@click.option("--score", is_flag=True, help="Also compare the verdicts with the demo's gold labels.")
+@db_option
+def demo(fmt: str, output: str | None, score: bool, db: str | None) -> None:
+    """Index the shipped demo corpus and check the shipped demo article.
+
+    The demo is an invented local-news story (see factdesk/demo/README.md).
+    It uses its own store (demo.db in the data dir) unless --db is given.
+    """
+    from factdesk import demodata
+    from factdesk.pipeline import Pipeline
+    from factdesk.report import render
+
+    if db is None:
+        from factdesk.store import default_db_path
+
+        db = str(default_db_path().with_name("demo.db"))
+    with _open_store(db) as store:
+        pipe = Pipeline(store, _settings())
+        stats = pipe.index_path(demodata.corpus_dir(), prune=True, progress=sys.stderr.isatty())
+        click.echo(f"demo corpus: {stats.added + stats.updated + stats.unchanged} documents indexed "
+                   f"({stats.added} new) in {db}", err=True)
+        report = pipe.check(demodata.article_path())
+        if score:
+            result = demodata.score_report(report, store=store)
+    _emit(render(report, fmt), output)
+    if score:
+        click.echo(f"demo gold: {result['claims_found']}/{result['gold_claims']} claims found, "
+                   f"label accuracy {result['label_accuracy']:.2f}, evidence recall {result['evidence_recall']:.2f}",
+                   err=True)
+
+
+def main() -> None:
+    cli(prog_name="factdesk")
+
+
+if __name__ == "__main__":
+    main()

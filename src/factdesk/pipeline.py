@@ -1,0 +1,270 @@
+"""Runs factdesk's stages in order: ingest → claims → retrieve → verify → report.
+
+Each stage's failure is reported with the stage's name; bad input
+(:class:`~factdesk.errors.InputError`) passes through unchanged so the user
+sees what was wrong with the input itself.
+
+Example::
+
+    with Store.open("factdesk.db") as store:
+        pipe = Pipeline(store)
+        stats = pipe.index_path("corpus/")
+        report = pipe.check("article.html")      # the JSON report dict, saved in the store
+        print(render(report, "markdown"))
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from factdesk import registry
+from factdesk.errors import FactdeskError, InputError, StageError
+from factdesk.settings import Settings
+from factdesk.store import Store
+from factdesk.types import CheckedClaim, ClaimSet, Document, Evidence, Report, Stance
+
+T = TypeVar("T")
+
+
+@dataclass
+class IndexStats:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    passages: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+                "removed": self.removed, "passages": self.passages, "seconds": round(self.seconds, 2),
+                "failed": [{"path": p, "error": e} for p, e in self.failed]}
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Name the stage in any unexpected failure; let user-facing errors through."""
+    try:
+        yield
+    except FactdeskError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - re-raised with the stage's name
+        raise StageError(name, exc) from exc
+
+
+def resolve_name(kind: str, requested: str, trained: str, fallback: str) -> str:
+    if requested != "auto":
+        return requested
+    return trained if trained in registry.names(kind) else fallback
+
+
+class Pipeline:
+    """The whole check, over one store. Heavy models load on first use (or :meth:`warm_up`)."""
+
+    def __init__(self, store: Store, settings: Settings | None = None, *, verifier: Any = None,
+                 embedder: Any = None, scorer: Any = None) -> None:
+        self.store = store
+        self.settings = settings or Settings()
+        self._verifier = verifier
+        self._embedder = embedder
+        self._scorer = scorer
+        self._index: Any = None
+
+    # -- components (lazy) -----------------------------------------------------------
+    @property
+    def verifier(self) -> Any:
+        if self._verifier is None:
+            name = resolve_name("verifier", self.settings.verifier, "trained", "baseline")
+            self._verifier = registry.create("verifier", name)
+            self._verifier.warm_up()
+        return self._verifier
+
+    @property
+    def scorer(self) -> Any:
+        if self._scorer is None:
+            name = resolve_name("checkworthiness", self.settings.checkworthiness, "trained", "heuristic")
+            self._scorer = registry.create("checkworthiness", name)
+            self._scorer.warm_up()
+        return self._scorer
+
+    @property
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            self._embedder = registry.create("embedder", self.settings.embedder)
+            self._embedder.warm_up()
+        return self._embedder
+
+    @property
+    def index(self) -> Any:
+        if self._index is None:
+            from factdesk.retrieve import SqliteIndex
+
+            self._index = SqliteIndex(self.store, self.embedder)
+        return self._index
+
+    def warm_up(self) -> None:
+        """Load every model now (the web desk does this once at start-up)."""
+        _ = self.verifier, self.scorer, self.index
+
+    # -- ingest --------------------------------------------------------------------
+    def load(self, source: str | Path | Document) -> Document:
+        if isinstance(source, Document):
+            return source
+        from factdesk import ingest
+
+        with stage("ingest"):
+            return ingest.load(source, allow_private=self.settings.allow_private,
+                               timeout=self.settings.fetch_timeout, max_bytes=self.settings.max_bytes)
+
+    # -- index ---------------------------------------------------------------------
+    def index_path(self, path: str | Path, *, prune: bool = False, progress: bool = False,
+                   chunk: int = 16) -> IndexStats:
+        """Index a file or folder: new and changed files are (re)indexed, unchanged ones skipped.
+
+        Work is committed chunk by chunk, so an interrupted run keeps what it finished and a
+        re-run resumes.  With ``prune``, documents whose files are gone from ``path`` are removed.
+        """
+        from factdesk import ingest
+
+        started = time.perf_counter()
+        root = Path(path).expanduser()
+        if not root.exists():
+            raise InputError(f"no such file or folder: {path}")
+        files = ingest.find_files(root) if root.is_dir() else [root]
+        if root.is_dir() and not files:
+            raise InputError(f"no supported files in {path}",
+                             hint=f"factdesk reads {', '.join(sorted(ingest.SUPPORTED_SUFFIXES))}")
+        stats = IndexStats()
+        known = self.store.indexed_files()
+        bar = _progress(len(files), "indexing", progress)
+        pending: list[tuple[str, str, Document, str | None]] = []
+        try:
+            for f in files:
+                key = str(f.resolve())
+                try:
+                    digest = ingest.file_sha256(f)
+                    if self.store.file_hash(key) == digest:
+                        stats.unchanged += 1
+                        bar.update(1)
+                        continue
+                    doc = ingest.load_file(f)
+                except InputError as exc:
+                    stats.failed.append((str(f), exc.message))
+                    bar.update(1)
+                    continue
+                pending.append((key, digest, doc, known.get(key)))
+                if len(pending) >= chunk:
+                    self._commit_chunk(pending, stats)
+                    bar.update(len(pending))
+                    pending = []
+            if pending:
+                self._commit_chunk(pending, stats)
+                bar.update(len(pending))
+        finally:
+            bar.close()
+        if prune and root.is_dir():
+            prefix = str(root.resolve())
+            present = {str(f.resolve()) for f in files}
+            gone = {p: d for p, d in self.store.indexed_files(prefix).items() if p not in present}
+            with self.store.transaction():
+                for doc_id in gone.values():
+                    self.store.remove_document(doc_id)
+            stats.removed = len(gone)
+        stats.seconds = time.perf_counter() - started
+        return stats
+
+    def _commit_chunk(self, pending: list[tuple[str, str, Document, str | None]], stats: IndexStats) -> None:
+        with stage("retrieve"):
+            with self.store.transaction():
+                for _key, _digest, doc, old_id in pending:
+                    if old_id and old_id != doc.id:
+                        self.store.remove_document(old_id)
+                    self.store.save_document(doc, role="corpus")
+            stats.passages += self.index.add_documents([doc for _, _, doc, _ in pending])
+            with self.store.transaction():
+                for key, digest, doc, old_id in pending:
+                    self.store.record_file(key, digest, doc.id)
+                    if old_id:
+                        stats.updated += 1
+                    else:
+                        stats.added += 1
+
+    # -- claims --------------------------------------------------------------------
+    def extract(self, source: str | Path | Document) -> tuple[Document, ClaimSet]:
+        doc = self.load(source)
+        from factdesk.claims import extract_claims
+
+        with stage("claims"):
+            claim_set = extract_claims(doc, scorer=self.scorer, threshold=self.settings.threshold,
+                                       max_claims=self.settings.max_claims)
+        return doc, claim_set
+
+    # -- check ---------------------------------------------------------------------
+    def check(self, source: str | Path | Document, *, save: bool = True,
+              on_progress: Callable[[str, float], None] | None = None) -> dict[str, Any]:
+        """Check an article claim by claim; returns (and stores) the JSON report."""
+        notify = on_progress or (lambda _stage, _fraction: None)
+        notify("ingest", 0.0)
+        doc, claim_set = self.extract(source)
+        notify("retrieve", 0.2)
+        checked = self.gather_evidence(doc, claim_set)
+        notify("verify", 0.5)
+        self.judge(checked)
+        notify("report", 0.9)
+        from factdesk.report import report_to_dict
+
+        with stage("report"):
+            report = Report(article=doc, claims=checked, timeline=claim_set.timeline,
+                            created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                            verifier=getattr(self.verifier, "name", type(self.verifier).__name__))
+            data = report_to_dict(report)
+        if save:
+            with stage("store"):
+                with self.store.transaction():
+                    self.store.save_document(doc, role="article")
+                self.store.save_report(data)
+        notify("done", 1.0)
+        return data
+
+    def gather_evidence(self, doc: Document, claim_set: ClaimSet) -> list[CheckedClaim]:
+        with stage("retrieve"):
+            claims = claim_set.claims
+            queries = [c.standalone for c in claims]
+            kwargs = dict(k=self.settings.top_k, mode=self.settings.retrieval_mode, before=doc.published,
+                          exclude_documents={doc.id})
+            if hasattr(self.index, "search_many"):
+                all_hits = self.index.search_many(queries, **kwargs) if queries else []
+            else:
+                all_hits = [self.index.search(q, **kwargs) for q in queries]
+            return [CheckedClaim(claim=c, evidence=[Evidence(passage=h.passage, score=h.score,
+                                                              after_claim_date=h.after_claim_date) for h in hits])
+                    for c, hits in zip(claims, all_hits)]
+
+    def judge(self, checked: list[CheckedClaim]) -> None:
+        from factdesk.verify.aggregate import AggregationSettings, verdict_for
+
+        with stage("verify"):
+            pairs = [(cc.claim.standalone, ev.passage.text) for cc in checked for ev in cc.evidence]
+            results = self.verifier.stances(pairs) if pairs else []
+            it = iter(results)
+            agg = AggregationSettings(threshold=self.settings.stance_threshold)
+            for cc in checked:
+                for ev in cc.evidence:
+                    r = next(it)
+                    ev.probabilities = dict(r.probabilities)
+                    ev.stance = Stance(r.stance)
+                    ev.stance_probability = r.probability
+                cc.verdict = verdict_for(cc.evidence, agg)
+
+
+def _progress(total: int, desc: str, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="file", disable=not enabled, leave=False)
