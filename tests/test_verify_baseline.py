@@ -1,0 +1,78 @@
+import pytest
+
+from factdesk import registry
+from factdesk.types import Evidence, Label, Passage, Stance
+from factdesk.verify.aggregate import AggregationSettings, verdict_for
+from factdesk.verify.baseline import BaselineVerifier, numbers
+
+
+@pytest.mark.parametrize(
+    "claim, passage, expected",
+    [
+        ("The council approved the $1.2 billion budget.", "The council approved a $1.2 billion budget on Monday.",
+         Stance.SUPPORTS),
+        ("The council approved the budget.", "The council rejected the budget on Monday.", Stance.REFUTES),
+        ("The line opened in 2019.", "The line opened in 2021 after two years of delays.", Stance.REFUTES),
+        ("Ridership rose 12% last year.", "Ridership rose 4% last year, the authority said.", Stance.REFUTES),
+        ("The mayor attended the ceremony.", "The mayor did not attend the ceremony.", Stance.REFUTES),
+        ("The mayor attended the ceremony.", "Ferry timetables change in winter.", Stance.NEUTRAL),
+    ],
+)
+def test_baseline_stances(claim, passage, expected):
+    [result] = BaselineVerifier().stances([(claim, passage)])
+    assert result.stance == expected, result.reasons
+    assert abs(sum(result.probabilities.values()) - 1) < 1e-6
+    assert result.reasons
+
+
+def test_numbers_by_kind():
+    n = numbers("It cost $1.85 billion, 12% more, in 2023, with 40 stations.")
+    assert n["money"] == {1.85e9} and n["percent"] == {12.0} and n["year"] == {2023.0} and n["count"] == {40.0}
+
+
+def test_registry_has_baseline_and_refuses_unknown():
+    assert "baseline" in registry.names("verifier")
+    assert isinstance(registry.create("verifier", "baseline"), BaselineVerifier)
+    from factdesk.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="baseline"):
+        registry.create("verifier", "no-such-verifier")
+
+
+def _ev(doc: str, published: str | None, sup: float, ref: float, after: bool = False) -> Evidence:
+    p = Passage(document_id=doc, text=f"text of {doc}", start=0, end=10, published=published, title=doc)
+    probs = {"supports": sup, "refutes": ref, "neutral": round(1 - sup - ref, 4)}
+    return Evidence(passage=p, score=0.1, probabilities=probs, after_claim_date=after,
+                    stance=Stance(max(probs, key=probs.get)), stance_probability=max(probs.values()))
+
+
+def test_aggregate_labels():
+    assert verdict_for([]).label == Label.NOT_ENOUGH_EVIDENCE
+    assert verdict_for([_ev("a", "2020-01-01", 0.1, 0.1)]).label == Label.NOT_ENOUGH_EVIDENCE
+    v = verdict_for([_ev("a", "2020-01-01", 0.9, 0.05), _ev("b", None, 0.2, 0.1)])
+    assert v.label == Label.SUPPORTED and v.evidence_ids and "a" in v.explanation
+    assert verdict_for([_ev("a", "2020-01-01", 0.05, 0.8)]).label == Label.REFUTED
+    # both ways, same period -> conflicting
+    assert verdict_for([_ev("a", None, 0.8, 0.05), _ev("b", None, 0.05, 0.8)]).label == Label.CONFLICTING
+    # true once, contradicted later -> refuted as outdated
+    v = verdict_for([_ev("old", "2019-05-01", 0.85, 0.05), _ev("new", "2023-05-01", 0.05, 0.8)])
+    assert v.label == Label.REFUTED and v.explanation.startswith("Outdated")
+    # later correction supports -> supported
+    v = verdict_for([_ev("old", "2019-05-01", 0.05, 0.85), _ev("new", "2023-05-01", 0.8, 0.05)])
+    assert v.label == Label.SUPPORTED
+
+
+def test_aggregate_sets_aside_later_evidence_and_says_so():
+    timely = _ev("a", "2020-01-01", 0.9, 0.05)
+    late = _ev("b", "2025-01-01", 0.05, 0.9, after=True)
+    assert verdict_for([timely, late]).label == Label.SUPPORTED
+    only_late = verdict_for([late])
+    assert only_late.label == Label.REFUTED and "after the claim" in only_late.explanation
+
+
+def test_aggregate_ignores_evidence_marked_irrelevant():
+    ev = _ev("a", None, 0.9, 0.05)
+    ev.irrelevant = True
+    assert verdict_for([ev]).label == Label.NOT_ENOUGH_EVIDENCE
+    assert verdict_for([_ev("a", None, 0.6, 0.1)], AggregationSettings(threshold=0.7)).label == \
+        Label.NOT_ENOUGH_EVIDENCE
