@@ -1,0 +1,366 @@
+"""The report as one self-contained HTML page.
+
+No scripts, no external assets, no remote fonts: the CSS sits in a
+``<style>`` block and a Content-Security-Policy ``<meta>`` forbids anything
+else, so the file can be opened from disk or mailed around safely.
+
+The page: a header with the article's metadata and summary chips per verdict
+label; the article text with every claim highlighted in place (by its
+``start``/``end`` offsets; each highlight links to the claim's card); one card
+per claim (verdict badge, confidence bar, kind and attribution, explanation,
+evidence with stance, source link, date and an "after claim date" flag); and
+the timeline.
+
+Every untrusted string (article text and metadata, claims, evidence,
+explanations, URLs) goes through :func:`html.escape` with ``quote=True``.
+Links are emitted only for plain absolute http(s) URLs; any other URL
+(``javascript:``, ``data:``, relative paths...) is shown as text.  Claim
+offsets that fall outside the text are clipped; a highlight that would
+overlap an earlier one is skipped, so bad offsets cannot break the page.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from factdesk.report._common import (
+    SUMMARY_ORDER,
+    claim_numbers,
+    claims_of,
+    confidence_of,
+    kind_phrase,
+    label_of,
+    label_text,
+    one_line,
+    percent,
+    safe_http_url,
+    summary_of,
+    text,
+    trim,
+)
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+_CSS = """
+:root{--fg:#1d2329;--muted:#5b6670;--bg:#fbfbfa;--card:#fff;--line:#dde1e5;
+--supported:#1f7a3a;--supported-bg:#dcf2e3;--refuted:#b3261e;--refuted-bg:#fbe1de;
+--conflicting:#8a5a00;--conflicting-bg:#fdf0cf;--not_enough_evidence:#4d5866;--not_enough_evidence-bg:#e6e9ed;
+--unchecked:#6b6f75;--unchecked-bg:#f0f0f0}
+@media (prefers-color-scheme:dark){:root{--fg:#e6e8ea;--muted:#a3abb3;--bg:#15181b;--card:#1e2226;--line:#33393f;
+--supported:#7fd394;--supported-bg:#1c3a25;--refuted:#ff8f85;--refuted-bg:#46201d;
+--conflicting:#f0c060;--conflicting-bg:#42351a;--not_enough_evidence:#b9c2cc;--not_enough_evidence-bg:#2d333a;
+--unchecked:#b0b4b9;--unchecked-bg:#2a2d31}}
+*{box-sizing:border-box}
+body{margin:0;background:var(--bg);color:var(--fg);font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+main{max-width:60rem;margin:0 auto;padding:1.5rem 1rem 3rem}
+h1{font-size:1.6rem;line-height:1.25;margin:.2rem 0 .4rem;overflow-wrap:anywhere}
+h2{font-size:1.2rem;margin:2rem 0 .8rem;border-bottom:1px solid var(--line);padding-bottom:.3rem}
+a{color:inherit}
+.kicker{color:var(--muted);font-size:.85rem;text-transform:uppercase;letter-spacing:.06em}
+.meta,.small{color:var(--muted);font-size:.9rem;overflow-wrap:anywhere}
+.meta span+span:before{content:" · "}
+.chips{display:flex;flex-wrap:wrap;gap:.5rem;margin:1rem 0 0;padding:0;list-style:none}
+.chip{border-radius:999px;padding:.2rem .75rem;font-weight:600;font-size:.9rem}
+.l-supported{color:var(--supported);background:var(--supported-bg)}
+.l-refuted{color:var(--refuted);background:var(--refuted-bg)}
+.l-conflicting{color:var(--conflicting);background:var(--conflicting-bg)}
+.l-not_enough_evidence{color:var(--not_enough_evidence);background:var(--not_enough_evidence-bg)}
+.l-unchecked{color:var(--unchecked);background:var(--unchecked-bg)}
+.chip.zero{opacity:.45}
+.article-text{white-space:pre-wrap;overflow-wrap:anywhere;background:var(--card);border:1px solid var(--line);
+border-radius:8px;padding:1rem 1.2rem;max-height:36rem;overflow:auto}
+mark.hl{color:inherit;border-radius:3px;padding:0 .1em;border-bottom:2px solid currentColor}
+mark.hl a{text-decoration:none}
+mark.hl sup{font-size:.7em;font-weight:700;margin-left:.15em}
+mark.hl.l-supported{background:var(--supported-bg);border-color:var(--supported)}
+mark.hl.l-refuted{background:var(--refuted-bg);border-color:var(--refuted)}
+mark.hl.l-conflicting{background:var(--conflicting-bg);border-color:var(--conflicting)}
+mark.hl.l-not_enough_evidence{background:var(--not_enough_evidence-bg);border-color:var(--not_enough_evidence)}
+mark.hl.l-unchecked{background:var(--unchecked-bg);border-color:var(--unchecked)}
+.card{background:var(--card);border:1px solid var(--line);border-left-width:6px;border-radius:8px;
+padding:1rem 1.2rem;margin:0 0 1rem}
+.c-supported{border-left-color:var(--supported)}.c-refuted{border-left-color:var(--refuted)}
+.c-conflicting{border-left-color:var(--conflicting)}.c-not_enough_evidence{border-left-color:var(--not_enough_evidence)}
+.c-unchecked{border-left-color:var(--unchecked)}
+.card:target{outline:3px solid var(--muted)}
+.card-head{display:flex;flex-wrap:wrap;align-items:center;gap:.6rem}
+.num{font-weight:700;color:var(--muted)}
+.badge{border-radius:4px;padding:.1rem .5rem;font-weight:700;font-size:.8rem;letter-spacing:.04em;text-transform:uppercase}
+.bar{flex:0 0 8rem;height:.5rem;background:var(--line);border-radius:999px;overflow:hidden}
+.bar span{display:block;height:100%;background:currentColor}
+.conf{font-size:.85rem;color:var(--muted)}
+.kind{font-size:.85rem;color:var(--muted);font-style:italic}
+blockquote{margin:.6rem 0;padding:.1rem 0 .1rem .8rem;border-left:3px solid var(--line);font-size:1.05rem;overflow-wrap:anywhere}
+.standalone{font-size:.9rem;color:var(--muted)}
+.explanation{margin:.6rem 0;overflow-wrap:anywhere}
+.evidence{list-style:none;padding:0;margin:.6rem 0 0}
+.evidence li{border-top:1px solid var(--line);padding:.5rem 0;overflow-wrap:anywhere}
+.evidence li.irrelevant{opacity:.55}
+.stance{font-weight:700;font-size:.8rem;text-transform:uppercase;border-radius:4px;padding:0 .35rem}
+.s-supports{color:var(--supported);background:var(--supported-bg)}
+.s-refutes{color:var(--refuted);background:var(--refuted-bg)}
+.s-neutral{color:var(--unchecked);background:var(--unchecked-bg)}
+.flag{font-size:.8rem;font-weight:600;border-radius:4px;padding:0 .35rem;color:var(--conflicting);background:var(--conflicting-bg)}
+.flag.decisive{color:var(--fg);background:var(--line)}
+.quote{margin:.3rem 0 0;color:var(--fg);font-size:.92rem}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;vertical-align:top;padding:.35rem .5rem;border-bottom:1px solid var(--line);overflow-wrap:anywhere}
+th{font-size:.85rem;color:var(--muted)}
+td.date{white-space:nowrap;font-variant-numeric:tabular-nums}
+footer{margin-top:2.5rem;color:var(--muted);font-size:.8rem}
+"""
+
+_LABEL_CLASSES = {"supported", "refuted", "conflicting", "not_enough_evidence"}
+_STANCES = {"supports", "refutes", "neutral"}
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def esc(value: Any) -> str:
+    """``html.escape(str(value), quote=True)``; ``None`` becomes empty."""
+    return html.escape(text(value), quote=True)
+
+
+def _label_class(label: str | None) -> str:
+    return "l-" + (label if label in _LABEL_CLASSES else "unchecked")
+
+
+def _anchor_ids(claims: list[dict[str, Any]]) -> list[str]:
+    """A unique, attribute-safe anchor per claim, derived from its id."""
+    seen: set[str] = set()
+    out = []
+    for i, c in enumerate(claims, 1):
+        base = "claim-" + (_ID_UNSAFE.sub("", text(c.get("id")))[:64] or str(i))
+        anchor = base
+        n = 2
+        while anchor in seen:
+            anchor = f"{base}-{n}"
+            n += 1
+        seen.add(anchor)
+        out.append(anchor)
+    return out
+
+
+def _link(url: Any, label: Any = None) -> str:
+    """An ``<a>`` for a plain http(s) URL; anything else is escaped text."""
+    shown = esc(label if label not in (None, "") else url)
+    safe = safe_http_url(url)
+    if safe is None:
+        return shown
+    return f'<a href="{esc(safe)}" rel="noopener noreferrer nofollow">{shown}</a>'
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def highlight_spans(text_len: int, claims: list[dict[str, Any]]) -> list[tuple[int, int, int]]:
+    """``(start, end, claim index)`` spans to highlight, in order, clipped, never overlapping.
+
+    Offsets are clipped to ``0..text_len``; empty spans are dropped, and a
+    span overlapping one that starts earlier (or an earlier claim at the same
+    start) is skipped.
+    """
+    candidates = []
+    for i, c in enumerate(claims):
+        start, end = _int(c.get("start")), _int(c.get("end"))
+        if start is None or end is None:
+            continue
+        start, end = max(0, min(start, text_len)), max(0, min(end, text_len))
+        if end <= start:
+            continue
+        candidates.append((start, end, i))
+    candidates.sort(key=lambda t: (t[0], t[2]))
+    spans: list[tuple[int, int, int]] = []
+    last_end = 0
+    for start, end, i in candidates:
+        if start < last_end:
+            continue
+        spans.append((start, end, i))
+        last_end = end
+    return spans
+
+
+def _article_html(
+    article_text: str, claims: list[dict[str, Any]], anchors: list[str]
+) -> tuple[str, set[int]]:
+    parts = []
+    pos = 0
+    shown: set[int] = set()
+    for start, end, i in highlight_spans(len(article_text), claims):
+        parts.append(esc(article_text[pos:start]))
+        claim = claims[i]
+        label = label_of(claim)
+        title = f"Claim {i + 1}: {label_text(label)}"
+        parts.append(
+            f'<mark class="hl {_label_class(label)}" id="ref-{anchors[i]}" title="{esc(title)}">'
+            f'<a href="#{anchors[i]}">{esc(article_text[start:end])}</a><sup>{i + 1}</sup></mark>'
+        )
+        pos = end
+        shown.add(i)
+    parts.append(esc(article_text[pos:]))
+    return "".join(parts), shown
+
+
+def _chips(d: dict[str, Any]) -> str:
+    s = summary_of(d)
+    items = []
+    for key in SUMMARY_ORDER:
+        label = key if key != "unchecked" else None
+        zero = " zero" if not s[key] else ""
+        items.append(f'<li class="chip {_label_class(label)}{zero}">{s[key]} {esc(label_text(label))}</li>')
+    return f'<ul class="chips" aria-label="summary">{"".join(items)}</ul>'
+
+
+def _evidence_item(ev: dict[str, Any], decisive: set[str]) -> str:
+    stance = text(ev.get("stance"))
+    stance_cls = stance if stance in _STANCES else "neutral"
+    head = [f'<span class="stance s-{stance_cls}">{esc(stance or "neutral")}</span>']
+    try:
+        p = max(0.0, min(1.0, float(ev.get("stance_probability"))))
+        head.append(f'<span class="small">{percent(p)}</span>')
+    except (TypeError, ValueError):
+        pass
+    doc = ev.get("document") or ev.get("url") or ev.get("document_id") or "unknown document"
+    head.append(f"<strong>{_link(ev.get('url'), doc)}</strong>")
+    if ev.get("published"):
+        head.append(f'<span class="small">{esc(ev.get("published"))}</span>')
+    if ev.get("after_claim_date"):
+        head.append('<span class="flag" title="this source was published after the date the claim is about">'
+                    "after claim date</span>")
+    if text(ev.get("passage_id")) in decisive:
+        head.append('<span class="flag decisive">decisive</span>')
+    if ev.get("irrelevant"):
+        head.append('<span class="flag">marked irrelevant</span>')
+    body = ""
+    quote = trim(ev.get("text"), 400)
+    if quote:
+        body += f'<p class="quote">“{esc(quote)}”</p>'
+    url = ev.get("url")
+    if url and safe_http_url(url) is None:
+        body += f'<p class="small">source: {esc(url)}</p>'
+    elif url and url != doc:
+        body += f'<p class="small">{_link(url)}</p>'
+    cls = ' class="irrelevant"' if ev.get("irrelevant") else ""
+    return f"<li{cls}>{' '.join(head)}{body}</li>"
+
+
+def _claim_card(
+    i: int, claim: dict[str, Any], anchor: str, numbers: dict[str, int], anchors_by_id: dict[str, str], shown: bool
+) -> str:
+    label = label_of(claim)
+    conf = confidence_of(claim)
+    head = [
+        f'<span class="num">{i}</span>',
+        f'<span class="badge {_label_class(label)}">{esc(label_text(label))}</span>',
+    ]
+    if conf is not None:
+        head.append(
+            f'<span class="bar {_label_class(label)}" title="confidence {percent(conf)}">'
+            f'<span style="width:{conf * 100:.1f}%"></span></span>'
+            f'<span class="conf">confidence {percent(conf)}</span>'
+        )
+    kind = esc(kind_phrase(claim, numbers))
+    target = text(claim.get("responds_to"))
+    if target in anchors_by_id:
+        kind += f' (<a href="#{anchors_by_id[target]}">see claim {numbers[target]}</a>)'
+    head.append(f'<span class="kind">{kind}</span>')
+    parts = [f'<div class="card-head">{"".join(head)}</div>']
+    claim_text = one_line(claim.get("text"))
+    back = f' <a class="small" href="#ref-{anchor}">in the article ↑</a>' if shown else ""
+    parts.append(f"<blockquote>{esc(claim_text)}{back}</blockquote>")
+    standalone = one_line(claim.get("standalone"))
+    if standalone and standalone != claim_text:
+        parts.append(f'<p class="standalone">Standalone: {esc(standalone)}</p>')
+    dates = [esc(x) for x in claim.get("dates") or []]
+    if dates:
+        parts.append(f'<p class="small">Dates: {", ".join(dates)}</p>')
+    verdict = claim.get("verdict") if isinstance(claim.get("verdict"), dict) else None
+    if verdict and text(verdict.get("explanation")).strip():
+        parts.append(f'<p class="explanation">{esc(verdict.get("explanation"))}</p>')
+    if verdict is None:
+        parts.append('<p class="small">Not checked.</p>')
+    decisive = {text(x) for x in (verdict or {}).get("evidence_ids") or []}
+    evidence = [e for e in claim.get("evidence") or [] if isinstance(e, dict)]
+    if evidence:
+        items = "".join(_evidence_item(e, decisive) for e in evidence)
+        parts.append(f'<ul class="evidence">{items}</ul>')
+    elif verdict is not None:
+        parts.append('<p class="small">No evidence found in the corpus.</p>')
+    card_cls = "c-" + _label_class(label)[2:]
+    return f'<article class="card {card_cls}" id="{anchor}">{"".join(parts)}</article>'
+
+
+def _timeline(d: dict[str, Any], numbers: dict[str, int], anchors_by_id: dict[str, str]) -> str:
+    events = [e for e in d.get("timeline") or [] if isinstance(e, dict)]
+    if not events:
+        return ""
+    rows = []
+    for ev in events:
+        cid = text(ev.get("claim_id"))
+        ref = f'<a href="#{anchors_by_id[cid]}">claim {numbers[cid]}</a>' if cid in anchors_by_id else ""
+        rows.append(
+            f'<tr><td class="date">{esc(ev.get("date"))}</td><td>{esc(one_line(ev.get("text")))}</td><td>{ref}</td></tr>'
+        )
+    return (
+        '<section><h2>Timeline</h2><table><thead><tr><th>Date</th><th>Event</th><th>Claim</th></tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></section>"
+    )
+
+
+def render_html(d: dict[str, Any]) -> str:
+    """The report dict (see :func:`factdesk.report.report_to_dict`) as a self-contained HTML page."""
+    article = d.get("article") if isinstance(d.get("article"), dict) else {}
+    claims = claims_of(d)
+    numbers = claim_numbers(claims)
+    anchors = _anchor_ids(claims)
+    anchors_by_id: dict[str, str] = {}
+    for c, a in zip(claims, anchors):
+        anchors_by_id.setdefault(text(c.get("id")), a)
+
+    title = one_line(article.get("title")) or one_line(article.get("url")) or "Untitled article"
+    meta = []
+    if article.get("author"):
+        meta.append(f"<span>by {esc(one_line(article['author']))}</span>")
+    if article.get("published"):
+        meta.append(f"<span>{esc(article['published'])}</span>")
+    if article.get("source"):
+        meta.append(f"<span>{esc(one_line(article['source']))}</span>")
+    if article.get("url"):
+        meta.append(f"<span>{_link(article['url'])}</span>")
+
+    article_text = text(article.get("text"))
+    body_html, shown = _article_html(article_text, claims, anchors)
+    cards = "".join(
+        _claim_card(i + 1, c, anchors[i], numbers, anchors_by_id, i in shown) for i, c in enumerate(claims)
+    )
+    if not cards:
+        cards = '<p class="small">No check-worthy claims were found.</p>'
+    footer = [f"report {esc(d.get('id'))}"]
+    if d.get("verifier"):
+        footer.append(f"verifier {esc(d['verifier'])}")
+    if d.get("created"):
+        footer.append(f"created {esc(d['created'])}")
+    footer.append(f"factdesk {esc(d.get('factdesk_version') or '')}".rstrip())
+
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        '<meta name="generator" content="factdesk">\n'
+        f"<title>Fact-check: {esc(title)}</title>\n"
+        f"<style>{_CSS}</style>\n</head>\n<body>\n<main>\n"
+        f'<header><div class="kicker">factdesk fact-check</div><h1>{esc(title)}</h1>'
+        f'<div class="meta">{"".join(meta)}</div>{_chips(d)}</header>\n'
+        f'<section><h2>Article</h2><div class="article-text">{body_html}</div></section>\n'
+        f"<section><h2>Claims</h2>{cards}</section>\n"
+        f"{_timeline(d, numbers, anchors_by_id)}\n"
+        f'<footer>{" · ".join(footer)}</footer>\n'
+        "</main>\n</body>\n</html>\n"
+    )

@@ -1,0 +1,240 @@
+"""The JSON report: the one contract every renderer reads.
+
+A :class:`~factdesk.types.Report` becomes a plain dict of strings, numbers,
+lists and ``None`` (see ``docs/report-schema.json``).  The Markdown, HTML and
+ClaimReview renderers work from this dict only, so a report stored as JSON can
+be re-rendered later without the objects or the models that made it.
+
+Normalisation done here, so the renderers can trust the shape:
+
+* floats are rounded to 4 places; non-finite numbers become ``0.0``;
+  confidences and stance probabilities are clamped to ``0..1``;
+* ``published`` dates are ISO dates (``YYYY-MM-DD``; a timestamp is cut to
+  its date) or ``None`` when missing or unreadable;
+* claim and timeline dates keep ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``;
+  a claim date or timeline event in any other form is dropped.
+
+Example::
+
+    d = report_to_dict(report)
+    json.dumps(d)            # always serialisable
+    render_html(d)           # from factdesk.report.html
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, timezone
+from typing import Any
+
+from factdesk.types import (
+    CheckedClaim,
+    Claim,
+    ClaimSet,
+    Document,
+    Evidence,
+    Report,
+    TimelineEvent,
+    Verdict,
+    content_id,
+)
+
+LABELS = ("supported", "refuted", "not_enough_evidence", "conflicting")
+KINDS = ("assertion", "quoted", "rebutted", "rebuttal")
+STANCES = ("supports", "refutes", "neutral")
+
+_FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
+_PARTIAL_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def _version() -> str:
+    try:
+        from factdesk import __version__
+
+        return str(__version__)
+    except Exception:  # pragma: no cover - the package always has one
+        return "unknown"
+
+
+def _num(value: Any, *, lo: float | None = None, hi: float | None = None) -> float:
+    """A JSON-safe float rounded to 4 places, optionally clamped."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        x = 0.0
+    if not math.isfinite(x):
+        x = 0.0
+    if lo is not None:
+        x = max(lo, x)
+    if hi is not None:
+        x = min(hi, x)
+    return round(x, 4)
+
+
+def _enum_value(value: Any) -> str:
+    return str(getattr(value, "value", value))
+
+
+def iso_date(value: Any) -> str | None:
+    """``YYYY-MM-DD`` from a date, datetime or ISO-ish string; ``None`` if unreadable."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    m = _FULL_DATE.match(str(value).strip())
+    if not m:
+        return None
+    try:
+        return date(int(m.group(1)), int(m.group(2)), int(m.group(3))).isoformat()
+    except ValueError:
+        return None
+
+
+def partial_date(value: Any) -> str | None:
+    """``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; a timestamp is cut to its date."""
+    if value is None:
+        return None
+    if isinstance(value, (date, datetime)):
+        return iso_date(value)
+    text = str(value).strip()
+    full = iso_date(text)
+    if full:
+        return full
+    if _PARTIAL_DATE.match(text):
+        if len(text) == 7 and not 1 <= int(text[5:7]) <= 12:
+            return None
+        return text
+    return None
+
+
+def _evidence_to_dict(ev: Evidence) -> dict[str, Any]:
+    p = ev.passage
+    return {
+        "passage_id": p.id,
+        "document_id": p.document_id,
+        "document": p.title or p.url or p.document_id,
+        "url": p.url or None,
+        "source": p.source or None,
+        "published": iso_date(p.published),
+        "text": p.text,
+        "start": p.start,
+        "end": p.end,
+        "stance": _enum_value(ev.stance),
+        "stance_probability": _num(ev.stance_probability, lo=0.0, hi=1.0),
+        "probabilities": {str(k): _num(v, lo=0.0, hi=1.0) for k, v in (ev.probabilities or {}).items()},
+        "score": _num(ev.score),
+        "after_claim_date": bool(ev.after_claim_date),
+        "irrelevant": bool(ev.irrelevant),
+    }
+
+
+def _verdict_to_dict(v: Verdict | None) -> dict[str, Any] | None:
+    if v is None:
+        return None
+    return {
+        "label": _enum_value(v.label),
+        "confidence": _num(v.confidence, lo=0.0, hi=1.0),
+        "explanation": v.explanation or "",
+        "evidence_ids": [str(i) for i in v.evidence_ids],
+    }
+
+
+def _claim_to_dict(
+    claim: Claim, evidence: list[Evidence] | None = None, verdict: Verdict | None = None
+) -> dict[str, Any]:
+    dates = [d for d in (partial_date(x) for x in claim.dates) if d]
+    return {
+        "id": claim.id,
+        "text": claim.text,
+        "start": int(claim.start),
+        "end": int(claim.end),
+        "checkworthiness": _num(claim.checkworthiness),
+        "kind": _enum_value(claim.kind),
+        "attributed_to": claim.attributed_to or None,
+        "responds_to": claim.responds_to or None,
+        "standalone": claim.standalone or claim.text,
+        "dates": dates,
+        "sentence_index": int(claim.sentence_index),
+        "evidence": [_evidence_to_dict(e) for e in (evidence or [])],
+        "verdict": _verdict_to_dict(verdict),
+    }
+
+
+def _article_to_dict(article: Document) -> dict[str, Any]:
+    return {
+        "id": article.id,
+        "title": article.title or None,
+        "author": article.author or None,
+        "published": iso_date(article.published),
+        "url": article.url or None,
+        "source": article.source or None,
+        "path": article.path or None,
+        "kind": article.kind,
+        "text": article.text,
+    }
+
+
+def _timeline_to_list(events: list[TimelineEvent]) -> list[dict[str, Any]]:
+    out = []
+    for ev in events:
+        when = partial_date(ev.date)
+        if when is None:
+            continue  # a timeline entry without a readable date cannot be placed
+        out.append({"date": when, "text": ev.text, "claim_id": ev.claim_id or None})
+    return out
+
+
+def summarize(claims: list[dict[str, Any]]) -> dict[str, int]:
+    """Counts per verdict label over claim dicts; claims without a verdict are ``unchecked``."""
+    summary = {"claims": len(claims), **{label: 0 for label in LABELS}, "unchecked": 0}
+    for c in claims:
+        verdict = c.get("verdict")
+        label = verdict.get("label") if isinstance(verdict, dict) else None
+        if label in LABELS:
+            summary[label] += 1
+        else:
+            summary["unchecked"] += 1
+    return summary
+
+
+def report_to_dict(report: Report) -> dict[str, Any]:
+    """The full JSON report for a checked article (see ``docs/report-schema.json``)."""
+    claims = [_claim_to_dict(cc.claim, cc.evidence, cc.verdict) for cc in report.claims]
+    return {
+        "id": report.id,
+        "created": report.created or "",
+        "verifier": report.verifier or "",
+        "factdesk_version": _version(),
+        "article": _article_to_dict(report.article),
+        "claims": claims,
+        "timeline": _timeline_to_list(report.timeline),
+        "summary": summarize(claims),
+    }
+
+
+def claims_to_dict(article: Document, claim_set: ClaimSet, *, created: str | None = None) -> dict[str, Any]:
+    """The report shape for the claims-only command: no evidence, no verdicts.
+
+    ``created`` defaults to the current UTC time; pass one to make the output
+    reproducible.
+    """
+    when = created or datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    claims = [_claim_to_dict(c) for c in claim_set.claims]
+    return {
+        "id": content_id(article.id, when, "claims-only", prefix="r", length=12),
+        "created": when,
+        "verifier": "",
+        "factdesk_version": _version(),
+        "article": _article_to_dict(article),
+        "claims": claims,
+        "timeline": _timeline_to_list(claim_set.timeline),
+        "summary": summarize(claims),
+    }
+
+
+def checked_claims_to_dict(checked: list[CheckedClaim]) -> list[dict[str, Any]]:
+    """Claim dicts for a bare list of checked claims (handy for partial results)."""
+    return [_claim_to_dict(cc.claim, cc.evidence, cc.verdict) for cc in checked]
