@@ -4,6 +4,11 @@ Handles the usual traps of news text: abbreviations (Mr., Dr., U.S., Jan.),
 decimal numbers (3.5), initials (J. R. Smith), quotes and brackets after the
 full stop, and paragraph breaks (a blank line always ends a sentence).
 
+A single line break also ends a sentence when the line is a heading or a
+label ("Claim:" on its own line, a short title without a full stop), or when
+the next line starts a bullet or a "Label:" block; hard-wrapped prose lines
+are joined as before.
+
 Example::
 
     >>> [s.text for s in split_sentences('Dr. Lee said "It works." Prices rose 3.5% in Jan. 2024.')]
@@ -26,6 +31,17 @@ ABBREVIATIONS = {
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, then space.
 _BOUNDARY = re.compile(r"""([.!?…]+)(["'”’)\]]*)(\s+)""")
 _PARAGRAPH = re.compile(r"\n\s*\n")
+_NEWLINE = re.compile(r"[ \t]*\n[ \t]*")
+# a line that opens a block: bullet, numbered item or "Label:" (one to three words before a colon)
+_BLOCK_START = re.compile(r"""(?:[-*•>#]|\d{1,2}[.)]\s|(?:\*\*|__)?[A-Z][A-Za-z']*(?:[ \t][A-Za-z']+){0,2}(?:\*\*|__)?[ \t]*[:：])""")
+_LABEL_ONLY = re.compile(r"""^[\s>*•#_-]*(?:\*\*|__)?[A-Za-z][A-Za-z' ]{0,30}(?:\*\*|__)?\s*[:：]\s*(?:\*\*|__)?\s*$""")
+_TERMINAL = re.compile(r"""[.!?…:;,"'”’)\]]$""")
+_HEADLINE_MAX = 60
+_JOINERS = {
+    "a", "an", "the", "of", "on", "in", "at", "to", "for", "by", "with", "from", "and", "or", "but", "that",
+    "as", "is", "was", "are", "were", "be", "has", "have", "had", "will", "said", "says", "than", "its", "their",
+    "his", "her", "this", "these", "which", "who", "when", "while", "into", "about", "after", "before",
+}  # a line shorter than this, without a full stop, followed by a capital: a heading
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,43 @@ def _is_abbreviation(text: str, dot_pos: int) -> bool:
     return False
 
 
+def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split a paragraph into runs of lines that belong to one block."""
+    chunk = text[start:end]
+    if "\n" not in chunk:
+        return [(start, end)]
+    spans = []
+    run_start = 0
+    for m in _NEWLINE.finditer(chunk):
+        line_start = chunk.rfind("\n", 0, m.start()) + 1
+        line = chunk[max(line_start, run_start):m.start()].strip()
+        nxt = chunk[m.end():m.end() + 80]
+        if _breaks_line(line, nxt):
+            spans.append((start + run_start, start + m.start()))
+            run_start = m.end()
+    spans.append((start + run_start, end))
+    return spans
+
+
+def _breaks_line(line: str, nxt: str) -> bool:
+    if not line or not nxt:
+        return False
+    if _LABEL_ONLY.match(line):
+        return True
+    if _BLOCK_START.match(nxt):
+        return True
+    first = nxt[0]
+    if _TERMINAL.search(line) or len(line) >= _HEADLINE_MAX:
+        return False
+    if not (first.isupper() or first.isdigit() or first in "\"“'‘"):
+        return False
+    words = line.split()
+    if words[-1].lower() in _JOINERS:  # "... voted on\nMonday": a wrapped line
+        return False
+    capitalised = sum(1 for w in words if w[:1].isupper() or w[:1].isdigit())
+    return capitalised * 2 >= len(words) or len(words) <= 6
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Split ``text`` into sentences; offsets index into ``text`` and exclude surrounding space."""
     sentences: list[Sentence] = []
@@ -63,21 +116,22 @@ def split_sentences(text: str) -> list[Sentence]:
         pos = m.end()
     para_spans.append((pos, len(text)))
 
-    for p_index, (p_start, p_end) in enumerate(para_spans):
-        chunk = text[p_start:p_end]
-        start = 0
-        for m in _BOUNDARY.finditer(chunk):
-            punct = m.group(1)
-            after = chunk[m.end():m.end() + 1]
-            if punct == "." and _is_abbreviation(chunk, m.start(1)):
-                continue
-            # the next sentence should begin like one: capital, digit, quote or bracket
-            if after and not (after.isupper() or after.isdigit() or after in "\"'“‘([-–—*•"):
-                continue
-            end = m.end(2)
-            _append(sentences, text, p_start + start, p_start + end, p_index)
-            start = m.end()
-        _append(sentences, text, p_start + start, p_start + len(chunk), p_index)
+    for p_index, (p_start_all, p_end_all) in enumerate(para_spans):
+        for p_start, p_end in _line_spans(text, p_start_all, p_end_all):
+            chunk = text[p_start:p_end]
+            start = 0
+            for m in _BOUNDARY.finditer(chunk):
+                punct = m.group(1)
+                after = chunk[m.end():m.end() + 1]
+                if punct == "." and _is_abbreviation(chunk, m.start(1)):
+                    continue
+                # the next sentence should begin like one: capital, digit, quote or bracket
+                if after and not (after.isupper() or after.isdigit() or after in "\"'“‘([-–—*•"):
+                    continue
+                end = m.end(2)
+                _append(sentences, text, p_start + start, p_start + end, p_index)
+                start = m.end()
+            _append(sentences, text, p_start + start, p_start + len(chunk), p_index)
     return sentences
 
 
