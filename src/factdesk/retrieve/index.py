@@ -1,0 +1,485 @@
+"""Hybrid passage retrieval over the SQLite store: FTS5 bm25 + dense cosine, fused.
+
+Passages live in the store's ``passages`` table; the ``passages_fts`` FTS5
+table follows it through triggers, and each row's ``vector`` column holds its
+embedding as little-endian float32 bytes (L2-normalised).
+
+Searching
+---------
+* **lexical**: FTS5 ``bm25`` over passage text (weight 1.0) and title (0.5).
+  The user's text is never passed to FTS5 as syntax: it is cut into word
+  tokens, stopwords are dropped, each token is double-quoted and the tokens
+  are OR-ed.  Quotes, ``AND``/``NEAR(``/``*`` and other punctuation cannot
+  raise; a query with no words returns nothing.
+* **dense**: brute-force cosine (a matrix-vector product with numpy) against
+  every stored vector.  The matrix is read from SQLite on first use and cached
+  per process and per database file; each query checks cheaply (passage
+  count, max rowid, SQLite's ``data_version`` and this process's own write
+  counter) whether it must be reloaded.
+* **hybrid** (default): reciprocal-rank fusion, ``score = sum 1 / (60 + rank)``
+  over the lexical and dense top-N lists (N = max(50, 5k), ranks from 1).
+
+Scores: ``Hit.score`` is the fused RRF score in hybrid mode, ``-bm25``
+(higher is better) in lexical mode and the cosine in dense mode.  Every hit
+records its ``lexical_rank``/``dense_rank`` (None when it was not in that
+list) and ``dense_similarity`` (filled for every hit whenever the vectors
+are loaded, i.e. in dense and hybrid modes).
+
+Respecting the claim's date
+---------------------------
+``before`` is the date of the claim or article being checked (ISO
+``YYYY-MM-DD``; ``YYYY`` or ``YYYY-MM`` mean the end of that year/month).
+A passage whose document was published *after* it could not have been known
+when the claim was made: it is flagged ``after_claim_date=True`` and ranked
+**after every passage not published after the date** — never mixed in as if
+it were available.  The two groups are retrieved and fused separately (so
+later passages cannot crowd out earlier ones) and the later group only fills
+the remaining slots of the top k.  Passages with an unknown publication date
+are treated as available.  Ranks in such a search are ranks within the
+passage's group.
+
+Writing
+-------
+A passage's vector embeds its document title followed by its text (see
+:func:`embedding_text`); queries are embedded as they are.
+``add_document`` replaces the passages of one already-saved document (delete
+then insert, so the FTS triggers keep ``passages_fts`` in sync) and never
+commits.  ``add_documents`` embeds across many documents at once and commits
+each chunk of documents in its own transaction.
+
+Example::
+
+    with Store.open("fd.db") as store:
+        index = SqliteIndex(store)
+        with store.transaction():
+            store.save_document(doc)
+            index.add_document(doc)
+        for hit in index.search("when did the dam open?", k=5, before="2024-03-01"):
+            print(hit.score, hit.passage.text)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from factdesk.errors import ConfigError, NotFoundError
+from factdesk.retrieve.embed import Embedder, OnnxMiniLMEmbedder
+from factdesk.retrieve.passages import make_passages
+from factdesk.types import Document, Hit, Passage
+
+Mode = Literal["hybrid", "lexical", "dense"]
+RRF_K = 60
+MAX_QUERY_TOKENS = 48
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are aren't as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have having
+he her here hers herself him himself his how i if in into is it its itself just let me more most my myself
+no nor not of off on once only or other our ours ourselves out over own same she should so some such than
+that the their theirs them themselves then there these they this those through to too under until up very
+was we were what when where which while who whom why will with would you your yours yourself yourselves
+also said says say near
+""".split())
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+
+_PASSAGE_COLUMNS = 'rowid, id, document_id, position, start, "end", text, title, published, url, source'
+
+
+def build_fts_query(text: str) -> str | None:
+    """A safe FTS5 MATCH expression for free text: quoted tokens OR-ed; None when no words."""
+    tokens = [t.lower() for t in _TOKEN.findall(text or "")]
+    tokens = [t.replace("_", " ").strip() for t in tokens]
+    tokens = [t for t in tokens if t]
+    content = [t for t in tokens if t not in STOPWORDS and not (len(t) == 1 and not t.isdigit())]
+    chosen = content or tokens
+    seen: dict[str, None] = {}
+    for t in chosen:
+        seen.setdefault(t, None)
+    unique = list(seen)[:MAX_QUERY_TOKENS]
+    if not unique:
+        return None
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in unique)
+
+
+def embedding_text(passage: Passage) -> str:
+    """What gets embedded for a passage: its document's title, then its text.
+
+    The title gives a passage the context its sentences often lack (who,
+    which project); on the demo gold it lifted hybrid recall@1 from 0.67 to 0.83.
+    """
+    title = (passage.title or "").strip()
+    return f"{title}. {passage.text}" if title and not passage.text.startswith(title) else passage.text
+
+
+def latest_date(value: str) -> str:
+    """The last day an ISO date, ``YYYY-MM`` or ``YYYY`` can mean (``YYYY-MM-DD``)."""
+    m = _DATE.match(value.strip()[:10])
+    if not m:
+        raise ValueError(f"not an ISO date: {value!r} (expected YYYY-MM-DD, YYYY-MM or YYYY)")
+    year, month, day = m.groups()
+    if day:
+        return f"{year}-{month}-{day}"
+    if month:
+        return f"{year}-{month}-31"  # string comparison only: 31 is after every real day
+    return f"{year}-12-31"
+
+
+# -- the dense matrix cache, shared per process and per database ----------------------
+@dataclass
+class _DenseCache:
+    key: tuple
+    rowids: np.ndarray  # int64, sorted
+    matrix: np.ndarray  # float32 (n, dim)
+    doc_codes: np.ndarray  # int32 index into doc_ids
+    doc_index: dict[str, int]
+    published: np.ndarray  # '<U10', '' when unknown
+
+
+_CACHES: dict[object, _DenseCache] = {}
+_WRITES: dict[object, int] = {}  # this process's passage writes per database
+_CACHE_LOCK = threading.RLock()
+
+
+class SqliteIndex:
+    """Passage index and search over a :class:`factdesk.store.Store`.
+
+    ``embedder`` defaults to the packaged ``minilm-int8`` model, created
+    lazily (lexical search never loads it).
+    """
+
+    def __init__(self, store, embedder: Embedder | None = None, *, batch_size: int = 64) -> None:
+        self.store = store
+        self._embedder = embedder
+        self.batch_size = batch_size
+        self._db_key: object = str(store.path.resolve()) if getattr(store, "path", None) else ("memory", id(store.conn))
+
+    @property
+    def conn(self):
+        return self.store.conn
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = OnnxMiniLMEmbedder()
+        return self._embedder
+
+    # -- writing -----------------------------------------------------------------
+    def _bump(self) -> None:
+        with _CACHE_LOCK:
+            _WRITES[self._db_key] = _WRITES.get(self._db_key, 0) + 1
+
+    def _write_passages(self, doc: Document, passages: list[Passage], vectors: np.ndarray) -> None:
+        conn = self.conn
+        if conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc.id,)).fetchone() is None:
+            raise NotFoundError(f"document {doc.id!r} is not in the store",
+                                hint="save it first with store.save_document(doc)")
+        conn.execute("DELETE FROM passages WHERE document_id = ?", (doc.id,))
+        vectors = np.ascontiguousarray(vectors, dtype="<f4")
+        conn.executemany(
+            """INSERT INTO passages(id, document_id, position, start, "end", text, title, published, url, source,
+                                    vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+            [(p.id, p.document_id, p.position, p.start, p.end, p.text, p.title, p.published, p.url, p.source,
+              vectors[i].tobytes()) for i, p in enumerate(passages)],
+        )
+        self._bump()
+
+    def add_document(self, doc: Document) -> int:
+        """(Re)place the passages of an already-saved document; returns how many. Does not commit."""
+        passages = make_passages(doc)
+        vectors = self.embedder.embed([embedding_text(p) for p in passages], batch_size=self.batch_size)
+        self._write_passages(doc, passages, vectors)
+        return len(passages)
+
+    def add_documents(self, docs: Iterable[Document], progress: bool = False, *, chunk_size: int = 64,
+                      save_role: str | None = None,
+                      on_document: Callable[[Document], None] | None = None) -> int:
+        """Index many documents, embedding across documents; returns the number of passages.
+
+        Each chunk of ``chunk_size`` documents is written in its own transaction,
+        so an interrupted run keeps every completed chunk (when the caller already
+        holds an open transaction, the chunks join it instead).  ``save_role``
+        also saves each document (``store.save_document(doc, role=save_role)``)
+        in the same transaction, and ``on_document(doc)`` is called there too
+        (e.g. to record the file it came from).
+        """
+        docs = list(docs)
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(docs), unit="doc", desc="indexing")
+        total = 0
+        try:
+            for c in range(0, len(docs), max(1, chunk_size)):
+                chunk = docs[c:c + chunk_size]
+                per_doc = [make_passages(d) for d in chunk]
+                texts = [embedding_text(p) for ps in per_doc for p in ps]
+                vectors = self.embedder.embed(texts, batch_size=self.batch_size)
+                if self.conn.in_transaction:
+                    self._write_chunk(chunk, per_doc, vectors, save_role, on_document)
+                else:
+                    with self.store.transaction():
+                        self._write_chunk(chunk, per_doc, vectors, save_role, on_document)
+                total += len(texts)
+                if bar is not None:
+                    bar.update(len(chunk))
+                    bar.set_postfix(passages=total)
+        finally:
+            if bar is not None:
+                bar.close()
+        return total
+
+    def _write_chunk(self, chunk, per_doc, vectors, save_role, on_document) -> None:
+        offset = 0
+        for doc, passages in zip(chunk, per_doc):
+            if save_role is not None:
+                self.store.save_document(doc, role=save_role)
+            self._write_passages(doc, passages, vectors[offset:offset + len(passages)])
+            offset += len(passages)
+            if on_document is not None:
+                on_document(doc)
+
+    # -- reading -----------------------------------------------------------------
+    def get_passage(self, passage_id: str) -> Passage:
+        row = self.conn.execute(f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE id = ?", (passage_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no passage {passage_id!r} in the store")
+        return _row_to_passage(row)
+
+    def _passages_by_rowid(self, rowids: Sequence[int]) -> dict[int, Passage]:
+        out: dict[int, Passage] = {}
+        ids = [int(r) for r in rowids]
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            rows = self.conn.execute(
+                f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part)
+            for row in rows:
+                out[int(row[0])] = _row_to_passage(row)
+        return out
+
+    # -- lexical -------------------------------------------------------------------
+    def lexical_search(self, query: str, k: int = 10, *, exclude_documents: set[str] | None = None,
+                       before: str | None = None, after_date: bool = False) -> list[tuple[int, float]]:
+        """Top-k ``(passage_rowid, score)`` by bm25 (score = -bm25, higher is better).
+
+        With ``before``, only passages not published after it are searched, or
+        only those published after it when ``after_date`` is true.
+        """
+        match = build_fts_query(query)
+        if match is None or k <= 0:
+            return []
+        where, args = ["passages_fts MATCH ?"], [match]
+        join = ""
+        if exclude_documents or before:
+            join = "JOIN passages p ON p.rowid = passages_fts.rowid"
+            if exclude_documents:
+                where.append("p.document_id NOT IN (SELECT value FROM json_each(?))")
+                args.append(json.dumps(sorted(exclude_documents)))
+            if before:
+                cond = "(p.published IS NOT NULL AND p.published != '' AND substr(p.published, 1, 10) > ?)"
+                where.append(cond if after_date else f"NOT {cond}")
+                args.append(latest_date(before))
+        sql = (f"SELECT passages_fts.rowid, bm25(passages_fts, 1.0, 0.5) AS s FROM passages_fts {join} "
+               f"WHERE {' AND '.join(where)} ORDER BY s LIMIT ?")
+        args.append(int(k))
+        return [(int(r[0]), -float(r[1])) for r in self.conn.execute(sql, args)]
+
+    # -- dense -----------------------------------------------------------------------
+    def _cache_key(self) -> tuple:
+        conn = self.conn
+        count, = conn.execute("SELECT count(*) FROM passages").fetchone()
+        max_rowid, = conn.execute("SELECT max(rowid) FROM passages").fetchone()
+        data_version, = conn.execute("PRAGMA data_version").fetchone()
+        return (int(count), int(max_rowid or 0), int(data_version), _WRITES.get(self._db_key, 0))
+
+    def _dense(self) -> _DenseCache:
+        with _CACHE_LOCK:
+            key = self._cache_key()
+            cache = _CACHES.get(self._db_key)
+            if cache is not None and cache.key == key:
+                return cache
+            cache = self._load_dense(key)
+            _CACHES[self._db_key] = cache
+            return cache
+
+    def _load_dense(self, key: tuple) -> _DenseCache:
+        rows = self.conn.execute(
+            "SELECT rowid, document_id, published, vector FROM passages WHERE vector IS NOT NULL ORDER BY rowid"
+        ).fetchall()
+        dim = len(rows[0][3]) // 4 if rows else 0
+        doc_index: dict[str, int] = {}
+        rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        codes = np.fromiter((doc_index.setdefault(r[1], len(doc_index)) for r in rows), dtype=np.int32,
+                            count=len(rows))
+        published = np.array([(r[2] or "")[:10] for r in rows], dtype="<U10")
+        blob = b"".join(r[3] for r in rows)
+        if len(blob) != len(rows) * dim * 4:
+            raise ConfigError("stored passage vectors have mixed dimensions",
+                              hint="re-index the corpus with one embedder")
+        matrix = np.frombuffer(blob, dtype="<f4").reshape(len(rows), dim).astype(np.float32, copy=False)
+        return _DenseCache(key, rowids, matrix, codes, doc_index, published)
+
+    def _embed_queries(self, cache: _DenseCache, queries: list[str]) -> np.ndarray:
+        qvecs = self.embedder.embed(queries, batch_size=self.batch_size)
+        if qvecs.shape[1] != cache.matrix.shape[1]:
+            raise ConfigError(
+                f"stored passage vectors have {cache.matrix.shape[1]} dimensions but the embedder "
+                f"{getattr(self.embedder, 'name', '?')} makes {qvecs.shape[1]}",
+                hint="re-index the corpus with the current embedder, or pick the embedder it was built with",
+            )
+        return qvecs
+
+    def _dense_scores(self, cache: _DenseCache, qvecs: np.ndarray) -> np.ndarray:
+        return qvecs @ cache.matrix.T if len(cache.rowids) else np.zeros((len(qvecs), 0), np.float32)
+
+    @staticmethod
+    def _top(scores: np.ndarray, mask: np.ndarray | None, k: int) -> np.ndarray:
+        """Indices of the top-k scores where mask is true, best first."""
+        if mask is not None:
+            scores = np.where(mask, scores, -np.inf)
+            avail = int(mask.sum())
+        else:
+            avail = len(scores)
+        k = min(k, avail)
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64)
+        if k < len(scores):
+            idx = np.argpartition(-scores, k - 1)[:k]
+        else:
+            idx = np.arange(len(scores))
+        return idx[np.argsort(-scores[idx], kind="stable")]
+
+    def _masks(self, cache: _DenseCache, exclude_documents: set[str] | None, before: str | None):
+        base = None
+        if exclude_documents:
+            codes = [cache.doc_index[d] for d in exclude_documents if d in cache.doc_index]
+            if codes:
+                base = ~np.isin(cache.doc_codes, np.array(codes, dtype=np.int32))
+        if not before:
+            return base, None
+        after = (cache.published != "") & (cache.published > latest_date(before))
+        avail = ~after if base is None else base & ~after
+        later = after if base is None else base & after
+        return avail, later
+
+    def dense_search(self, query: str, k: int = 10, *, exclude_documents: set[str] | None = None
+                     ) -> list[tuple[int, float]]:
+        """Top-k ``(passage_rowid, cosine)`` over all stored vectors (query embedding included)."""
+        cache = self._dense()
+        if not len(cache.rowids) or k <= 0:
+            return []
+        q = self._embed_queries(cache, [query])
+        scores = self._dense_scores(cache, q)[0]
+        mask, _ = self._masks(cache, exclude_documents, None)
+        idx = self._top(scores, mask, k)
+        return [(int(cache.rowids[i]), float(scores[i])) for i in idx]
+
+    # -- search ----------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, *, mode: Mode = "hybrid", before: str | None = None,
+               exclude_documents: set[str] | None = None) -> list[Hit]:
+        """The k best passages for ``query``; see the module docstring for modes and dates."""
+        return self.search_many([query], k, mode=mode, before=before, exclude_documents=exclude_documents)[0]
+
+    def search_many(self, queries: Sequence[str], k: int = 10, *, mode: Mode = "hybrid",
+                    before: str | None | Sequence[str | None] = None,
+                    exclude_documents: set[str] | None = None) -> list[list[Hit]]:
+        """:meth:`search` for many queries with one embedding call; ``before`` may be one per query."""
+        if mode not in ("hybrid", "lexical", "dense"):
+            raise ValueError(f"unknown search mode {mode!r}: use hybrid, lexical or dense")
+        queries = list(queries)
+        if isinstance(before, (str, type(None))):
+            befores: list[str | None] = [before] * len(queries)
+        else:
+            befores = list(before)
+            if len(befores) != len(queries):
+                raise ValueError("before must be one date or one per query")
+        for b in befores:
+            if b:
+                latest_date(b)  # validate early
+        if not queries:
+            return []
+        n = max(50, 5 * k)
+        cache = qvecs = None
+        if mode != "lexical":
+            cache = self._dense()
+            if len(cache.rowids):
+                qvecs = self._embed_queries(cache, queries)
+        results = []
+        for c in range(0, len(queries), 32):  # one matrix product per 32 queries
+            block = qvecs[c:c + 32] @ cache.matrix.T if qvecs is not None else None
+            for qi in range(c, min(c + 32, len(queries))):
+                scores = block[qi - c] if block is not None else None
+                results.append(self._search_one(queries[qi], k, n, mode, befores[qi], exclude_documents, cache,
+                                                scores))
+        return results
+
+    def drop_cache(self) -> None:
+        """Forget this database's cached vector matrix (it is reloaded on the next dense query)."""
+        with _CACHE_LOCK:
+            _CACHES.pop(self._db_key, None)
+
+    def _search_one(self, query, k, n, mode, before, exclude_documents, cache, scores) -> list[Hit]:
+        groups = [(False, None)] if not before else [(False, False), (True, True)]
+        avail_mask = later_mask = None
+        if scores is not None:
+            avail_mask, later_mask = self._masks(cache, exclude_documents, before)
+        ranked: list[tuple[int, float, int | None, int | None, bool]] = []
+        for flagged, after_date in groups:
+            want = n if not flagged else k  # the later group only fills leftover slots
+            lex: list[tuple[int, float]] = []
+            if mode != "dense":
+                lex = self.lexical_search(query, want, exclude_documents=exclude_documents, before=before,
+                                          after_date=bool(after_date))
+            dense: list[tuple[int, float]] = []
+            if scores is not None and mode != "lexical":
+                idx = self._top(scores, later_mask if flagged else avail_mask, want)
+                dense = [(int(cache.rowids[i]), float(scores[i])) for i in idx]
+            ranked.extend((rid, s, lr, dr, flagged) for rid, s, lr, dr in _fuse(lex, dense, mode))
+            if not flagged and len(ranked) >= k:
+                break
+        ranked = ranked[:k]
+        passages = self._passages_by_rowid([r[0] for r in ranked])
+        hits = []
+        for rid, score, lr, dr, flagged in ranked:
+            p = passages.get(rid)
+            if p is None:  # deleted between the two reads
+                continue
+            sim = None
+            if scores is not None and len(cache.rowids):
+                j = int(np.searchsorted(cache.rowids, rid))
+                if j < len(cache.rowids) and cache.rowids[j] == rid:
+                    sim = float(scores[j])
+            hits.append(Hit(passage=p, score=score, lexical_rank=lr, dense_rank=dr, dense_similarity=sim,
+                            after_claim_date=flagged))
+        return hits
+
+
+def _fuse(lex: list[tuple[int, float]], dense: list[tuple[int, float]], mode: str
+          ) -> list[tuple[int, float, int | None, int | None]]:
+    """(rowid, score, lexical_rank, dense_rank), best first."""
+    lrank = {rid: i + 1 for i, (rid, _) in enumerate(lex)}
+    drank = {rid: i + 1 for i, (rid, _) in enumerate(dense)}
+    if mode == "lexical":
+        return [(rid, s, lrank[rid], None) for rid, s in lex]
+    if mode == "dense":
+        return [(rid, s, None, drank[rid]) for rid, s in dense]
+    fused: dict[int, float] = {}
+    for ranks in (lrank, drank):
+        for rid, r in ranks.items():
+            fused[rid] = fused.get(rid, 0.0) + 1.0 / (RRF_K + r)
+    order = sorted(fused, key=lambda rid: (-fused[rid], min(lrank.get(rid, 10**9), drank.get(rid, 10**9))))
+    return [(rid, fused[rid], lrank.get(rid), drank.get(rid)) for rid in order]
+
+
+def _row_to_passage(row) -> Passage:
+    return Passage(document_id=row[2], text=row[6], start=int(row[4]), end=int(row[5]), position=int(row[3]),
+                   title=row[7], published=row[8], url=row[9], source=row[10], id=row[1])
