@@ -1,0 +1,152 @@
+"""End to end on the shipped demo: real SQLite files, the real packaged embedder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from factdesk import demodata
+from factdesk.errors import InputError
+from factdesk.pipeline import Pipeline
+from factdesk.report import validate_report
+from factdesk.settings import Settings
+from factdesk.store import Store
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo corpus indexed once; tests get their own copy of the file."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    with Store.open(path) as store:
+        stats = Pipeline(store, Settings(verifier="baseline")).index_path(demodata.corpus_dir())
+    assert stats.added == len(list(demodata.corpus_dir().iterdir()))
+    assert not stats.failed
+    return path
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo_store: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, dict]:
+    path = tmp_path_factory.mktemp("demo-report") / "demo.db"
+    shutil.copy(demo_store, path)
+    with Store.open(path) as store:
+        report = Pipeline(store, Settings(verifier="baseline")).check(demodata.article_path())
+        files = demodata.document_files(store)
+    return report, files
+
+
+def _copy(src: Path, tmp_path: Path) -> Path:
+    dst = tmp_path / "copy.db"
+    shutil.copy(src, dst)
+    return dst
+
+
+def test_reindex_is_idempotent(demo_store: Path, tmp_path: Path) -> None:
+    with Store.open(_copy(demo_store, tmp_path)) as store:
+        before = (store.count("documents"), store.count("passages"))
+        fts = store.conn.execute("SELECT count(*) FROM passages_fts").fetchone()[0]
+        stats = Pipeline(store).index_path(demodata.corpus_dir())
+        assert stats.added == stats.updated == 0 and stats.unchanged == before[0]
+        assert (store.count("documents"), store.count("passages")) == before
+        assert store.conn.execute("SELECT count(*) FROM passages_fts").fetchone()[0] == fts
+
+
+def test_changed_and_removed_files(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(demodata.corpus_dir(), corpus)
+    with Store.open(tmp_path / "fd.db") as store:
+        pipe = Pipeline(store)
+        first = pipe.index_path(corpus)
+        victim = sorted(corpus.glob("*.txt"))[0]
+        victim.write_text(victim.read_text(encoding="utf-8") + "\nA new closing sentence about zebra crossings.\n",
+                          encoding="utf-8")
+        gone = sorted(corpus.glob("*.md"))[0]
+        gone.unlink()
+        second = pipe.index_path(corpus, prune=True)
+        assert (second.updated, second.removed, second.added) == (1, 1, 0)
+        assert store.count("documents") == first.added - 1
+        hits = pipe.index.search("zebra crossings", k=1, mode="lexical")
+        assert hits and "zebra" in hits[0].passage.text
+        # the old version of the changed file left nothing behind
+        assert store.conn.execute("SELECT count(*) FROM documents WHERE path = ?",
+                                  (str(victim.resolve()),)).fetchone()[0] == 1
+
+
+def test_interrupted_index_keeps_committed_chunks_and_resumes(tmp_path: Path, monkeypatch) -> None:
+    corpus = tmp_path / "corpus"
+    shutil.copytree(demodata.corpus_dir(), corpus)
+    db = tmp_path / "fd.db"
+    with Store.open(db) as store:
+        pipe = Pipeline(store)
+        real = pipe.index.add_documents
+        calls = {"n": 0}
+
+        def flaky(docs, *a, **kw):
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise KeyboardInterrupt
+            return real(docs, *a, **kw)
+
+        monkeypatch.setattr(pipe.index, "add_documents", flaky)
+        with pytest.raises(KeyboardInterrupt):
+            pipe.index_path(corpus, chunk=8)
+    with Store.open(db) as store:
+        assert len(store.indexed_files()) == 8  # the first chunk survived
+        stats = Pipeline(store).index_path(corpus)
+        total = len(list(corpus.iterdir()))
+        assert stats.unchanged == 8 and stats.added == total - 8
+        assert len(store.indexed_files()) == total
+        ids = [r[0] for r in store.conn.execute("SELECT id FROM passages")]
+        assert len(ids) == len(set(ids))
+
+
+def test_demo_report_contract_and_content(demo_report: tuple[dict, dict]) -> None:
+    report, files = demo_report
+    validate_report(report)
+    score = demodata.score_report(report, files=files)
+    assert score["claims_found"] >= 0.85 * score["gold_claims"]
+    assert score["evidence_recall"] >= 0.8
+    kinds = {c["kind"] for c in report["claims"]}
+    assert {"assertion", "quoted", "rebutted", "rebuttal"} <= kinds
+    by_id = {c["id"]: c for c in report["claims"]}
+    for c in report["claims"]:
+        if c["kind"] == "rebuttal":
+            assert by_id[c["responds_to"]]["kind"] == "rebutted"
+        assert report["article"]["text"][c["start"]:c["end"]] == c["text"]
+        assert c["verdict"] is not None
+    # evidence published after the article is flagged wherever it appears, and never outranks timely evidence
+    gold = demodata.load_gold()
+    for c in report["claims"]:
+        flags = [e["after_claim_date"] for e in c["evidence"]]
+        assert flags == sorted(flags)  # all False before any True
+        for e in c["evidence"]:
+            late = e["published"] and e["published"] > gold["article_date"]
+            assert bool(e["after_claim_date"]) == bool(late)
+    assert report["timeline"] == sorted(report["timeline"], key=lambda t: t["date"])
+
+
+def test_check_is_stored_and_listed(demo_report: tuple[dict, dict], demo_store: Path, tmp_path: Path) -> None:
+    with Store.open(_copy(demo_store, tmp_path)) as store:
+        report = Pipeline(store, Settings(verifier="baseline")).check(demodata.article_path())
+        listed = store.list_reports()
+        assert listed[0]["id"] == report["id"] and listed[0]["claims"] == len(report["claims"])
+        assert store.get_report(report["id"][:8])["claims"] == report["claims"]
+
+
+def test_bad_article_raises_input_error_and_stores_nothing(demo_store: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    with Store.open(_copy(demo_store, tmp_path)) as store:
+        with pytest.raises(InputError, match="empty"):
+            Pipeline(store).check(empty)
+        assert store.count("reports") == 0
+
+
+def test_index_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with Store.open(tmp_path / "fd.db") as store:
+        with pytest.raises(InputError, match="no such file"):
+            Pipeline(store).index_path(tmp_path / "nope")
+        (tmp_path / "empty").mkdir()
+        with pytest.raises(InputError, match="no supported files"):
+            Pipeline(store).index_path(tmp_path / "empty")
