@@ -1,0 +1,147 @@
+"""Claims: find the check-worthy statements of an article.
+
+``extract_claims(doc)`` segments the text, scores every sentence for
+check-worthiness, keeps those at or above ``threshold`` plus every part of an
+explicit rebuttal ("Claim: … / Fact: …", "X says …, but …"), labels each claim
+(assertion, quoted, rebutted, rebuttal) with who said it, rewrites it to stand
+alone and orders its dated events into a timeline.
+
+Example::
+
+    >>> from factdesk.types import Document
+    >>> doc = Document(text="Claim: The dam leaks.\\nFact: Inspectors found no leak in 2023.", published="2024-03-15")
+    >>> [(c.kind.value, c.text) for c in extract_claims(doc).claims]
+    [('rebutted', 'The dam leaks.'), ('rebuttal', 'Inspectors found no leak in 2023.')]
+"""
+
+from __future__ import annotations
+
+from factdesk import registry
+from factdesk.claims.attribution import Attribution, attribute
+from factdesk.claims.checkworthy import CheckworthinessScorer, HeuristicCheckworthiness
+from factdesk.claims.decontextualize import decontextualize, resolve_relative_dates
+from factdesk.claims.entities import find_mentions
+from factdesk.claims.rebuttal import _LABEL, _RATING, RebuttalSpan, find_rebuttals, rebutted_author
+from factdesk.claims.segment import Sentence, split_sentences
+from factdesk.claims.timeline import build_timeline
+from factdesk.types import Claim, ClaimKind, ClaimSet, Document
+
+__all__ = [
+    "Attribution",
+    "CheckworthinessScorer",
+    "HeuristicCheckworthiness",
+    "RebuttalSpan",
+    "Sentence",
+    "attribute",
+    "build_timeline",
+    "decontextualize",
+    "extract_claims",
+    "find_rebuttals",
+    "rebutted_author",
+    "resolve_relative_dates",
+    "split_sentences",
+]
+
+
+def _is_label_only(sentence: str) -> bool:
+    m = _LABEL.match(sentence)
+    if not m:
+        return False
+    rest = sentence[m.end():].strip()
+    return not rest or bool(_RATING.match(rest))
+
+
+def extract_claims(
+    doc: Document,
+    *,
+    scorer: CheckworthinessScorer | None = None,
+    threshold: float = 0.5,
+    max_claims: int | None = None,
+) -> ClaimSet:
+    """The claims of ``doc`` in document order, with a timeline of their dated events."""
+    text = doc.text or ""
+    sentences = split_sentences(text)
+    if not sentences:
+        return ClaimSet(claims=[], timeline=[], sentences=0)
+    if scorer is None:
+        scorer = registry.create("checkworthiness", "heuristic")
+        scorer.warm_up()
+    scores = [float(x) for x in scorer.score([s.text for s in sentences])]
+    mentions = find_mentions(text)
+    spans = find_rebuttals(text, sentences, mentions)
+
+    # spans that are not whole sentences get their own score
+    def is_whole(span: RebuttalSpan) -> bool:
+        s = sentences[span.sentence_index]
+        return span.start == s.start and span.end == s.end
+
+    partial = [sp for sp in spans if not is_whole(sp)]
+    partial_scores = dict(zip(((sp.start, sp.end) for sp in partial),
+                              scorer.score([text[sp.start:sp.end] for sp in partial]) if partial else []))
+
+    def span_score(span: RebuttalSpan) -> float:
+        return float(partial_scores.get((span.start, span.end), scores[span.sentence_index]))
+
+    claims: list[Claim] = []
+    forced: set[str] = set()
+    rebutted_by_group: dict[int, Claim] = {}
+    used: set[int] = set()
+    for span in spans:
+        for i in range(span.sentence_index, len(sentences)):
+            if sentences[i].start >= span.end:
+                break
+            if sentences[i].end > span.start:
+                used.add(i)
+        used.add(span.sentence_index)
+    for span in (sp for sp in spans if sp.role == "rebutted"):
+        claim = Claim(text=text[span.start:span.end], start=span.start, end=span.end,
+                      checkworthiness=round(span_score(span), 4), kind=ClaimKind.REBUTTED,
+                      attributed_to=span.speaker, sentence_index=span.sentence_index)
+        rebutted_by_group[span.group] = claim
+        claims.append(claim)
+        forced.add(claim.id)
+    for span in (sp for sp in spans if sp.role == "rebuttal"):
+        score = span_score(span)
+        if not span.primary and score < threshold:
+            continue
+        target = rebutted_by_group.get(span.group)
+        att = attribute(text[span.start:span.end], span.start, text, mentions)
+        claim = Claim(text=text[span.start:span.end], start=span.start, end=span.end,
+                      checkworthiness=round(score, 4), kind=ClaimKind.REBUTTAL if target else ClaimKind.ASSERTION,
+                      attributed_to=att.speaker if att else None,
+                      responds_to=target.id if target else None, sentence_index=span.sentence_index)
+        claims.append(claim)
+        if span.primary:
+            forced.add(claim.id)
+
+    for i, s in enumerate(sentences):
+        if i in used or scores[i] < threshold or _is_label_only(s.text):
+            continue
+        att = attribute(s.text, s.start, text, mentions)
+        claims.append(Claim(text=s.text, start=s.start, end=s.end, checkworthiness=round(scores[i], 4),
+                            kind=ClaimKind.QUOTED if att else ClaimKind.ASSERTION,
+                            attributed_to=att.speaker if att else None, sentence_index=i))
+
+    if max_claims is not None and len(claims) > max_claims:
+        claims = _cap(claims, forced, max(0, max_claims))
+    claims.sort(key=lambda c: (c.start, c.end))
+    decontextualize(claims, doc, mentions=mentions)
+    return ClaimSet(claims=claims, timeline=build_timeline(claims), sentences=len(sentences))
+
+
+def _cap(claims: list[Claim], forced: set[str], limit: int) -> list[Claim]:
+    """The ``limit`` most important claims: rebuttal pairs first, then by score; a rebuttal keeps its target."""
+    by_id = {c.id: c for c in claims}
+    order = sorted(claims, key=lambda c: (c.id not in forced, -c.checkworthiness, c.start))
+    chosen: dict[str, Claim] = {}
+    for claim in order:
+        if claim.id in chosen:
+            continue
+        need = [claim]
+        target = by_id.get(claim.responds_to or "")
+        if target is not None and target.id not in chosen:
+            need.append(target)
+        if len(chosen) + len(need) <= limit:
+            for c in need:
+                chosen[c.id] = c
+    return list(chosen.values())

@@ -1,0 +1,245 @@
+"""Who said it: reported speech and the speaker it is attributed to.
+
+Recognised shapes (the speaker is cleaned: titles dropped, surnames and
+pronouns resolved to the full name named earlier, "the ministry" to the
+"Ministry of Health" named earlier)::
+
+    "…," said Mayor Lena Ortiz.        "…," Ortiz said.        "…", she told reporters.
+    Ortiz said "…".                     Ortiz said that …       Ortiz told Reuters that …
+    Lena Ortiz, the mayor, claimed …    In a statement, the agency said …
+    According to the ministry, …        …, according to the ministry.
+
+``attribute()`` returns an ``Attribution`` with the speaker and where the
+reported content sits (document offsets), or ``None`` for a sentence in the
+article's own voice.
+
+Example::
+
+    >>> from factdesk.claims.entities import find_mentions
+    >>> text = '"We cut crime by 20%," said Mayor Lena Ortiz.'
+    >>> attribute(text, 0, text, find_mentions(text)).speaker
+    'Lena Ortiz'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from factdesk.claims.entities import (
+    Mention,
+    TITLES,
+    clean_speaker,
+    find_mentions,
+    resolve_reference,
+)
+
+VERBS = (
+    "said|says|say|told|tells|added|adds|stated|states|claimed|claims|claim|argued|argues|insisted|insists|"
+    "alleged|alleges|asserted|asserts|contended|contends|maintained|maintains|wrote|writes|posted|tweeted|"
+    "announced|announces|explained|explains|noted|notes|warned|warns|predicted|predicts|suggested|suggests|"
+    "acknowledged|acknowledges|admitted|admits|confirmed|confirms|denied|denies|estimated|estimates|testified|"
+    "stressed|emphasised|emphasized|revealed|reveals|declared|declares|conceded|concedes|recalled|disclosed|"
+    "insisted|boasted|boasts|promised|promises|pledged|reported|reports|concluded|concludes|found|finds|shows|showed"
+)
+# verbs that present a claim as contestable (used by rebuttal detection)
+CLAIM_VERBS = {
+    "claimed", "claims", "claim", "argued", "argues", "insisted", "insists", "alleged", "alleges", "asserted",
+    "asserts", "contended", "contends", "maintained", "maintains", "suggested", "suggests", "boasted", "boasts",
+    "wrote", "writes", "posted", "tweeted",
+}
+# verbs that report speech only with a clause after them: "found that …", not "found the body"
+_NEED_THAT = {
+    "found", "finds", "showed", "shows", "reported", "reports", "concluded", "concludes", "denied", "denies",
+    "wrote", "writes", "posted", "estimated", "estimates", "revealed", "reveals", "recalled", "disclosed",
+    "promised", "promises", "pledged", "declared", "declares", "confirmed", "confirms", "announced", "announces",
+    "admitted", "admits", "maintained", "maintains", "predicted", "predicts", "noted", "notes", "stated", "states",
+}
+# ... unless a document is the subject: "The audit found 40 faults."
+_DOCUMENTS = {"report", "study", "survey", "audit", "review", "analysis", "inquiry", "investigation", "poll",
+              "census", "data", "figures", "records", "paper", "statement", "filing", "filings", "minutes"}
+# verbs that double as nouns ("insurance claims rose"): a clause must follow
+_NEED_CLAUSE = re.compile(r"""\s*(?:that\b|["“:,]|(?:the|a|an|it|he|she|they|we|its|his|her|their|there|this|these|those|no|not|every|all|some|many|most)\b|[A-Z0-9$€£])""")
+_ADVERBS = r"(?:(?:has|had|have|also|previously|repeatedly|again|later|then|once|falsely|wrongly|recently|publicly|initially|originally|earlier|often|even)\s+)*"
+_QUOTE_FIRST = re.compile(r"""^\s*(?P<oq>["“])(?P<q>.+?)(?P<cq>["”])\s*,?\s*(?P<tail>.+)$""", re.S)
+_TAIL_VERB_FIRST = re.compile(rf"^(?P<verb>{VERBS})\s+(?P<who>[^,.;!?\"“”]+?)\s*(?:,.*)?[.!?]?\s*$", re.S)
+_TAIL_WHO_FIRST = re.compile(rf"^(?P<who>[^,.;!?\"“”]+?)\s+{_ADVERBS}(?P<verb>{VERBS})\b(?P<rest>[^\"“”]*)$", re.S)
+_SUBJECT_FIRST = re.compile(
+    rf"""(?P<who>[^,"“”:;]{{1,90}}?)(?P<appos>,\s[^,"“”]{{1,90}},)?\s+{_ADVERBS}(?P<verb>{VERBS})\b(?P<rest>.*)$""",
+    re.S,
+)
+_INTRO = re.compile(
+    r"""^(?:In|On|At|During|After|Before|Speaking|Last|Earlier|Later|Meanwhile|However|But|Separately|Asked|When|"""
+    r"""Yesterday|Today|Since|Following|Responding|Writing|Addressing|Also|Previously|Then|Now|Still|And)\b[^,"“”]{0,60},\s+"""
+)
+_SAYS_TAIL = re.compile(
+    r"""^(?P<content>[^"“”]+?),\s+(?P<verb>says|said|claims|claimed|writes|wrote|argues|argued|according\s+to)\s+(?P<who>[^,.;!?"“”]{2,80}?)\s*(?:,.*)?[.!?]?\s*$""",
+    re.S,
+)
+_SAID_END = re.compile(
+    rf"""^(?P<content>.+),\s+(?P<who>[^,"“”]{{1,60}}?)\s+{_ADVERBS}(?P<verb>said|says|added|adds|told\s+[\w ]{{1,30}}?|wrote|claimed|claims|argued|insisted|warned|noted|stated)(?:\s+(?:on\s+)?\w+day|\s+in\s+a\s+\w+)?\s*[.!?]?\s*$""",
+    re.S,
+)
+_ACCORDING_START = re.compile(r"""^\s*According to (?P<who>[^,]{1,90}),\s*(?P<content>.+)$""", re.S | re.I)
+_ACCORDING_END = re.compile(r"""^(?P<content>.+?),?\s+according to (?P<who>[^,.;!?]{1,90})(?:,[^.]*)?[.!?]?["”]?\s*$""", re.S | re.I)
+
+_PRONOUNS = {"he", "she", "it", "they"}
+_GROUPS = {
+    "officials", "police", "experts", "researchers", "scientists", "critics", "analysts", "residents",
+    "witnesses", "authorities", "doctors", "lawyers", "prosecutors", "investigators", "organisers", "organizers",
+    "campaigners", "activists", "economists", "sources", "opponents", "supporters", "locals", "engineers",
+    "historians", "regulators", "inspectors", "firefighters", "parents", "teachers",
+}
+_DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "this", "that", "one", "two", "several", "some"}
+_CONNECTORS = {"of", "for", "the", "at", "and", "de", "van", "von"}
+_TIME = (
+    r"(?:\s+(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    r"|\s+(?:yesterday|today|last\s+\w+|earlier\s+this\s+\w+|this\s+week|this\s+month|recently|previously|earlier|later)"
+    r"|\s+(?:in|on|during)\s+(?:a|an|the|his|her|their|its)\s+(?:\w+\s+){0,2}(?:statement|interview|post|letter|video|speech|briefing|report|conference|release|hearing|op-ed|column|article|tweet)"
+    r"(?:\s+on\s+\w+)?)*"
+)
+_TIME_RE = re.compile(_TIME)
+_TOLD_OBJECT = re.compile(r"^\s+(?:reporters|journalists|lawmakers|parliament|him|her|them|us|me|the\s+\w+(?:\s+\w+)?|[A-Z][\w.&]*(?:\s+[A-Z][\w.&]*)*)")
+_CONTENT_LEAD = re.compile(_TIME + r"""\s*[,:]?\s*(?:that\s+)?["“]?""")
+
+
+@dataclass(frozen=True)
+class Attribution:
+    speaker: str | None  # a clean name, or a generic phrase ("officials") when nobody is named
+    speaker_phrase: str  # as written ("Mayor Lena Ortiz", "she", "the agency")
+    verb: str
+    content_start: int  # document offsets of what was reported
+    content_end: int
+    pattern: str  # quote_first | subject_first | according_to
+
+
+def _valid_who(who: str) -> bool:
+    words = who.split()
+    if not words or len(words) > 8:
+        return False
+    lower = [w.lower().strip("’'") for w in words]
+    if len(words) == 1 and (lower[0] in _PRONOUNS or lower[0] in _GROUPS):
+        return True
+    if lower[0] in {"i", "we", "you"}:
+        return False
+    if lower[0] in _DETERMINERS:
+        return len(words) <= 7 and not any(w in {"is", "was", "are", "were", "be", "been"} for w in lower)
+    if lower[-1] in _GROUPS:
+        return True
+    # a name, perhaps after lower-case roles: "former mayor Tom Banks", "Acme spokesperson Jo Park"
+    if not words[-1][:1].isupper():
+        return False
+    for w, lw in zip(words, lower):
+        if not (w[:1].isupper() or lw in TITLES or lw in _CONNECTORS or lw.endswith("'s") or lw.endswith("’s")):
+            return False
+    return True
+
+
+def _speaker_name(who: str, who_start: int, text: str, mentions: list[Mention]) -> str | None:
+    phrase = who.strip()
+    lower = phrase.lower()
+    if lower in _PRONOUNS:
+        return resolve_reference(lower, who_start, text, mentions) or lower
+    if lower in _GROUPS:
+        return lower
+    if lower.split()[0] in _DETERMINERS and not any(w[:1].isupper() for w in phrase.split()[1:]):
+        # "the agency", "a ministry spokesperson", "the mayor"
+        resolved = resolve_reference(lower, who_start, text, mentions)
+        if resolved:
+            return resolved
+        # "a spokesperson for the ministry" -> the ministry's name
+        tail = re.search(r"\b(?:for|of|at)\s+(the\s+\w+)$", lower)
+        if tail:
+            resolved = resolve_reference(tail.group(1), who_start, text, mentions)
+            if resolved:
+                return resolved
+        return lower
+    return clean_speaker(phrase, mentions, who_start)
+
+
+def _content_after(rest: str, rest_start: int, verb: str, sent_end: int) -> tuple[int, int]:
+    offset = 0
+    if verb in {"told", "tells"}:
+        m = _TOLD_OBJECT.match(rest)
+        if m:
+            offset = m.end()
+    m = _CONTENT_LEAD.match(rest, offset)
+    lead = m.end() if m else offset
+    start = rest_start + lead
+    if lead and rest[lead - 1] in "\"“":  # a quotation: drop its closing mark
+        tail = rest.rstrip()
+        if tail.endswith(("\"", "”")):
+            sent_end = rest_start + len(tail) - 1
+    return start, sent_end
+
+
+def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | None = None) -> Attribution | None:
+    """Find reported speech in ``sentence`` (which sits at ``start`` in ``text``)."""
+    if mentions is None:
+        mentions = find_mentions(text)
+    end = start + len(sentence)
+
+    m = _QUOTE_FIRST.match(sentence)
+    if m:
+        tail = m.group("tail")
+        tail_start = start + m.start("tail")
+        q_start, q_end = start + m.start("q"), start + m.end("q")
+        while q_end > q_start and text[q_end - 1] in ", ":
+            q_end -= 1
+        t = _TAIL_VERB_FIRST.match(tail)
+        if t and _valid_who(t.group("who")):
+            who = t.group("who")
+            name = _speaker_name(who, tail_start + t.start("who"), text, mentions)
+            return Attribution(name, who, t.group("verb"), q_start, q_end, "quote_first")
+        t = _TAIL_WHO_FIRST.match(tail)
+        if t and _valid_who(t.group("who")):
+            who = t.group("who")
+            name = _speaker_name(who, tail_start + t.start("who"), text, mentions)
+            return Attribution(name, who, t.group("verb"), q_start, q_end, "quote_first")
+
+    m = _ACCORDING_START.match(sentence)
+    if m:
+        who = m.group("who")
+        name = _speaker_name(who, start + m.start("who"), text, mentions)
+        return Attribution(name, who, "according to", start + m.start("content"), end, "according_to")
+    m = _ACCORDING_END.match(sentence)
+    if m:
+        who = m.group("who")
+        name = _speaker_name(who, start + m.start("who"), text, mentions)
+        c_end = start + m.end("content")
+        return Attribution(name, who, "according to", start + m.start("content"), c_end, "according_to")
+
+    m = _SAID_END.match(sentence)
+    if m and _valid_who(m.group("who")) and not _QUOTE_FIRST.match(sentence):
+        who = m.group("who")
+        name = _speaker_name(who, start + m.start("who"), text, mentions)
+        verb = m.group("verb").split()[0]
+        return Attribution(name, who, verb, start + m.start("content"), start + m.end("content"), "said_end")
+
+    found: Attribution | None = None
+    intro = _INTRO.match(sentence)
+    for skip in [0] + ([intro.end()] if intro else []):
+        m = _SUBJECT_FIRST.match(sentence, skip)
+        if not m or not _valid_who(m.group("who")):
+            continue
+        verb, rest = m.group("verb"), m.group("rest")
+        lead = _TIME_RE.match(rest).end()
+        if verb in _NEED_THAT and not re.match(r"""\s*(?:,\s*)?(?:that\b|[:"“])""", rest[lead:]):
+            if m.group("who").lower().split()[-1] not in _DOCUMENTS:
+                continue
+        if verb not in {"told", "tells"} and not _NEED_CLAUSE.match(rest[lead:]):
+            continue
+        who = m.group("who")
+        name = _speaker_name(who, start + m.start("who"), text, mentions)
+        c_start, c_end = _content_after(m.group("rest"), start + m.start("rest"), m.group("verb"), end)
+        found = Attribution(name, who, m.group("verb"), c_start, c_end, "subject_first")
+        break
+    if found is None or not (found.speaker or "")[:1].isupper():
+        # "…, says the article penned by Jane Doe." names the speaker better than a generic subject
+        m = _SAYS_TAIL.match(sentence)
+        if m:
+            who = m.group("who")
+            name = _speaker_name(who, start + m.start("who"), text, mentions)
+            if name and (name[:1].isupper() or found is None) and (_valid_who(who) or name[:1].isupper()):
+                return Attribution(name, who, m.group("verb"), start + m.start("content"), start + m.end("content"), "says_tail")
+    return found

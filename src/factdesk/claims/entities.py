@@ -1,0 +1,324 @@
+"""Capitalised-name spotting: people, organisations and other named things.
+
+Rule-based and deliberately small.  A *mention* is a run of capitalised words
+("Mayor Lena Ortiz", "Ministry of Health", "Harbour Bridge").  Leading titles
+are stripped from people ("Mayor Lena Ortiz" -> "Lena Ortiz", title "mayor"),
+and a bare surname ("Ortiz") is mapped to the full name seen elsewhere in the
+text, so every mention of one person carries the same canonical ``name``.
+
+Kinds: ``person``, ``org`` (organisations, and named things such as a bridge,
+a project or a place: whatever "it" or "they" may stand for).
+
+Example::
+
+    >>> [(m.name, m.kind) for m in find_mentions("Mayor Lena Ortiz met the Ministry of Health. Ortiz left.")]
+    [('Lena Ortiz', 'person'), ('Ministry of Health', 'org'), ('Lena Ortiz', 'person')]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_WORD = r"(?:(?:Dr|Mr|Mrs|Ms|Sen|Rep|Gov|Gen|Col|Lt|Capt|Sgt|Prof|Rev|St|Mt|Jr|Sr)\.|[A-Z]\.|[A-Z][a-zA-Z]*(?:[’'\-][A-Za-z]+)*|[A-Z]{2,})"
+_CONNECT = r"(?:of the|for the|of|for|de|da|del|van|von|der|la|le|al|bin)"
+_SEQ = re.compile(rf"(?<![\w’'])({_WORD}(?:[ \t]+(?:{_CONNECT}[ \t]+)?{_WORD})*)")
+
+TITLES = {
+    "mayor", "president", "vice", "prime", "minister", "senator", "sen.", "rep.", "representative",
+    "congressman", "congresswoman", "governor", "gov.", "dr.", "prof.", "professor", "mr.", "mrs.", "ms.",
+    "chief", "executive", "ceo", "cfo", "director", "judge", "justice", "general", "gen.", "colonel", "col.",
+    "captain", "capt.", "lt.", "lieutenant", "sergeant", "sgt.", "officer", "inspector", "detective",
+    "commissioner", "sheriff", "councillor", "councilor", "councilman", "councilwoman", "alderman",
+    "secretary", "chancellor", "spokesperson", "spokesman", "spokeswoman", "chairman", "chairwoman", "chair",
+    "king", "queen", "prince", "princess", "pope", "rev.", "reverend", "bishop", "archbishop", "coach",
+    "deputy", "assistant", "associate", "acting", "former", "health", "finance", "foreign", "defence",
+    "defense", "education", "transport", "interior", "economy", "environment", "state", "city", "county",
+    "district", "attorney", "auditor", "treasurer", "premier", "ambassador", "mp", "lawmaker", "economist",
+    "scientist", "researcher", "analyst", "founder", "owner", "editor", "columnist", "lord", "lady", "sir",
+    "dame", "mx.", "st.", "superintendent", "principal", "dean", "head", "leader", "opposition", "labour",
+    "police", "fire", "energy", "housing", "trade", "agriculture", "science", "works", "public",
+}
+# a name whose last word (or the word before "of") is one of these names an organisation or a thing
+ORG_WORDS = {
+    "ministry", "department", "agency", "council", "company", "inc", "inc.", "corp", "corp.", "corporation",
+    "ltd", "ltd.", "llc", "plc", "co.", "group", "university", "college", "school", "bank", "office",
+    "authority", "commission", "institute", "institution", "association", "party", "committee", "board",
+    "service", "services", "police", "court", "bureau", "foundation", "fund", "organization", "organisation",
+    "union", "hospital", "network", "times", "news", "post", "herald", "guardian", "journal", "tribune",
+    "government", "federation", "society", "trust", "center", "centre", "project", "programme", "program",
+    "airlines", "airways", "motors", "energy", "systems", "technologies", "labs", "holdings", "industries",
+    "pharmaceuticals", "partners", "media", "press", "club", "league", "army", "navy", "force", "forces",
+    "parliament", "congress", "senate", "assembly", "cabinet", "administration", "bridge", "dam", "tower",
+    "tunnel", "railway", "line", "station", "airport", "port", "stadium", "park", "museum", "library",
+    "city", "county", "river", "lake", "street", "road", "avenue", "island", "valley", "bay", "mountain",
+    "mount", "plant", "mine", "factory", "works", "reservoir", "canal", "highway", "motorway", "square",
+    "hall", "initiative", "plan", "act", "bill", "scheme", "fire", "brigade", "corps", "mission", "cup",
+    "prize", "festival", "summit", "alliance", "coalition", "movement", "campaign", "institute", "lab",
+    "laboratory", "observatory", "reserve", "system", "authority", "region", "province", "state", "district",
+}
+ORG_COMPANY_WORDS = {
+    "company", "inc", "inc.", "corp", "corp.", "corporation", "ltd", "ltd.", "llc", "plc", "co.", "group",
+    "airlines", "airways", "motors", "energy", "systems", "technologies", "labs", "holdings", "industries",
+    "pharmaceuticals", "partners", "media", "bank",
+}
+KNOWN_ORGS = {"Reuters", "Bloomberg", "Google", "Facebook", "Meta", "Apple", "Amazon", "Microsoft", "Twitter",
+              "YouTube", "TikTok", "Instagram", "Tesla", "Boeing", "Airbus", "Pfizer", "Moderna", "Nato", "Unicef"}
+
+# Capitalised words that start sentences or name times, never entities by themselves.
+STOPWORDS = {
+    "the", "a", "an", "in", "on", "at", "by", "for", "from", "to", "of", "and", "or", "but", "however", "if",
+    "he", "she", "it", "they", "we", "i", "you", "this", "that", "these", "those", "his", "her", "their",
+    "its", "our", "my", "your", "according", "after", "before", "despite", "when", "while", "since", "last",
+    "next", "earlier", "later", "yesterday", "today", "tomorrow", "contrary", "meanwhile", "also", "still",
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february",
+    "march", "april", "may", "june", "july", "august", "september", "october", "november", "december",
+    "jan.", "feb.", "mar.", "apr.", "jun.", "jul.", "aug.", "sep.", "sept.", "oct.", "nov.", "dec.",
+    "claim", "claims", "fact", "facts", "myth", "verdict", "reality", "truth", "false", "true", "misleading",
+    "there", "here", "what", "who", "why", "how", "where", "which", "as", "with", "no", "not", "yes", "all",
+    "some", "many", "most", "more", "every", "each", "both", "one", "two", "three", "about", "than", "so",
+    "then", "now", "just", "only", "even", "in", "during", "under", "over", "into", "between", "among",
+    "first", "second", "third", "finally", "instead", "indeed", "still", "yet", "although", "though",
+    "because", "until", "unless", "whether", "do", "does", "did", "is", "was", "are", "were", "be", "been",
+    "has", "have", "had", "will", "would", "can", "could", "should", "must", "might", "let", "please", "mr",
+    "mrs", "ms", "dr", "note", "update", "correction", "editor", "sources", "source", "read", "share",
+}
+# A short list of given names: a name starting with one is a person.
+FIRST_NAMES = set("""
+james john robert michael william david richard joseph thomas charles christopher daniel matthew anthony mark
+donald steven paul andrew joshua kenneth kevin brian george timothy ronald edward jason jeffrey ryan jacob gary
+nicholas eric jonathan stephen larry justin scott brandon benjamin samuel gregory alexander frank patrick
+raymond jack dennis jerry tyler aaron jose adam nathan henry douglas zachary peter kyle noah ethan jeremy
+walter christian keith roger terry austin sean gerald carl harold dylan arthur lawrence jordan jesse bryan
+billy bruce gabriel joe logan albert willie alan eugene russell vincent philip bobby johnny bradley tom tim
+ben sam dan mike bob bill jim tony nick alex max leo omar ali ahmed mohammed muhammad hassan ivan igor carlos
+luis juan miguel pedro diego javier pablo marco luca giovanni pierre jean hans klaus lars sven rahul amit
+raj arjun vikram wei li chen hiroshi kenji yuki kofi kwame mary patricia jennifer linda elizabeth barbara
+susan jessica sarah karen lisa nancy betty margaret sandra ashley kimberly emily donna michelle carol amanda
+dorothy melissa deborah stephanie rebecca sharon laura cynthia kathleen amy angela shirley anna brenda pamela
+emma nicole helen samantha katherine christine debra rachel carolyn janet catherine maria heather diane ruth
+julie olivia joyce virginia victoria kelly lauren christina joan evelyn judith megan andrea cheryl hannah
+jacqueline martha gloria teresa ann sara madison frances kathryn janice jean abigail alice judy sophia grace
+denise amber doris marilyn danielle beverly isabella theresa diana natalie brittany charlotte marie kayla
+alexis lori jane lena ana sofia elena irina olga priya anika mei yuna aisha fatima amina leila nadia zara
+chloe ella lucy jo kate kim eva nina rosa clara julia ines marta ingrid astrid freya
+""".split())
+
+PRONOUNS_PERSON = {"he", "she"}
+
+
+@dataclass(frozen=True)
+class Mention:
+    start: int
+    end: int
+    surface: str  # as written, title included
+    name: str  # canonical: full name for a person, without title
+    kind: str  # "person" | "org"
+    title: str | None = None  # lower-case title words, e.g. "mayor"
+
+
+def _is_sentence_start(text: str, pos: int) -> bool:
+    i = pos - 1
+    while i >= 0 and text[i] in " \t\"“‘'(*#>-–—•_":
+        i -= 1
+    return i < 0 or text[i] in ".!?:\n;"
+
+
+def _classify(words: list[str], text: str, start: int, end: int) -> tuple[str, str, str | None] | None:
+    """(kind, canonical name, title) for a run of capitalised words, or None when it is no entity."""
+    lower = [w.lower() for w in words]
+    if len(words) >= 2 and lower[0] == "the":
+        words, lower = words[1:], lower[1:]
+    of_index = lower.index("of") if "of" in lower else -1
+    head = lower[of_index - 1] if of_index > 0 else lower[-1]
+    name = " ".join(words)
+    if head in ORG_WORDS or lower[-1] in ORG_WORDS or name in KNOWN_ORGS:
+        return "org", name, None
+    if len(words) == 1 and words[0].isupper() and 2 <= len(words[0]) <= 6:  # NASA, WHO
+        return "org", name, None
+    # strip leading titles: "Health Minister Tom Banks" -> "Tom Banks"
+    i = 0
+    while i < len(words) - 1 and (lower[i] in TITLES or lower[i].rstrip(".") in TITLES):
+        i += 1
+    title = " ".join(lower[:i]) or None
+    rest = words[i:]
+    if any(w.lower() in {"of", "for", "of the", "for the"} for w in rest):
+        return "org", " ".join(rest), None
+    if title or rest[0].lower() in FIRST_NAMES:
+        return "person", " ".join(rest), title
+    if len(rest) >= 2:
+        # a person when a speech verb or an appositive follows, or "by" precedes
+        after = text[end:end + 40]
+        before = text[max(0, start - 6):start]
+        if re.match(r"\s*(?:,\s*(?:a|an|the|who|\d)|said|says|told|wrote|claimed|argued|added|\()", after) or re.search(r"\bby\s+$", before):
+            return "person", " ".join(rest), title
+        return "org", " ".join(rest), None
+    return "unknown", " ".join(rest), title
+
+
+def find_mentions(text: str) -> list[Mention]:
+    """Every named person/organisation mention in ``text``, in order, with canonical names."""
+    raw: list[tuple[int, int, str, str, str, str | None]] = []
+    mid_sentence_cache: dict[str, bool] = {}
+    for m in _SEQ.finditer(text):
+        tokens = [(t.start() + m.start(1), t.group()) for t in re.finditer(r"\S+", m.group(1))]
+        last_start, last = tokens[-1]
+        poss = re.search(r"[’']s$", last)  # possessive: "Doe's" -> "Doe"
+        if poss:
+            tokens[-1] = (last_start, last[: poss.start()])
+        # drop leading stop words ("The", "However", "On") and trailing connectors
+        while tokens and tokens[0][1].lower().rstrip(".") in STOPWORDS and tokens[0][1].lower() not in {"mr.", "mrs.", "ms.", "dr."}:
+            tokens.pop(0)
+        while tokens and tokens[-1][1].lower() in {"of", "for", "de", "the", "la", "le", "al"}:
+            tokens.pop()
+        if not tokens or not tokens[-1][1]:
+            continue
+        start, end = tokens[0][0], tokens[-1][0] + len(tokens[-1][1])
+        words = [t for _, t in tokens]
+        surface = text[start:end]
+        if len(words) == 1 and _is_sentence_start(text, start) and words[0] not in KNOWN_ORGS:
+            # "Prices rose": capitalised only because it starts the sentence, unless seen capitalised mid-sentence
+            word = words[0]
+            if word not in mid_sentence_cache:
+                mid_sentence_cache[word] = any(
+                    not _is_sentence_start(text, o.start()) for o in re.finditer(rf"(?<![\w’']){re.escape(word)}\b", text)
+                )
+            if not mid_sentence_cache[word]:
+                continue
+        kind_name_title = _classify(words, text, start, end)
+        if kind_name_title is None:
+            continue
+        kind, name, title = kind_name_title
+        raw.append((start, end, surface, name, kind, title))
+
+    # surnames and other short forms -> full names
+    persons = [r[3] for r in raw if r[4] == "person" and len(r[3].split()) >= 2]
+    by_last: dict[str, set[str]] = {}
+    for full in persons:
+        by_last.setdefault(full.split()[-1], set()).add(full)
+    orgs = {r[3] for r in raw if r[4] == "org"}
+    out: list[Mention] = []
+    for start, end, surface, name, kind, title in raw:
+        if kind in {"person", "unknown"} and len(name.split()) == 1 and len(by_last.get(name, ())) == 1:
+            name, kind = next(iter(by_last[name])), "person"
+        elif kind == "person" and len(name.split()) == 1 and len(by_last.get(name, ())) > 1:
+            kind = "unknown"  # two people share the surname: ambiguous
+        if kind == "unknown":
+            if name in orgs:
+                kind = "org"
+            elif len(name.split()) == 1 and not title:
+                kind = "org" if name in KNOWN_ORGS else "unknown"
+            else:
+                kind = "person" if title else "org"
+        out.append(Mention(start, end, surface, name, kind, title))
+    return out
+
+
+def clean_speaker(phrase: str, mentions: list[Mention] | None = None, offset: int = 0) -> str | None:
+    """A clean name for a speaker phrase ("Mayor Lena Ortiz" -> "Lena Ortiz").
+
+    Uses the document's mentions (positions relative to the document, ``offset``
+    is where ``phrase`` starts) when given, so surnames resolve to full names.
+    Generic phrases ("the agency", "officials") come back lower-cased as written.
+    """
+    phrase = phrase.strip(" ,\t\n\"“”'")
+    if not phrase:
+        return None
+    if mentions is not None:
+        inside = [m for m in mentions if offset <= m.start and m.end <= offset + len(phrase) + 1]
+        people = [m for m in inside if m.kind == "person"]
+        if people:
+            return people[-1].name
+        orgs = [m for m in inside if m.kind in {"org", "unknown"}]
+        if orgs:
+            return orgs[-1].name
+    found = [m for m in find_mentions(phrase)]
+    people = [m for m in found if m.kind == "person"]
+    if people:
+        return people[-1].name
+    if found:
+        return found[-1].name
+    words = phrase.split()
+    if words[0].lower() in STOPWORDS or not words[0][:1].isupper():  # "the agency", "officials"
+        return phrase[0].lower() + phrase[1:] if not phrase[:2].isupper() else phrase
+    while len(words) > 1 and words[0].lower().rstrip(".") in {t.rstrip(".") for t in TITLES}:
+        words = words[1:]
+    return " ".join(words)
+
+
+def org_is_company(name: str, text: str = "", start: int = -1) -> bool:
+    words = name.lower().split()
+    if words and words[-1] in ORG_COMPANY_WORDS:
+        return True
+    if name in KNOWN_ORGS:
+        return True
+    if text and start >= 0:
+        near = text[max(0, start - 40): start + len(name) + 40].lower()
+        return bool(re.search(r"\b(?:company|firm|maker|manufacturer|startup|start-up|retailer|operator|developer|contractor|supplier)\b", near))
+    return False
+
+
+PERSON_ROLE_NOUNS = {
+    "mayor", "minister", "senator", "governor", "president", "spokesperson", "spokesman", "spokeswoman",
+    "chief", "director", "judge", "secretary", "chancellor", "premier", "ambassador", "commissioner",
+    "sheriff", "councillor", "councilor", "chairman", "chairwoman", "chair", "executive", "ceo", "founder",
+    "professor", "economist", "scientist", "researcher", "lawmaker", "mp", "coach", "officer", "inspector",
+    "detective", "attorney", "auditor", "treasurer", "columnist", "editor", "author", "writer", "leader",
+}
+COMPANY_NOUNS = {"company", "firm", "group", "maker", "manufacturer", "carmaker", "retailer", "operator",
+                 "developer", "startup", "start-up", "insurer", "lender", "airline", "bank", "contractor", "supplier"}
+_SENTENCE_END = re.compile(r"[.!?][\"”’')\]]*\s|\n")
+
+
+def _sentence_start_before(text: str, pos: int) -> int:
+    last = 0
+    for m in _SENTENCE_END.finditer(text, max(0, pos - 400), pos):
+        last = m.end()
+    return last
+
+
+def resolve_reference(
+    phrase: str, pos: int, text: str, mentions: list[Mention], *, strict: bool = False, window: int = 1500
+) -> str | None:
+    """The entity a pronoun or a role ("she", "it", "the mayor", "the company") at ``pos`` most likely means.
+
+    ``strict`` (for rewriting claims) gives up when the nearest sentence with a
+    candidate names two different ones, or, for "they", also names a person.
+    """
+    p = phrase.lower().strip(" ,")
+    if p.startswith(("the ", "this ", "that ")):
+        p = p.split(" ", 1)[1]
+    before = [m for m in mentions if m.end <= pos and pos - m.end <= window]
+    if p in {"he", "she", "him", "her", "his"}:
+        candidates = [m for m in before if m.kind == "person"]
+        if strict:
+            candidates = [m for m in candidates if pos - m.end <= 600]
+    elif p in {"it", "they", "its", "their", "them"}:
+        candidates = [m for m in before if m.kind == "org"]
+        if strict:
+            candidates = [m for m in candidates if pos - m.end <= 600]
+    else:
+        noun = p.split()[-1] if p.split() else ""
+        if noun in PERSON_ROLE_NOUNS:
+            candidates = [m for m in before if m.kind == "person" and m.title and noun in m.title.split()]
+        elif noun in COMPANY_NOUNS:
+            candidates = [m for m in before if m.kind == "org" and org_is_company(m.name, text, m.start)]
+        else:
+            candidates = [m for m in before if m.kind == "org" and noun and noun in m.name.lower().split()]
+    if not candidates:
+        return None
+    last = candidates[-1]
+    if strict:
+        sent_start = _sentence_start_before(text, last.start)
+        same_sentence = [m for m in before if m.start >= sent_start]
+        names = {m.name for m in candidates if m.start >= sent_start}
+        if len(names) > 1:
+            return None
+        if p in {"they", "their", "them"} and any(m.kind == "person" for m in same_sentence):
+            return None
+        if p in {"he", "she", "him", "her", "his"}:
+            # another person named later than the antecedent but before the pronoun: ambiguous
+            later_people = {m.name for m in before if m.kind == "person" and m.start > last.start}
+            if later_people - {last.name}:
+                return None
+    return last.name
