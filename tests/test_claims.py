@@ -425,3 +425,18 @@ def test_verbs_that_are_not_reported_speech(text):
 def test_reported_speech_with_time_phrases_and_documents(text, speaker):
     claims = extract_claims(Document(text=text)).claims
     assert [(c.kind, c.attributed_to) for c in claims] == [(ClaimKind.QUOTED, speaker)]
+
+
+def test_says_but_with_role_description_and_spelled_out_number():
+    from factdesk.claims import extract_claims
+    from factdesk.types import Document
+
+    text = ("Transit authority chief executive Priya Lassiter says the line will open in spring 2026, "
+            "but the authority has already missed two earlier opening dates.")
+    claims = extract_claims(Document(text=text, published="2024-11-20")).claims
+    rebutted = [c for c in claims if c.kind.value == "rebutted"]
+    rebuttal = [c for c in claims if c.kind.value == "rebuttal"]
+    assert len(rebutted) == 1 and len(rebuttal) == 1
+    assert rebutted[0].attributed_to == "Priya Lassiter"
+    assert rebutted[0].text == "the line will open in spring 2026"
+    assert rebuttal[0].responds_to == rebutted[0].id

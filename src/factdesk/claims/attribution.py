@@ -129,6 +129,10 @@ def _valid_who(who: str) -> bool:
     # a name, perhaps after lower-case roles: "former mayor Tom Banks", "Acme spokesperson Jo Park"
     if not words[-1][:1].isupper():
         return False
+    # a role description ending in a full name: "Transit authority chief executive Priya Lassiter"
+    if (len(words) <= 7 and len(words) >= 3 and words[-2][:1].isupper() and words[0][:1].isupper()
+            and not any(lw in {"is", "was", "are", "were", "be", "been", "has", "have", "had"} for lw in lower)):
+        return True
     for w, lw in zip(words, lower):
         if not (w[:1].isupper() or lw in TITLES or lw in _CONNECTORS or lw.endswith("'s") or lw.endswith("’s")):
             return False

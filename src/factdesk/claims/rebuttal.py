@@ -54,7 +54,9 @@ _CONNECTIVE = re.compile(
 _STRONG_REBUTTAL_START = re.compile(r"^(?:However|In\s+fact|In\s+reality|Actually|That\s+is|This\s+is|That\s+claim)\b", re.I)
 _CONTRADICTION = re.compile(
     r"\b(?:records?|data|figures|statistics|documents|filings|audits?|reports?|studies|study|census|evidence)\s+(?:show|shows|showed|indicate|indicates|suggest|reveal|reveals|put)\b|"
-    r"\b(?:in\s+fact|actually|in\s+reality|not|n't|never|no|false|wrong|incorrect|untrue|misleading|contrary|only|rather|according\s+to)\b|\d",
+    r"\b(?:in\s+fact|actually|in\s+reality|not|n't|never|no|false|wrong|incorrect|untrue|misleading|contrary|only|rather|according\s+to)\b|\d|"
+    # a factual counterpoint: spelled-out quantities, or what has already/still happened
+    r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twice|dozens?|hundreds?|thousands?|millions?|billions?|already|still|yet)\b",
     re.I,
 )
 _CONTRARY = re.compile(
