@@ -150,3 +150,43 @@ def test_index_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
         (tmp_path / "empty").mkdir()
         with pytest.raises(InputError, match="no supported files"):
             Pipeline(store).index_path(tmp_path / "empty")
+
+
+HOSTILE = b"""<html><head><meta charset="utf-8"><title>Budget <script>alert('t')</script> row</title>
+<meta name="author" content="&lt;img src=x onerror=alert(1)&gt;"></head>
+<body><nav>Home | News</nav><article><h1>Budget row</h1>
+<p>The council approved a \xe2\x80\x9c$1.45 billion\xe2\x80\x9d budget in 2021 <script>document.title='pwned'</script>
+<img src=x onerror="alert(2)"> according to the minutes.</p>
+<p>Officials said "<b onmouseover=alert(3)>the line opened in 2019</b>" at the meeting on June 14, 2021.</p>
+<p>Unclosed <div><span>tags everywhere and a javascript:alert(4) link <a href="javascript:alert(5)">here</a>.
+</article></body></html>"""
+
+
+def test_hostile_article_is_checked_and_rendered_safely(demo_store: Path, tmp_path: Path) -> None:
+    from html.parser import HTMLParser
+
+    from factdesk.report import render
+
+    page = tmp_path / "hostile.html"
+    page.write_bytes(HOSTILE)
+    with Store.open(_copy(demo_store, tmp_path)) as store:
+        report = Pipeline(store, Settings(verifier="baseline")).check(page)
+    assert report["claims"], "the factual sentences survive extraction"
+    assert "document.title" not in report["article"]["text"]
+    html_out = render(report, "html")
+
+    class Audit(HTMLParser):
+        bad: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list) -> None:
+            if tag == "script":
+                self.bad.append("script tag")
+            for name, value in attrs:
+                if name.startswith("on") or (value or "").strip().lower().startswith("javascript:"):
+                    self.bad.append(f"{tag} {name}={value}")
+
+    audit = Audit()
+    audit.feed(html_out)
+    assert audit.bad == []
+    md = render(report, "markdown")
+    assert "<script" not in md and "<img" not in md
