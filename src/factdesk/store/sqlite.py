@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from factdesk.errors import NotFoundError, StoreError
+from factdesk.store import schema_desk, schema_reviews
 from factdesk.types import Document
 
 # Each entry upgrades the schema by one version; never edit an applied one, append.
@@ -110,6 +111,10 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (report_id, claim_id)
     );
     """,
+    # 2: imported fact-checks (ClaimReview) for claim matching
+    schema_reviews.SQL,
+    # 3: the web desk: users, tokens, jobs, edits, audit trail
+    schema_desk.SQL,
 ]
 
 
