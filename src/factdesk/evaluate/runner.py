@@ -1,0 +1,401 @@
+"""Run one evaluation task over a data set and return its metrics as a plain dict.
+
+Tasks
+-----
+``verify``
+    claim + gold evidence → label.  Pair-level data (one evidence text per
+    claim) is labelled from the verifier's stance (supports → supported,
+    refutes → refuted, neutral → not_enough_evidence); claim-level data
+    (several evidence units per claim: AVeriTeC questions, WiCE chunks, an
+    ``evidence`` list) is labelled by :func:`~factdesk.verify.aggregate.verdict_for`
+    over the judged units.  ``level="pair"``/``"claim"`` forces either way.
+``open``
+    claim → retrieve the top k passages from a corpus → judge → ``verdict_for``.
+    The corpus is a folder (indexed with the pipeline into a temporary store),
+    a passages JSONL, or — for FEVER-shaped data with no corpus given — the
+    pool of all distinct evidence sentences of the FEVER-shaped files beside
+    the data file (≈41k for fever/: ~10 min to embed on 2 cores, once), cached
+    under ``$XDG_CACHE_HOME/factdesk/eval/pool-<hash>.db``.
+``checkworthy``
+    sentence → check-worthy or not, at ``threshold`` (default 0.5).
+``match``
+    not yet: arrives with ClaimReview import (metrics are in :mod:`.metrics`).
+
+``limit`` takes a deterministic label-stratified sample (``seed``), never the
+first lines of a file (files are often sorted by label).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from factdesk import registry
+from factdesk.errors import ConfigError, FactdeskError, InputError
+from factdesk.evaluate import metrics as M
+from factdesk.evaluate.readers import (
+    VerifyData,
+    VerifyExample,
+    read_checkworthy,
+    read_corpus_jsonl,
+    read_verify,
+    resolve_data,
+    stratified_sample,
+)
+from factdesk.types import Document, Evidence, Label, Passage, Stance
+from factdesk.verify.aggregate import AggregationSettings, verdict_for
+
+TASKS = ("verify", "open", "checkworthy", "match")
+LABEL_ORDER = [lab.value for lab in Label]
+STANCE_TO_LABEL = {Stance.SUPPORTS: Label.SUPPORTED, Stance.REFUTES: Label.REFUTED,
+                   Stance.NEUTRAL: Label.NOT_ENOUGH_EVIDENCE}
+CACHE_VERSION = "2"  # bump when passage cutting or the cached store layout changes
+
+
+def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = None, verifier: str = "baseline",
+             scorer: str = "heuristic", corpus: str | os.PathLike[str] | None = None,
+             reviews: str | os.PathLike[str] | None = None, progress: bool = False, seed: int = 0,
+             verifier_obj: Any = None, scorer_obj: Any = None, embedder_obj: Any = None,
+             level: str = "auto", threshold: float = 0.5, k: int = 5, mode: str = "hybrid",
+             stance_threshold: float | None = None, batch_size: int = 64) -> dict[str, Any]:
+    """Evaluate ``task`` on ``data``; returns the metrics dict (see the module docstring).
+
+    ``verifier``/``scorer`` are registry names; ``verifier_obj``/``scorer_obj``/
+    ``embedder_obj`` pass ready objects instead (tests, notebooks).
+    ``stance_threshold`` overrides the aggregation threshold (default 0.55).
+    """
+    if task not in TASKS:
+        raise ConfigError(f"unknown evaluation task {task!r}", hint=f"choose one of: {', '.join(TASKS)}")
+    if limit is not None and limit < 1:
+        raise ConfigError(f"--limit must be at least 1, got {limit}")
+    if task == "match":
+        raise FactdeskError("the match task arrives with ClaimReview import",
+                            hint="map_at_k and recall_at_k are ready in factdesk.evaluate.metrics")
+    started = time.perf_counter()
+    agg = AggregationSettings() if stance_threshold is None else AggregationSettings(threshold=stance_threshold)
+    if task == "verify":
+        result = _run_verify(resolve_data(data), limit, seed, _verifier(verifier, verifier_obj), level, agg,
+                             progress, batch_size)
+    elif task == "open":
+        result = _run_open(resolve_data(data), limit, seed, _verifier(verifier, verifier_obj), corpus,
+                           embedder_obj, k, mode, agg, progress, batch_size)
+    else:
+        result = _run_checkworthy(resolve_data(data), limit, seed, _scorer(scorer, scorer_obj), threshold,
+                                  progress, batch_size)
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    result["limit"] = limit
+    result["seed"] = seed
+    return result
+
+
+# -- components -----------------------------------------------------------------------
+def _verifier(name: str, obj: Any) -> Any:
+    v = obj if obj is not None else registry.create("verifier", name)
+    if hasattr(v, "warm_up"):
+        v.warm_up()
+    return v
+
+
+def _scorer(name: str, obj: Any) -> Any:
+    s = obj if obj is not None else registry.create("checkworthiness", name)
+    if hasattr(s, "warm_up"):
+        s.warm_up()
+    return s
+
+
+def _name(obj: Any) -> str:
+    return str(getattr(obj, "name", type(obj).__name__))
+
+
+def _bar(total: int, desc: str, enabled: bool, unit: str = "pair") -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, disable=not enabled, leave=False)
+
+
+def _judge(verifier: Any, pairs: list[tuple[str, str]], progress: bool, batch_size: int) -> tuple[list[Any], float]:
+    """Stances for every pair, in batches; returns them and the seconds spent in the verifier."""
+    results: list[Any] = []
+    spent = 0.0
+    bar = _bar(len(pairs), "judging", progress)
+    try:
+        for i in range(0, len(pairs), max(1, batch_size)):
+            batch = pairs[i:i + batch_size]
+            t = time.perf_counter()
+            out = verifier.stances(batch)
+            spent += time.perf_counter() - t
+            if len(out) != len(batch):
+                raise FactdeskError(f"verifier {_name(verifier)} returned {len(out)} results for {len(batch)} pairs")
+            results += out
+            bar.update(len(batch))
+    finally:
+        bar.close()
+    return results, spent
+
+
+def _unit_evidence(doc_id: str, text: str, result: Any, score: float = 1.0, passage: Passage | None = None
+                   ) -> Evidence:
+    p = passage or Passage(document_id=doc_id, text=text, start=0, end=len(text))
+    return Evidence(passage=p, score=score, stance=Stance(result.stance), stance_probability=result.probability,
+                    probabilities=dict(result.probabilities))
+
+
+def _classification(gold: list[str], pred: list[str], conf: list[float]) -> dict[str, Any]:
+    out = M.classification_report(gold, pred, order=LABEL_ORDER)
+    out["ece"] = M.expected_calibration_error(conf, [g == p for g, p in zip(gold, pred)])
+    return out
+
+
+# -- verify ---------------------------------------------------------------------------
+def _run_verify(path: Path, limit: int | None, seed: int, verifier: Any, level: str, agg: AggregationSettings,
+                progress: bool, batch_size: int) -> dict[str, Any]:
+    vd = read_verify(path)
+    if level not in ("auto", "pair", "claim"):
+        raise ConfigError(f"unknown level {level!r}", hint="use auto, pair or claim")
+    level = vd.level if level == "auto" else level
+    examples = stratified_sample(vd.examples, lambda e: e.label.value, limit, seed)
+    if level == "pair":
+        pairs = [(e.claim, " ".join(e.evidence)) for e in examples]
+    else:
+        pairs = [(e.claim, u) for e in examples for u in e.evidence]
+    results, spent = _judge(verifier, pairs, progress, batch_size)
+    pred: list[str] = []
+    conf: list[float] = []
+    if level == "pair":
+        for r in results:
+            pred.append(STANCE_TO_LABEL[Stance(r.stance)].value)
+            conf.append(float(r.probability))
+    else:
+        it = iter(results)
+        for e in examples:
+            evidence = [_unit_evidence(f"{e.id}#{j}", u, next(it)) for j, u in enumerate(e.evidence)]
+            verdict = verdict_for(evidence, agg)
+            pred.append(verdict.label.value)
+            conf.append(float(verdict.confidence))
+    gold = [e.label.value for e in examples]
+    out: dict[str, Any] = {"task": "verify", "data": str(path), "format": vd.format, "level": level,
+                           "verifier": _name(verifier), "n_total": len(vd.examples)}
+    out.update(_classification(gold, pred, conf))
+    out["pairs"] = len(pairs)
+    out["pairs_per_second"] = round(len(pairs) / spent, 1) if spent > 0 else None
+    out["label_mapping"] = dict(sorted(vd.source_labels.items()))
+    return out
+
+
+# -- open -----------------------------------------------------------------------------
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
+
+
+def _cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "factdesk" / "eval"
+
+
+def fever_pool(folder: Path) -> list[str]:
+    """The distinct evidence *sentences* of every FEVER-shaped JSONL in ``folder`` (sorted, stable).
+
+    FEVER's evidence strings join the Wikipedia sentences of all annotators, so the same
+    sentence recurs in many strings; cutting them into sentences and de-duplicating gives
+    a pool about five times smaller in text (≈40k units for train + dev) and keeps every
+    gold sentence in it.  A retrieved sentence that lies inside a claim's gold evidence
+    counts as found (see :func:`evidence_found`).
+    """
+    from factdesk.claims.segment import split_sentences
+
+    pool: set[str] = set()
+    for f in sorted(folder.glob("*.jsonl")):
+        try:
+            vd = read_verify(f)
+        except InputError:
+            continue
+        if vd.format != "fever-jsonl":
+            continue
+        seen: set[str] = set()
+        for e in vd.examples:
+            for unit in e.evidence:
+                if unit and unit not in seen:
+                    seen.add(unit)
+                    pool.update(s.text.strip() for s in split_sentences(unit) if s.text.strip())
+    return sorted(pool)
+
+
+@contextmanager
+def _open_index(vd: VerifyData, corpus: str | os.PathLike[str] | None, embedder: Any, progress: bool
+                ) -> Iterator[tuple[Any, Callable[[str], str], dict[str, Any]]]:
+    """Yield ``(index, doc_text(document_id), info)`` for the corpus, building it as needed."""
+    from factdesk.retrieve import SqliteIndex
+    from factdesk.store import Store
+
+    info: dict[str, Any] = {}
+    if corpus is None:
+        if vd.format != "fever-jsonl":
+            raise InputError("open evaluation needs a corpus for this data",
+                             hint="pass --corpus FOLDER or a passages JSONL ({\"id\"?, \"title\"?, \"text\"}); "
+                                  "only FEVER-shaped data builds its own pool")
+        texts = fever_pool(vd.path.parent)
+        emb_name = getattr(embedder, "name", None) or "minilm-int8"
+        digest = hashlib.sha256("\x1e".join([CACHE_VERSION, emb_name, *texts]).encode("utf-8")).hexdigest()[:16]
+        final = _cache_dir() / f"pool-{digest}.db"
+        info.update(corpus=f"pool of {len(texts)} evidence sentences from {vd.path.parent}", corpus_cache=str(final))
+        docs = [Document(text=t, kind="text") for t in texts]
+        if not final.exists():
+            final.parent.mkdir(parents=True, exist_ok=True)
+            partial = final.with_suffix(f".partial-{os.getpid()}")
+            for stale in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
+                stale.unlink(missing_ok=True)
+            store = Store.open(partial)
+            try:
+                SqliteIndex(store, embedder).add_documents(docs, progress=progress, save_role="corpus")
+            finally:
+                store.close()
+            os.replace(partial, final)
+            info["corpus_cache_built"] = True
+        text_by_id = {d.id: d.text for d in docs}
+        store = Store.open(final)
+        try:
+            yield SqliteIndex(store, embedder), lambda i: text_by_id.get(i, ""), info
+        finally:
+            store.close()
+        return
+
+    cpath = resolve_data(corpus)
+    with tempfile.TemporaryDirectory(prefix="factdesk-eval-") as tmp:
+        store = Store.open(Path(tmp) / "eval.db")
+        try:
+            if cpath.is_dir():
+                from factdesk.pipeline import Pipeline
+
+                pipe = Pipeline(store, embedder=embedder)
+                stats = pipe.index_path(cpath, progress=progress)
+                index = pipe.index
+                info.update(corpus=str(cpath), corpus_documents=stats.added, corpus_failed=len(stats.failed))
+            else:
+                docs = [d for _, d in read_corpus_jsonl(cpath)]
+                index = SqliteIndex(store, embedder)
+                index.add_documents(docs, progress=progress, save_role="corpus")
+                info.update(corpus=str(cpath), corpus_documents=len({d.id for d in docs}))
+            texts: dict[str, str] = {}
+
+            def doc_text(doc_id: str) -> str:
+                if doc_id not in texts:
+                    try:
+                        texts[doc_id] = store.get_document(doc_id).text
+                    except FactdeskError:
+                        texts[doc_id] = ""
+                return texts[doc_id]
+
+            yield index, doc_text, info
+        finally:
+            store.close()
+
+
+def evidence_found(gold_units: Sequence[str], passage_text: str, document_text: str) -> bool:
+    """Is a gold evidence unit in this retrieved passage (or is the passage's document the unit)?
+
+    Compared lower-cased with punctuation dropped: the unit equals the document, the unit lies
+    inside the passage, or the passage (20+ characters) lies inside the unit.
+    """
+    p, d = _norm(passage_text), _norm(document_text)
+    for unit in gold_units:
+        u = _norm(unit)
+        if u and (u == d or u in p or (len(p) >= 20 and p in u)):
+            return True
+    return False
+
+
+def _run_open(path: Path, limit: int | None, seed: int, verifier: Any, corpus: Any, embedder: Any, k: int,
+              mode: str, agg: AggregationSettings, progress: bool, batch_size: int) -> dict[str, Any]:
+    vd = read_verify(path)
+    examples = stratified_sample(vd.examples, lambda e: e.label.value, limit, seed)
+    with _open_index(vd, corpus, embedder, progress) as (index, doc_text, info):
+        t = time.perf_counter()
+        hits: list[list[Any]] = []
+        queries = [e.claim for e in examples]
+        bar = _bar(len(queries), "retrieving", progress, unit="claim")
+        try:
+            for i in range(0, len(queries), 64):
+                hits += index.search_many(queries[i:i + 64], k=k, mode=mode)
+                bar.update(len(queries[i:i + 64]))
+        finally:
+            bar.close()
+        retrieval_seconds = time.perf_counter() - t
+        found: list[bool] = []
+        for e, hs in zip(examples, hits):
+            if e.label != Label.NOT_ENOUGH_EVIDENCE and e.evidence:
+                found.append(any(evidence_found(e.evidence, h.passage.text, doc_text(h.passage.document_id))
+                                 for h in hs[:k]))
+    pairs = [(e.claim, h.passage.text) for e, hs in zip(examples, hits) for h in hs]
+    results, spent = _judge(verifier, pairs, progress, batch_size)
+    it = iter(results)
+    pred: list[str] = []
+    conf: list[float] = []
+    for e, hs in zip(examples, hits):
+        evidence = [_unit_evidence(h.passage.document_id, h.passage.text, next(it), h.score, h.passage) for h in hs]
+        verdict = verdict_for(evidence, agg)
+        pred.append(verdict.label.value)
+        conf.append(float(verdict.confidence))
+    gold = [e.label.value for e in examples]
+    out: dict[str, Any] = {"task": "open", "data": str(path), "format": vd.format, "verifier": _name(verifier),
+                           "retrieval_mode": mode, "k": k, "n_total": len(vd.examples)}
+    out.update(info)
+    out.update(_classification(gold, pred, conf))
+    out[f"evidence_recall_at_{k}"] = sum(found) / len(found) if found else None
+    out["claims_with_gold_evidence"] = len(found)
+    out["pairs"] = len(pairs)
+    out["pairs_per_second"] = round(len(pairs) / spent, 1) if spent > 0 else None
+    out["retrieval_seconds"] = round(retrieval_seconds, 3)
+    out["label_mapping"] = dict(sorted(vd.source_labels.items()))
+    return out
+
+
+# -- checkworthy ----------------------------------------------------------------------
+def _run_checkworthy(path: Path, limit: int | None, seed: int, scorer: Any, threshold: float, progress: bool,
+                     batch_size: int) -> dict[str, Any]:
+    all_examples = read_checkworthy(path)
+    examples = stratified_sample(all_examples, lambda e: e.checkworthy, limit, seed)
+    texts = [e.text for e in examples]
+    scores: list[float] = []
+    spent = 0.0
+    bar = _bar(len(texts), "scoring", progress, unit="sentence")
+    try:
+        step = max(1, batch_size * 4)
+        for i in range(0, len(texts), step):
+            t = time.perf_counter()
+            batch = [float(s) for s in scorer.score(texts[i:i + step])]
+            spent += time.perf_counter() - t
+            if len(batch) != len(texts[i:i + step]):
+                raise FactdeskError(f"scorer {_name(scorer)} returned {len(batch)} scores for "
+                                    f"{len(texts[i:i + step])} sentences")
+            scores += batch
+            bar.update(len(batch))
+    finally:
+        bar.close()
+    gold = [e.checkworthy for e in examples]
+    pred = [s >= threshold for s in scores]
+    out: dict[str, Any] = {"task": "checkworthy", "data": str(path), "scorer": _name(scorer),
+                           "n_total": len(all_examples), "n": len(examples), "positives": sum(gold),
+                           "threshold": threshold}
+    out.update(M.binary_scores(gold, pred))
+    out["average_precision"] = M.average_precision(gold, scores)
+    best_t, best_f = M.best_threshold(gold, scores)
+    out["best_threshold"] = best_t
+    out["best_f1"] = best_f
+    out["best_threshold_note"] = "tuned on this data: an optimistic upper bound, not a held-out score"
+    out["sentences_per_second"] = round(len(texts) / spent, 1) if spent > 0 else None
+    tp = sum(1 for g, p in zip(gold, pred) if g and p)
+    fp = sum(1 for g, p in zip(gold, pred) if not g and p)
+    fn = sum(1 for g, p in zip(gold, pred) if g and not p)
+    out["labels"] = ["yes", "no"]
+    out["confusion"] = {"yes": {"yes": tp, "no": fn}, "no": {"yes": fp, "no": len(gold) - tp - fp - fn}}
+    return out
+
+
+__all__ = ["TASKS", "run_eval", "evidence_found", "fever_pool", "VerifyExample"]
