@@ -145,3 +145,12 @@ def test_help_explains_commands() -> None:
         assert command in proc.stdout
     proc = subprocess.run([*FACTDESK, "check", "--help"], capture_output=True, text=True, check=True)
     assert "--format" in proc.stdout and "--allow-private" in proc.stdout
+
+
+def test_eval_command_prints_json_metrics(tmp_path: Path) -> None:
+    fixture = Path(__file__).parent / "fixtures" / "evaluate" / "fever.jsonl"
+    proc = run("eval", "verify", str(fixture), "--format", "json", db=tmp_path / "x.db", check=True)
+    result = json.loads(proc.stdout)
+    assert result["n"] > 0 and 0 <= result["label_accuracy"] <= 1 and "confusion" in result
+    missing = run("eval", "verify", str(tmp_path / "none.jsonl"), db=tmp_path / "x.db")
+    assert missing.returncode != 0 and missing.stderr.startswith("error:")

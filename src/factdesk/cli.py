@@ -288,6 +288,54 @@ def demo(fmt: str, output: str | None, score: bool, db: str | None) -> None:
                    err=True)
 
 
+@cli.command("eval")
+@click.argument("task", type=click.Choice(["verify", "open", "checkworthy", "match"]))
+@click.argument("data")
+@click.option("--limit", type=int, help="Evaluate a label-stratified random sample of N items (seeded), "
+              "not the first N lines.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed for --limit sampling.")
+@click.option("--verifier", default="baseline", show_default=True, help="Registered verifier (verify, open).")
+@click.option("--scorer", default="heuristic", show_default=True,
+              help="Registered check-worthiness scorer (checkworthy).")
+@click.option("--corpus", type=click.Path(exists=True),
+              help="open: corpus folder or passages JSONL {id?, title?, text}; FEVER data builds and caches "
+              "its own evidence pool when omitted.")
+@click.option("--reviews", type=click.Path(exists=True), help="match: fact-check records to match against.")
+@click.option("--threshold", type=float, default=0.5, show_default=True,
+              help="checkworthy: score cut-off for 'check-worthy'.")
+@click.option("--level", type=click.Choice(["auto", "pair", "claim"]), default="auto", show_default=True,
+              help="verify: label from one stance (pair) or aggregate several evidence units (claim).")
+@click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid", show_default=True,
+              help="open: retrieval mode.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@output_option
+@click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
+def eval_cmd(task: str, data: str, limit: int | None, seed: int, verifier: str, scorer: str, corpus: str | None,
+             reviews: str | None, threshold: float, level: str, mode: str, fmt: str, output: str | None,
+             progress: bool | None) -> None:
+    """Score factdesk on a labelled data set.
+
+    \b
+    TASK is one of:
+      verify       claim + gold evidence -> label (FEVER/NLI JSONL, AVeriTeC JSON, claim-level files)
+      open         claim -> retrieve from a corpus -> label (+ evidence recall@5)
+      checkworthy  sentence -> check-worthy or not (CheckThat!/ClaimBuster TSV)
+      match        claim -> earlier fact-checks (--reviews RECORDS)
+    DATA is a file or folder, or a name under $FACTDESK_DATA such as fever/dev.jsonl.
+
+    \b
+    Example:
+      factdesk eval verify fever/dev.jsonl --limit 2000 --verifier baseline --format json
+    """
+    from factdesk.evaluate import format_table, run_eval
+
+    if progress is None:
+        progress = sys.stderr.isatty()
+    result = run_eval(task, data, limit=limit, seed=seed, verifier=verifier, scorer=scorer, corpus=corpus,
+                      reviews=reviews, progress=progress, threshold=threshold, level=level, mode=mode)
+    _emit(json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else format_table(result), output)
+
+
 def main() -> None:
     cli(prog_name="factdesk")
 
