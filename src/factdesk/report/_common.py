@@ -148,3 +148,56 @@ def iso_day(value: Any) -> str | None:
     if re.match(r"^\d{4}-\d{2}-\d{2}", s):
         return s[:10]
     return None
+
+
+QUOTE_STATUS_TEXT = {
+    "verbatim": "verbatim",
+    "close": "close paraphrase",
+    "altered": "altered",
+    "not_found": "not found in the sources",
+}
+
+
+def fraction(value: Any) -> float | None:
+    """A number clamped to 0..1, or ``None`` when it is not a finite number."""
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    if x != x or x in (float("inf"), float("-inf")):
+        return None
+    return max(0.0, min(1.0, x))
+
+
+def edit_phrase(edit: dict[str, Any]) -> str:
+    """One quote edit as plain text, e.g. ``source “rose” → quote “fell”`` (not escaped)."""
+    op = text(edit.get("op"))
+    quote, source = one_line(edit.get("quote")), one_line(edit.get("source"))
+    if op == "insert":
+        return f"added in the quote: “{quote}”"
+    if op == "delete":
+        return f"dropped from the source: “{source}”"
+    return f"changed: source “{source}” → quote “{quote}”"
+
+
+def group_omitted(
+    facts: list[dict[str, Any]], numbers: dict[str, int]
+) -> list[tuple[str | None, list[dict[str, Any]]]]:
+    """Omitted facts grouped by related claim: the main subject (``None``) first, then claims in report order.
+
+    Facts keep their order inside a group; a fact naming a claim id that is not in the report
+    keeps that id as its own group, after the known claims.
+    """
+    groups: dict[str | None, list[dict[str, Any]]] = {}
+    for f in facts:
+        cid = text(f.get("related_claim_id")) or None
+        groups.setdefault(cid, []).append(f)
+
+    def order(cid: str | None) -> tuple[int, int, str]:
+        if cid is None:
+            return (0, 0, "")
+        if cid in numbers:
+            return (1, numbers[cid], "")
+        return (2, 0, cid)
+
+    return [(cid, groups[cid]) for cid in sorted(groups, key=order)]

@@ -7,7 +7,17 @@ else ``urn:factdesk:report:<report id>:claim:<claim id>``), the publisher as
 ``author``, a ``reviewRating``, the ``itemReviewed`` claim with where it
 appeared, ``reviewBody`` (the verdict's explanation) and ``citation`` (the
 http(s) URLs of the evidence not marked irrelevant, in order, without
-repeats).
+repeats, followed by the claim's earlier fact-checks).
+
+Earlier fact-checks (the claim's ``matches``) are added to ``citation`` after
+the evidence URLs, each as a nested ``ClaimReview`` object: ``claimReviewed``
+(the claim as that fact-check worded it), ``url`` (only a plain http(s) URL),
+``author`` (the publisher, an Organization), ``datePublished`` and a
+``reviewRating`` with only ``alternateName`` (their own rating text; no
+numeric value is invented for another publisher's scale).  ``citation``
+accepts both Text and CreativeWork, so consumers that only read URLs still
+find the evidence strings first.  The report's quote check and omitted
+context have no ClaimReview equivalent and are not emitted.
 
 Rating mapping (``worstRating`` 1, ``bestRating`` 5)::
 
@@ -94,6 +104,27 @@ def _citations(claim: dict[str, Any]) -> list[str]:
     return out
 
 
+def _earlier_reviews(claim: dict[str, Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    matches = claim.get("matches")
+    for m in matches if isinstance(matches, list) else []:
+        if not isinstance(m, dict):
+            continue
+        item: dict[str, Any] = {"@type": "ClaimReview", "claimReviewed": one_line(m.get("claim"))}
+        url = safe_http_url(m.get("url"))
+        if url:
+            item["url"] = url
+        if one_line(m.get("publisher")):
+            item["author"] = {"@type": "Organization", "name": one_line(m.get("publisher"))}
+        if iso_day(m.get("date")):
+            item["datePublished"] = iso_day(m.get("date"))
+        if one_line(m.get("rating")):
+            item["reviewRating"] = {"@type": "Rating", "alternateName": one_line(m.get("rating"))}
+        if item["claimReviewed"] or url:
+            out.append(item)
+    return out
+
+
 def render_claimreview(
     d: dict[str, Any], *, publisher: str = "factdesk", publisher_url: str | None = None
 ) -> list[dict[str, Any]]:
@@ -142,7 +173,7 @@ def render_claimreview(
                 },
                 "itemReviewed": item_reviewed,
                 "reviewBody": text(verdict.get("explanation")),
-                "citation": _citations(claim),
+                "citation": [*_citations(claim), *_earlier_reviews(claim)],
             }
         )
     return items

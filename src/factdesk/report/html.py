@@ -8,8 +8,10 @@ The page: a header with the article's metadata and summary chips per verdict
 label; the article text with every claim highlighted in place (by its
 ``start``/``end`` offsets; each highlight links to the claim's card); one card
 per claim (verdict badge, confidence bar, kind and attribution, explanation,
-evidence with stance, source link, date and an "after claim date" flag); and
-the timeline.
+evidence with stance, source link, date and an "after claim date" flag; the
+quote check of a quoted claim, with the source span and word edits; earlier
+fact-checks of the claim); the "Omitted context" section, grouped by the claim
+each fact bears on (the article's main subject first); and the timeline.
 
 Every untrusted string (article text and metadata, claims, evidence,
 explanations, URLs) goes through :func:`html.escape` with ``quote=True``.
@@ -26,10 +28,13 @@ import re
 from typing import Any
 
 from factdesk.report._common import (
+    QUOTE_STATUS_TEXT,
     SUMMARY_ORDER,
     claim_numbers,
     claims_of,
     confidence_of,
+    fraction,
+    group_omitted,
     kind_phrase,
     label_of,
     label_text,
@@ -110,6 +115,17 @@ th,td{text-align:left;vertical-align:top;padding:.35rem .5rem;border-bottom:1px 
 th{font-size:.85rem;color:var(--muted)}
 td.date{white-space:nowrap;font-variant-numeric:tabular-nums}
 footer{margin-top:2.5rem;color:var(--muted);font-size:.8rem}
+.provenance,.matches{margin:.6rem 0 0;padding:.5rem 0 0;border-top:1px dashed var(--line);overflow-wrap:anywhere}
+.qs{font-weight:700;font-size:.8rem;text-transform:uppercase;border-radius:4px;padding:0 .35rem}
+.q-verbatim{color:var(--supported);background:var(--supported-bg)}
+.q-close{color:var(--not_enough_evidence);background:var(--not_enough_evidence-bg)}
+.q-altered{color:var(--refuted);background:var(--refuted-bg)}
+.q-not_found{color:var(--unchecked);background:var(--unchecked-bg)}
+.edits{margin:.3rem 0 0;padding-left:1.2rem;font-size:.9rem}
+ins{background:var(--supported-bg);text-decoration:none}del{background:var(--refuted-bg)}
+.matches ul,.omitted ul{list-style:none;padding:0;margin:.3rem 0 0}
+.matches li,.omitted li{border-top:1px solid var(--line);padding:.4rem 0;overflow-wrap:anywhere}
+.omitted h3{font-size:1rem;margin:1.2rem 0 .3rem;overflow-wrap:anywhere}
 """
 
 _LABEL_CLASSES = {"supported", "refuted", "conflicting", "not_enough_evidence"}
@@ -291,8 +307,105 @@ def _claim_card(
         parts.append(f'<ul class="evidence">{items}</ul>')
     elif verdict is not None:
         parts.append('<p class="small">No evidence found in the corpus.</p>')
+    parts.append(_quote_html(claim.get("quote")))
+    parts.append(_matches_html(claim.get("matches")))
     card_cls = "c-" + _label_class(label)[2:]
     return f'<article class="card {card_cls}" id="{anchor}">{"".join(parts)}</article>'
+
+
+def _quote_html(quote: Any) -> str:
+    """The claim's quote provenance: a status badge, the source span and the word edits."""
+    if not isinstance(quote, dict):
+        return ""
+    status = text(quote.get("status"))
+    cls = status if status in QUOTE_STATUS_TEXT else "not_found"
+    head = [f'<strong>Quote check</strong> <span class="qs q-{cls}">'
+            f'{esc(QUOTE_STATUS_TEXT.get(status, status or "not found"))}</span>']
+    sim = fraction(quote.get("similarity"))
+    found = cls != "not_found"
+    if sim is not None and found:
+        head.append(f'<span class="small">similarity {percent(sim)}</span>')
+    where = one_line(quote.get("source_title")) or one_line(quote.get("source_document"))
+    if where and found:
+        loc = f"in {esc(where)}"
+        start, end = quote.get("source_start"), quote.get("source_end")
+        if isinstance(start, int) and isinstance(end, int):
+            loc += f", characters {start}–{end}"
+        head.append(f'<span class="small">{loc}</span>')
+    parts = [f"<div>{' '.join(head)}</div>"]
+    source = trim(quote.get("source_text"), 400)
+    if source and found:
+        parts.append(f'<p class="quote">Source: “{esc(source)}”</p>')
+    edits = [e for e in quote.get("diff") or [] if isinstance(e, dict)] if isinstance(quote.get("diff"), list) else []
+    if edits and found:
+        items = []
+        for e in edits:
+            op = text(e.get("op"))
+            q, src = esc(one_line(e.get("quote"))), esc(one_line(e.get("source")))
+            if op == "insert":
+                items.append(f"<li>added in the quote: <ins>{q}</ins></li>")
+            elif op == "delete":
+                items.append(f"<li>dropped from the source: <del>{src}</del></li>")
+            else:
+                items.append(f"<li>changed: <del>{src}</del> → <ins>{q}</ins></li>")
+        parts.append(f'<ul class="edits">{"".join(items)}</ul>')
+    return f'<div class="provenance">{"".join(parts)}</div>'
+
+
+def _matches_html(matches: Any) -> str:
+    items = [m for m in matches or [] if isinstance(m, dict)] if isinstance(matches, list) else []
+    if not items:
+        return ""
+    rows = []
+    for m in items:
+        head = [f"<strong>{esc(one_line(m.get('rating')) or 'unrated')}</strong>"]
+        if one_line(m.get("publisher")):
+            head.append(esc(one_line(m.get("publisher"))))
+        if m.get("date"):
+            head.append(f'<span class="small">{esc(m.get("date"))}</span>')
+        if m.get("url"):
+            head.append(f'<span class="small">{_link(m.get("url"))}</span>')
+        claim = trim(m.get("claim"), 300)
+        body = f'<p class="quote">“{esc(claim)}”</p>' if claim else ""
+        rows.append(f"<li>{' · '.join(head)}{body}</li>")
+    return f'<div class="matches"><strong>Earlier fact-checks</strong><ul>{"".join(rows)}</ul></div>'
+
+
+def _omitted(d: dict[str, Any], claims: list[dict[str, Any]], numbers: dict[str, int],
+             anchors_by_id: dict[str, str]) -> str:
+    raw = d.get("omitted")
+    facts = [f for f in raw if isinstance(f, dict)] if isinstance(raw, list) else []
+    if not facts:
+        return ""
+    parts = ['<section class="omitted"><h2>Omitted context</h2>'
+             '<p class="small">Facts from the corpus, published before the article, that it does not mention.</p>']
+    for cid, group in group_omitted(facts, numbers):
+        if cid is None:
+            parts.append("<h3>On the article’s main subject</h3>")
+        elif cid in numbers:
+            snippet = trim(claims[numbers[cid] - 1].get("text"), 120)
+            ref = f'<a href="#{anchors_by_id[cid]}">claim {numbers[cid]}</a>' if cid in anchors_by_id \
+                else f"claim {numbers[cid]}"
+            parts.append(f"<h3>On {ref}{': ' + esc(snippet) if snippet else ''}</h3>")
+        else:
+            parts.append(f"<h3>On claim {esc(cid)}</h3>")
+        items = []
+        for f in group:
+            doc = f.get("document") or f.get("url") or f.get("document_id") or "unknown document"
+            head = [f"<strong>{_link(f.get('url'), doc)}</strong>"]
+            if f.get("published"):
+                head.append(f'<span class="small">{esc(f.get("published"))}</span>')
+            stance = text(f.get("stance"))
+            if stance in ("supports", "refutes"):
+                head.append(f'<span class="stance s-{stance}">{esc(stance)} the claim</span>')
+            body = trim(f.get("text"), 400)
+            url = f.get("url")
+            extra = f'<p class="small">source: {esc(url)}</p>' if url and safe_http_url(url) is None else ""
+            items.append(f"<li>{' '.join(head)}" + (f'<p class="quote">“{esc(body)}”</p>' if body else "")
+                         + f"{extra}</li>")
+        parts.append(f"<ul>{''.join(items)}</ul>")
+    parts.append("</section>")
+    return "".join(parts)
 
 
 def _timeline(d: dict[str, Any], numbers: dict[str, int], anchors_by_id: dict[str, str]) -> str:
@@ -360,6 +473,7 @@ def render_html(d: dict[str, Any]) -> str:
         f'<div class="meta">{"".join(meta)}</div>{_chips(d)}</header>\n'
         f'<section><h2>Article</h2><div class="article-text">{body_html}</div></section>\n'
         f"<section><h2>Claims</h2>{cards}</section>\n"
+        f"{_omitted(d, claims, numbers, anchors_by_id)}\n"
         f"{_timeline(d, numbers, anchors_by_id)}\n"
         f'<footer>{" · ".join(footer)}</footer>\n'
         "</main>\n</body>\n</html>\n"

@@ -14,6 +14,14 @@ Normalisation done here, so the renderers can trust the shape:
 * claim and timeline dates keep ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``;
   a claim date or timeline event in any other form is dropped.
 
+Optional context, passed by the pipeline when it has it (see
+:func:`report_to_dict`): per claim a ``quote`` (provenance of a quoted or
+rebutted claim, from :mod:`factdesk.context.quotes`) and ``matches`` (earlier
+fact-checks of the same claim), and at the top level ``omitted`` (relevant
+facts from the corpus that the article leaves out, from
+:mod:`factdesk.context.omitted`).  Absent, they are ``null``, ``[]`` and ``[]``.
+Each may be given as a dataclass, an object with ``to_dict()`` or a dict.
+
 Example::
 
     d = report_to_dict(report)
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import asdict, is_dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -142,8 +151,100 @@ def _verdict_to_dict(v: Verdict | None) -> dict[str, Any] | None:
     }
 
 
+QUOTE_STATUSES = ("verbatim", "close", "altered", "not_found")
+DIFF_OPS = ("insert", "delete", "replace")
+
+
+def _as_dict(value: Any) -> dict[str, Any] | None:
+    """A plain dict from a dict, a dataclass or an object with ``to_dict()``; else ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        out = to_dict()
+        return out if isinstance(out, dict) else None
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return None
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _opt_int(value: Any) -> int | None:
+    try:
+        return None if value is None else max(0, int(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def quote_to_dict(quote: Any) -> dict[str, Any] | None:
+    """The report's ``quote`` object for a :class:`~factdesk.context.quotes.QuoteCheck` (or dict)."""
+    q = _as_dict(quote)
+    if q is None:
+        return None
+    status = _enum_value(q.get("status"))
+    if status not in QUOTE_STATUSES:
+        status = "not_found"
+    diff = []
+    for op in q.get("diff") or []:
+        op = _as_dict(op)
+        if op is None or _enum_value(op.get("op")) not in DIFF_OPS:
+            continue
+        diff.append({"op": _enum_value(op.get("op")), "quote": str(op.get("quote") or ""),
+                     "source": str(op.get("source") or "")})
+    return {
+        "status": status,
+        "source_document": _opt_str(q.get("source_document")),
+        "source_title": _opt_str(q.get("source_title")),
+        "source_start": _opt_int(q.get("source_start")),
+        "source_end": _opt_int(q.get("source_end")),
+        "source_text": _opt_str(q.get("source_text")),
+        "similarity": _num(q.get("similarity"), lo=0.0, hi=1.0),
+        "diff": diff,
+    }
+
+
+def match_to_dict(match: Any) -> dict[str, Any] | None:
+    """One earlier fact-check of the claim: ``claim, rating, publisher, date, url, score``."""
+    m = _as_dict(match)
+    if m is None:
+        return None
+    return {
+        "claim": str(m.get("claim") or ""),
+        "rating": _opt_str(m.get("rating")),
+        "publisher": _opt_str(m.get("publisher")),
+        "date": iso_date(m.get("date")),
+        "url": _opt_str(m.get("url")),
+        "score": _num(m.get("score")),
+    }
+
+
+def omitted_to_dict(fact: Any) -> dict[str, Any] | None:
+    """One omitted-context entry (see :class:`~factdesk.context.omitted.OmittedFact`)."""
+    f = _as_dict(fact)
+    if f is None:
+        return None
+    stance = _enum_value(f.get("stance"))
+    return {
+        "passage_id": str(f.get("passage_id") or ""),
+        "document": str(f.get("document") or f.get("url") or f.get("document_id") or ""),
+        "document_id": str(f.get("document_id") or ""),
+        "url": _opt_str(f.get("url")),
+        "published": iso_date(f.get("published")),
+        "text": str(f.get("text") or ""),
+        "related_claim_id": _opt_str(f.get("related_claim_id")),
+        "stance": stance if stance in STANCES else "neutral",
+        "score": _num(f.get("score")),
+    }
+
+
 def _claim_to_dict(
-    claim: Claim, evidence: list[Evidence] | None = None, verdict: Verdict | None = None
+    claim: Claim, evidence: list[Evidence] | None = None, verdict: Verdict | None = None, *,
+    quote: Any = None, matches: Any = None,
 ) -> dict[str, Any]:
     dates = [d for d in (partial_date(x) for x in claim.dates) if d]
     return {
@@ -160,6 +261,8 @@ def _claim_to_dict(
         "sentence_index": int(claim.sentence_index),
         "evidence": [_evidence_to_dict(e) for e in (evidence or [])],
         "verdict": _verdict_to_dict(verdict),
+        "quote": quote_to_dict(quote),
+        "matches": [m for m in (match_to_dict(x) for x in (matches or [])) if m is not None],
     }
 
 
@@ -200,9 +303,20 @@ def summarize(claims: list[dict[str, Any]]) -> dict[str, int]:
     return summary
 
 
-def report_to_dict(report: Report) -> dict[str, Any]:
-    """The full JSON report for a checked article (see ``docs/report-schema.json``)."""
-    claims = [_claim_to_dict(cc.claim, cc.evidence, cc.verdict) for cc in report.claims]
+def report_to_dict(report: Report, *, quotes: dict[str, Any] | None = None,
+                   matches: dict[str, list[Any]] | None = None,
+                   omitted: list[Any] | None = None) -> dict[str, Any]:
+    """The full JSON report for a checked article (see ``docs/report-schema.json``).
+
+    ``quotes`` maps claim ids to quote checks (:func:`factdesk.context.quotes.provenance_for_claims`),
+    ``matches`` maps claim ids to lists of earlier fact-checks, ``omitted`` lists omitted-context
+    facts (:func:`factdesk.context.omitted.find_omitted`).  All optional: a claim without an entry
+    gets ``quote: null`` and ``matches: []``; no ``omitted`` gives ``omitted: []``.
+    """
+    quotes = quotes or {}
+    matches = matches or {}
+    claims = [_claim_to_dict(cc.claim, cc.evidence, cc.verdict, quote=quotes.get(cc.claim.id),
+                             matches=matches.get(cc.claim.id)) for cc in report.claims]
     return {
         "id": report.id,
         "created": report.created or "",
@@ -212,6 +326,7 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "claims": claims,
         "timeline": _timeline_to_list(report.timeline),
         "summary": summarize(claims),
+        "omitted": [f for f in (omitted_to_dict(x) for x in (omitted or [])) if f is not None],
     }
 
 
@@ -232,6 +347,7 @@ def claims_to_dict(article: Document, claim_set: ClaimSet, *, created: str | Non
         "claims": claims,
         "timeline": _timeline_to_list(claim_set.timeline),
         "summary": summarize(claims),
+        "omitted": [],
     }
 
 

@@ -16,10 +16,14 @@ import re
 from typing import Any
 
 from factdesk.report._common import (
+    QUOTE_STATUS_TEXT,
     SUMMARY_ORDER,
     claim_numbers,
     claims_of,
     confidence_of,
+    edit_phrase,
+    fraction,
+    group_omitted,
     kind_phrase,
     label_of,
     label_text,
@@ -136,8 +140,90 @@ def _claim_section(i: int, claim: dict[str, Any], numbers: dict[str, int]) -> li
             lines += _evidence_lines(ev, decisive)
     elif isinstance(verdict, dict):
         lines += ["", "*No evidence found in the corpus.*"]
+    lines += _quote_lines(claim.get("quote"))
+    lines += _match_lines(claim.get("matches"))
     lines.append("")
     return lines
+
+
+def _quote_lines(quote: Any) -> list[str]:
+    """The claim's quote provenance: status, where in which source, the source words, the edits."""
+    if not isinstance(quote, dict):
+        return []
+    status = text(quote.get("status")) or "not_found"
+    head = f"Quote check: **{escape(QUOTE_STATUS_TEXT.get(status, status))}**"
+    sim = fraction(quote.get("similarity"))
+    if sim is not None and status != "not_found":
+        head += f" (similarity {percent(sim)})"
+    where = one_line(quote.get("source_title")) or one_line(quote.get("source_document"))
+    if where and status != "not_found":
+        head += " — " + escape(where)
+        start, end = quote.get("source_start"), quote.get("source_end")
+        if isinstance(start, int) and isinstance(end, int):
+            head += f", characters {start}–{end}"
+    lines = ["", head]
+    source = trim(quote.get("source_text"), 400)
+    if source and status != "not_found":
+        lines.append(f"> “{escape(source)}”")
+    edits = [e for e in quote.get("diff") or [] if isinstance(e, dict)]
+    if edits and status != "not_found":
+        lines += ["", "Changes from the source:", ""]
+        for e in edits:
+            lines.append("- " + escape(edit_phrase(e)))
+    return lines
+
+
+def _match_lines(matches: Any) -> list[str]:
+    items = [m for m in matches or [] if isinstance(m, dict)] if isinstance(matches, list) else []
+    if not items:
+        return []
+    lines = ["", "Earlier fact-checks:", ""]
+    for m in items:
+        bits = [f"**{escape(one_line(m.get('rating')) or 'unrated')}**"]
+        if one_line(m.get("publisher")):
+            bits.append(escape(m.get("publisher")))
+        if m.get("date"):
+            bits.append(escape(m.get("date"), block=False))
+        line = "- " + " — ".join(bits)
+        if m.get("url"):
+            line += " — " + link(m.get("url"))
+        lines.append(line)
+        claim = trim(m.get("claim"), 240)
+        if claim:
+            lines.append(f"  > “{escape(claim)}”")
+    return lines
+
+
+def _omitted_section(d: dict[str, Any], claims: list[dict[str, Any]], numbers: dict[str, int]) -> list[str]:
+    facts = [f for f in d.get("omitted") or [] if isinstance(f, dict)] if isinstance(d.get("omitted"), list) else []
+    if not facts:
+        return []
+    out = ["## Omitted context", "",
+           "Facts from the corpus, published before the article, that it does not mention.", ""]
+    for cid, group in group_omitted(facts, numbers):
+        if cid is None:
+            out += ["### On the article's main subject", ""]
+        else:
+            claim = claims[numbers[cid] - 1] if cid in numbers else {}
+            ref = f"claim {numbers[cid]}" if cid in numbers else f"claim {cid}"
+            snippet = trim(claim.get("text"), 120)
+            out += ["### " + escape_heading(f"On {ref}" + (f": {snippet}" if snippet else "")), ""]
+        for f in group:
+            bits = [escape(f.get("document") or f.get("url") or f.get("document_id") or "unknown document")]
+            if f.get("published"):
+                bits.append(escape(f.get("published"), block=False))
+            stance = text(f.get("stance"))
+            if stance in ("supports", "refutes"):
+                bits.append(f"*{escape(stance)} the claim*")
+            line = "- " + " — ".join(bits)
+            if f.get("url"):
+                line += " — " + link(f.get("url"))
+            out.append(line)
+            body = trim(f.get("text"), 400)
+            if body:
+                out.append(f"  > “{escape(body)}”")
+        out.append("")
+    return out
 
 
 def _cell(value: Any) -> str:
@@ -178,6 +264,8 @@ def render_markdown(d: dict[str, Any]) -> str:
             out += _claim_section(i, claim, numbers)
     else:
         out += ["No check-worthy claims were found.", ""]
+
+    out += _omitted_section(d, claims, numbers)
 
     events = [e for e in d.get("timeline") or [] if isinstance(e, dict)]
     if events:
