@@ -124,10 +124,14 @@ def _check_options(f: Any) -> Any:
 @format_option
 @output_option
 @_check_options
+@click.option("--source", "sources", multiple=True,
+              help="A text the article quotes or rebuts (file, URL or stored document id); repeatable. "
+              "Without it, stored documents by the quoted author or with a matching title are used.")
 @click.option("--no-save", is_flag=True, help="Do not store the report.")
 @db_option
 def check(source: str, fmt: str, output: str | None, allow_private: bool | None, top_k: int | None,
-          threshold: float | None, verifier: str | None, no_save: bool, db: str | None) -> None:
+          threshold: float | None, verifier: str | None, sources: tuple[str, ...], no_save: bool,
+          db: str | None) -> None:
     """Fact-check an article (file or http(s) URL), claim by claim.
 
     Prints a Markdown report (or --format json|html|claimreview) and stores it;
@@ -141,7 +145,7 @@ def check(source: str, fmt: str, output: str | None, allow_private: bool | None,
         if store.count("passages") == 0:
             click.echo("warning: the store has no indexed documents, so no evidence can be found; "
                        "run `factdesk index FOLDER` first (or `factdesk demo`)", err=True)
-        report = Pipeline(store, settings).check(source, save=not no_save)
+        report = Pipeline(store, settings).check(source, save=not no_save, sources=list(sources))
     _emit(render(report, fmt), output)
     if not no_save:
         click.echo(f"report {report['id']} saved", err=True)

@@ -208,15 +208,23 @@ class Pipeline:
 
     # -- check ---------------------------------------------------------------------
     def check(self, source: str | Path | Document, *, save: bool = True,
+              sources: list[str | Path | Document] | None = None,
               on_progress: Callable[[str, float], None] | None = None) -> dict[str, Any]:
-        """Check an article claim by claim; returns (and stores) the JSON report."""
+        """Check an article claim by claim; returns (and stores) the JSON report.
+
+        ``sources`` are texts the article quotes or rebuts (files, URLs, stored document ids);
+        without them, quote provenance looks for stored documents by the quoted author or title.
+        """
         notify = on_progress or (lambda _stage, _fraction: None)
         notify("ingest", 0.0)
         doc, claim_set = self.extract(source)
+        source_docs = [self.load_source(s) for s in sources or []]
         notify("retrieve", 0.2)
         checked = self.gather_evidence(doc, claim_set)
         notify("verify", 0.5)
         self.judge(checked)
+        notify("context", 0.75)
+        quotes, matches, omitted = self.context(doc, checked, source_docs)
         notify("report", 0.9)
         from factdesk.report import report_to_dict
 
@@ -224,7 +232,7 @@ class Pipeline:
             report = Report(article=doc, claims=checked, timeline=claim_set.timeline,
                             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                             verifier=getattr(self.verifier, "name", type(self.verifier).__name__))
-            data = report_to_dict(report)
+            data = report_to_dict(report, quotes=quotes, matches=matches, omitted=omitted)
         if save:
             with stage("store"):
                 with self.store.transaction():
@@ -232,6 +240,39 @@ class Pipeline:
                 self.store.save_report(data)
         notify("done", 1.0)
         return data
+
+    def load_source(self, source: str | Path | Document) -> Document:
+        """A quoted/rebutted source: a Document, a stored document id, a file or a URL."""
+        if isinstance(source, str) and not Path(source).exists():
+            try:
+                return self.store.get_document(source)
+            except FactdeskError:
+                pass
+        return self.load(source)
+
+    def context(self, doc: Document, checked: list[CheckedClaim],
+                sources: list[Document]) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
+        """Quote provenance, earlier fact-checks and omitted context for a judged article."""
+        from factdesk.context import find_omitted, provenance_for_claims
+
+        with stage("context"):
+            quotes = provenance_for_claims(checked, doc, sources=sources or None, store=self.store,
+                                           index=self.index)
+            matches = self.match_reviews(checked)
+            omitted = find_omitted(doc, checked, self.index, self.verifier, limit=self.settings.max_omitted)
+        return quotes, matches, omitted
+
+    def match_reviews(self, checked: list[CheckedClaim]) -> dict[str, Any]:
+        """Earlier fact-checks for each claim, from imported ClaimReview records (if any)."""
+        try:
+            from factdesk.match.matcher import ClaimMatcher
+        except ImportError:
+            return {}
+        matcher = ClaimMatcher(self.store, self.embedder)
+        if not getattr(matcher, "has_records", lambda: False)():
+            return {}
+        found = matcher.match_many([cc.claim.standalone for cc in checked])
+        return {cc.claim.id: [m.to_dict() for m in ms] for cc, ms in zip(checked, found) if ms}
 
     def gather_evidence(self, doc: Document, claim_set: ClaimSet) -> list[CheckedClaim]:
         with stage("retrieve"):

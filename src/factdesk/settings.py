@@ -34,6 +34,7 @@ class Settings:
     top_k: int = 5  # evidence passages per claim
     retrieval_mode: str = "hybrid"  # hybrid | lexical | dense
     stance_threshold: float = 0.55  # a passage bears on a claim at this stance probability
+    max_omitted: int = 10  # omitted-context facts listed per report
     allow_private: bool = False  # let URL fetching reach loopback/private addresses
     fetch_timeout: float = 20.0
     max_bytes: int = 20_000_000
