@@ -340,6 +340,17 @@ def eval_cmd(task: str, data: str, limit: int | None, seed: int, verifier: str, 
     _emit(json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else format_table(result), output)
 
 
+def _add_optional_commands() -> None:
+    """Commands whose modules import lazily and explain a missing extra themselves."""
+    from factdesk.web.commands import serve, user
+
+    cli.add_command(serve)
+    cli.add_command(user)
+
+
+_add_optional_commands()
+
+
 def main() -> None:
     cli(prog_name="factdesk")
 

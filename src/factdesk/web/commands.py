@@ -1,0 +1,174 @@
+"""Click commands for the web desk: ``factdesk serve`` and ``factdesk user add|token|list``.
+
+The main CLI adds them with::
+
+    from factdesk.web.commands import serve, user
+    cli.add_command(serve)
+    cli.add_command(user)
+
+They import FastAPI & co. only when run, so ``factdesk --help`` works without the ``web`` extra.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sys
+from typing import Any
+
+import click
+
+from factdesk.errors import ConfigError, FactdeskError, InputError
+
+db_option = click.option("--db", envvar="FACTDESK_DB", type=click.Path(dir_okay=False),
+                         help="SQLite store file (default: $FACTDESK_DB or ~/.local/share/factdesk/factdesk.db).")
+
+WEB_MODULES = ("fastapi", "uvicorn", "jinja2", "multipart", "argon2", "itsdangerous")
+
+
+def _need_web() -> None:
+    import importlib.util
+
+    missing = [m for m in WEB_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ConfigError(f"the web desk needs {', '.join(missing)}", hint="pip install 'factdesk[web]'")
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _store_path(db: str | None) -> str:
+    from factdesk.store.sqlite import default_db_path
+
+    return str(db) if db else str(default_db_path())
+
+
+def _run(fn: Any) -> None:
+    """Errors as one line and a non-zero exit, like the main CLI (also when run on their own)."""
+    try:
+        fn()
+    except FactdeskError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port.")
+@db_option
+@click.option("--allow-private-urls", is_flag=True,
+              help="Let URL checks reach loopback/private networks (never cloud metadata addresses).")
+@click.option("--require-login/--no-require-login", default=None,
+              help="Ask for a login [default: required unless --host is a loopback address].")
+@click.option("--no-warm-up", is_flag=True, help="Load the models on the first check instead of at start.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+def serve(host: str, port: int, db: str | None, allow_private_urls: bool, require_login: bool | None,
+          no_warm_up: bool, log_level: str) -> None:
+    """Run the web desk: submit articles, follow checks, review and export verdicts.
+
+    \b
+    On 127.0.0.1 (the default) no login is needed. Anywhere else the desk
+    asks for one: create accounts first with
+      factdesk user add alice --role reviewer
+    """
+
+    def go() -> None:
+        _need_web()
+        login = (not is_loopback(host)) if require_login is None else require_login
+        if not login and not is_loopback(host):
+            click.echo(f"warning: serving {host} WITHOUT login: anyone who can reach it can edit verdicts",
+                       err=True)
+        import uvicorn
+
+        from factdesk.settings import load_settings
+        from factdesk.web.app import create_app
+
+        settings = load_settings(db=db)
+        path = _store_path(db)
+        app = create_app(path, require_login=login, allow_private_urls=allow_private_urls, settings=settings,
+                         warm_up=not no_warm_up)
+        if login:
+            from factdesk.store import Store
+            from factdesk.web import deskdb
+
+            with Store.open(path) as store:
+                if not deskdb.list_users(store):
+                    click.echo("warning: login is required but there are no users yet: "
+                               "run `factdesk user add NAME --role reviewer`", err=True)
+        click.echo(f"factdesk desk on http://{host if ':' not in host else '[' + host + ']'}:{port}/ "
+                   f"(store {path}; login {'required' if login else 'not required'})", err=True)
+        uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False)
+
+    _run(go)
+
+
+@click.group()
+def user() -> None:
+    """Manage web desk users (reviewers edit and approve, viewers only read)."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["reviewer", "viewer"]), default="viewer", show_default=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of stdin.")
+@db_option
+def user_add(name: str, role: str, password_stdin: bool, db: str | None) -> None:
+    """Create a user; prompts for the password (or reads it with --password-stdin)."""
+
+    def go() -> None:
+        from factdesk.store import Store
+        from factdesk.web import deskdb
+
+        if password_stdin:
+            password = sys.stdin.readline().rstrip("\r\n")
+        else:
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        if not password:
+            raise InputError("empty password")
+        with Store.open(_store_path(db)) as store:
+            deskdb.add_user(store, name, password, role)
+        click.echo(f"user {name} added ({role})", err=True)
+
+    _run(go)
+
+
+@user.command("token")
+@click.argument("name")
+@db_option
+def user_token(name: str, db: str | None) -> None:
+    """Print a new API token for NAME (send it as `Authorization: Bearer TOKEN`); it is shown only once."""
+
+    def go() -> None:
+        from factdesk.store import Store
+        from factdesk.web import deskdb
+
+        with Store.open(_store_path(db)) as store:
+            token = deskdb.new_token(store, name)
+        click.echo(token)
+
+    _run(go)
+
+
+@user.command("list")
+@db_option
+def user_list(db: str | None) -> None:
+    """List users, their roles and how many API tokens they have."""
+
+    def go() -> None:
+        from factdesk.store import Store
+        from factdesk.web import deskdb
+
+        with Store.open(_store_path(db)) as store:
+            users = deskdb.list_users(store)
+        if not users:
+            click.echo("no users (add one with `factdesk user add NAME --role reviewer`)", err=True)
+        for u in users:
+            click.echo(f"{u['name']}\t{u['role']}\t{u['tokens']} token(s)\tsince {u['created']}")
+
+    _run(go)

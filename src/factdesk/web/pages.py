@@ -1,0 +1,87 @@
+"""Helpers for the server-rendered pages: the Jinja2 environment (autoescaped) and claim highlighting."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from factdesk.report._common import safe_http_url
+
+LABEL_TEXT = {"supported": "Supported", "refuted": "Refuted", "conflicting": "Conflicting",
+              "not_enough_evidence": "Not enough evidence", None: "Unchecked"}
+STANCE_TEXT = {"supports": "supports", "refutes": "refutes", "neutral": "neutral"}
+QUOTE_TEXT = {"verbatim": "quoted verbatim", "close": "close to the source", "altered": "altered from the source",
+              "not_found": "source not found"}
+
+
+def template_env(folder: Path) -> jinja2.Environment:
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), autoescape=True,
+                             undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["pct"] = pct
+    env.filters["label_text"] = lambda v: LABEL_TEXT.get(v, str(v or "Unchecked"))
+    env.filters["safe_url"] = safe_http_url
+    env.filters["day"] = lambda v: (str(v)[:10] if v else "")
+    env.filters["when"] = lambda v: (str(v)[:19].replace("T", " ") if v else "")
+    env.filters["quote_text"] = lambda v: QUOTE_TEXT.get(v, str(v or ""))
+    env.filters["label_class"] = lambda v: str(v) if v in LABEL_TEXT and v else "unchecked"
+    env.filters["stance_class"] = lambda v: str(v) if v in STANCE_TEXT else "neutral"
+    env.filters["cw_class"] = cw_class
+    env.filters["stance_counts"] = stance_counts
+    return env
+
+
+def pct(value: Any) -> str:
+    try:
+        return f"{round(float(value) * 100)}%"
+    except (TypeError, ValueError):
+        return "–"
+
+
+def cw_class(value: Any) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "low"
+    return "high" if v >= 0.75 else ("mid" if v >= 0.5 else "low")
+
+
+def stance_counts(evidence: list[dict[str, Any]]) -> str:
+    counts = {"supports": 0, "refutes": 0, "neutral": 0}
+    for ev in evidence or []:
+        if isinstance(ev, dict) and not ev.get("irrelevant"):
+            counts[ev.get("stance") if ev.get("stance") in counts else "neutral"] += 1
+    return ", ".join(f"{n} {k}" for k, n in counts.items() if n) or "none usable"
+
+
+def segments(d: dict[str, Any]) -> list[dict[str, Any]]:
+    """The article text cut into plain runs and claim runs (by the claims' character offsets).
+
+    A claim whose offsets do not fit the text, or overlap an earlier claim, is not highlighted
+    (it is still listed with the claims).
+    """
+    text = str((d.get("article") or {}).get("text") or "")
+    claims = []
+    for n, c in enumerate(d.get("claims") or [], 1):
+        if not isinstance(c, dict):
+            continue
+        try:
+            start, end = int(c.get("start")), int(c.get("end"))
+        except (TypeError, ValueError):
+            continue
+        if 0 <= start < end <= len(text):
+            claims.append((start, end, n, c))
+    claims.sort(key=lambda t: (t[0], -t[1]))
+    out: list[dict[str, Any]] = []
+    pos = 0
+    for start, end, n, c in claims:
+        if start < pos:
+            continue
+        if start > pos:
+            out.append({"text": text[pos:start], "claim": None})
+        out.append({"text": text[start:end], "claim": c, "number": n})
+        pos = end
+    if pos < len(text):
+        out.append({"text": text[pos:], "claim": None})
+    return out

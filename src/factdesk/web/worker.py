@@ -1,0 +1,143 @@
+"""The background checker: one thread, its own Store connection, one check at a time.
+
+Jobs are rows in the store (``jobs``), so nothing is lost when the server
+stops: at start-up :func:`~factdesk.web.deskdb.recover_jobs` re-queues a job
+left ``running`` once (then marks it failed with the reason) and the worker
+picks up everything ``queued``, oldest first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+from factdesk.errors import InputError
+from factdesk.settings import Settings
+from factdesk.store import Store
+from factdesk.types import Document
+from factdesk.web import deskdb
+
+log = logging.getLogger("factdesk.web")
+
+
+def document_from_upload(data: bytes, filename: str, title: str | None = None) -> Document:
+    """A Document from an uploaded file's bytes, read by its (already checked) extension."""
+    from factdesk import ingest
+    from factdesk.ingest._common import decode_text_file
+
+    suffix = Path(filename).suffix.lower()
+    kind = ingest._KIND_BY_SUFFIX.get(suffix)
+    if kind is None:
+        raise InputError(f"unsupported file type {suffix or '(none)'}")
+    if kind == "pdf":
+        doc = ingest.document_from_pdf(data, path=filename)
+    elif kind == "html":
+        doc = ingest.document_from_html(data, path=filename)
+    elif kind == "markdown":
+        doc = ingest.document_from_markdown(decode_text_file(data, filename), path=filename)
+    else:
+        doc = ingest.document_from_text(decode_text_file(data, filename), path=filename)
+    if title and not doc.title:
+        doc.title = title
+    return doc
+
+
+class Worker:
+    """Runs queued checks in a daemon thread until :meth:`stop`."""
+
+    def __init__(self, store_path: str | Path, settings: Settings, *, warm_up: bool = True,
+                 poll_seconds: float = 1.0, embedder_factory: Callable[[], Any] | None = None) -> None:
+        self.embedder_factory = embedder_factory
+        self.store_path = str(store_path)
+        self.settings = settings
+        self.warm_up = warm_up
+        self.poll_seconds = poll_seconds
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.ready = threading.Event()  # set once models are loaded
+        self.pipeline: Any = None
+        self.current: str | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="factdesk-worker", daemon=True)
+        self._thread.start()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        from factdesk.pipeline import Pipeline
+
+        store = Store.open(self.store_path)
+        try:
+            embedder = None
+            if self.embedder_factory is not None:
+                try:
+                    embedder = self.embedder_factory()
+                except Exception:  # noqa: BLE001 - the pipeline makes its own and reports the failure per check
+                    log.exception("cannot load the embedder")
+            self.pipeline = Pipeline(store, self.settings, embedder=embedder)
+            if self.warm_up:
+                started = time.perf_counter()
+                try:
+                    self.pipeline.warm_up()
+                    log.info("models warm in %.1fs", time.perf_counter() - started)
+                except Exception:  # noqa: BLE001 - a check will report the same problem with its stage
+                    log.exception("warm-up failed")
+            self.ready.set()
+            while not self._stop.is_set():
+                job_id = deskdb.claim_next_job(store)
+                if job_id is None:
+                    self._wake.wait(self.poll_seconds)
+                    self._wake.clear()
+                    continue
+                self._run_job(store, job_id)
+        finally:
+            self.ready.set()
+            store.close()
+
+    def _run_job(self, store: Store, job_id: str) -> None:
+        self.current = job_id
+        try:
+            doc = self._document(store, job_id)
+
+            def progress(stage: str, fraction: float) -> None:
+                deskdb.set_progress(store, job_id, stage, fraction)
+
+            report = self.pipeline.check(doc, save=True, on_progress=progress)
+            deskdb.finish_job(store, job_id, report["id"])
+        except Exception as exc:  # noqa: BLE001 - recorded on the job, never lost
+            if not isinstance(exc, InputError):
+                log.exception("check %s failed", job_id)
+            try:
+                if store.conn.in_transaction:
+                    store.conn.execute("ROLLBACK")
+                deskdb.fail_job(store, job_id, deskdb.error_text(exc))
+            except Exception:  # noqa: BLE001
+                log.exception("cannot record the failure of %s", job_id)
+        finally:
+            self.current = None
+
+    def _document(self, store: Store, job_id: str) -> Document:
+        from factdesk import ingest
+
+        row = deskdb.job_input(store, job_id)
+        deskdb.set_progress(store, job_id, "ingest", 0.0)
+        kind, title = row["input_kind"], row["title"] or None
+        if kind == "url":
+            return ingest.load(row["input_text"], allow_private=self.settings.allow_private,
+                               timeout=self.settings.fetch_timeout, max_bytes=self.settings.max_bytes)
+        if kind == "file":
+            return document_from_upload(bytes(row["input_blob"] or b""), row["filename"] or "upload.txt", title)
+        return ingest.document_from_text(row["input_text"] or "", title=title, path=None)
