@@ -1,6 +1,14 @@
 """Schema for imported fact-checks (ClaimReview records) and claim matching.
 
 Owned by the `factdesk.match` stage; applied as store migration 2.
+
+* ``reviews``: one row per fact-check of one claim.  ``id`` is a content hash
+  of the review URL and the *normalised* claim text (see
+  ``factdesk.match.store.normalise_claim``), so re-importing the same record
+  is a no-op.  ``vector`` is the claim's embedding, little-endian float32,
+  L2-normalised (NULL when imported without an embedder).
+* ``reviews_fts``: FTS5 (BM25) over claim text and review title, kept in sync
+  by triggers.
 """
 
 SQL = """
@@ -9,10 +17,35 @@ CREATE TABLE reviews (
     id TEXT NOT NULL UNIQUE,
     claim TEXT NOT NULL,
     url TEXT NOT NULL,
+    title TEXT,
     rating TEXT,
     publisher TEXT,
+    publisher_site TEXT,
+    claimant TEXT,
+    claim_date TEXT,
     date TEXT,
     language TEXT,
-    raw TEXT
+    source TEXT,
+    raw TEXT,
+    vector BLOB,
+    added_at TEXT NOT NULL
 );
+CREATE INDEX reviews_url ON reviews(url);
+
+CREATE VIRTUAL TABLE reviews_fts USING fts5(
+    claim, title, content='reviews', content_rowid='rowid',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER reviews_ai AFTER INSERT ON reviews BEGIN
+    INSERT INTO reviews_fts(rowid, claim, title) VALUES (new.rowid, new.claim, coalesce(new.title, ''));
+END;
+CREATE TRIGGER reviews_ad AFTER DELETE ON reviews BEGIN
+    INSERT INTO reviews_fts(reviews_fts, rowid, claim, title)
+        VALUES ('delete', old.rowid, old.claim, coalesce(old.title, ''));
+END;
+CREATE TRIGGER reviews_au AFTER UPDATE OF claim, title ON reviews BEGIN
+    INSERT INTO reviews_fts(reviews_fts, rowid, claim, title)
+        VALUES ('delete', old.rowid, old.claim, coalesce(old.title, ''));
+    INSERT INTO reviews_fts(rowid, claim, title) VALUES (new.rowid, new.claim, coalesce(new.title, ''));
+END;
 """

@@ -1,0 +1,445 @@
+"""Imported fact-checks in the store: the ``reviews`` table, its FTS5 index and its vectors.
+
+The tables are created by store migration 2 (``factdesk/store/schema_reviews.py``).
+Every function takes an open :class:`~factdesk.store.Store`.
+
+* :func:`add_reviews` inserts records (deduplicated by review URL + normalised
+  claim text: the row id is a hash of both), embedding only the new ones.
+* :func:`list_reviews`, :func:`count_reviews`, :func:`get_reviews` read them.
+* :func:`search_reviews` is the *retrieval* step of claim matching: FTS5 BM25
+  over claim + title and a dense scan over the claim vectors, fused by
+  reciprocal rank.  :class:`factdesk.match.matcher.ClaimMatcher` re-ranks its
+  candidates and applies the calibrated threshold.
+
+Dense scan
+----------
+The vectors are read once per process and per database file into memory as
+**int8** (``round(v * 400)``, clipped to +-127; MiniLM components stay within
++-0.25, so the clip almost never bites): 1 M records take 384 MB instead of
+1.5 GB.  With the ``usearch`` package installed, the scan is usearch's exact
+SIMD search over the int8 matrix (about 45 ms for 1 M vectors on 2 cores);
+without it, a numpy float32 matrix product is used (fine up to a few hundred
+thousand records).  Only candidate *generation* uses the quantised vectors:
+the re-ranker reads the exact float32 vectors of the candidates from SQLite.
+The cache is reloaded when the table changes (row count, max rowid, SQLite's
+``data_version`` and this process's own write counter).
+
+Example::
+
+    with Store.open("fd.db") as store:
+        add_reviews(store, [Review(claim="The moon is made of cheese.", url="https://fc.example/moon")],
+                    embedder=OnnxMiniLMEmbedder())
+        for cand in search_reviews(store, "moon cheese", k=5, embedder=emb):
+            print(cand.review.claim, cand.cosine)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from factdesk.errors import ConfigError
+from factdesk.retrieve.index import RRF_K, build_fts_query
+from factdesk.store.sqlite import Store, now_iso
+from factdesk.types import content_id
+
+INT8_SCALE = 400.0
+
+_COLUMNS = ("rowid, id, claim, url, title, rating, publisher, publisher_site, claimant, claim_date, date, "
+            "language, source")
+
+
+def normalise_claim(text: str) -> str:
+    """Claim text for deduplication: NFKC, lower case, unified quotes, single spaces, no edge punctuation."""
+    t = unicodedata.normalize("NFKC", text or "").lower()
+    t = t.replace("“", '"').replace("”", '"').replace("‘", "'").replace("’", "'")
+    t = " ".join(t.split())
+    return t.strip(" \"'.!?;:,")
+
+
+@dataclass
+class Review:
+    """One fact-check of one claim (a ClaimReview record).
+
+    ``date`` is the review's publication date and ``claim_date`` the date the
+    claim was made (ISO ``YYYY-MM-DD``, ``YYYY-MM`` or ``YYYY``, or None).
+    """
+
+    claim: str
+    url: str
+    rating: str | None = None
+    publisher: str | None = None
+    publisher_site: str | None = None
+    claimant: str | None = None
+    claim_date: str | None = None
+    date: str | None = None
+    language: str | None = None
+    title: str | None = None
+    source: str | None = None  # file or URL it was imported from
+    raw: dict[str, Any] | None = field(default=None, repr=False)
+    id: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            self.id = content_id(self.url.strip(), normalise_claim(self.claim), prefix="fc")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("raw", None)
+        return d
+
+
+@dataclass
+class Candidate:
+    """A review returned by :func:`search_reviews`, with how it ranked."""
+
+    review: Review
+    rowid: int
+    fused: float  # reciprocal-rank fusion score
+    lexical_rank: int | None
+    dense_rank: int | None
+    cosine: float  # exact float32 cosine with the query (0.0 when either side has no vector)
+
+
+# -- writing ---------------------------------------------------------------------------------------
+_WRITES: dict[str, int] = {}
+_CACHES: dict[str, "_VectorCache"] = {}
+_LOCK = threading.Lock()
+
+
+def _db_key(store: Store) -> str:
+    return str(store.path) if store.path is not None else f"memory:{id(store.conn)}"
+
+
+def _bump(store: Store) -> None:
+    key = _db_key(store)
+    _WRITES[key] = _WRITES.get(key, 0) + 1
+
+
+def existing_ids(store: Store, ids: Sequence[str]) -> set[str]:
+    out: set[str] = set()
+    ids = list(ids)
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        rows = store.conn.execute(f"SELECT id FROM reviews WHERE id IN ({','.join('?' * len(part))})", part)
+        out.update(r[0] for r in rows)
+    return out
+
+
+def add_reviews(store: Store, reviews: Iterable[Review], *, embedder: Any = None,
+                batch_size: int = 256) -> tuple[int, int]:
+    """Insert new reviews; returns ``(added, duplicates)``.
+
+    A review whose id (URL + normalised claim) is already stored, or repeated
+    within ``reviews``, counts as a duplicate and is not written again.  New
+    claims are embedded with ``embedder`` (skipped when None: such rows are
+    found by FTS only).  Each batch is committed in its own transaction.
+    """
+    seen: set[str] = set()
+    fresh: list[Review] = []
+    dup = 0
+    for r in reviews:
+        if r.id in seen:
+            dup += 1
+            continue
+        seen.add(r.id)
+        fresh.append(r)
+    added = 0
+    for b in range(0, len(fresh), batch_size):
+        batch = fresh[b:b + batch_size]
+        have = existing_ids(store, [r.id for r in batch])
+        dup += sum(1 for r in batch if r.id in have)
+        batch = [r for r in batch if r.id not in have]
+        if not batch:
+            continue
+        vectors = embedder.embed([r.claim for r in batch]) if embedder is not None else None
+        now = now_iso()
+        rows = []
+        for i, r in enumerate(batch):
+            blob = vectors[i].astype("<f4").tobytes() if vectors is not None else None
+            rows.append((r.id, r.claim, r.url, r.title, r.rating, r.publisher, r.publisher_site, r.claimant,
+                         r.claim_date, r.date, r.language, r.source,
+                         json.dumps(r.raw, ensure_ascii=False) if r.raw is not None else None, blob, now))
+        sql = ("INSERT OR IGNORE INTO reviews(id, claim, url, title, rating, publisher, publisher_site, claimant, "
+               "claim_date, date, language, source, raw, vector, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+        if store.conn.in_transaction:
+            store.conn.executemany(sql, rows)
+        else:
+            with store.transaction() as conn:
+                conn.executemany(sql, rows)
+        added += len(rows)
+        _bump(store)
+    return added, dup
+
+
+def remove_reviews(store: Store, ids: Sequence[str]) -> int:
+    """Delete reviews by id; returns how many were deleted."""
+    n = 0
+    with store.transaction() as conn:
+        for rid in ids:
+            n += conn.execute("DELETE FROM reviews WHERE id = ?", (rid,)).rowcount
+    _bump(store)
+    return n
+
+
+# -- reading ---------------------------------------------------------------------------------------
+def _row_to_review(row: Any) -> Review:
+    return Review(claim=row[2], url=row[3], title=row[4], rating=row[5], publisher=row[6], publisher_site=row[7],
+                  claimant=row[8], claim_date=row[9], date=row[10], language=row[11], source=row[12], id=row[1])
+
+
+def count_reviews(store: Store) -> int:
+    return int(store.conn.execute("SELECT count(*) FROM reviews").fetchone()[0])
+
+
+def list_reviews(store: Store, limit: int = 50, offset: int = 0) -> list[Review]:
+    """Stored reviews, newest review date first (undated last)."""
+    rows = store.conn.execute(
+        f"SELECT {_COLUMNS} FROM reviews ORDER BY (date IS NULL), date DESC, rowid DESC LIMIT ? OFFSET ?",
+        (int(limit), int(offset)))
+    return [_row_to_review(r) for r in rows]
+
+
+def get_reviews(store: Store, rowids: Sequence[int]) -> dict[int, tuple[Review, np.ndarray | None]]:
+    """rowid -> (review, float32 vector or None)."""
+    out: dict[int, tuple[Review, np.ndarray | None]] = {}
+    ids = [int(r) for r in rowids]
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        rows = store.conn.execute(
+            f"SELECT {_COLUMNS}, vector FROM reviews WHERE rowid IN ({','.join('?' * len(part))})", part)
+        for row in rows:
+            blob = row[13]
+            vec = np.frombuffer(blob, dtype="<f4").astype(np.float32) if blob else None
+            out[int(row[0])] = (_row_to_review(row), vec)
+    return out
+
+
+LEXICAL_PRUNE_MIN = 100_000  # from this many records on, common terms are left out of the BM25 query
+_STEM_LOCK = threading.Lock()
+_STEMMER: sqlite3.Connection | None = None
+
+
+def _stems(tokens: list[str]) -> list[str]:
+    """FTS5's own porter stems of single tokens (via a tiny in-memory FTS5 table)."""
+    global _STEMMER
+    with _STEM_LOCK:
+        if _STEMMER is None:
+            _STEMMER = sqlite3.connect(":memory:", check_same_thread=False)
+            _STEMMER.execute("CREATE VIRTUAL TABLE q USING fts5(t, tokenize='porter unicode61 remove_diacritics 2')")
+            _STEMMER.execute("CREATE VIRTUAL TABLE qi USING fts5vocab(q, 'instance')")
+        _STEMMER.execute("DELETE FROM q")
+        _STEMMER.executemany("INSERT INTO q(rowid, t) VALUES (?, ?)", list(enumerate(tokens, 1)))
+        got = {int(d): t for t, d in _STEMMER.execute("SELECT term, doc FROM qi")}
+        return [got.get(i, tok) for i, tok in enumerate(tokens, 1)]
+
+
+def prune_query(store: Store, match: str, n_records: int, max_terms: int = 8) -> str | None:
+    """Keep only the rarer terms of an FTS query in a large store (None: no term rare enough).
+
+    A term found in more than ``max(1000, 1%)`` of the records adds little to BM25 but costs a scan of
+    its whole posting list; the dense list covers such queries.  At most ``max_terms`` rarest are kept.
+    """
+    tokens = [t.replace('""', '"') for t in re.findall(r'"((?:[^"]|"")*)"', match)]
+    if not tokens:
+        return None
+    store.conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.reviews_vocab USING fts5vocab(main, 'reviews_fts', 'row')")
+    limit = max(1000, n_records // 100)
+    scored = []
+    for tok, stem in zip(tokens, _stems(tokens)):
+        row = store.conn.execute("SELECT doc FROM temp.reviews_vocab WHERE term = ?", (stem,)).fetchone()
+        df = int(row[0]) if row else 0
+        if 0 < df <= limit:
+            scored.append((df, tok))
+    scored.sort()
+    kept = [t for _, t in scored[:max_terms]]
+    return " OR ".join('"' + t.replace('"', '""') + '"' for t in kept) if kept else None
+
+
+def lexical_search(store: Store, text: str, k: int = 50, *, n_records: int | None = None) -> list[tuple[int, float]]:
+    """Top-k ``(rowid, -bm25)`` over claim (weight 1.0) and title (0.3); the text is never FTS syntax.
+
+    With ``n_records >= LEXICAL_PRUNE_MIN`` the query keeps only its rarer terms (:func:`prune_query`).
+    """
+    match = build_fts_query(text)
+    if match is None or k <= 0:
+        return []
+    if n_records is not None and n_records >= LEXICAL_PRUNE_MIN:
+        match = prune_query(store, match, n_records)
+        if match is None:
+            return []
+    rows = store.conn.execute(
+        "SELECT rowid, bm25(reviews_fts, 1.0, 0.3) AS s FROM reviews_fts WHERE reviews_fts MATCH ? "
+        "ORDER BY s LIMIT ?", (match, int(k)))
+    return [(int(r[0]), -float(r[1])) for r in rows]
+
+
+@dataclass
+class _VectorCache:
+    key: tuple
+    rowids: np.ndarray  # int64, ascending
+    matrix: np.ndarray  # int8 (with usearch) or float32 (numpy fallback)
+    exact: Any  # usearch.index.search, or None
+
+
+def _usearch() -> Any:
+    try:
+        # usearch 2.26 + onnxruntime 1.32: importing onnxruntime AFTER usearch segfaults the process
+        # (clashing bundled native libraries); importing it first is safe, so do that here.
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        pass
+    try:
+        from usearch.index import MetricKind, search
+    except ImportError:
+        return None
+    return search, MetricKind.IP
+
+
+def quantise(vectors: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(vectors * INT8_SCALE), -127, 127).astype(np.int8)
+
+
+def _cache_key(store: Store) -> tuple:
+    # no count(*): it scans the table (ms at 1M rows); deletes show up in data_version (other connections)
+    # or in this process's write counter
+    max_rowid, = store.conn.execute("SELECT max(rowid) FROM reviews").fetchone()
+    data_version, = store.conn.execute("PRAGMA data_version").fetchone()
+    return int(max_rowid or 0), int(data_version), _WRITES.get(_db_key(store), 0)
+
+
+def vector_cache(store: Store) -> _VectorCache:
+    """The in-memory vector matrix of this store's reviews (loaded on first use, reloaded on change)."""
+    with _LOCK:
+        key = _cache_key(store)
+        cache = _CACHES.get(_db_key(store))
+        if cache is not None and cache.key == key:
+            return cache
+        cache = _load(store, key)
+        _CACHES[_db_key(store)] = cache
+        return cache
+
+
+def drop_vector_cache(store: Store) -> None:
+    with _LOCK:
+        _CACHES.pop(_db_key(store), None)
+
+
+def _load(store: Store, key: tuple) -> _VectorCache:
+    us = _usearch()
+    n_max = int(store.conn.execute("SELECT count(*) FROM reviews").fetchone()[0])
+    rowids = np.empty(n_max, dtype=np.int64)
+    matrix: np.ndarray | None = None
+    n = 0
+    dim = 0
+    cur = store.conn.execute("SELECT rowid, vector FROM reviews WHERE vector IS NOT NULL ORDER BY rowid")
+    while True:
+        rows = cur.fetchmany(20000)
+        if not rows:
+            break
+        if matrix is None:
+            dim = len(rows[0][1]) // 4
+            matrix = np.empty((n_max, dim), dtype=np.int8 if us else np.float32)
+        blob = b"".join(r[1] for r in rows)
+        if len(blob) != len(rows) * dim * 4:
+            raise ConfigError("stored fact-check vectors have mixed dimensions",
+                              hint="re-import the fact-checks with one embedder")
+        block = np.frombuffer(blob, dtype="<f4").reshape(len(rows), dim)
+        if n + len(rows) > len(rowids):  # rows added by another connection since the count
+            grow = n + len(rows) - len(rowids) + 1024
+            rowids = np.concatenate([rowids, np.empty(grow, dtype=np.int64)])
+            matrix = np.concatenate([matrix, np.empty((grow, dim), dtype=matrix.dtype)])
+        matrix[n:n + len(rows)] = quantise(block) if us else block
+        rowids[n:n + len(rows)] = [r[0] for r in rows]
+        n += len(rows)
+    if matrix is None:
+        matrix = np.zeros((0, 0), dtype=np.float32)
+    return _VectorCache(key, rowids[:n].copy(), matrix[:n], us)
+
+
+def dense_search(cache: _VectorCache, qvecs: np.ndarray, k: int) -> list[list[tuple[int, float]]]:
+    """Top-k ``(rowid, approximate cosine)`` per query vector."""
+    n = len(cache.rowids)
+    if n == 0 or k <= 0:
+        return [[] for _ in range(len(qvecs))]
+    if qvecs.shape[1] != cache.matrix.shape[1]:
+        raise ConfigError(f"stored fact-check vectors have {cache.matrix.shape[1]} dimensions but the embedder "
+                          f"makes {qvecs.shape[1]}", hint="re-import the fact-checks with the current embedder")
+    k = min(k, n)
+    out = []
+    if cache.exact is not None:
+        search, metric = cache.exact
+        res = search(cache.matrix, quantise(qvecs), k, metric, exact=True, threads=0)
+        keys = np.atleast_2d(res.keys)
+        dists = np.atleast_2d(res.distances)
+        counts = np.atleast_1d(res.counts) if hasattr(res, "counts") else np.array([keys.shape[1]])
+        for qi in range(len(qvecs)):
+            c = int(counts[qi])
+            # usearch's IP "distance" is 1 - dot over the quantised vectors
+            sims = (1.0 - dists[qi, :c].astype(np.float64)) / (INT8_SCALE * INT8_SCALE)
+            out.append([(int(cache.rowids[int(key)]), float(s)) for key, s in zip(keys[qi, :c], sims)])
+        return out
+    scores = qvecs @ cache.matrix.T
+    for qi in range(len(qvecs)):
+        s = scores[qi]
+        idx = np.argpartition(-s, k - 1)[:k] if k < n else np.arange(n)
+        idx = idx[np.argsort(-s[idx], kind="stable")]
+        out.append([(int(cache.rowids[i]), float(s[i])) for i in idx])
+    return out
+
+
+def search_reviews(store: Store, text: str, k: int = 50, *, embedder: Any = None) -> list[Candidate]:
+    """Hybrid retrieval: the k best candidates by reciprocal-rank fusion of BM25 and dense lists."""
+    return search_reviews_many(store, [text], k, embedder=embedder)[0]
+
+
+def search_reviews_many(store: Store, texts: Sequence[str], k: int = 50, *, embedder: Any = None,
+                        depth: int | None = None) -> list[list[Candidate]]:
+    """:func:`search_reviews` for many texts with one embedding call.
+
+    ``depth`` is how deep each of the two lists goes (default ``max(50, k)``).
+    """
+    texts = list(texts)
+    if not texts:
+        return []
+    depth = depth or max(50, k)
+    qvecs = None
+    dense_lists: list[list[tuple[int, float]]] = [[] for _ in texts]
+    if embedder is not None:
+        cache = vector_cache(store)
+        n_records = len(cache.rowids) if len(cache.rowids) else int(cache.key[0])
+    else:  # lexical only: an upper bound on the count is enough (max rowid; no table scan)
+        n_records = int(store.conn.execute("SELECT coalesce(max(rowid), 0) FROM reviews").fetchone()[0])
+    if embedder is not None:
+        if len(cache.rowids):
+            qvecs = embedder.embed(texts)
+            dense_lists = dense_search(cache, qvecs, depth)
+    results = []
+    for qi, text in enumerate(texts):
+        lex = lexical_search(store, text, depth, n_records=n_records)
+        lrank = {rid: i + 1 for i, (rid, _) in enumerate(lex)}
+        drank = {rid: i + 1 for i, (rid, _) in enumerate(dense_lists[qi])}
+        fused: dict[int, float] = {}
+        for ranks in (lrank, drank):
+            for rid, r in ranks.items():
+                fused[rid] = fused.get(rid, 0.0) + 1.0 / (RRF_K + r)
+        order = sorted(fused, key=lambda rid: (-fused[rid], min(lrank.get(rid, 10**9), drank.get(rid, 10**9))))
+        order = order[:k]
+        rows = get_reviews(store, order)
+        cands = []
+        for rid in order:
+            if rid not in rows:
+                continue
+            review, vec = rows[rid]
+            cos = float(vec @ qvecs[qi]) if vec is not None and qvecs is not None else 0.0
+            cands.append(Candidate(review, rid, fused[rid], lrank.get(rid), drank.get(rid), cos))
+        results.append(cands)
+    return results
