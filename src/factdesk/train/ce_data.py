@@ -1,0 +1,258 @@
+"""Training pairs for the cross-encoder verifier: FEVER + synthetic hard cases + a little NLI.
+
+Everything is read from the shared data folder (``FACTDESK_DATA`` or
+``../shared/data``), never copied into the repository.  Labels are the stance
+names ``supports`` / ``refutes`` / ``neutral``.
+
+Mix for ``n`` pairs (:func:`build_mix`; counts are capped by what exists):
+
+====================================================  ========  =========
+source                                                 share     label
+====================================================  ========  =========
+FEVER train SUPPORTS, gold evidence                    27 %      supports
+FEVER train REFUTES, gold evidence                     27 %      refutes
+FEVER train NOT_ENOUGH_INFO, retrieved evidence        22 %      neutral
+synthetic: FEVER supports claim with a number/year
+  swapped, negation inserted/removed, antonym swapped  11 %      refutes
+synthetic: FEVER claim + another claim's evidence       5 %      neutral
+SciFact-RTE train (all 564)                            ~1.5 %    supports/refutes
+CAD-SNLI train (entail/contradict/neutral)             ~6.5 %    all three
+====================================================  ========  =========
+
+AVeriTeC, HealthVer and CheckThat! are evaluation-only and never read here.
+FEVER dev is never read here either.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+Pair = tuple[str, str, str]  # claim, evidence, stance label
+
+FEVER_LABELS = {"SUPPORTS": "supports", "REFUTES": "refutes", "NOT_ENOUGH_INFO": "neutral"}
+NLI_LABELS = {"entailment": "supports", "contradiction": "refutes", "neutral": "neutral",
+              "SUPPORTS": "supports", "REFUTES": "refutes"}
+
+
+def data_root() -> Path:
+    env = os.environ.get("FACTDESK_DATA")
+    if env:
+        return Path(env).expanduser()
+    here = Path(__file__).resolve()
+    for parent in here.parents:
+        cand = parent.parent / "shared" / "data"
+        if cand.is_dir():
+            return cand
+    return Path("../shared/data")
+
+
+def read_jsonl(path: Path) -> Iterator[dict]:
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            line = line.strip()
+            if line:
+                yield json.loads(line)
+
+
+# -- synthetic perturbations ----------------------------------------------------------
+ANTONYM_PAIRS = [
+    ("won", "lost"), ("win", "lose"), ("wins", "loses"), ("before", "after"), ("first", "last"),
+    ("increased", "decreased"), ("rose", "fell"), ("higher", "lower"), ("larger", "smaller"),
+    ("largest", "smallest"), ("more", "fewer"), ("older", "younger"), ("oldest", "youngest"),
+    ("born", "died"), ("male", "female"), ("north", "south"), ("east", "west"), ("northern", "southern"),
+    ("eastern", "western"), ("married", "divorced"), ("started", "ended"), ("began", "ended"),
+    ("opened", "closed"), ("approved", "rejected"), ("accepted", "declined"), ("success", "failure"),
+    ("successful", "unsuccessful"), ("popular", "unpopular"), ("alive", "dead"), ("public", "private"),
+    ("American", "British"), ("English", "French"), ("actor", "actress"), ("best", "worst"),
+    ("positive", "negative"), ("only", "never"), ("always", "never"), ("entire", "partial"),
+    ("legal", "illegal"), ("released", "unreleased"), ("fiction", "nonfiction"), ("comedy", "drama"),
+]
+_ANT: dict[str, str] = {}
+for _a, _b in ANTONYM_PAIRS:
+    _ANT.setdefault(_a, _b)
+    _ANT.setdefault(_b, _a)
+_ANT_RE = re.compile(r"\b(" + "|".join(re.escape(w) for w in _ANT) + r")\b")
+_AUX_RE = re.compile(r"\b(is|was|are|were|has|have|had|can|could|will|would|did|does)\b(?! not\b)")
+_NOT_RE = re.compile(r"\b(is|was|are|were|has|have|had|can|could|will|would|did|does) not\b|\b(\w+)n't\b")
+_NUM_RE = re.compile(r"\b\d{1,4}(?:,\d{3})*(?:\.\d+)?\b")
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December"]
+_MONTH_RE = re.compile(r"\b(" + "|".join(_MONTHS) + r")\b")
+
+
+def _swap_number(claim: str, rng: random.Random) -> str | None:
+    nums = list(_NUM_RE.finditer(claim))
+    if not nums:
+        return None
+    m = rng.choice(nums)
+    raw = m.group(0)
+    try:
+        val = float(raw.replace(",", ""))
+    except ValueError:
+        return None
+    if raw.isdigit() and len(raw) == 4 and 1000 <= val <= 2100:  # a year
+        new = str(int(val) + rng.choice([-11, -7, -3, -2, -1, 1, 2, 3, 5, 10]))
+    elif val < 10 and raw.isdigit():
+        new = str(int(val) + rng.choice([1, 2, 3]))
+    else:
+        factor = rng.choice([0.5, 0.7, 1.5, 2, 3])
+        new = f"{val * factor:,.0f}" if "," in raw else str(int(val * factor) if raw.isdigit() else round(val * factor, 1))
+    if new == raw:
+        return None
+    return claim[: m.start()] + new + claim[m.end():]
+
+
+def _swap_month(claim: str, rng: random.Random) -> str | None:
+    m = _MONTH_RE.search(claim)
+    if not m:
+        return None
+    other = rng.choice([x for x in _MONTHS if x != m.group(1)])
+    return claim[: m.start()] + other + claim[m.end():]
+
+
+def _negate(claim: str, rng: random.Random) -> str | None:
+    m = _NOT_RE.search(claim)
+    if m:  # remove an existing negation
+        if m.group(1):
+            return claim[: m.start()] + m.group(1) + claim[m.end():]
+        return None
+    hits = list(_AUX_RE.finditer(claim))
+    if not hits:
+        return None
+    m = hits[0]
+    return claim[: m.end()] + " not" + claim[m.end():]
+
+
+def _antonym(claim: str, rng: random.Random) -> str | None:
+    hits = list(_ANT_RE.finditer(claim))
+    if not hits:
+        return None
+    m = rng.choice(hits)
+    return claim[: m.start()] + _ANT[m.group(1)] + claim[m.end():]
+
+
+PERTURBATIONS = {"number": _swap_number, "month": _swap_month, "negation": _negate, "antonym": _antonym}
+
+
+def perturb(claim: str, rng: random.Random) -> tuple[str, str] | None:
+    """A refuted variant of a supported claim and the rule used, or None when none applies."""
+    kinds = list(PERTURBATIONS)
+    rng.shuffle(kinds)
+    # prefer the sharp ones (numbers, antonyms) when they apply
+    kinds.sort(key=lambda k: {"number": 0, "month": 0, "antonym": 1, "negation": 2}[k] + rng.random())
+    for kind in kinds:
+        out = PERTURBATIONS[kind](claim, rng)
+        if out and out != claim:
+            return out, kind
+    return None
+
+
+# -- the mix --------------------------------------------------------------------------
+def _sample(rows: list, k: int, rng: random.Random) -> list:
+    return rows if k >= len(rows) else rng.sample(rows, k)
+
+
+def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1000
+              ) -> tuple[list[Pair], list[Pair], dict]:
+    """``(train, calibration, summary)``: ``n`` training pairs and a disjoint held-out slice.
+
+    The held-out slice (FEVER train claims not trained on, same mix) is for the
+    temperature fit and the fp32/int8 agreement check.
+    """
+    root = root or data_root()
+    rng = random.Random(seed)
+    fever = list(read_jsonl(root / "fever" / "train.jsonl"))
+    sup = [r for r in fever if r["label"] == "SUPPORTS" and r.get("evidence")]
+    ref = [r for r in fever if r["label"] == "REFUTES" and r.get("evidence")]
+    nei = [r for r in read_jsonl(root / "fever" / "train_nei_retrieved.jsonl") if r.get("evidence")]
+    for rows in (sup, ref, nei):
+        rng.shuffle(rows)
+
+    total = n + holdout
+    shares = {"fever_supports": 0.27, "fever_refutes": 0.27, "fever_nei": 0.22, "synth_refutes": 0.11,
+              "synth_unrelated": 0.05}
+    want = {k: int(round(v * total)) for k, v in shares.items()}
+    # supports rows feed both the supports pairs and the synthetic refutes: keep them disjoint
+    sup_pairs = sup[: want["fever_supports"]]
+    sup_pool = sup[want["fever_supports"]:]
+    pairs: list[tuple[Pair, str]] = []
+    pairs += [((r["claim"], r["evidence"], "supports"), "fever_supports") for r in sup_pairs]
+    pairs += [((r["claim"], r["evidence"], "refutes"), "fever_refutes") for r in ref[: want["fever_refutes"]]]
+    pairs += [((r["claim"], r["evidence"], "neutral"), "fever_nei") for r in nei[: want["fever_nei"]]]
+    kinds: dict[str, int] = {}
+    made = 0
+    for r in sup_pool:
+        if made >= want["synth_refutes"]:
+            break
+        got = perturb(r["claim"], rng)
+        if got is None:
+            continue
+        claim, kind = got
+        kinds[kind] = kinds.get(kind, 0) + 1
+        pairs.append(((claim, r["evidence"], "refutes"), "synth_refutes"))
+        made += 1
+    # unrelated evidence: another claim's evidence (from a different FEVER claim at random)
+    pool = sup_pool[-20000:] + ref[-5000:]
+    for _ in range(want["synth_unrelated"]):
+        a, b = rng.sample(pool, 2)
+        pairs.append(((a["claim"], b["evidence"], "neutral"), "synth_unrelated"))
+
+    rng.shuffle(pairs)
+    calib = [p for p, _ in pairs[:holdout]]
+    train_tagged = pairs[holdout:]
+
+    extra: list[tuple[Pair, str]] = []
+    sci = root / "scifact-rte" / "train.jsonl"
+    if sci.is_file():
+        extra += [((r["claim"], r["evidence"], NLI_LABELS[r["label"]]), "scifact") for r in read_jsonl(sci)
+                  if r.get("label") in NLI_LABELS]
+    cad = root / "cad-snli" / "all_combined_train.jsonl"
+    if cad.is_file():
+        rows = [r for r in read_jsonl(cad) if r.get("label") in NLI_LABELS]
+        k = int(round(0.065 * n))
+        extra += [((r["claim"], r["evidence"], NLI_LABELS[r["label"]]), "cad_snli") for r in _sample(rows, k, rng)]
+    # keep n in total: drop FEVER-sourced rows to make room for the extras
+    room = max(0, n - len(extra))
+    train_tagged = train_tagged[:room] + extra
+    rng.shuffle(train_tagged)
+    train = [p for p, _ in train_tagged]
+
+    counts: dict[str, int] = {}
+    labels: dict[str, int] = {}
+    for (_, _, lab), src in train_tagged:
+        counts[src] = counts.get(src, 0) + 1
+        labels[lab] = labels.get(lab, 0) + 1
+    summary = {"n_train": len(train), "n_calibration": len(calib), "sources": counts, "labels": labels,
+               "synthetic_refutes_by_rule": kinds, "seed": seed}
+    return train, calib, summary
+
+
+# -- the --quick toy data -------------------------------------------------------------
+_NAMES = ["Ada", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hana", "Ivo", "June"]
+_TOWNS = ["Oslo", "Lima", "Pune", "Kiev", "Bonn", "Nice", "Cork", "Graz"]
+_THINGS = ["bridge", "library", "stadium", "museum", "tunnel", "school"]
+
+
+def quick_pairs(n: int = 200, seed: int = 0) -> list[Pair]:
+    """Tiny templated pairs for the test path: same facts (supports), changed year/negation (refutes), unrelated (neutral)."""
+    rng = random.Random(seed)
+    out: list[Pair] = []
+    for i in range(n):
+        who, town, thing = rng.choice(_NAMES), rng.choice(_TOWNS), rng.choice(_THINGS)
+        year = rng.randint(1950, 2020)
+        evidence = f"The {thing} in {town} was opened by {who} in {year}."
+        kind = i % 3
+        if kind == 0:
+            claim, lab = f"{who} opened the {thing} in {town} in {year}.", "supports"
+        elif kind == 1:
+            claim, lab = f"{who} opened the {thing} in {town} in {year + rng.randint(1, 9)}.", "refutes"
+        else:
+            other = rng.choice([t for t in _TOWNS if t != town])
+            claim, lab = f"The mayor of {other} likes {rng.choice(_THINGS)}s.", "neutral"
+        out.append((claim, evidence, lab))
+    return out
