@@ -439,7 +439,7 @@ def test_evidence_found_rules():
 def test_unknown_task_match_and_bad_limit():
     with pytest.raises(ConfigError, match="unknown evaluation task"):
         run_eval("summarise", FIX / "fever.jsonl")
-    with pytest.raises(FactdeskError, match="arrives with ClaimReview import"):
+    with pytest.raises(ConfigError, match="needs --reviews"):
         run_eval("match", FIX / "fever.jsonl")
     with pytest.raises(ConfigError, match="at least 1"):
         run_eval("verify", FIX / "fever.jsonl", limit=0)
@@ -475,3 +475,11 @@ def test_real_fever_dev_sample():
     r = run_eval("verify", path, limit=40)
     assert r["n"] == 40 and r["format"] == "fever-jsonl"
     assert {g: sum(row.values()) for g, row in r["confusion"].items()}["supported"] == 20
+
+
+def test_match_task_through_run_eval():
+    match_fix = Path(__file__).parent / "fixtures" / "match"
+    result = run_eval("match", match_fix / "eval_queries.jsonl", reviews=match_fix / "eval_records.jsonld")
+    assert result["task"] == "match" and result["n"] > 0
+    for key in ("map_at_5", "recall_at_5", "false_match_rate"):
+        assert 0.0 <= result[key] <= 1.0

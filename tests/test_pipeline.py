@@ -190,3 +190,31 @@ def test_hostile_article_is_checked_and_rendered_safely(demo_store: Path, tmp_pa
     assert audit.bad == []
     md = render(report, "markdown")
     assert "<script" not in md and "<img" not in md
+
+
+def test_earlier_fact_checks_are_matched_per_claim(demo_store: Path, tmp_path: Path) -> None:
+    from factdesk.match.importer import import_reviews
+
+    records = tmp_path / "reviews.json"
+    records.write_text("""[
+      {"@context": "https://schema.org", "@type": "ClaimReview",
+       "url": "https://checkers.example/fare-275",
+       "claimReviewed": "Port Aldine council set the standard adult light rail fare at $2.75, the same as the bus.",
+       "author": {"@type": "Organization", "name": "Checkers"}, "datePublished": "2024-11-10",
+       "reviewRating": {"@type": "Rating", "ratingValue": 5, "bestRating": 5, "worstRating": 1,
+                        "alternateName": "True"}},
+      {"@context": "https://schema.org", "@type": "ClaimReview",
+       "url": "https://checkers.example/ferry",
+       "claimReviewed": "The Gull Island ferry will stop running in winter.",
+       "author": {"@type": "Organization", "name": "Checkers"}, "datePublished": "2024-01-10",
+       "reviewRating": {"@type": "Rating", "ratingValue": 1, "alternateName": "False"}}
+    ]""", encoding="utf-8")
+    with Store.open(_copy(demo_store, tmp_path)) as store:
+        assert import_reviews(store, [records]).imported == 2
+        report = Pipeline(store, Settings(verifier="baseline")).check(demodata.article_path(), save=False)
+    matched = {c["text"]: c["matches"] for c in report["claims"] if c["matches"]}
+    fare = [t for t in matched if "$2.75" in t]
+    assert fare, "the fare claim matches the earlier fact-check"
+    assert matched[fare[0]][0]["url"] == "https://checkers.example/fare-275"
+    assert all(m["url"] != "https://checkers.example/ferry" for ms in matched.values() for m in ms)
+    validate_report(report)

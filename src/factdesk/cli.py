@@ -247,7 +247,7 @@ def info(db: str | None, as_json: bool) -> None:
             "passages": store.count("passages"),
             "reports": store.count("reports"),
             "verifiers": registry.names("verifier"),
-            "default_verifier": resolve_name("verifier", s.verifier, "trained", "baseline"),
+            "default_verifier": resolve_name("verifier", s.verifier),
             "checkworthiness": registry.names("checkworthiness"),
             "embedders": registry.names("embedder"),
         }
@@ -342,8 +342,10 @@ def eval_cmd(task: str, data: str, limit: int | None, seed: int, verifier: str, 
 
 def _add_optional_commands() -> None:
     """Commands whose modules import lazily and explain a missing extra themselves."""
+    from factdesk.match.commands import reviews
     from factdesk.web.commands import serve, user
 
+    cli.add_command(reviews)
     cli.add_command(serve)
     cli.add_command(user)
 

@@ -76,8 +76,14 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
     if limit is not None and limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {limit}")
     if task == "match":
-        raise FactdeskError("the match task arrives with ClaimReview import",
-                            hint="map_at_k and recall_at_k are ready in factdesk.evaluate.metrics")
+        if reviews is None:
+            raise ConfigError("the match task needs --reviews RECORDS (ClaimReview JSON-LD, HTML, "
+                              "Google Fact Check JSON or CSV)")
+        from factdesk.match.evaluate import evaluate_matching
+
+        result = evaluate_matching(resolve_data(data), Path(reviews))
+        result.update({"task": "match", "data": str(data), "reviews": str(reviews)})
+        return result
     started = time.perf_counter()
     agg = AggregationSettings() if stance_threshold is None else AggregationSettings(threshold=stance_threshold)
     if task == "verify":

@@ -57,7 +57,7 @@ for _a, _b in ANTONYMS:
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d[\d,]*(?:\.\d+)?")
 _NUMBER = re.compile(
-    r"(?P<cur>[$€£])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?P<scale>billion|million|thousand|bn|m|k)?\s*(?P<pct>%|percent|per cent)?",
+    r"(?P<cur>[$€£])?\s?(?P<num>\d[\d,]*(?:\.\d+)?)\s*(?:(?P<scale>billion|million|thousand|bn|m|k)\b)?\s*(?P<pct>%|percent|per cent)?",
     re.I,
 )
 _SCALES = {"billion": 1e9, "bn": 1e9, "million": 1e6, "m": 1e6, "thousand": 1e3, "k": 1e3}
@@ -80,9 +80,38 @@ def content_words(text: str) -> set[str]:
     return {_stem(w) for w in _WORD.findall(text) if w.lower() not in STOPWORDS and not w[0].isdigit()}
 
 
+_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+           "november", "december")
+_MONTH_RE = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_DAY_MONTH = re.compile(rf"\b(?:{_MONTH_RE}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_RE.replace('month', 'month2')})", re.I)
+_ISO_DATE = re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>\d\d)-(?P<d>\d\d)\b")
+
+
+def _month_number(name: str) -> int:
+    name = name.lower()
+    return next(i for i, full in enumerate(_MONTHS, 1) if full.startswith(name[:3]))
+
+
 def numbers(text: str) -> dict[str, set[float]]:
-    """Numbers by kind: money, percent, year, count."""
-    out: dict[str, set[float]] = {"money": set(), "percent": set(), "year": set(), "count": set()}
+    """Numbers by kind: money, percent, year, count, and calendar dates (month*100 + day).
+
+    Day-of-month numbers ("November 4", "4 November", "2024-11-04") count as dates, not amounts.
+    """
+    out: dict[str, set[float]] = {"money": set(), "percent": set(), "year": set(), "count": set(),
+                                  "date": set()}
+
+    def take_date(m: re.Match[str]) -> str:
+        day = int(m.group("day") or m.group("day2"))
+        month = _month_number(m.group("month") or m.group("month2"))
+        if 1 <= day <= 31:
+            out["date"].add(float(month * 100 + day))
+        return " " * len(m.group(0))
+
+    def take_iso(m: re.Match[str]) -> str:
+        out["date"].add(float(int(m.group("m")) * 100 + int(m.group("d"))))
+        return m.group("y") + " " * (len(m.group(0)) - 4)
+
+    text = _DAY_MONTH.sub(take_date, _ISO_DATE.sub(take_iso, text))
     for m in _NUMBER.finditer(text):
         raw = m.group("num").replace(",", "")
         try:
@@ -147,7 +176,7 @@ class BaselineVerifier:
                 tol = 0.005 if kind in ("money", "percent") else 0.0
                 close = all(any(abs(a - b) <= tol * max(abs(a), 1) for b in pn[kind]) for a in cn[kind])
                 if not close:
-                    mismatch = max(mismatch, 0.8 if kind != "count" else 0.6)
+                    mismatch = max(mismatch, 0.6 if kind in ("count", "date") else 0.8)
                     reasons.append(f"{kind} differs: claim {sorted(cn[kind])} vs passage {sorted(pn[kind])}")
         if (_negations(claim) > 0) != (_negations(passage) > 0):
             mismatch = max(mismatch, 0.55)
