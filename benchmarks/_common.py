@@ -6,6 +6,8 @@ import json
 import random
 import statistics
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -125,3 +127,32 @@ def machine() -> dict[str, Any]:
     import platform
 
     return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+
+
+@contextmanager
+def building_store(path: Path) -> Iterator[Any]:
+    """Open a store at ``<path>.building``; on success, close it and move it to ``path``.
+
+    An interrupted build leaves no half-built store under the cached name.
+    """
+    from factdesk.store import Store
+
+    tmp = path.with_suffix(".building")
+    for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
+        p.unlink(missing_ok=True)
+    store = Store.open(tmp)
+    try:
+        yield store
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        store.close()
+    tmp.rename(path)
+    for suffix in ("-wal", "-shm"):
+        Path(str(tmp) + suffix).unlink(missing_ok=True)
+
+
+def random_unit_vectors(nrng: Any, n: int, dim: int) -> Any:
+    """``n`` random unit vectors (float32): search cost without embedding every text."""
+    vecs = nrng.standard_normal((n, dim)).astype("float32")
+    vecs /= (vecs ** 2).sum(axis=1, keepdims=True) ** 0.5
+    return vecs

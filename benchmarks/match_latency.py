@@ -23,27 +23,21 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import OUT, machine, print_table, query_text, random_date, sentence, summary_ms, write_json
+from _common import building_store, random_unit_vectors, OUT, machine, print_table, query_text, random_date, sentence, summary_ms, write_json
 
 TARGET_P95_MS = 100.0
 
 
 def build_store(path: Path, size: int, dim: int, seed: int) -> None:
-    from factdesk.store import Store
     from factdesk.types import content_id
 
-    tmp = path.with_suffix(".building")
-    for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
-        p.unlink(missing_ok=True)
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
-    store = Store.open(tmp)
     t = time.perf_counter()
-    with store.transaction() as conn:
+    with building_store(path) as store, store.transaction() as conn:
         for start in range(0, size, 10000):
             n = min(10000, size - start)
-            vecs = nrng.standard_normal((n, dim)).astype(np.float32)
-            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+            vecs = random_unit_vectors(nrng, n, dim)
             rows = []
             for i in range(n):
                 g = start + i
@@ -53,11 +47,6 @@ def build_store(path: Path, size: int, dim: int, seed: int) -> None:
                              random_date(rng), "en", vecs[i].astype("<f4").tobytes(), "2024-01-01"))
             conn.executemany("INSERT INTO reviews(id, claim, url, rating, publisher, date, language, vector, added_at) "
                              "VALUES (?,?,?,?,?,?,?,?,?)", rows)
-    store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    store.close()
-    tmp.rename(path)
-    for suffix in ("-wal", "-shm"):
-        Path(str(tmp) + suffix).unlink(missing_ok=True)
     print(f"built {path.name}: {size} records in {time.perf_counter() - t:.0f}s", flush=True)
 
 
@@ -71,7 +60,6 @@ def main() -> None:
     args = ap.parse_args()
     from factdesk.match.matcher import ClaimMatcher, default_embedder
     from factdesk.match.store import _usearch
-    from factdesk.store import Store
 
     emb = default_embedder()
     emb.warm_up()

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import OUT, machine, passage_text, print_table, query_text, random_date, summary_ms, write_json
+from _common import building_store, random_unit_vectors, OUT, machine, passage_text, print_table, query_text, random_date, summary_ms, write_json
 
 TARGET_P95_MS = 200.0
 PASSAGES_PER_DOC = 5
@@ -29,46 +29,35 @@ PASSAGES_PER_DOC = 5
 
 def build_store(path: Path, size: int, dim: int, seed: int) -> None:
     """A store with ``size`` generated passages (random unit vectors), written in one transaction."""
-    from factdesk.store import Store
-
-    tmp = path.with_suffix(".building")
-    for p in (tmp, Path(str(tmp) + "-wal"), Path(str(tmp) + "-shm")):
-        p.unlink(missing_ok=True)
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
-    store = Store.open(tmp)
     t = time.perf_counter()
-    with store.transaction() as conn:
-        for start in range(0, size, 5000):
-            n = min(5000, size - start)
-            vecs = nrng.standard_normal((n, dim)).astype(np.float32)
-            vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-            docs, rows = [], []
-            for i in range(n):
-                g = start + i
-                d = g // PASSAGES_PER_DOC
-                doc_id = f"dbench{d:08d}"
-                if g % PASSAGES_PER_DOC == 0:
-                    docs.append((doc_id, f"Synthetic report {d}", random_date(rng)))
-                text = passage_text(rng)
-                rows.append((f"pbench{g:09d}", doc_id, g % PASSAGES_PER_DOC, 0, len(text), text,
-                             f"Synthetic report {d}", None, vecs[i].astype("<f4").tobytes()))
-            conn.executemany(
-                "INSERT INTO documents(id, role, title, published, kind, text, added_at) "
-                "VALUES (?, 'corpus', ?, ?, 'text', '', '2024-01-01')", docs)
-            conn.executemany(
-                'INSERT INTO passages(id, document_id, position, start, "end", text, title, published, vector) '
-                "VALUES (?,?,?,?,?,?,?,?,?)", rows)
-        conn.execute(
-            "UPDATE passages SET published = (SELECT published FROM documents WHERE documents.id = passages.document_id)"
-        )
-    conn = store.conn
-    conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
-    conn.commit()
-    store.close()
-    tmp.rename(path)
-    for suffix in ("-wal", "-shm"):
-        Path(str(tmp) + suffix).unlink(missing_ok=True)
+    with building_store(path) as store:
+        with store.transaction() as conn:
+            for start in range(0, size, 5000):
+                n = min(5000, size - start)
+                vecs = random_unit_vectors(nrng, n, dim)
+                docs, rows = [], []
+                for i in range(n):
+                    g = start + i
+                    d = g // PASSAGES_PER_DOC
+                    doc_id = f"dbench{d:08d}"
+                    if g % PASSAGES_PER_DOC == 0:
+                        docs.append((doc_id, f"Synthetic report {d}", random_date(rng)))
+                    text = passage_text(rng)
+                    rows.append((f"pbench{g:09d}", doc_id, g % PASSAGES_PER_DOC, 0, len(text), text,
+                                 f"Synthetic report {d}", None, vecs[i].astype("<f4").tobytes()))
+                conn.executemany(
+                    "INSERT INTO documents(id, role, title, published, kind, text, added_at) "
+                    "VALUES (?, 'corpus', ?, ?, 'text', '', '2024-01-01')", docs)
+                conn.executemany(
+                    'INSERT INTO passages(id, document_id, position, start, "end", text, title, published, vector) '
+                    "VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            conn.execute(
+                "UPDATE passages SET published = (SELECT published FROM documents WHERE documents.id = passages.document_id)"
+            )
+        store.conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")
+        store.conn.commit()
     print(f"built {path.name}: {size} passages in {time.perf_counter() - t:.1f} s")
 
 
