@@ -74,6 +74,8 @@ def main() -> None:
         OUT.mkdir(parents=True, exist_ok=True)
         if args.rebuild or not path.exists():
             build_store(path, size, emb.dim, args.seed)
+        from factdesk.store import Store
+
         with Store.open(path) as store:
             m = ClaimMatcher(store, emb)
             t = time.perf_counter()
