@@ -55,8 +55,43 @@ def test_facts_the_article_states_are_not_listed(demo):
         assert "$1.45 billion" not in f.text, f.text
 
 
-@pytest.mark.xfail(reason="recall on the demo's gold omitted facts is below the required 3 (see the report)",
-                   strict=False)
 def test_finds_at_least_three_gold_omitted_facts(demo):
     store, _, _, facts = demo
     assert len(_gold_hits(store, facts)) >= 3
+
+
+def test_one_passage_per_document_and_off_topic_left_out(demo):
+    store, _, _, facts = demo
+    files = demodata.document_files(store)
+    docs = [files.get(f.document_id) for f in facts]
+    assert len(docs) == len(set(docs))
+    for name in docs:  # the demo's unrelated local news (library, ferry, road works)
+        assert not any(w in (name or "") for w in ("library", "ferry", "harbour-road")), name
+
+
+def test_restating_passage_is_dropped_and_new_one_kept():
+    from factdesk.types import Document, Hit, Passage
+
+    article = Document(id="a1", text="Acme Rail Group will open the Harbour Line in 2026. "
+                       "Acme Rail Group built the line for $2 billion.", title="Harbour Line opens",
+                       published="2024-05-01")
+    same = Passage(document_id="d1", text="Acme Rail Group will open the Harbour Line in 2026, it said. "
+                   "Acme Rail Group built the line for $2 billion.", start=0, end=100,
+                   title="Acme Rail Group news", published="2024-01-01")
+    new = Passage(document_id="d2", text="Inspectors fined Acme Rail Group $90,000 after a crane collapsed "
+                  "at the Harbour Line depot, injuring three workers and halting lifting for weeks.",
+                  start=0, end=120, title="Acme Rail Group fined", published="2024-02-01")
+    later = Passage(document_id="d3", text="Acme Rail Group was fined $5 million for delays on the Harbour "
+                    "Line, inspectors reported after the collapse of scaffolding.", start=0, end=110,
+                    title="Acme Rail Group fined again", published="2024-06-01")
+
+    class Index:
+        def search(self, q, k, **kw):
+            return [Hit(passage=p, score=1.0) for p in (same, new, later)]
+
+    class Verifier:
+        def stances(self, pairs):
+            return []
+
+    facts = find_omitted(article, [], Index(), Verifier())
+    assert [f.document_id for f in facts] == ["d2"]

@@ -2,24 +2,36 @@
 
 :func:`find_omitted` looks for corpus passages that
 
-1. are **relevant** — retrieved for the article as a whole (its title and lead) and/or for its
-   individual claims; a passage's relevance combines its rank in the article-level list with its
-   best rank in any claim's list;
+1. are **relevant** — retrieved for the article as a whole (its title and lead, ``k`` hits) and/or
+   for its individual claims (``claim_k`` hits each, deeper than the evidence the report shows, so
+   that facts outside a claim's top evidence are found); a passage's relevance combines its rank
+   in the article-level list with its best rank in any claim's list and how many claims retrieve it;
 2. were **available** — published no later than the article, or undated (passages flagged
    ``after_claim_date`` by the index are dropped);
 3. are **new** — the article does not already say them: each sentence of the passage is
-   compared with the article's words and claims; a sentence whose content words (and numbers)
-   are all, or nearly all, in the article restates it.  A passage counts as new only if at least
-   one of its sentences brings enough content words and numbers the article never uses, and a
-   passage that is close to one claim as a whole (a restatement) is dropped;
-   A passage overlapping evidence that the report already shows as *supporting* a claim is
-   stated too, and dropped;
-4. **bear on** a claim (the verifier's stance on the claim is not neutral: the passage supports
-   or refutes it), or on the article's main subject (a high article-level relevance).
+   compared with the article's words and numbers; the passage's novelty is the geometric mean of
+   its best sentence's share of new content terms (numbers count double) and the whole passage's
+   share, so one new sentence among restatements is not enough (``min_novelty``); a passage with a
+   sentence close to one claim as a whole (a restatement) is dropped;
+4. are **on topic** — the passage (or its document title) names at least ``min_entities`` of the
+   article's people or multi-word organisations/places (:func:`factdesk.claims.entities.find_mentions`,
+   matched case-sensitively), which keeps passages about unrelated local matters out;
+5. **bear on** a claim (the verifier's stance on one of the ``stance_claims`` claims that
+   retrieved it best is not neutral, with probability at least ``min_stance_probability``) or on the
+   article's main subject (it names a *main* entity: one in the title/lead or mentioned twice).
 
-Results are grouped by the claim they bear on (``related_claim_id``; ``None`` for the main
-subject), one passage per overlapping stretch of a document, at most ``per_document`` per
-document, ranked by score (relevance × novelty), at most ``limit``.
+Score (0..1) = relevance × novelty × recency × bonus / max bonus, where
+
+* recency halves every ``recency_years`` before the article's date (undated: 1) — an omitted fact
+  is mostly a *development* the article should have caught up with, not old background;
+* bonus = 1, + ``unseen_document_bonus`` when no claim's shown evidence comes from the passage's
+  document (the report shows nothing of it yet), + ``stance_bonus`` × the stance probability for the
+  claim it bears on, + ``later_bonus`` when it is newer than every non-neutral evidence passage
+  shown for that claim (a later development than what the claim rests on).
+
+Results carry the claim they bear on (``related_claim_id``; ``None`` for the main subject) for
+grouping, at most ``per_document`` per document (default one) and no overlapping stretches,
+ranked by score, at most ``limit``; scores below ``min_score`` are dropped.
 
 Nothing here knows about any particular corpus: every threshold is a parameter.
 """
@@ -137,6 +149,52 @@ def _restates(passage: str, claim_terms: list[tuple[set[str], set[str]]], thresh
     return False
 
 
+def _years_between(earlier: str | None, later: str | None) -> float | None:
+    """Years from ``earlier`` to ``later`` (ISO dates, years or months); None when either is unknown."""
+    def parse(d: str | None) -> float | None:
+        if not d:
+            return None
+        m = re.match(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", d)
+        if not m:
+            return None
+        return int(m.group(1)) + (int(m.group(2) or 1) - 1) / 12 + (int(m.group(3) or 1) - 1) / 365
+    a, b = parse(earlier), parse(later)
+    return None if a is None or b is None else b - a
+
+
+def _entity_names(article: Document) -> tuple[set[str], set[str]]:
+    """``(all, main)`` named entities of the article: canonical names of multi-word entities and people.
+
+    *main* entities are those in the title/lead or mentioned at least twice.  Matching is
+    case-sensitive; single capitalised words other than people's names are left out.
+    """
+    try:
+        from factdesk.claims.entities import find_mentions
+    except Exception:  # pragma: no cover - optional dependency of this helper
+        return set(), set()
+    text = article.text or ""
+    lead = _lead(article)
+    counts: dict[str, int] = {}
+    surfaces: dict[str, set[str]] = {}
+    for m in find_mentions(text):
+        if " " not in m.name and m.kind != "person":
+            continue  # a lone capitalised word ("City", "Light"): too ambiguous to stand for a topic
+        key = m.name
+        counts[key] = counts.get(key, 0) + 1
+        surfaces.setdefault(key, set()).update({m.name})
+    names, main = set(), set()
+    for key, n in counts.items():
+        forms = {f for f in surfaces[key] if len(f) >= 4}
+        names |= forms
+        if n >= 2 or any(f in lead for f in forms):
+            main |= forms
+    return names, main
+
+
+def _mentions(text: str, names: set[str]) -> set[str]:
+    return {n for n in names if re.search(r"(?<!\w)" + re.escape(n) + r"(?!\w)", text)}
+
+
 def find_omitted(
     article: Document,
     checked_claims: Iterable[Claim | CheckedClaim],
@@ -144,40 +202,53 @@ def find_omitted(
     verifier: Any,
     *,
     limit: int = 10,
-    min_score: float = 0.25,
-    k: int = 15,
+    min_score: float = 0.05,
+    k: int = 30,
+    claim_k: int = 25,
     min_novelty: float = 0.4,
     min_topic: float = 0.3,
     restate_threshold: float = 0.75,
-    per_document: int = 2,
+    per_document: int = 1,
     mode: str = "hybrid",
+    recency_years: float = 2.0,
+    min_entities: int = 1,
+    stance_claims: int = 3,
+    unseen_document_bonus: float = 0.5,
+    later_bonus: float = 0.25,
+    stance_bonus: float = 0.5,
+    min_stance_probability: float = 0.0,
 ) -> list[OmittedFact]:
     """Relevant, earlier corpus passages that no claim of ``article`` states (see the module doc).
 
     ``index`` needs ``search_many(queries, k, mode=, before=, exclude_documents=)`` (or ``search``);
-    ``verifier`` needs ``stances([(claim, passage), ...])``.  ``k`` passages are retrieved per query.
-    Scores lie in 0..1: relevance (the better of the article-level and claim-level rank scores,
-    with a bonus when both retrieve it) times novelty.
+    ``verifier`` needs ``stances([(claim, passage), ...])``.  ``k`` passages are retrieved for the
+    article, ``claim_k`` for each claim.  Scores lie in 0..1 (see the module doc for the factors).
     """
     items = list(checked_claims)
     claims = [_claim_of(c) for c in items]
-    # passages the report already shows as supporting a claim are stated, not omitted
-    stated: dict[str, list[tuple[int, int]]] = {}
-    for it in items:
+    # what the report already draws on for each claim: documents and the newest evidence date
+    evidence_docs: set[str] = set()
+    newest_evidence: dict[int, str] = {}
+    for ci, it in enumerate(items):
         for ev in getattr(it, "evidence", None) or []:
-            if str(getattr(ev.stance, "value", ev.stance)) == "supports":
-                stated.setdefault(ev.passage.document_id, []).append((ev.passage.start, ev.passage.end))
+            evidence_docs.add(ev.passage.document_id)
+            d = (ev.passage.published or "")[:10]
+            if d and str(getattr(ev.stance, "value", ev.stance)) != "neutral" and d > newest_evidence.get(ci, ""):
+                newest_evidence[ci] = d
     queries = [_lead(article)] + [c.standalone or c.text for c in claims]
     kwargs = dict(mode=mode, before=article.published, exclude_documents={article.id})
     if hasattr(index, "search_many"):
-        results: list[list[Hit]] = index.search_many(queries, k, **kwargs)
+        results: list[list[Hit]] = [index.search_many(queries[:1], k, **kwargs)[0]]
+        if len(queries) > 1:
+            results += index.search_many(queries[1:], claim_k, **kwargs)
     else:
-        results = [index.search(q, k, **kwargs) for q in queries]
+        results = [index.search(q, k if i == 0 else claim_k, **kwargs) for i, q in enumerate(queries)]
 
     passages: dict[str, Passage] = {}
     topic: dict[str, float] = {}
     by_claim: dict[str, dict[int, float]] = {}
     for qi, hits in enumerate(results):
+        depth = max(1, k if qi == 0 else claim_k)
         for rank, h in enumerate(hits):
             if h.after_claim_date:
                 continue
@@ -185,7 +256,7 @@ def find_omitted(
             if p.published and article.published and p.published[:10] > article.published[:10]:
                 continue
             passages[p.id] = p
-            r = 1.0 - rank / max(1, k)  # 1 for the top hit, falling linearly
+            r = 1.0 - rank / depth  # 1 for the top hit, falling linearly
             if qi == 0:
                 topic[p.id] = r
             else:
@@ -196,27 +267,36 @@ def find_omitted(
     art_words |= title_words
     art_nums |= title_nums
     claim_terms = [content_terms(c.standalone or c.text) for c in claims]
+    names, main_names = _entity_names(article)
 
-    scored: list[tuple[float, Passage, float, dict[int, float], float]] = []
+    # filters: new (not restating the article) and on the article's topic (shares its entities)
+    cands: list[tuple[Passage, float, float, dict[int, float], float, set[str]]] = []
     for pid, p in passages.items():
         t = topic.get(pid, 0.0)
         cl = by_claim.get(pid, {})
-        best_claim = max(cl.values(), default=0.0)
-        relevance = max(t, best_claim) * (1.0 + 0.25 * min(t, best_claim)) / 1.25 + 0.2 * min(1.0, len(cl) / 3)
-        relevance = min(1.0, relevance)
         novelty, _ = _novelty(p.text, art_words, art_nums)
+        if novelty < min_novelty:
+            continue
+        # the passage as a whole must be mostly new too, not one new sentence among restatements
+        words, nums = content_terms(p.text)
+        total = len(words) + 2 * len(nums)
+        share = (len(words - art_words) + 2 * len(nums - art_nums)) / total if total else 0.0
+        novelty = (novelty * share) ** 0.5
         if novelty < min_novelty:
             continue
         if _restates(p.text, claim_terms, restate_threshold):
             continue
-        if any(a < p.end and p.start < b for a, b in stated.get(p.document_id, [])):
-            continue
-        scored.append((relevance * novelty, p, t, cl, novelty))
+        shared = _mentions(f"{p.title or ''}\n{p.text}", names) if names else set()
+        if names and len(shared) < min_entities:
+            continue  # off-topic: none of the article's people or organisations
+        best_claim = max(cl.values(), default=0.0)
+        relevance = max(t, best_claim) * (1.0 + 0.25 * min(t, best_claim)) / 1.25 + 0.2 * min(1.0, len(cl) / 3)
+        cands.append((p, min(1.0, relevance), t, cl, novelty, shared))
 
-    # stance of each candidate towards the claims that retrieved it
+    # stance of each candidate towards the claims that retrieved it best
     pairs, keys = [], []
-    for _, p, _, cl, _ in scored:
-        for ci in cl:
+    for p, _, _, cl, _, _ in cands:
+        for ci in sorted(cl, key=lambda c: -cl[c])[:stance_claims]:
             pairs.append((claims[ci].standalone or claims[ci].text, p.text))
             keys.append((p.id, ci))
     stances = verifier.stances(pairs) if pairs else []
@@ -225,20 +305,34 @@ def find_omitted(
         stance_of[key] = (str(getattr(res.stance, "value", res.stance)), float(res.probability))
 
     facts: list[tuple[float, OmittedFact, Passage]] = []
-    for score, p, t, cl, _ in scored:
-        related, stance, best = None, "neutral", -1.0
+    for p, relevance, t, cl, novelty, shared in cands:
+        related, stance, best, prob = None, "neutral", -1.0, 0.0
         for ci, r in cl.items():
-            st, prob = stance_of.get((p.id, ci), ("neutral", 0.0))
-            if st != "neutral" and r * prob > best:
-                related, stance, best = claims[ci].id, st, r * prob
-        if related is None and t < min_topic:
+            st, pr = stance_of.get((p.id, ci), ("neutral", 0.0))
+            if st != "neutral" and pr >= min_stance_probability and r * pr > best:
+                related, stance, best, prob = ci, st, r * pr, pr
+        on_subject = bool(shared & main_names) if main_names else t >= min_topic
+        if related is None and not on_subject:
             continue  # bears neither on a claim nor on the main subject
+        age = _years_between(p.published, article.published)
+        recency = 1.0 if age is None else 0.5 ** (max(0.0, age) / max(1e-6, recency_years))
+        bonus = 1.0
+        if p.document_id not in evidence_docs:
+            bonus += unseen_document_bonus
+        if related is not None:
+            bonus += stance_bonus * prob
+            newest = newest_evidence.get(related)
+            if newest and p.published and p.published[:10] > newest:
+                bonus += later_bonus
+        top_bonus = 1.0 + unseen_document_bonus + stance_bonus + later_bonus
+        score = relevance * novelty * recency * bonus / top_bonus
         if score < min_score:
             continue
         facts.append((score, OmittedFact(
             passage_id=p.id, document=p.title or p.url or p.document_id, document_id=p.document_id,
             url=p.url or None, published=(p.published or None) and p.published[:10], text=p.text,
-            related_claim_id=related, stance=stance, score=round(score, 4)), p))
+            related_claim_id=claims[related].id if related is not None else None, stance=stance,
+            score=round(score, 4)), p))
 
     facts.sort(key=lambda f: (-f[0], f[2].published or "", f[2].id))
     chosen: list[tuple[OmittedFact, Passage]] = []
