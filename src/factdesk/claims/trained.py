@@ -1,0 +1,279 @@
+"""The trained check-worthiness scorer: MiniLM sentence embedding + the heuristic's features + a small head.
+
+For each sentence it builds one feature vector:
+
+* the all-MiniLM-L6-v2 (int8 ONNX) sentence embedding, 384 values, unit length;
+* the contribution of every named feature of :class:`~factdesk.claims.checkworthy.HeuristicCheckworthiness`
+  (``explain()``: number, money, factual_verb, question, first_person_opinion, …; 0 when it did not fire)
+  and the heuristic's logit;
+
+standardises it with the training statistics and runs a logistic regression or a one-hidden-layer MLP
+(``config.json`` says which) with two outputs, not-worthy / worthy.  The score is
+
+    sigmoid((z_worthy - z_not) / temperature - logit_shift)
+
+``temperature`` is fitted on a 10 % hold-out of the training data, so that
+``sigmoid((z_worthy - z_not) / temperature)`` is a calibrated probability.  ``logit_shift`` is
+``logit(threshold)``, where ``threshold`` is the decision threshold on that calibrated probability
+chosen on the CheckThat! 2024 English dev half; subtracting it moves the chosen operating point to 0.5,
+the pipeline's default cut-off (``settings.threshold``).  So ``score >= 0.5`` is exactly the tuned
+decision, the ranking is unchanged, and :meth:`TrainedCheckworthiness.probabilities` gives the unshifted,
+calibrated probability when that is wanted.
+
+The weights live in ``factdesk/models/checkworthy/`` (``head.npz`` + ``config.json``), produced by
+``python -m factdesk.train.checkworthy`` (see ``docs/models/checkworthy.md``).  The name ``trained`` is
+registered only when those files exist, so a checkout without them falls back to the heuristic.
+
+Example::
+
+    s = TrainedCheckworthiness()
+    s.warm_up()
+    fact, opinion = s.score(["The dam opened in 1998 and cost $40 million.", "I think it is ugly."])
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from factdesk.claims.checkworthy import HeuristicCheckworthiness
+from factdesk.errors import ConfigError
+from factdesk.registry import register
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "checkworthy"
+ENV_MODEL_DIR = "FACTDESK_CHECKWORTHY_DIR"
+EMBED_DIM = 384
+_HEURISTIC = HeuristicCheckworthiness()
+
+
+def heuristic_feature_names() -> list[str]:
+    """The heuristic's named features (in its own order) and its logit."""
+    from factdesk.claims import checkworthy
+
+    return [f"h_{name}" for name, _, _ in checkworthy._FEATURES] + ["h_logit"]
+
+
+def heuristic_features(sentences: list[str], names: list[str]) -> np.ndarray:
+    """One row per sentence: the heuristic contribution named by each ``h_*`` entry of ``names``.
+
+    Names the current heuristic no longer produces read 0, so a model trained against an older
+    heuristic still loads (its scores would drift; retrain when the heuristic changes).
+    """
+    out = np.zeros((len(sentences), len(names)), dtype=np.float32)
+    col = {n: j for j, n in enumerate(names)}
+    for i, s in enumerate(sentences):
+        ex = _HEURISTIC.explain(s)
+        for fname, value in ex["features"].items():  # type: ignore[union-attr]
+            j = col.get(f"h_{fname}")
+            if j is not None:
+                out[i, j] = float(value)
+        j = col.get("h_logit")
+        if j is not None:
+            out[i, j] = float(ex["logit"])  # type: ignore[arg-type]
+    return out
+
+
+def sentence_features(embeddings: np.ndarray, sentences: list[str], names: list[str]) -> np.ndarray:
+    """The full feature matrix: embedding columns ``emb_*`` then the heuristic columns of ``names``."""
+    emb = np.asarray(embeddings, dtype=np.float32).reshape(len(sentences), -1)
+    h_names = [n for n in names if not n.startswith("emb_")]
+    n_emb = len(names) - len(h_names)
+    if emb.shape[1] != n_emb:
+        raise ConfigError(f"check-worthiness model expects {n_emb}-d embeddings, the embedder gave {emb.shape[1]}")
+    return np.concatenate([emb, heuristic_features(sentences, h_names)], axis=1)
+
+
+def feature_names(dim: int = EMBED_DIM) -> list[str]:
+    return [f"emb_{i}" for i in range(dim)] + heuristic_feature_names()
+
+
+class Head:
+    """Standardiser + logistic / MLP head + temperature + logit shift, as saved by the trainer."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], config: dict[str, Any]) -> None:
+        self.config = config
+        self.kind = config["head"]["kind"]
+        self.features = list(config["features"])
+        self.temperature = float(config.get("temperature", 1.0))
+        self.logit_shift = float(config.get("logit_shift", 0.0))
+        self.mean = arrays["mean"].astype(np.float32)
+        self.scale = arrays["scale"].astype(np.float32)
+        self.params = {k: v.astype(np.float32) for k, v in arrays.items() if k not in ("mean", "scale")}
+        if len(self.mean) != len(self.features):
+            raise ConfigError(f"check-worthiness head has {len(self.mean)} inputs but config.json names "
+                              f"{len(self.features)} features", hint="retrain: python -m factdesk.train.checkworthy")
+
+    @classmethod
+    def load(cls, model_dir: Path) -> Head:
+        cfg_path, npz_path = model_dir / "config.json", model_dir / "head.npz"
+        if not cfg_path.is_file() or not npz_path.is_file():
+            raise ConfigError(f"trained check-worthiness files missing in {model_dir}",
+                              hint="train them with: python -m factdesk.train.checkworthy")
+        config = json.loads(cfg_path.read_text(encoding="utf-8"))
+        with np.load(npz_path) as z:
+            arrays = {k: z[k] for k in z.files}
+        return cls(arrays, config)
+
+    def margin(self, x: np.ndarray) -> np.ndarray:
+        """Temperature-scaled log-odds of check-worthy (before the shift)."""
+        z = (x - self.mean) / self.scale
+        p = self.params
+        if self.kind == "mlp":
+            logits = np.maximum(z @ p["W1"] + p["b1"], 0.0) @ p["W2"] + p["b2"]
+        else:
+            logits = z @ p["W"] + p["b"]
+        return (logits[:, 1] - logits[:, 0]) / self.temperature
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
+
+
+def _model_dir(model_dir: str | os.PathLike[str] | None) -> Path:
+    if model_dir is not None:
+        return Path(model_dir).expanduser()
+    if os.environ.get(ENV_MODEL_DIR):
+        return Path(os.environ[ENV_MODEL_DIR]).expanduser()
+    return DEFAULT_MODEL_DIR
+
+
+def model_available(model_dir: str | os.PathLike[str] | None = None) -> bool:
+    d = _model_dir(model_dir)
+    return (d / "head.npz").is_file() and (d / "config.json").is_file()
+
+
+class TrainedCheckworthiness:
+    """Embedding + heuristic features + trained head; registered as ``trained`` when its files exist.
+
+    ``embedder`` lets a caller share an already-loaded embedder (anything with
+    ``embed(texts, batch_size=) -> (n, 384)`` unit rows, e.g. the retrieval one); otherwise the packaged
+    MiniLM is loaded in :meth:`warm_up`.  ``__init__`` reads nothing.
+    """
+
+    name = "trained"
+
+    def __init__(self, model_dir: str | os.PathLike[str] | None = None, embedder: Any = None, *,
+                 threads: int = 2, batch_size: int = 32, **settings: object) -> None:
+        self.model_dir = _model_dir(model_dir)
+        self.threads = threads
+        self.batch_size = max(1, int(batch_size))
+        self.settings = settings
+        self._embedder = embedder
+        self._head: Head | None = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        """Load the head (milliseconds) and the embedder; cheap to call twice."""
+        if self._head is not None:
+            return
+        with self._lock:
+            if self._head is not None:
+                return
+            head = Head.load(self.model_dir)
+            if self._embedder is None:
+                from factdesk.retrieve.embed import OnnxMiniLMEmbedder
+
+                self._embedder = OnnxMiniLMEmbedder(threads=self.threads)
+            if hasattr(self._embedder, "warm_up"):
+                self._embedder.warm_up()
+            self._head = head
+
+    @property
+    def config(self) -> dict[str, Any]:
+        self.warm_up()
+        assert self._head is not None
+        return self._head.config
+
+    @property
+    def threshold(self) -> float:
+        """The dev-chosen threshold on the calibrated probability (maps to a score of 0.5)."""
+        return float(self.config.get("threshold", 0.5))
+
+    def _margins(self, sentences: list[str]) -> np.ndarray:
+        self.warm_up()
+        assert self._head is not None
+        vecs = np.asarray(self._embedder.embed(sentences, batch_size=self.batch_size), dtype=np.float32)
+        return self._head.margin(sentence_features(vecs, sentences, self._head.features))
+
+    def probabilities(self, sentences: list[str]) -> list[float]:
+        """Calibrated probability of check-worthy (hold-out temperature), without the threshold shift."""
+        sentences = list(sentences)
+        if not sentences:
+            return []
+        return [float(p) for p in _sigmoid(self._margins(sentences))]
+
+    def score(self, sentences: list[str]) -> list[float]:
+        """Scores in [0, 1]; 0.5 is the dev-tuned decision threshold."""
+        sentences = list(sentences)
+        if not sentences:
+            return []
+        margins = self._margins(sentences)
+        assert self._head is not None
+        return [float(p) for p in _sigmoid(margins - self._head.logit_shift)]
+
+    def explain(self, sentence: str) -> dict[str, object]:
+        """The score, the calibrated probability and the heuristic features that fired (the head is not
+        itself interpretable; the heuristic features are what it saw besides the embedding)."""
+        [margin] = self._margins([sentence])
+        assert self._head is not None
+        h = _HEURISTIC.explain(sentence)
+        return {"score": round(float(_sigmoid(margin - self._head.logit_shift)), 4),
+                "probability": round(float(_sigmoid(margin)), 4),
+                "threshold": round(self.threshold, 4),
+                "heuristic_score": h["score"], "features": h["features"]}
+
+
+def logit(p: float) -> float:
+    p = min(max(float(p), 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+if model_available():
+
+    @register("checkworthiness", "trained")
+    def make_trained(**settings: object) -> TrainedCheckworthiness:
+        """The trained scorer; settings: model_dir, embedder, threads, batch_size."""
+        return TrainedCheckworthiness(**settings)  # type: ignore[arg-type]
+
+
+class BlendedCheckworthiness:
+    """The mean of the trained scorer and the transparent heuristic; the default when shipped.
+
+    The trained head learned ClaimBuster's debate-style notion of check-worthiness: precise
+    against opinion, but it misses plain local-news facts ("Construction began in 2021").
+    The heuristic has the opposite bias.  Averaging the two keeps most of the trained model's
+    precision and the heuristic's recall (figures in docs/models/checkworthy.md).  The weight is
+    the plain 0.5, not a tuned value.
+    """
+
+    name = "trained+heuristic"
+
+    def __init__(self, weight: float = 0.5, **trained_settings: object) -> None:
+        from factdesk.claims.checkworthy import HeuristicCheckworthiness
+
+        self.weight = weight
+        self.trained = TrainedCheckworthiness(**trained_settings)  # type: ignore[arg-type]
+        self.heuristic = HeuristicCheckworthiness()
+
+    def warm_up(self) -> None:
+        self.trained.warm_up()
+        self.heuristic.warm_up()
+
+    def score(self, sentences: list[str]) -> list[float]:
+        learned = self.trained.score(sentences)
+        rules = self.heuristic.score(sentences)
+        return [self.weight * a + (1 - self.weight) * b for a, b in zip(learned, rules)]
+
+
+if model_available():
+
+    @register("checkworthiness", "trained+heuristic")
+    def make_blended(**settings: object) -> BlendedCheckworthiness:
+        """Mean of the trained scorer and the heuristic; settings: weight, and the trained scorer's."""
+        return BlendedCheckworthiness(**settings)  # type: ignore[arg-type]
