@@ -63,7 +63,7 @@ def stage(name: str) -> Iterator[None]:
 # baseline on the benchmarks in docs/benchmarks.md are listed ahead of it.
 AUTO_PREFERENCE = {
     "verifier": ["cross-encoder", "baseline"],
-    "checkworthiness": ["trained", "heuristic"],
+    "checkworthiness": ["trained+heuristic", "heuristic"],
 }
 
 
@@ -91,7 +91,7 @@ class Pipeline:
     def verifier(self) -> Any:
         if self._verifier is None:
             name = resolve_name("verifier", self.settings.verifier)
-            extra = {"embedder": self.embedder} if name in {"trained"} else {}
+            extra = {"embedder": self.embedder} if name == "trained" else {}
             self._verifier = registry.create("verifier", name, **extra)
             self._verifier.warm_up()
         return self._verifier
@@ -100,7 +100,8 @@ class Pipeline:
     def scorer(self) -> Any:
         if self._scorer is None:
             name = resolve_name("checkworthiness", self.settings.checkworthiness)
-            self._scorer = registry.create("checkworthiness", name)
+            extra = {"embedder": self.embedder} if name.startswith("trained") else {}
+            self._scorer = registry.create("checkworthiness", name, **extra)
             self._scorer.warm_up()
         return self._scorer
 

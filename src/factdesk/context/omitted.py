@@ -107,6 +107,16 @@ def _claim_of(item: Claim | CheckedClaim) -> Claim:
     return item.claim if isinstance(item, CheckedClaim) else item
 
 
+def _paragraphs(article: Document, *, max_paragraphs: int = 12, min_words: int = 12, chars: int = 600) -> list[str]:
+    """The article's substantial paragraphs (short headings and bylines skipped), trimmed."""
+    out = []
+    for block in re.split(r"\n\s*\n", article.text or ""):
+        block = " ".join(block.split())
+        if len(block.split()) >= min_words:
+            out.append(block[:chars])
+    return out[:max_paragraphs]
+
+
 def _lead(article: Document, chars: int = 400) -> str:
     text = " ".join((article.text or "").split())
     title = (article.title or "").strip()
@@ -235,20 +245,27 @@ def find_omitted(
             d = (ev.passage.published or "")[:10]
             if d and str(getattr(ev.stance, "value", ev.stance)) != "neutral" and d > newest_evidence.get(ci, ""):
                 newest_evidence[ci] = d
-    queries = [_lead(article)] + [c.standalone or c.text for c in claims]
+    # The article as a whole: its lead and each of its paragraphs (opinion and all, since a topic
+    # the article raises without a check-worthy claim still has context), then each claim.
+    claim_spans = {(c.start, c.end) for c in claims}
+    other_sentences = [sent.text for sent in split_sentences(article.text or "")
+                       if len(sent.text.split()) >= 6 and (sent.start, sent.end) not in claim_spans]
+    topic_queries = [_lead(article)] + _paragraphs(article) + other_sentences[:40]
+    queries = topic_queries + [c.standalone or c.text for c in claims]
+    n_topic = len(topic_queries)
     kwargs = dict(mode=mode, before=article.published, exclude_documents={article.id})
     if hasattr(index, "search_many"):
-        results: list[list[Hit]] = [index.search_many(queries[:1], k, **kwargs)[0]]
-        if len(queries) > 1:
-            results += index.search_many(queries[1:], claim_k, **kwargs)
+        results: list[list[Hit]] = list(index.search_many(topic_queries, k, **kwargs))
+        if claims:
+            results += index.search_many(queries[n_topic:], claim_k, **kwargs)
     else:
-        results = [index.search(q, k if i == 0 else claim_k, **kwargs) for i, q in enumerate(queries)]
+        results = [index.search(q, k if i < n_topic else claim_k, **kwargs) for i, q in enumerate(queries)]
 
     passages: dict[str, Passage] = {}
     topic: dict[str, float] = {}
     by_claim: dict[str, dict[int, float]] = {}
     for qi, hits in enumerate(results):
-        depth = max(1, k if qi == 0 else claim_k)
+        depth = max(1, k if qi < n_topic else claim_k)
         for rank, h in enumerate(hits):
             if h.after_claim_date:
                 continue
@@ -257,10 +274,10 @@ def find_omitted(
                 continue
             passages[p.id] = p
             r = 1.0 - rank / depth  # 1 for the top hit, falling linearly
-            if qi == 0:
-                topic[p.id] = r
+            if qi < n_topic:
+                topic[p.id] = max(topic.get(p.id, 0.0), r)
             else:
-                by_claim.setdefault(p.id, {})[qi - 1] = r
+                by_claim.setdefault(p.id, {})[qi - n_topic] = r
 
     art_words, art_nums = content_terms(article.text or "")
     title_words, title_nums = content_terms(article.title or "")
