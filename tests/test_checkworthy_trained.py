@@ -89,3 +89,20 @@ def test_shipped_model_is_registered_and_ranks_fact_above_opinion(shared_embedde
     assert ex["score"] >= 0.5 and "number" in ex["features"]
     cfg = s.config
     assert cfg["head"]["kind"] in ("mlp", "logreg") and 0.0 < cfg["threshold"] < 1.0
+
+
+def test_blended_scorer_is_the_mean_and_the_auto_default():
+    from factdesk import registry
+    from factdesk.pipeline import resolve_name
+
+    if "trained+heuristic" not in registry.names("checkworthiness"):
+        pytest.skip("the trained check-worthiness model is not shipped in this checkout")
+    assert resolve_name("checkworthiness", "auto") == "trained+heuristic"
+    blend = registry.create("checkworthiness", "trained+heuristic")
+    blend.warm_up()
+    sentences = ["The council approved a $1.45 billion budget in June 2021.", "I think this is all very sad."]
+    mixed = blend.score(sentences)
+    learned, rules = blend.trained.score(sentences), blend.heuristic.score(sentences)
+    for m, a, b in zip(mixed, learned, rules):
+        assert m == pytest.approx((a + b) / 2)
+    assert mixed[0] > 0.5 > mixed[1]
