@@ -76,3 +76,28 @@ def test_aggregate_ignores_evidence_marked_irrelevant():
     assert verdict_for([ev]).label == Label.NOT_ENOUGH_EVIDENCE
     assert verdict_for([_ev("a", None, 0.6, 0.1)], AggregationSettings(threshold=0.7)).label == \
         Label.NOT_ENOUGH_EVIDENCE
+
+
+def test_confidence_scaling_and_calibration_fit():
+    from factdesk.verify.calibrate import fit_confidence_scale
+
+    ev = [_ev("a", "2020-01-01", 0.9, 0.05)]
+    raw = verdict_for(ev).confidence
+    shrunk = verdict_for(ev, AggregationSettings(confidence_scale=(0.5, 0.0))).confidence
+    assert 0.5 < shrunk < raw  # a < 1 pulls confidence towards 0.5
+    # overconfident scores that are right only half the time get a slope near 0
+    a, b = fit_confidence_scale([0.95] * 50 + [0.9] * 50, [True, False] * 50)
+    assert abs(a) < 0.5 and abs(b) < 0.5
+    # scores that track correctness keep a positive slope
+    a, _ = fit_confidence_scale([0.9] * 50 + [0.2] * 50, [True] * 45 + [False] * 5 + [False] * 45 + [True] * 5)
+    assert a > 0.5
+
+
+def test_shipped_calibration_is_loaded_for_its_verifier():
+    from factdesk.verify.calibrate import calibration_path, load_calibration
+
+    if not calibration_path("baseline").exists():
+        pytest.skip("no calibration shipped for the baseline")
+    agg = load_calibration("baseline")
+    assert agg is not None and 0.3 <= agg.threshold <= 0.9 and agg.confidence_scale is not None
+    assert load_calibration("no-such-verifier") is None

@@ -303,14 +303,24 @@ class Pipeline:
                                                               after_claim_date=h.after_claim_date) for h in hits])
                     for c, hits in zip(claims, all_hits)]
 
+    def aggregation_settings(self) -> Any:
+        """The verifier's calibrated aggregation (if shipped), with the user's threshold on top."""
+        from factdesk.verify.aggregate import AggregationSettings
+        from factdesk.verify.calibrate import load_calibration
+
+        agg = load_calibration(getattr(self.verifier, "name", "")) or AggregationSettings()
+        if self.settings.stance_threshold is not None:
+            agg.threshold = self.settings.stance_threshold
+        return agg
+
     def judge(self, checked: list[CheckedClaim]) -> None:
-        from factdesk.verify.aggregate import AggregationSettings, verdict_for
+        from factdesk.verify.aggregate import verdict_for
 
         with stage("verify"):
             pairs = [(cc.claim.standalone, ev.passage.text) for cc in checked for ev in cc.evidence]
             results = self.verifier.stances(pairs) if pairs else []
             it = iter(results)
-            agg = AggregationSettings(threshold=self.settings.stance_threshold)
+            agg = self.aggregation_settings()
             for cc in checked:
                 for ev in cc.evidence:
                     r = next(it)

@@ -33,7 +33,9 @@ class Settings:
     max_claims: int = 40
     top_k: int = 5  # evidence passages per claim
     retrieval_mode: str = "hybrid"  # hybrid | lexical | dense
-    stance_threshold: float = 0.55  # a passage bears on a claim at this stance probability
+    # a passage bears on a claim at this stance probability; None: the verifier's calibrated value
+    # (models/aggregation/<verifier>.json) or 0.55
+    stance_threshold: float | None = None
     max_omitted: int = 10  # omitted-context facts listed per report
     allow_private: bool = False  # let URL fetching reach loopback/private addresses
     fetch_timeout: float = 20.0

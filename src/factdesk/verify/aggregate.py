@@ -17,7 +17,8 @@ Rules, in order (thresholds are settings, calibrated later on dev data):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, replace
 
 from factdesk.types import Evidence, Label, Stance, Verdict
 
@@ -26,6 +27,16 @@ from factdesk.types import Evidence, Label, Stance, Verdict
 class AggregationSettings:
     threshold: float = 0.55
     max_cited: int = 3
+    # (a, b): confidence -> sigmoid(a * logit(confidence) + b), fitted by factdesk.verify.calibrate
+    confidence_scale: tuple[float, float] | None = None
+
+
+def _rescale(confidence: float, scale: tuple[float, float] | None) -> float:
+    if scale is None:
+        return confidence
+    c = min(max(confidence, 1e-4), 1 - 1e-4)
+    z = scale[0] * math.log(c / (1 - c)) + scale[1]
+    return round(1 / (1 + math.exp(-z)), 4)
 
 
 def _snippet(text: str, limit: int = 160) -> str:
@@ -43,6 +54,13 @@ def _cite(ev: Evidence) -> str:
 def verdict_for(evidence: list[Evidence], settings: AggregationSettings | None = None) -> Verdict:
     """Aggregate judged evidence into a :class:`Verdict` with the deciding passages cited."""
     s = settings or AggregationSettings()
+    verdict = _verdict(evidence, s)
+    if s.confidence_scale is not None:
+        verdict = replace(verdict, confidence=_rescale(verdict.confidence, s.confidence_scale))
+    return verdict
+
+
+def _verdict(evidence: list[Evidence], s: AggregationSettings) -> Verdict:
     usable = [e for e in evidence if not e.irrelevant]
     timely = [e for e in usable if not e.after_claim_date]
     late_note = ""
