@@ -154,3 +154,10 @@ def test_eval_command_prints_json_metrics(tmp_path: Path) -> None:
     assert result["n"] > 0 and 0 <= result["label_accuracy"] <= 1 and "confusion" in result
     missing = run("eval", "verify", str(tmp_path / "none.jsonl"), db=tmp_path / "x.db")
     assert missing.returncode != 0 and missing.stderr.startswith("error:")
+
+
+def test_train_command_runs_a_quick_training(tmp_path: Path) -> None:
+    proc = run("train", "checkworthy", "--quick", "--out", str(tmp_path / "cw"), db=tmp_path / "x.db", check=True)
+    assert (tmp_path / "cw" / "head.npz").exists() and (tmp_path / "cw" / "config.json").exists(), proc.stdout
+    unknown = run("train", "nothing", db=tmp_path / "x.db")
+    assert unknown.returncode != 0 and "choose one of" in unknown.stderr

@@ -340,6 +340,46 @@ def eval_cmd(task: str, data: str, limit: int | None, seed: int, verifier: str, 
     _emit(json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else format_table(result), output)
 
 
+_TRAINERS = {
+    "verifier": "factdesk.train.cross_encoder",
+    "verifier-head": "factdesk.train.verifier",
+    "checkworthy": "factdesk.train.checkworthy",
+    "calibration": "factdesk.verify.calibrate",
+}
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
+                               "help_option_names": []})
+@click.argument("model", required=False, metavar="MODEL")
+@click.pass_context
+def train(ctx: click.Context, model: str | None) -> None:
+    """Train (or calibrate) one of factdesk's shipped models from the data in ../shared/data.
+
+    \b
+    MODEL:
+      verifier       the cross-encoder verifier (needs torch: pip install '.[train]')
+      verifier-head  the torch-free embedding + features + MLP-head verifier
+      checkworthy    the check-worthiness head
+      calibration    verdict aggregation for a verifier (threshold, confidence scaling)
+    Every other option goes to that trainer; `factdesk train MODEL --help` lists them, and
+    `--quick` trains a tiny model in seconds. Model cards: docs/models/.
+    """
+    import importlib
+
+    if model in (None, "--help", "-h"):
+        click.echo(ctx.get_help())
+        ctx.exit(0)
+    if model not in _TRAINERS:
+        raise FactdeskError(f"unknown model {model!r}", hint=f"choose one of: {', '.join(sorted(_TRAINERS))}")
+    module_name = _TRAINERS[model]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise FactdeskError(f"training {model} needs {exc.name}", hint="pip install 'factdesk[train]'") from exc
+    code = module.main(list(ctx.args))
+    ctx.exit(int(code or 0))
+
+
 def _add_optional_commands() -> None:
     """Commands whose modules import lazily and explain a missing extra themselves."""
     from factdesk.match.commands import reviews
