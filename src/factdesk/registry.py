@@ -27,7 +27,7 @@ _REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {}
 
 # Built-ins live in these modules; importing one registers its names.
 _BUILTIN_MODULES = {
-    "verifier": ["factdesk.verify.baseline", "factdesk.verify.trained"],
+    "verifier": ["factdesk.verify.baseline", "factdesk.verify.trained", "factdesk.verify.cross_encoder"],
     "checkworthiness": ["factdesk.claims.checkworthy", "factdesk.claims.trained"],
     "embedder": ["factdesk.retrieve.embed"],
 }

@@ -1,0 +1,207 @@
+"""A fine-tuned cross-encoder verifier: claim and passage read together.
+
+The model is all-MiniLM-L6-v2 fine-tuned as a 3-way classifier over
+``[CLS] claim [SEP] passage [SEP]`` (supports / refutes / neutral), exported
+to ONNX and quantised to int8.  Inference needs only ``onnxruntime``,
+``tokenizers`` and ``numpy`` — no torch.  Training lives in
+:mod:`factdesk.train.cross_encoder`; the model card is
+``docs/models/verifier-cross-encoder.md``.
+
+Model folder layout (shipped in ``factdesk/models/verifier-ce/``, or your own
+folder named by ``FACTDESK_VERIFIER_DIR``):
+
+* ``model.onnx`` — inputs ``input_ids``, ``attention_mask``, ``token_type_ids``
+  (int64, shape ``[batch, seq]``), output ``logits`` ``[batch, 3]``;
+* ``tokenizer.json`` — a ``tokenizers`` tokenizer (special tokens are added here,
+  not by the tokenizer);
+* ``config.json`` — ``labels`` (logit order), ``max_length``, ``max_claim_tokens``,
+  ``temperature``, ``cls_id``/``sep_id``/``pad_id``, plus the training summary.
+
+Example::
+
+    from factdesk.registry import create
+    v = create("verifier", "cross-encoder")
+    v.warm_up()
+    [r] = v.stances([("The dam opened in 1998.", "The dam was opened in 2001.")])
+    r.stance, r.probabilities
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from factdesk.registry import register
+from factdesk.verify.base import StanceResult
+
+ENV_DIR = "FACTDESK_VERIFIER_DIR"
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models" / "verifier-ce"
+REQUIRED_FILES = ("model.onnx", "tokenizer.json", "config.json")
+STANCES = ("supports", "refutes", "neutral")
+
+
+def has_model(path: str | os.PathLike[str] | None = None) -> bool:
+    d = Path(path) if path is not None else model_dir_from_env()
+    return all((d / f).is_file() for f in REQUIRED_FILES)
+
+
+def model_dir_from_env() -> Path:
+    """The folder to load: ``FACTDESK_VERIFIER_DIR`` when it holds a cross-encoder, else the shipped one.
+
+    The ``trained`` verifier reads the same variable for its own (different) layout, so a folder
+    without ``model.onnx`` + ``tokenizer.json`` + ``config.json`` is left to it.
+    """
+    env = os.environ.get(ENV_DIR)
+    if env and has_model(Path(env).expanduser()):
+        return Path(env).expanduser()
+    return SHIPPED_DIR
+
+
+def encode_pair(claim_ids: list[int], evidence_ids: list[int], *, max_length: int, max_claim_tokens: int,
+                cls_id: int, sep_id: int) -> tuple[list[int], list[int]]:
+    """``[CLS] claim [SEP] evidence [SEP]`` ids and token types, cut to ``max_length``.
+
+    The evidence is cut first; the claim keeps up to ``max_claim_tokens`` tokens
+    (more when the evidence is short).  Shared by training and inference so the
+    two never drift apart.
+    """
+    budget = max_length - 3
+    claim = claim_ids[:budget]
+    if len(claim) + len(evidence_ids) > budget:
+        # the claim keeps what it needs up to its cap; the evidence gets the rest, at least what is left
+        keep_claim = min(len(claim), max(max_claim_tokens, budget - len(evidence_ids)))
+        claim = claim[:keep_claim]
+        evidence = evidence_ids[: max(0, budget - len(claim))]
+    else:
+        evidence = evidence_ids
+    ids = [cls_id, *claim, sep_id, *evidence, sep_id]
+    types = [0] * (len(claim) + 2) + [1] * (len(evidence) + 1)
+    return ids, types
+
+
+class PairEncoder:
+    """Turns (claim, passage) strings into padded numpy batches for the model."""
+
+    def __init__(self, tokenizer: Any, config: dict[str, Any]):
+        self.tokenizer = tokenizer
+        self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self.max_length = int(config.get("max_length", 128))
+        self.max_claim_tokens = int(config.get("max_claim_tokens", 48))
+        self.cls_id = int(config["cls_id"])
+        self.sep_id = int(config["sep_id"])
+        self.pad_id = int(config.get("pad_id", 0))
+
+    def encode(self, pairs: list[tuple[str, str]]) -> list[tuple[list[int], list[int]]]:
+        if not pairs:
+            return []
+        claims = self.tokenizer.encode_batch([c or "" for c, _ in pairs], add_special_tokens=False)
+        evid = self.tokenizer.encode_batch([e or "" for _, e in pairs], add_special_tokens=False)
+        # very long passages: only the head can be used anyway; cap the work per pair
+        return [encode_pair(c.ids, e.ids[: self.max_length], max_length=self.max_length,
+                            max_claim_tokens=self.max_claim_tokens, cls_id=self.cls_id, sep_id=self.sep_id)
+                for c, e in zip(claims, evid)]
+
+    def pad(self, encoded: list[tuple[list[int], list[int]]]) -> dict[str, Any]:
+        import numpy as np
+
+        width = max(len(ids) for ids, _ in encoded)
+        n = len(encoded)
+        input_ids = np.full((n, width), self.pad_id, dtype=np.int64)
+        types = np.zeros((n, width), dtype=np.int64)
+        mask = np.zeros((n, width), dtype=np.int64)
+        for i, (ids, tt) in enumerate(encoded):
+            input_ids[i, : len(ids)] = ids
+            types[i, : len(tt)] = tt
+            mask[i, : len(ids)] = 1
+        return {"input_ids": input_ids, "attention_mask": mask, "token_type_ids": types}
+
+
+class CrossEncoderVerifier:
+    """Stance of each (claim, passage) pair from the fine-tuned MiniLM cross-encoder (ONNX)."""
+
+    name = "cross-encoder"
+
+    def __init__(self, model_dir: str | os.PathLike[str] | None = None, threads: int = 2, batch_size: int = 32,
+                 **_: Any):
+        self.model_dir = Path(model_dir).expanduser() if model_dir is not None else model_dir_from_env()
+        self.threads = max(1, int(threads))
+        self.batch_size = max(1, int(batch_size))
+        self._session: Any = None
+        self._encoder: PairEncoder | None = None
+        self.config: dict[str, Any] = {}
+
+    # -- loading ----------------------------------------------------------------------
+    def warm_up(self) -> None:
+        if self._session is not None:
+            return
+        missing = [f for f in REQUIRED_FILES if not (self.model_dir / f).is_file()]
+        if missing:
+            from factdesk.errors import ConfigError
+
+            raise ConfigError(f"cross-encoder model folder {self.model_dir} lacks {', '.join(missing)}",
+                              hint=f"point {ENV_DIR} at a folder with model.onnx, tokenizer.json and config.json")
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.config = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
+        labels = [str(x) for x in self.config.get("labels", STANCES)]
+        if sorted(labels) != sorted(STANCES):
+            from factdesk.errors import ConfigError
+
+            raise ConfigError(f"config.json labels must be {', '.join(STANCES)}; got {labels}")
+        self.labels = labels
+        self.temperature = float(self.config.get("temperature", 1.0)) or 1.0
+        self._encoder = PairEncoder(Tokenizer.from_file(str(self.model_dir / "tokenizer.json")), self.config)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = self.threads
+        opts.inter_op_num_threads = 1
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self._session = ort.InferenceSession(str(self.model_dir / "model.onnx"), sess_options=opts,
+                                             providers=["CPUExecutionProvider"])
+        self._inputs = {i.name for i in self._session.get_inputs()}
+
+    # -- scoring ----------------------------------------------------------------------
+    def logits(self, pairs: list[tuple[str, str]]) -> Any:
+        """Raw logits ``[n, 3]`` in ``self.labels`` order (before temperature)."""
+        import numpy as np
+
+        self.warm_up()
+        assert self._encoder is not None
+        encoded = self._encoder.encode(pairs)
+        out = np.zeros((len(pairs), 3), dtype=np.float32)
+        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start:start + self.batch_size]
+            feed = self._encoder.pad([encoded[i] for i in idx])
+            feed = {k: v for k, v in feed.items() if k in self._inputs}
+            out[idx] = self._session.run(None, feed)[0]
+        return out
+
+    def probabilities(self, pairs: list[tuple[str, str]]) -> Any:
+        import numpy as np
+
+        z = self.logits(pairs) / self.temperature
+        z = z - z.max(axis=1, keepdims=True)
+        p = np.exp(z)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def stances(self, pairs: list[tuple[str, str]]) -> list[StanceResult]:
+        if not pairs:
+            return []
+        probs = self.probabilities(pairs)
+        results = []
+        for row in probs:
+            pr = {lab: float(row[j]) for j, lab in enumerate(self.labels)}
+            top = max(pr, key=lambda k: pr[k])
+            results.append(StanceResult(probabilities=pr, reasons=[f"cross-encoder: {top} {pr[top]:.2f}"]))
+        return results
+
+
+if has_model():
+    @register("verifier", "cross-encoder")
+    def _make(**settings: Any) -> CrossEncoderVerifier:
+        allowed = {k: v for k, v in settings.items() if k in ("model_dir", "threads", "batch_size")}
+        return CrossEncoderVerifier(**allowed)

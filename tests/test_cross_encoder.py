@@ -1,0 +1,83 @@
+"""The cross-encoder verifier: pair encoding, the --quick training path (needs torch), the shipped model."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+
+import pytest
+
+from factdesk.verify.cross_encoder import SHIPPED_DIR, CrossEncoderVerifier, encode_pair, has_model
+
+HAS_TORCH = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers", "onnx"))
+HAS_ORT = all(importlib.util.find_spec(m) is not None for m in ("onnxruntime", "tokenizers"))
+
+
+def test_encode_pair_cuts_the_evidence_first() -> None:
+    claim, evid = list(range(10, 20)), list(range(100, 200))
+    ids, types = encode_pair(claim, evid, max_length=32, max_claim_tokens=16, cls_id=1, sep_id=2)
+    assert len(ids) == len(types) == 32
+    assert ids[:12] == [1, *claim, 2]  # the whole claim survives
+    assert ids[-1] == 2 and ids[12:31] == evid[:19]
+    assert types == [0] * 12 + [1] * 20
+
+
+def test_encode_pair_caps_a_very_long_claim() -> None:
+    ids, _ = encode_pair(list(range(100)), list(range(500, 600)), max_length=64, max_claim_tokens=24,
+                         cls_id=1, sep_id=2)
+    assert len(ids) == 64
+    assert ids[25] == 2  # claim cut to its cap, the evidence gets the rest
+    short, _ = encode_pair([5, 6], [7], max_length=64, max_claim_tokens=24, cls_id=1, sep_id=2)
+    assert short == [1, 5, 6, 2, 7, 2]
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path) -> None:
+    from factdesk.errors import ConfigError
+
+    v = CrossEncoderVerifier(model_dir=tmp_path)
+    assert v.stances([]) == []
+    with pytest.raises(ConfigError, match="model.onnx"):
+        v.warm_up()
+
+
+@pytest.mark.skipif(not (HAS_TORCH and HAS_ORT),
+                    reason="the --quick training path needs the training extra (torch, transformers, onnx)")
+def test_quick_training_exports_a_loadable_model(tmp_path) -> None:
+    out = tmp_path / "ce"
+    proc = subprocess.run([sys.executable, "-m", "factdesk.train.cross_encoder", "--quick", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["labels"] == ["supports", "refutes", "neutral"]
+    assert cfg["scores"]["int8_fp32_agreement"] >= 0.8
+    v = CrossEncoderVerifier(model_dir=out)
+    v.warm_up()
+    pairs = [("Ada opened the bridge in Oslo in 1990.", "The bridge in Oslo was opened by Ada in 1990."),
+             ("x", ""), ("The mayor of Lima likes tunnels. " * 40, "The school in Pune was opened by Ben in 1970.")]
+    results = v.stances(pairs)
+    assert len(results) == 3
+    for r in results:
+        assert set(r.probabilities) == {"supports", "refutes", "neutral"}
+        assert abs(sum(r.probabilities.values()) - 1.0) < 1e-4
+
+
+@pytest.mark.skipif(not (HAS_ORT and has_model(SHIPPED_DIR)), reason="no shipped cross-encoder model in this tree")
+def test_shipped_model_loads_without_torch_and_separates_stances() -> None:
+    code = """
+import sys, time
+from factdesk.verify.cross_encoder import CrossEncoderVerifier, SHIPPED_DIR
+v = CrossEncoderVerifier(model_dir=SHIPPED_DIR)
+t = time.perf_counter(); v.warm_up(); load = time.perf_counter() - t
+ev = "The Golden Gate Bridge opened to traffic in 1937 after four years of construction."
+s, r = v.stances([("The Golden Gate Bridge opened in 1937.", ev), ("The Golden Gate Bridge opened in 1962.", ev)])
+assert "torch" not in sys.modules, "torch was imported"
+print(s.probabilities["supports"], r.probabilities["refutes"], s.stance.value, r.stance.value, load)
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    p_sup, p_ref, s_stance, r_stance, load = proc.stdout.split()
+    assert s_stance == "supports" and r_stance == "refutes"
+    assert float(p_sup) > 0.5 and float(p_ref) > 0.5
+    assert float(load) < 2.0
