@@ -101,3 +101,15 @@ def test_shipped_calibration_is_loaded_for_its_verifier():
     agg = load_calibration("baseline")
     assert agg is not None and 0.3 <= agg.threshold <= 0.9 and agg.confidence_scale is not None
     assert load_calibration("no-such-verifier") is None
+
+
+def test_each_document_speaks_once_and_a_clear_majority_decides():
+    # one document "supporting" and "refuting" at once is noise: its strongest passage decides
+    a1, a2 = _ev("a", None, 0.9, 0.05), _ev("a", None, 0.05, 0.6)
+    assert verdict_for([a1, a2]).label == Label.SUPPORTED
+    # three refuting sources against one weak supporting source: refuted, not conflicting
+    many = [_ev(d, None, 0.05, 0.8) for d in ("b", "c", "d")] + [_ev("e", None, 0.6, 0.05)]
+    v = verdict_for(many)
+    assert v.label == Label.REFUTED and "weaker source" in v.explanation
+    # comparable strength on both sides stays conflicting
+    assert verdict_for([_ev("f", None, 0.8, 0.05), _ev("g", None, 0.05, 0.75)]).label == Label.CONFLICTING

@@ -7,7 +7,9 @@ Rules, in order (thresholds are settings, calibrated later on dev data):
    only when nothing earlier bears on the claim — the explanation then says so.
 2. A passage *bears* on the claim when its supports or refutes probability
    reaches ``threshold``; passages marked irrelevant by a reviewer are ignored.
-3. Support and refutation both present, from different documents:
+3. Each document speaks once, on the side of its strongest passage.  When one side outweighs
+   the other ``dominance`` times over (summed per-document strength), that side wins.
+   Otherwise, with support and refutation both present:
    - if every refuting passage is newer than every supporting one, the claim
      was true once and is now **refuted (outdated)**;
    - if every supporting passage is newer, the later record **supports** it;
@@ -27,6 +29,8 @@ from factdesk.types import Evidence, Label, Stance, Verdict
 class AggregationSettings:
     threshold: float = 0.55
     max_cited: int = 3
+    # one side outweighing the other this many times over (summed per-document strength) decides
+    dominance: float = 2.0
     # (a, b): confidence -> sigmoid(a * logit(confidence) + b), fitted by factdesk.verify.calibrate
     confidence_scale: tuple[float, float] | None = None
 
@@ -86,10 +90,23 @@ def _verdict(evidence: list[Evidence], s: AggregationSettings) -> Verdict:
             evidence_ids=[],
         )
 
+    sup, ref = _by_document(sup, ref)
     p_sup = sup[0].probabilities[Stance.SUPPORTS.value] if sup else 0.0
     p_ref = ref[0].probabilities[Stance.REFUTES.value] if ref else 0.0
+    w_sup, w_ref = _weight(sup, Stance.SUPPORTS), _weight(ref, Stance.REFUTES)
+    if sup and ref and min(w_sup, w_ref) * s.dominance <= max(w_sup, w_ref):
+        # one side clearly outweighs the other across documents: not a real conflict
+        if w_ref > w_sup:
+            return Verdict(Label.REFUTED, confidence=round(p_ref * w_ref / (w_ref + w_sup), 4),
+                           explanation=(f"Contradicted by {_cite(ref[0])}; a weaker source agrees with the "
+                                        f"claim: {_cite(sup[0])}.{late_note}"),
+                           evidence_ids=_ids(ref, s) + _ids(sup, s, 1))
+        return Verdict(Label.SUPPORTED, confidence=round(p_sup * w_sup / (w_ref + w_sup), 4),
+                       explanation=(f"Supported by {_cite(sup[0])}; a weaker source disagrees: "
+                                    f"{_cite(ref[0])}.{late_note}"),
+                       evidence_ids=_ids(sup, s) + _ids(ref, s, 1))
 
-    if sup and ref and _different_documents(sup, ref):
+    if sup and ref:
         newest_sup, oldest_sup = _newest(sup), _oldest(sup)
         newest_ref, oldest_ref = _newest(ref), _oldest(ref)
         if newest_sup and oldest_ref and oldest_ref > newest_sup:
@@ -129,8 +146,31 @@ def _best(pool: list[Evidence]) -> float:
                default=0.0)
 
 
-def _different_documents(a: list[Evidence], b: list[Evidence]) -> bool:
-    return {e.passage.document_id for e in a} != {e.passage.document_id for e in b}
+def _by_document(sup: list[Evidence], ref: list[Evidence]) -> tuple[list[Evidence], list[Evidence]]:
+    """Each document speaks once: its passages count only on the side of its strongest passage.
+
+    One document both "supporting" and "refuting" a claim is the verifier's noise, not two
+    credible sources disagreeing.
+    """
+    best: dict[str, tuple[float, str]] = {}
+    for stance, pool in ((Stance.SUPPORTS, sup), (Stance.REFUTES, ref)):
+        for e in pool:
+            p = e.probabilities.get(stance.value, 0.0)
+            doc = e.passage.document_id
+            if p > best.get(doc, (-1.0, ""))[0]:
+                best[doc] = (p, stance.value)
+    keep = {doc: side for doc, (_, side) in best.items()}
+    return ([e for e in sup if keep[e.passage.document_id] == Stance.SUPPORTS.value],
+            [e for e in ref if keep[e.passage.document_id] == Stance.REFUTES.value])
+
+
+def _weight(pool: list[Evidence], stance: Stance) -> float:
+    """The summed strength of a side: each document's strongest passage."""
+    per_doc: dict[str, float] = {}
+    for e in pool:
+        doc = e.passage.document_id
+        per_doc[doc] = max(per_doc.get(doc, 0.0), e.probabilities.get(stance.value, 0.0))
+    return sum(per_doc.values())
 
 
 def _newest(pool: list[Evidence]) -> str | None:

@@ -1,17 +1,17 @@
 """Calibrate verdict aggregation for one verifier on dev data, and say what it changed.
 
-Two things are fitted, each on one half of its data and reported on the other half:
+Two things are fitted on one half of FEVER dev (the 3-label mix of ``dev.jsonl`` and
+``dev_nei_retrieved.jsonl``; data that may train) and reported on the other half:
 
 * the **stance threshold** — the probability at which a passage counts as bearing on a claim —
-  chosen to maximise claim-level macro-F1 (default data: AVeriTeC dev, 4 labels including
-  conflicting; evaluation-only data may choose a threshold, which is all that is taken from it);
-* a **confidence scaling** ``sigmoid(a * logit(c) + b)`` of the verdict's confidence, fitted
-  by logistic regression of "the verdict was right" on FEVER dev (data that may train), so
-  that a verdict said to be 80 % sure is right about 80 % of the time.
+  chosen to maximise claim-level macro-F1;
+* a **confidence scaling** ``sigmoid(a * logit(c) + b)`` of the verdict's confidence, fitted by
+  logistic regression of "the verdict was right", so that a verdict said to be 80 % sure is right
+  about 80 % of the time.
 
-Expected calibration error (ECE) and macro-F1 are reported before and after on the held-out
-halves.  The result is written to ``models/aggregation/<verifier>.json`` and the pipeline
-loads it for that verifier::
+AVeriTeC dev (evaluation only: real claims, question–answer evidence, a conflicting label) is
+scored before and after as well, whole: nothing is chosen on it.  The result is written to
+``models/aggregation/<verifier>.json`` and the pipeline loads it for that verifier::
 
     python -m factdesk.verify.calibrate --verifier cross-encoder
 """
@@ -110,9 +110,9 @@ def fit_confidence_scale(conf: list[float], correct: list[bool], steps: int = 20
     return round(a, 4), round(b, 4)
 
 
-def calibrate(verifier_name: str, *, threshold_data: str = "averitec/dev.json",
-              scale_data: tuple[str, ...] = ("fever/dev.jsonl", "fever/dev_nei_retrieved.jsonl"),
-              scale_limit: int = 1000, seed: int = 0, write: bool = True) -> dict[str, Any]:
+def calibrate(verifier_name: str, *, report_data: str = "averitec/dev.json",
+              fit_data: tuple[str, ...] = ("fever/dev.jsonl", "fever/dev_nei_retrieved.jsonl"),
+              limit: int = 1500, seed: int = 0, write: bool = True) -> dict[str, Any]:
     from factdesk import registry
     from factdesk.evaluate.readers import read_verify, resolve_data, stratified_sample
 
@@ -120,24 +120,23 @@ def calibrate(verifier_name: str, *, threshold_data: str = "averitec/dev.json",
     verifier.warm_up()
     base = AggregationSettings()
 
-    # 1. stance threshold on claim-level data
-    examples = read_verify(resolve_data(threshold_data)).examples
+    examples = []
+    for name in fit_data:
+        examples += read_verify(resolve_data(name)).examples
+    examples = stratified_sample(examples, lambda e: e.label.value, limit, seed)
     fit, held = _split(examples, seed)
-    judged_fit, judged_held = _judged(fit, verifier), _judged(held, verifier)
-    sweep = {t: _scores(judged_fit, replace(base, threshold=t))["macro_f1"] for t in THRESHOLDS}
-    best_t = max(sweep, key=lambda t: (sweep[t], -abs(t - base.threshold)))
+    j_fit, j_held = _judged(fit, verifier), _judged(held, verifier)
 
-    # 2. confidence scaling on FEVER dev
-    scale_examples = []
-    for name in scale_data:
-        scale_examples += read_verify(resolve_data(name)).examples
-    scale_examples = stratified_sample(scale_examples, lambda e: e.label.value, scale_limit, seed)
-    s_fit, s_held = _split(scale_examples, seed)
-    j_s_fit, j_s_held = _judged(s_fit, verifier), _judged(s_held, verifier)
+    # 1. the stance threshold that maximises macro-F1 on the fit half
+    sweep = {t: _scores(j_fit, replace(base, threshold=t))["macro_f1"] for t in THRESHOLDS}
+    best_t = max(sweep, key=lambda t: (sweep[t], -abs(t - base.threshold)))
     tuned = replace(base, threshold=best_t)
-    fit_scores = _scores(j_s_fit, tuned)
+    # 2. the confidence scaling, fitted on the same half under that threshold
+    fit_scores = _scores(j_fit, tuned)
     a, b = fit_confidence_scale(fit_scores["_conf"], fit_scores["_correct"])
     calibrated = replace(tuned, confidence_scale=(a, b))
+
+    j_report = _judged(read_verify(resolve_data(report_data)).examples, verifier)
 
     def public(d: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in d.items() if not k.startswith("_")}
@@ -146,17 +145,17 @@ def calibrate(verifier_name: str, *, threshold_data: str = "averitec/dev.json",
         "verifier": verifier_name,
         "threshold": best_t,
         "confidence_scale": [a, b],
-        "threshold_data": threshold_data,
+        "fit_data": list(fit_data),
         "threshold_sweep_fit_half": sweep,
-        "scale_data": list(scale_data),
         "held_out": {
-            threshold_data: {"before": public(_scores(judged_held, base)),
-                             "after": public(_scores(judged_held, calibrated))},
-            "+".join(scale_data): {"before": public(_scores(j_s_held, base)),
-                                   "after": public(_scores(j_s_held, calibrated))},
+            "+".join(fit_data) + " (other half)": {"before": public(_scores(j_held, base)),
+                                                  "after": public(_scores(j_held, calibrated))},
+            report_data + " (evaluation only, nothing fitted)": {"before": public(_scores(j_report, base)),
+                                                                 "after": public(_scores(j_report, calibrated))},
         },
         "command": f"python -m factdesk.verify.calibrate --verifier {verifier_name}",
         "seed": seed,
+        "limit": limit,
     }
     if write:
         CALIBRATION_DIR.mkdir(parents=True, exist_ok=True)
@@ -167,14 +166,14 @@ def calibrate(verifier_name: str, *, threshold_data: str = "averitec/dev.json",
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--verifier", required=True, help="registered verifier name")
-    ap.add_argument("--threshold-data", default="averitec/dev.json")
-    ap.add_argument("--scale-limit", type=int, default=1000, help="FEVER dev pairs for the confidence scaling")
+    ap.add_argument("--report-data", default="averitec/dev.json", help="scored before/after, nothing fitted")
+    ap.add_argument("--limit", type=int, default=1500, help="FEVER dev pairs (label-stratified) to fit and check on")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-write", action="store_true", help="print only; do not write models/aggregation/")
     args = ap.parse_args(argv)
-    result = calibrate(args.verifier, threshold_data=args.threshold_data, scale_limit=args.scale_limit,
-                       seed=args.seed, write=not args.no_write)
-    print(json.dumps({k: v for k, v in result.items() if k != "threshold_sweep_fit_half"}, indent=2))
+    result = calibrate(args.verifier, report_data=args.report_data, limit=args.limit, seed=args.seed,
+                       write=not args.no_write)
+    print(json.dumps(result, indent=2))
 
 
 if __name__ == "__main__":
