@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from typing import Protocol, runtime_checkable
 
 from factdesk.registry import register

@@ -33,7 +33,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import threading
@@ -44,6 +43,7 @@ import numpy as np
 
 from factdesk.claims.checkworthy import HeuristicCheckworthiness
 from factdesk.errors import ConfigError
+from factdesk.heads import SavedHead, head_files_present, model_dir
 from factdesk.registry import register
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "checkworthy"
@@ -93,41 +93,24 @@ def feature_names(dim: int = EMBED_DIM) -> list[str]:
     return [f"emb_{i}" for i in range(dim)] + heuristic_feature_names()
 
 
-class Head:
-    """Standardiser + logistic / MLP head + temperature + logit shift, as saved by the trainer."""
+class Head(SavedHead):
+    """The check-worthiness head: two-class logits turned into a temperature-scaled margin."""
 
     def __init__(self, arrays: dict[str, np.ndarray], config: dict[str, Any]) -> None:
-        self.config = config
-        self.kind = config["head"]["kind"]
+        super().__init__(arrays, config)
         self.features = list(config["features"])
-        self.temperature = float(config.get("temperature", 1.0))
         self.logit_shift = float(config.get("logit_shift", 0.0))
-        self.mean = arrays["mean"].astype(np.float32)
-        self.scale = arrays["scale"].astype(np.float32)
-        self.params = {k: v.astype(np.float32) for k, v in arrays.items() if k not in ("mean", "scale")}
         if len(self.mean) != len(self.features):
             raise ConfigError(f"check-worthiness head has {len(self.mean)} inputs but config.json names "
-                              f"{len(self.features)} features", hint="retrain: python -m factdesk.train.checkworthy")
+                              f"{len(self.features)} features", hint="retrain: factdesk train checkworthy")
 
     @classmethod
-    def load(cls, model_dir: Path) -> Head:
-        cfg_path, npz_path = model_dir / "config.json", model_dir / "head.npz"
-        if not cfg_path.is_file() or not npz_path.is_file():
-            raise ConfigError(f"trained check-worthiness files missing in {model_dir}",
-                              hint="train them with: python -m factdesk.train.checkworthy")
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-        with np.load(npz_path) as z:
-            arrays = {k: z[k] for k in z.files}
-        return cls(arrays, config)
+    def load(cls, model_dir: Path, **_: Any) -> Head:
+        return super().load(model_dir, what="check-worthiness", train_command="factdesk train checkworthy")
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         """Temperature-scaled log-odds of check-worthy (before the shift)."""
-        z = (x - self.mean) / self.scale
-        p = self.params
-        if self.kind == "mlp":
-            logits = np.maximum(z @ p["W1"] + p["b1"], 0.0) @ p["W2"] + p["b2"]
-        else:
-            logits = z @ p["W"] + p["b"]
+        logits = self.logits(x)
         return (logits[:, 1] - logits[:, 0]) / self.temperature
 
 
@@ -135,17 +118,12 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
 
 
-def _model_dir(model_dir: str | os.PathLike[str] | None) -> Path:
-    if model_dir is not None:
-        return Path(model_dir).expanduser()
-    if os.environ.get(ENV_MODEL_DIR):
-        return Path(os.environ[ENV_MODEL_DIR]).expanduser()
-    return DEFAULT_MODEL_DIR
+def _model_dir(explicit: str | os.PathLike[str] | None) -> Path:
+    return model_dir(explicit, ENV_MODEL_DIR, DEFAULT_MODEL_DIR)
 
 
-def model_available(model_dir: str | os.PathLike[str] | None = None) -> bool:
-    d = _model_dir(model_dir)
-    return (d / "head.npz").is_file() and (d / "config.json").is_file()
+def model_available(folder: str | os.PathLike[str] | None = None) -> bool:
+    return head_files_present(_model_dir(folder))
 
 
 class TrainedCheckworthiness:

@@ -274,7 +274,6 @@ def main(argv: list[str] | None = None) -> int:
     log(f"tokenised: {len(enc_train)} train, mean length {sum(lengths) / max(1, len(lengths)):.1f} tokens")
     batches = make_batches(len(enc_train), lengths, args.batch_size, args.seed, args.epochs)
     total_steps = len(batches)
-    warmup = max(1, int(args.warmup * total_steps))
 
     no_decay = ("bias", "LayerNorm.weight", "LayerNorm.bias")
     groups = [

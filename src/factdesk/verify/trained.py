@@ -29,7 +29,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import re
@@ -40,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from factdesk.errors import ConfigError
+from factdesk.heads import SavedHead, head_files_present, model_dir
 from factdesk.registry import register
 from factdesk.verify.base import StanceResult
 from factdesk.verify.baseline import (
@@ -127,35 +126,12 @@ def feature_names(dim: int = 384) -> list[str]:
     return [f"uv_{i}" for i in range(dim)] + [f"absdiff_{i}" for i in range(dim)] + list(LEXICAL_FEATURES)
 
 
-class Head:
-    """The standardiser + MLP / logistic head + temperature, as saved by the trainer."""
-
-    def __init__(self, arrays: dict[str, np.ndarray], config: dict[str, Any]) -> None:
-        self.config = config
-        self.kind = config["head"]["kind"]
-        self.temperature = float(config.get("temperature", 1.0))
-        self.mean = arrays["mean"].astype(np.float32)
-        self.scale = arrays["scale"].astype(np.float32)
-        self.params = {k: v.astype(np.float32) for k, v in arrays.items() if k not in ("mean", "scale")}
+class Head(SavedHead):
+    """The verifier head: three-class probabilities with temperature scaling."""
 
     @classmethod
-    def load(cls, model_dir: Path) -> Head:
-        cfg_path, npz_path = model_dir / "config.json", model_dir / "head.npz"
-        if not cfg_path.is_file() or not npz_path.is_file():
-            raise ConfigError(f"trained verifier files missing in {model_dir}",
-                              hint="train them with: python -m factdesk.train.verifier")
-        config = json.loads(cfg_path.read_text(encoding="utf-8"))
-        with np.load(npz_path) as z:
-            arrays = {k: z[k] for k in z.files}
-        return cls(arrays, config)
-
-    def logits(self, x: np.ndarray) -> np.ndarray:
-        z = (x - self.mean) / self.scale
-        p = self.params
-        if self.kind == "mlp":
-            h = np.maximum(z @ p["W1"] + p["b1"], 0.0)
-            return h @ p["W2"] + p["b2"]
-        return z @ p["W"] + p["b"]
+    def load(cls, model_dir: Path, **_: Any) -> Head:
+        return super().load(model_dir, what="verifier", train_command="factdesk train verifier-head")
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         logits = self.logits(x) / self.temperature
@@ -164,17 +140,12 @@ class Head:
         return e / e.sum(axis=1, keepdims=True)
 
 
-def _model_dir(model_dir: str | os.PathLike[str] | None) -> Path:
-    if model_dir is not None:
-        return Path(model_dir).expanduser()
-    if os.environ.get(ENV_MODEL_DIR):
-        return Path(os.environ[ENV_MODEL_DIR]).expanduser()
-    return DEFAULT_MODEL_DIR
+def _model_dir(explicit: str | os.PathLike[str] | None) -> Path:
+    return model_dir(explicit, ENV_MODEL_DIR, DEFAULT_MODEL_DIR)
 
 
-def model_available(model_dir: str | os.PathLike[str] | None = None) -> bool:
-    d = _model_dir(model_dir)
-    return (d / "head.npz").is_file() and (d / "config.json").is_file()
+def model_available(folder: str | os.PathLike[str] | None = None) -> bool:
+    return head_files_present(_model_dir(folder))
 
 
 class TrainedVerifier:
