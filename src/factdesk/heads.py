@@ -59,3 +59,34 @@ class SavedHead:
         if self.kind == "mlp":
             return np.maximum(z @ p["W1"] + p["b1"], 0.0) @ p["W2"] + p["b2"]
         return z @ p["W"] + p["b"]
+
+
+class EmbeddingHeadModel:
+    """Shared loading for models made of the packaged MiniLM embedder plus a :class:`SavedHead`.
+
+    Subclasses set ``head_class`` and, in ``__init__``, ``model_dir``, ``threads``,
+    ``_embedder`` (``None``: load the packaged one), ``_head = None`` and ``_lock``.
+    """
+
+    head_class: type[SavedHead] = SavedHead
+    model_dir: Path
+    threads: int
+    _embedder: Any
+    _head: Any
+    _lock: Any
+
+    def warm_up(self) -> None:
+        """Load the head (milliseconds) and the embedder; cheap to call twice, thread-safe."""
+        if self._head is not None:
+            return
+        with self._lock:
+            if self._head is not None:
+                return
+            head = self.head_class.load(self.model_dir)
+            if self._embedder is None:
+                from factdesk.retrieve.embed import OnnxMiniLMEmbedder
+
+                self._embedder = OnnxMiniLMEmbedder(threads=self.threads)
+            if hasattr(self._embedder, "warm_up"):
+                self._embedder.warm_up()
+            self._head = head

@@ -43,7 +43,7 @@ import numpy as np
 
 from factdesk.claims.checkworthy import HeuristicCheckworthiness
 from factdesk.errors import ConfigError
-from factdesk.heads import SavedHead, head_files_present, model_dir
+from factdesk.heads import EmbeddingHeadModel, SavedHead, head_files_present, model_dir
 from factdesk.registry import register
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "checkworthy"
@@ -126,7 +126,7 @@ def model_available(folder: str | os.PathLike[str] | None = None) -> bool:
     return head_files_present(_model_dir(folder))
 
 
-class TrainedCheckworthiness:
+class TrainedCheckworthiness(EmbeddingHeadModel):
     """Embedding + heuristic features + trained head; registered as ``trained`` when its files exist.
 
     ``embedder`` lets a caller share an already-loaded embedder (anything with
@@ -135,6 +135,7 @@ class TrainedCheckworthiness:
     """
 
     name = "trained"
+    head_class = Head
 
     def __init__(self, model_dir: str | os.PathLike[str] | None = None, embedder: Any = None, *,
                  threads: int = 2, batch_size: int = 32, **settings: object) -> None:
@@ -145,22 +146,6 @@ class TrainedCheckworthiness:
         self._embedder = embedder
         self._head: Head | None = None
         self._lock = threading.Lock()
-
-    def warm_up(self) -> None:
-        """Load the head (milliseconds) and the embedder; cheap to call twice."""
-        if self._head is not None:
-            return
-        with self._lock:
-            if self._head is not None:
-                return
-            head = Head.load(self.model_dir)
-            if self._embedder is None:
-                from factdesk.retrieve.embed import OnnxMiniLMEmbedder
-
-                self._embedder = OnnxMiniLMEmbedder(threads=self.threads)
-            if hasattr(self._embedder, "warm_up"):
-                self._embedder.warm_up()
-            self._head = head
 
     @property
     def config(self) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from factdesk.heads import SavedHead, head_files_present, model_dir
+from factdesk.heads import EmbeddingHeadModel, SavedHead, head_files_present, model_dir
 from factdesk.registry import register
 from factdesk.verify.base import StanceResult
 from factdesk.verify.baseline import (
@@ -148,7 +148,7 @@ def model_available(folder: str | os.PathLike[str] | None = None) -> bool:
     return head_files_present(_model_dir(folder))
 
 
-class TrainedVerifier:
+class TrainedVerifier(EmbeddingHeadModel):
     """Embeddings + mismatch flags + trained head. Registered as ``trained`` when its files exist.
 
     ``embedder`` lets a caller share an already-loaded embedder (anything with
@@ -159,6 +159,7 @@ class TrainedVerifier:
     """
 
     name = "trained"
+    head_class = Head
 
     def __init__(self, model_dir: str | os.PathLike[str] | None = None, *, embedder: Any = None,
                  threads: int = 2, batch_size: int = 32, cache_size: int = 4096, reasons: bool = True) -> None:
@@ -171,20 +172,6 @@ class TrainedVerifier:
         self._head: Head | None = None
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
-
-    def warm_up(self) -> None:
-        if self._head is not None:
-            return
-        with self._lock:
-            if self._head is not None:
-                return
-            head = Head.load(self.model_dir)
-            if self._embedder is None:
-                from factdesk.retrieve.embed import OnnxMiniLMEmbedder
-
-                self._embedder = OnnxMiniLMEmbedder(threads=self.threads)
-            self._embedder.warm_up()
-            self._head = head
 
     @property
     def config(self) -> dict[str, Any]:
