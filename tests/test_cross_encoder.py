@@ -81,3 +81,47 @@ print(s.probabilities["supports"], r.probabilities["refutes"], s.stance.value, r
     assert s_stance == "supports" and r_stance == "refutes"
     assert float(p_sup) > 0.5 and float(p_ref) > 0.5
     assert float(load) < 2.0
+
+
+def _write_jsonl(path, rows) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+
+def test_training_mix_adds_nli_and_keeps_the_holdout_apart(tmp_path) -> None:
+    from factdesk.train import ce_data
+
+    sup = [{"claim": f"Town {i} has a bridge built in {1900 + i}.", "evidence": f"The bridge of town {i} opened in "
+            f"{1900 + i}.", "label": "SUPPORTS"} for i in range(300)]
+    ref = [{"claim": f"City {i} is not in Chile.", "evidence": f"City {i} is in Chile.", "label": "REFUTES"}
+           for i in range(300)]
+    nei = [{"claim": f"Lake {i} is deep.", "evidence": f"Lake {i} is popular with anglers.",
+            "label": "NOT_ENOUGH_INFO"} for i in range(300)]
+    _write_jsonl(tmp_path / "fever" / "train.jsonl", sup + ref)
+    _write_jsonl(tmp_path / "fever" / "train_nei_retrieved.jsonl", nei)
+    _write_jsonl(tmp_path / "mnli-taxinli" / "all.jsonl",
+                 [{"claim": f"h{i}", "evidence": f"p{i}", "label": "entailment"} for i in range(30)])
+    _write_jsonl(tmp_path / "esnli" / "dev.jsonl",
+                 [{"claim": f"eh{i}", "evidence": f"ep{i}", "label": "contradiction"} for i in range(100)])
+    # an evaluation-only set lying beside them must never be read
+    _write_jsonl(tmp_path / "averitec" / "dev.jsonl", [{"claim": "AVERITEC", "evidence": "x", "label": "SUPPORTS"}])
+
+    plain, calib, summary = ce_data.build_mix(500, seed=3, root=tmp_path, holdout=50)
+    # FEVER-derived shares fill 92 % of the mix; CAD-SNLI and SciFact (absent here) the rest
+    assert 450 <= len(plain) <= 500 and len(calib) == 50
+    assert "mnli" not in summary["sources"] and "esnli" not in summary["sources"]
+    mixed, calib2, summary2 = ce_data.build_mix(500, seed=3, root=tmp_path, holdout=50, nli_share=0.1)
+    assert len(mixed) == 500
+    # 50 NLI pairs: all 30 MultiNLI first, the other 20 from e-SNLI
+    assert summary2["sources"]["mnli"] == 30 and summary2["sources"]["esnli"] == 20
+    assert ("h0", "p0", "supports") in mixed and any(lab == "refutes" and c.startswith("eh") for c, _, lab in mixed)
+    assert not {(c, e) for c, e, _ in calib2} & {(c, e) for c, e, _ in mixed if not c.startswith(("h", "eh"))}
+    assert all(c != "AVERITEC" for c, _, _ in plain + mixed + calib + calib2)
+
+
+@pytest.mark.skipif(not (HAS_TORCH and HAS_ORT),
+                    reason="the --quick training path needs the training extra (torch, transformers, onnx)")
+def test_init_from_a_missing_checkpoint_fails_clearly(tmp_path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "factdesk.train.cross_encoder", "--quick", "--out", str(tmp_path),
+                           "--init-from", str(tmp_path / "nope.pt")], capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and "no checkpoint at" in proc.stderr

@@ -483,3 +483,28 @@ def test_match_task_through_run_eval():
     assert result["task"] == "match" and result["n"] > 0
     for key in ("map_at_5", "recall_at_5", "false_match_rate"):
         assert 0.0 <= result[key] <= 1.0
+
+
+def test_verify_judges_with_the_shipped_calibration_unless_raw(tmp_path):
+    """A verifier with a shipped calibration is scored as `factdesk check` would judge: pairs too."""
+    from factdesk.verify.calibrate import load_calibration
+
+    shipped = load_calibration("baseline")
+    assert shipped is not None  # models/aggregation/baseline.json ships with the package
+    fake = FakeVerifier(FEVER_FAKE)
+    fake.name = "baseline"  # borrow the baseline's calibration
+    r = run_eval("verify", FIX / "fever.jsonl", verifier_obj=fake)
+    assert r["aggregation"]["source"] == "models/aggregation/baseline.json"
+    assert r["aggregation"]["threshold"] == shipped.threshold
+    # every fake pair's top stance clears the threshold and the others (<= 0.2) do not: same labels
+    assert shipped.threshold > 0.2 and r["label_accuracy"] == 5 / 8
+    raw = run_eval("verify", FIX / "fever.jsonl", verifier_obj=FakeVerifier(FEVER_FAKE), aggregation="raw")
+    assert raw["aggregation"]["source"] == "raw" and raw["label_accuracy"] == 5 / 8
+    # the calibrated confidences are the rescaled verdict confidences, not the raw stance probabilities
+    assert r["ece"] != raw["ece"]
+    # a threshold above every fake probability turns every pair into "not enough evidence"
+    high = run_eval("verify", FIX / "fever.jsonl", verifier_obj=FakeVerifier(FEVER_FAKE), stance_threshold=0.95)
+    assert high["aggregation"]["source"] == "raw, threshold 0.95"
+    assert high["confusion"]["supported"] == {"supported": 0, "refuted": 0, "not_enough_evidence": 3}
+    with pytest.raises(ConfigError):
+        run_eval("verify", FIX / "fever.jsonl", verifier_obj=fake, aggregation="tuned")

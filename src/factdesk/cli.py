@@ -311,12 +311,16 @@ def demo(fmt: str, output: str | None, score: bool, db: str | None) -> None:
               help="verify: label from one stance (pair) or aggregate several evidence units (claim).")
 @click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid", show_default=True,
               help="open: retrieval mode.")
+@click.option("--aggregation", type=click.Choice(["shipped", "raw"]), default="shipped", show_default=True,
+              help="verify, open: judge as `factdesk check` does, with the verifier's calibrated aggregation "
+              "(shipped), or with uncalibrated defaults and the top stance of each pair (raw).")
+@click.option("--stance-threshold", type=float, help="verify, open: override the aggregation's stance threshold.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @output_option
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
 def eval_cmd(task: str, data: str, limit: int | None, seed: int, verifier: str, scorer: str, corpus: str | None,
-             reviews: str | None, threshold: float, level: str, mode: str, fmt: str, output: str | None,
-             progress: bool | None) -> None:
+             reviews: str | None, threshold: float, level: str, mode: str, aggregation: str,
+             stance_threshold: float | None, fmt: str, output: str | None, progress: bool | None) -> None:
     """Score factdesk on a labelled data set.
 
     \b
@@ -336,7 +340,8 @@ def eval_cmd(task: str, data: str, limit: int | None, seed: int, verifier: str, 
     if progress is None:
         progress = sys.stderr.isatty()
     result = run_eval(task, data, limit=limit, seed=seed, verifier=verifier, scorer=scorer, corpus=corpus,
-                      reviews=reviews, progress=progress, threshold=threshold, level=level, mode=mode)
+                      reviews=reviews, progress=progress, threshold=threshold, level=level, mode=mode,
+                      aggregation=aggregation, stance_threshold=stance_threshold)
     _emit(json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else format_table(result), output)
 
 

@@ -22,13 +22,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--level", default="auto", choices=["auto", "pair", "claim"])
     ap.add_argument("--threshold", type=float, default=0.5, help="checkworthy cut-off")
     ap.add_argument("--mode", default="hybrid", choices=["hybrid", "lexical", "dense"])
+    ap.add_argument("--aggregation", default="shipped", choices=["shipped", "raw"],
+                    help="the verifier's calibrated aggregation (as factdesk check) or uncalibrated defaults")
     ap.add_argument("--json", action="store_true", help="print the result as JSON")
     ap.add_argument("--progress", action="store_true")
     args = ap.parse_args(argv)
     try:
         result = run_eval(args.task, args.data, limit=args.limit, verifier=args.verifier, scorer=args.scorer,
                           corpus=args.corpus, progress=args.progress, seed=args.seed, level=args.level,
-                          threshold=args.threshold, mode=args.mode)
+                          threshold=args.threshold, mode=args.mode, aggregation=args.aggregation)
     except FactdeskError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -64,12 +64,19 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
              reviews: str | os.PathLike[str] | None = None, progress: bool = False, seed: int = 0,
              verifier_obj: Any = None, scorer_obj: Any = None, embedder_obj: Any = None,
              level: str = "auto", threshold: float = 0.5, k: int = 5, mode: str = "hybrid",
-             stance_threshold: float | None = None, batch_size: int = 64) -> dict[str, Any]:
+             stance_threshold: float | None = None, batch_size: int = 64,
+             aggregation: str = "shipped") -> dict[str, Any]:
     """Evaluate ``task`` on ``data``; returns the metrics dict (see the module docstring).
 
     ``verifier``/``scorer`` are registry names; ``verifier_obj``/``scorer_obj``/
     ``embedder_obj`` pass ready objects instead (tests, notebooks).
-    ``stance_threshold`` overrides the aggregation threshold (default 0.55).
+
+    ``aggregation="shipped"`` (the default) judges exactly as ``factdesk check`` does: with the
+    calibrated aggregation shipped for that verifier (``models/aggregation/<name>.json``), also
+    for single pairs, which then get the verdict of a one-passage claim.  A verifier without a
+    shipped calibration, or ``aggregation="raw"``, gets the uncalibrated defaults, and pairs are
+    labelled by the stance with the highest probability.  ``stance_threshold`` overrides the
+    threshold either way (and then pairs go through the aggregation too).
     """
     if task not in TASKS:
         raise ConfigError(f"unknown evaluation task {task!r}", hint=f"choose one of: {', '.join(TASKS)}")
@@ -85,16 +92,21 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
         result.update({"task": "match", "data": str(data), "reviews": str(reviews)})
         return result
     started = time.perf_counter()
-    agg = AggregationSettings() if stance_threshold is None else AggregationSettings(threshold=stance_threshold)
+    if aggregation not in ("shipped", "raw"):
+        raise ConfigError(f"unknown aggregation {aggregation!r}", hint="use shipped or raw")
+    agg, decision = _aggregation(task, verifier, verifier_obj, aggregation, stance_threshold)
     if task == "verify":
         result = _run_verify(resolve_data(data), limit, seed, _verifier(verifier, verifier_obj), level, agg,
-                             progress, batch_size)
+                             progress, batch_size, pairs_by_aggregation=decision != "raw")
     elif task == "open":
         result = _run_open(resolve_data(data), limit, seed, _verifier(verifier, verifier_obj), corpus,
                            embedder_obj, k, mode, agg, progress, batch_size)
     else:
         result = _run_checkworthy(resolve_data(data), limit, seed, _scorer(scorer, scorer_obj), threshold,
                                   progress, batch_size)
+    if task in ("verify", "open"):
+        result["aggregation"] = {"source": decision, "threshold": agg.threshold,
+                                 "confidence_scale": list(agg.confidence_scale) if agg.confidence_scale else None}
     result["seconds"] = round(time.perf_counter() - started, 3)
     result["limit"] = limit
     result["seed"] = seed
@@ -102,6 +114,23 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
 
 
 # -- components -----------------------------------------------------------------------
+def _aggregation(task: str, verifier: str, verifier_obj: Any, aggregation: str, stance_threshold: float | None
+                 ) -> tuple[AggregationSettings, str]:
+    """The aggregation settings to judge with, and where they came from ("raw" = uncalibrated defaults)."""
+    from factdesk.verify.calibrate import calibration_path, load_calibration
+
+    agg, decision = AggregationSettings(), "raw"
+    if task in ("verify", "open") and aggregation == "shipped":
+        name = str(getattr(verifier_obj, "name", None) or verifier)
+        shipped = load_calibration(name)
+        if shipped is not None:
+            agg, decision = shipped, f"models/aggregation/{calibration_path(name).name}"
+    if stance_threshold is not None:
+        agg.threshold = stance_threshold
+        decision = f"{decision}, threshold {stance_threshold}"
+    return agg, decision
+
+
 def _verifier(name: str, obj: Any) -> Any:
     v = obj if obj is not None else registry.create("verifier", name)
     if hasattr(v, "warm_up"):
@@ -161,7 +190,7 @@ def _classification(gold: list[str], pred: list[str], conf: list[float]) -> dict
 
 # -- verify ---------------------------------------------------------------------------
 def _run_verify(path: Path, limit: int | None, seed: int, verifier: Any, level: str, agg: AggregationSettings,
-                progress: bool, batch_size: int) -> dict[str, Any]:
+                progress: bool, batch_size: int, pairs_by_aggregation: bool = False) -> dict[str, Any]:
     vd = read_verify(path)
     if level not in ("auto", "pair", "claim"):
         raise ConfigError(f"unknown level {level!r}", hint="use auto, pair or claim")
@@ -174,10 +203,15 @@ def _run_verify(path: Path, limit: int | None, seed: int, verifier: Any, level: 
     results, spent = _judge(verifier, pairs, progress, batch_size)
     pred: list[str] = []
     conf: list[float] = []
-    if level == "pair":
+    if level == "pair" and not pairs_by_aggregation:
         for r in results:
             pred.append(STANCE_TO_LABEL[Stance(r.stance)].value)
             conf.append(float(r.probability))
+    elif level == "pair":  # the verdict factdesk would give a claim with this one passage
+        for e, r in zip(examples, results):
+            verdict = verdict_for([_unit_evidence(f"{e.id}#0", " ".join(e.evidence), r)], agg)
+            pred.append(verdict.label.value)
+            conf.append(float(verdict.confidence))
     else:
         it = iter(results)
         for e in examples:

@@ -79,6 +79,9 @@ def format_table(result: dict[str, Any]) -> str:
     mapping = result.get("label_mapping")
     if isinstance(mapping, dict) and mapping:
         lines += ["", "labels: " + ", ".join(f"{src} -> {dst}" for src, dst in mapping.items())]
+    agg = result.get("aggregation")
+    if isinstance(agg, dict):
+        lines += ["", f"aggregation: {agg.get('source')} (stance threshold {agg.get('threshold')})"]
     if result.get("best_threshold_note"):
         lines += ["", f"note: best_threshold/best_f1 are {result['best_threshold_note']}"]
     return "\n".join(lines)

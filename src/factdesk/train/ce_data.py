@@ -157,9 +157,12 @@ def _sample(rows: list, k: int, rng: random.Random) -> list:
     return rows if k >= len(rows) else rng.sample(rows, k)
 
 
-def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1000
+def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1000, nli_share: float = 0.0
               ) -> tuple[list[Pair], list[Pair], dict]:
     """``(train, calibration, summary)``: ``n`` training pairs and a disjoint held-out slice.
+
+    ``nli_share`` > 0 adds that share of general NLI pairs (MultiNLI via TaxiNLI,
+    all of it first, then e-SNLI dev/test) to make the model less Wikipedia-bound.
 
     The held-out slice (FEVER train claims not trained on, same mix) is for the
     temperature fit and the fp32/int8 agreement check.
@@ -216,6 +219,18 @@ def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1
         rows = [r for r in read_jsonl(cad) if r.get("label") in NLI_LABELS]
         k = int(round(0.065 * n))
         extra += [((r["claim"], r["evidence"], NLI_LABELS[r["label"]]), "cad_snli") for r in _sample(rows, k, rng)]
+    if nli_share > 0:
+        k = int(round(nli_share * n))
+        mnli = [r for r in read_jsonl(root / "mnli-taxinli" / "all.jsonl") if r.get("label") in NLI_LABELS] \
+            if (root / "mnli-taxinli" / "all.jsonl").is_file() else []
+        got = _sample(mnli, k, rng)
+        extra += [((r["claim"], r["evidence"], NLI_LABELS[r["label"]]), "mnli") for r in got]
+        esnli: list[dict] = []
+        for name in ("dev.jsonl", "test.jsonl"):
+            if (root / "esnli" / name).is_file():
+                esnli += [r for r in read_jsonl(root / "esnli" / name) if r.get("label") in NLI_LABELS]
+        extra += [((r["claim"], r["evidence"], NLI_LABELS[r["label"]]), "esnli")
+                  for r in _sample(esnli, max(0, k - len(got)), rng)]
     # keep n in total: drop FEVER-sourced rows to make room for the extras
     room = max(0, n - len(extra))
     train_tagged = train_tagged[:room] + extra
