@@ -113,3 +113,63 @@ def test_each_document_speaks_once_and_a_clear_majority_decides():
     assert v.label == Label.REFUTED and "weaker source" in v.explanation
     # comparable strength on both sides stays conflicting
     assert verdict_for([_ev("f", None, 0.8, 0.05), _ev("g", None, 0.05, 0.75)]).label == Label.CONFLICTING
+
+
+def test_calibrate_chooses_threshold_and_dominance_on_fit_halves(tmp_path, monkeypatch):
+    """calibrate() on tiny FEVER- and AVeriTeC-shaped files with a keyword verifier of known behaviour."""
+    import json as _json
+
+    from factdesk import registry
+    from factdesk.verify.base import StanceResult
+    from factdesk.verify.calibrate import calibrate
+
+    class Keyword:
+        name = "keyword-cal"
+
+        def warm_up(self) -> None:
+            pass
+
+        def stances(self, pairs):
+            out = []
+            for _, text in pairs:
+                if "confirms" in text:
+                    p = {"supports": 0.42, "refutes": 0.08, "neutral": 0.5}
+                elif "denies" in text:
+                    p = {"supports": 0.08, "refutes": 0.42, "neutral": 0.5}
+                else:
+                    p = {"supports": 0.05, "refutes": 0.05, "neutral": 0.9}
+                out.append(StanceResult(p))
+            return out
+
+    registry.register("verifier", "keyword-cal")(Keyword)
+    root = tmp_path / "data"
+    (root / "fever").mkdir(parents=True)
+    (root / "averitec").mkdir()
+    rows = ([{"claim": f"S{i}", "evidence": f"A record confirms S{i}.", "label": "SUPPORTS"} for i in range(12)]
+            + [{"claim": f"R{i}", "evidence": f"A record denies R{i}.", "label": "REFUTES"} for i in range(12)])
+    nei = [{"claim": f"N{i}", "evidence": f"Something else about N{i}.", "label": "NOT_ENOUGH_INFO"} for i in range(12)]
+    (root / "fever" / "dev.jsonl").write_text("".join(_json.dumps(r) + "\n" for r in rows))
+    (root / "fever" / "dev_nei_retrieved.jsonl").write_text("".join(_json.dumps(r) + "\n" for r in nei))
+
+    def qa(text):
+        return {"question": "Is it so?", "answers": [{"answer": text, "answer_type": "Abstractive"}]}
+
+    claims = ([{"claim": f"a{i}", "label": "Supported", "questions": [qa("An official confirms it.")]} for i in range(6)]
+              + [{"claim": f"b{i}", "label": "Refuted", "questions": [qa("The agency denies it.")]} for i in range(6)]
+              + [{"claim": f"c{i}", "label": "Conflicting Evidence/Cherrypicking",
+                  "questions": [qa("One report confirms it."), qa("Another denies it.")]} for i in range(6)])
+    (root / "averitec" / "dev.json").write_text(_json.dumps(claims))
+    monkeypatch.setenv("FACTDESK_DATA", str(root))
+
+    result = calibrate("keyword-cal", limit=36, write=False)
+    # only a threshold at or below the 0.42 the keyword verifier gives can see any evidence
+    assert result["threshold"] <= 0.40
+    assert result["dominance"] in (1.5, 2.0, 3.0)
+    held = result["held_out"]
+    fever = held["fever/dev.jsonl+fever/dev_nei_retrieved.jsonl (other half)"]
+    assert fever["before"]["accuracy"] == round(1 / 3, 4)  # the default 0.55 sees nothing: all NEE
+    assert fever["after"]["accuracy"] == 1.0 and fever["after"]["n"] == 18
+    tune = held["averitec/dev.json (other half)"]
+    assert tune["after"]["macro_f1"] == 1.0 and tune["after"]["n"] == 9
+    # the threshold sweep is recorded for both fit halves
+    assert set(next(iter(result["sweep_fit_halves"].values()))) == {"fever", "tune", "mean"}
