@@ -440,3 +440,24 @@ def test_says_but_with_role_description_and_spelled_out_number():
     assert rebutted[0].attributed_to == "Priya Lassiter"
     assert rebutted[0].text == "the line will open in spring 2026"
     assert rebuttal[0].responds_to == rebutted[0].id
+
+
+@pytest.mark.parametrize(
+    "text, checked_as",
+    [
+        ('"Ridership doubled in 2023 on the harbour ferry," said Mayor Lena Ortiz.',
+         "Ridership doubled in 2023 on the harbour ferry."),
+        ("Bus ridership has fallen every year since 2019, says the column penned by Jo Lee.",
+         "Bus ridership has fallen every year since 2019."),
+        ("According to the Ministry of Health, 300 patients were treated in 2023.",
+         "300 patients were treated in 2023."),
+        # first person needs its speaker: the whole standalone is checked
+        ('"We cut crime by 20% in two years," Lena Ortiz said.', '"We cut crime by 20% in two years," Lena Ortiz said.'),
+        # the article's own voice is checked as it stands
+        ("The Ridgeway dam opened in 1998 and cost $40 million.", "The Ridgeway dam opened in 1998 and cost $40 million."),
+    ],
+)
+def test_attributed_claims_are_checked_without_the_attribution(text, checked_as):
+    claims = extract_claims(Document(text=text)).claims
+    assert len(claims) == 1
+    assert claims[0].checked_as == checked_as

@@ -113,6 +113,7 @@ def build_report() -> Report:
         kind=ClaimKind.QUOTED,
         attributed_to="Officials <script>x</script>",
         dates=["2021-06", "not a date"],
+        checked_as="The spillway was rebuilt in 2021 " + HOSTILE_IMG,
     )
     p1 = _passage(
         "d-registry",
@@ -630,3 +631,14 @@ def test_render_unknown_format(d):
     assert render(d, " HTML ") == render(d, "html")
     with pytest.raises(ConfigError):
         render(d, "markdown", publisher="x")
+
+
+def test_checked_as_is_shown_when_it_differs_and_escaped(d):
+    c5 = d["claims"][4]
+    assert c5["checked_as"] == "The spillway was rebuilt in 2021 " + HOSTILE_IMG
+    assert d["claims"][0]["checked_as"] == d["claims"][0]["standalone"]  # defaults to the standalone form
+    md = render_markdown(d)
+    assert md.count("Checked as: ") == 1 and "Checked as: The spillway was rebuilt in 2021" in md
+    html = render_html(d)
+    assert html.count("Checked as: ") == 1
+    assert "Checked as: The spillway was rebuilt in 2021 &quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html

@@ -112,7 +112,10 @@ class Claim:
 
     ``start``/``end`` are character offsets into the article text; ``text`` is
     exactly ``article.text[start:end]``.  ``standalone`` is the claim rewritten
-    to make sense alone (pronouns and relative dates resolved).
+    to make sense alone (pronouns and relative dates resolved).  ``checked_as`` is
+    what evidence is searched for and judged against: the standalone claim without
+    its speech act ("…, said Mayor X" checks whether "…" is true; whether X said it
+    is the quote-provenance check).  Empty means the standalone form.
     """
 
     text: str
@@ -126,6 +129,7 @@ class Claim:
     dates: list[str] = field(default_factory=list)  # resolved ISO dates or years
     sentence_index: int = 0
     id: str = ""
+    checked_as: str = ""
 
     def __post_init__(self) -> None:
         if not self.standalone:

@@ -17,7 +17,7 @@ Example::
 from __future__ import annotations
 
 from factdesk import registry
-from factdesk.claims.attribution import Attribution, attribute
+from factdesk.claims.attribution import Attribution, attribute, proposition
 from factdesk.claims.checkworthy import CheckworthinessScorer, HeuristicCheckworthiness
 from factdesk.claims.decontextualize import decontextualize, resolve_relative_dates
 from factdesk.claims.entities import find_mentions
@@ -126,6 +126,8 @@ def extract_claims(
         claims = _cap(claims, forced, max(0, max_claims))
     claims.sort(key=lambda c: (c.start, c.end))
     decontextualize(claims, doc, mentions=mentions)
+    for c in claims:
+        c.checked_as = proposition(c.standalone, c.attributed_to)
     return ClaimSet(claims=claims, timeline=build_timeline(claims), sentences=len(sentences))
 
 

@@ -247,3 +247,25 @@ def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | No
             if name and (name[:1].isupper() or found is None) and (_valid_who(who) or name[:1].isupper()):
                 return Attribution(name, who, m.group("verb"), start + m.start("content"), start + m.end("content"), "says_tail")
     return found
+
+
+_FIRST_PERSON = re.compile(r"\b(?:I|we|We|our|Our|us|my|My|me)\b")
+
+
+def proposition(standalone: str, speaker: str | None) -> str:
+    """What an attributed claim asserts, without the attribution, when that stands on its own.
+
+    >>> proposition('"Ridership doubled in 2023," said Mayor Lena Ortiz.', 'Lena Ortiz')
+    'Ridership doubled in 2023.'
+    >>> proposition('"We doubled ridership," said Mayor Lena Ortiz.', 'Lena Ortiz')  # needs its speaker
+    '"We doubled ridership," said Mayor Lena Ortiz.'
+    """
+    if not speaker:
+        return standalone
+    from factdesk.context.quotes import quoted_part
+
+    part = quoted_part(standalone, speaker).strip()
+    if len(part.split()) < 4 or part == standalone.strip() or _FIRST_PERSON.search(part):
+        return standalone
+    part = part[0].upper() + part[1:]
+    return part if part[-1] in ".!?" else part + "."

@@ -292,6 +292,9 @@ def _claim_card(
     standalone = one_line(claim.get("standalone"))
     if standalone and standalone != claim_text:
         parts.append(f'<p class="standalone">Standalone: {esc(standalone)}</p>')
+    checked_as = one_line(claim.get("checked_as"))
+    if checked_as and checked_as not in (standalone, claim_text):
+        parts.append(f'<p class="standalone">Checked as: {esc(checked_as)}</p>')
     dates = [esc(x) for x in claim.get("dates") or []]
     if dates:
         parts.append(f'<p class="small">Dates: {", ".join(dates)}</p>')

@@ -126,6 +126,9 @@ def _claim_section(i: int, claim: dict[str, Any], numbers: dict[str, int]) -> li
     standalone = one_line(claim.get("standalone"))
     if standalone and standalone != claim_text:
         lines += ["", f"Standalone: {escape(standalone)}"]
+    checked_as = one_line(claim.get("checked_as"))
+    if checked_as and checked_as not in (standalone, claim_text):
+        lines += ["", f"Checked as: {escape(checked_as)}"]
     dates = [escape(x, block=False) for x in claim.get("dates") or []]
     if dates:
         lines += ["", "Dates: " + ", ".join(dates)]
