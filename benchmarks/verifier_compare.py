@@ -3,7 +3,9 @@
 Runs every registered verifier among ``baseline``, ``trained`` (frozen
 embeddings + head) and ``cross-encoder`` through the evaluation harness
 (:func:`factdesk.evaluate.run_eval`) on the same deterministic, label-stratified
-samples, and prints one table.  Data comes from ``FACTDESK_DATA`` (or
+samples, and prints one table.  Each verifier judges with its shipped calibrated aggregation,
+exactly as ``factdesk check`` would (a verifier without one, like ``trained``, with the
+uncalibrated defaults); ``--aggregation raw`` scores every pair by its top stance instead.  Data comes from ``FACTDESK_DATA`` (or
 ``../shared/data``); nothing is copied into the repository.
 
 Sets (``--sets`` picks some; limits are pairs or claims sampled per set):
@@ -73,6 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--verifiers", default=",".join(VERIFIERS), help="comma-separated registry names")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every sample size (e.g. 0.25 for a quick look)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--aggregation", choices=["shipped", "raw"], default="shipped",
+                    help="judge with each verifier's shipped calibration, as factdesk check does (default), "
+                         "or with uncalibrated defaults and each pair's top stance")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     args = ap.parse_args(argv)
 
@@ -92,7 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"skipping verifier {v!r}: not registered (its model files are missing?)")
 
     rows: list[list[Any]] = []
-    results: dict[str, Any] = {"machine": machine(), "seed": args.seed, "sets": {}, "load_s": {}, "skipped": skipped}
+    results: dict[str, Any] = {"machine": machine(), "seed": args.seed, "aggregation": args.aggregation,
+                               "sets": {}, "load_s": {}, "skipped": skipped, "decision": {}}
     objs: dict[str, Any] = {}
     for name in verifiers:
         t0 = time.perf_counter()
@@ -108,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
             if limit is not None:
                 limit = max(10, int(limit * args.scale))
             for name in verifiers:
-                r = run_eval("verify", path, limit=limit, verifier_obj=objs[name], level=level, seed=args.seed)
+                r = run_eval("verify", path, limit=limit, verifier_obj=objs[name], level=level, seed=args.seed,
+                             aggregation=args.aggregation)
+                results["decision"][name] = r["aggregation"]
                 results["sets"].setdefault(set_name, {})[name] = {
                     k: r.get(k) for k in ("n", "pairs", "label_accuracy", "macro_f1", "macro_f1_labels",
                                           "pairs_per_second", "ece", "confusion", "level")}
