@@ -40,6 +40,7 @@ class Settings:
     allow_private: bool = False  # let URL fetching reach loopback/private addresses
     fetch_timeout: float = 20.0
     max_bytes: int = 20_000_000
+    job_timeout: float = 600.0  # web desk: seconds one background check may run; 0 = no limit
 
     def with_overrides(self, **overrides: Any) -> "Settings":
         """Apply CLI flags; ``None`` means 'not given'."""

@@ -115,6 +115,19 @@ MIGRATIONS: list[str] = [
     schema_reviews.SQL,
     # 3: the web desk: users, tokens, jobs, edits, audit trail
     schema_desk.SQL,
+    # 4: the web desk's hardening (owned by factdesk.web): failed logins kept for throttling
+    # (keys are SHA-256 digests: a mistyped password in the name field is never stored), and
+    # disabled accounts (``users.disabled``: when; NULL while the account is active)
+    """
+    CREATE TABLE login_failures (
+        id INTEGER PRIMARY KEY,
+        scope TEXT NOT NULL CHECK (scope IN ('name', 'address')),
+        key TEXT NOT NULL,
+        at REAL NOT NULL                            -- unix time, seconds
+    );
+    CREATE INDEX login_failures_key ON login_failures(scope, key, at);
+    ALTER TABLE users ADD COLUMN disabled TEXT;
+    """,
 ]
 
 

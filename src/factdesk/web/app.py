@@ -3,7 +3,8 @@
 ``create_app(store_path, require_login=...)`` builds it; ``factdesk serve``
 (:mod:`factdesk.web.commands`) runs it with uvicorn.  Checks run in one
 background worker thread (:mod:`factdesk.web.worker`); jobs, users, tokens,
-sessions and reviewer edits live in the store (migration 3).
+sessions and reviewer edits live in the store (migration 3); failed logins and
+disabled accounts too (migration 4, see :mod:`factdesk.web.throttle`).
 
 Every error, on every route, is ``{"error": {"code", "message", "status"}}``
 (browser pages show the same fields as an HTML page).  Every response carries
@@ -32,7 +33,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from factdesk.errors import FactdeskError, FetchError, InputError, NotFoundError, UnsafeURLError
 from factdesk.settings import Settings
 from factdesk.store import Store
-from factdesk.web import auth, deskdb, review
+from factdesk.web import auth, deskdb, review, throttle
 from factdesk.web.pages import segments, template_env
 
 log = logging.getLogger("factdesk.web")
@@ -60,9 +61,10 @@ STATUS_CODES = {400: "bad_request", 401: "login_required", 403: "forbidden", 404
 class DeskError(Exception):
     """An HTTP error with the desk's code; rendered in the one error shape."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
 
 
 class _BodyTooLarge(Exception):
@@ -71,6 +73,9 @@ class _BodyTooLarge(Exception):
 
 def error_body(status: int, code: str, message: str) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "status": status}}
+
+
+DISABLED_MESSAGE = "this account is disabled; an administrator can run `factdesk user enable NAME`"
 
 
 # -- models for the OpenAPI schema --------------------------------------------------------------
@@ -218,7 +223,8 @@ class DeskMiddleware:
 def create_app(store_path: str | Path, *, require_login: bool, allow_private_urls: bool = False,
                settings: Settings | None = None, start_worker: bool = True, warm_up: bool = True,
                max_upload_bytes: int = MAX_UPLOAD_BYTES, allowed_hosts: list[str] | None = None,
-               publisher: str = "factdesk", publisher_url: str | None = None) -> FastAPI:
+               publisher: str = "factdesk", publisher_url: str | None = None,
+               login_limits: throttle.LoginLimits | None = None) -> FastAPI:
     """The desk app over the store at ``store_path``.
 
     ``require_login``: every request needs a session or a bearer token (use it whenever the
@@ -226,9 +232,13 @@ def create_app(store_path: str | Path, *, require_login: bool, allow_private_url
     local reviewer and answers only to loopback host names (DNS-rebinding guard), unless
     ``allowed_hosts`` names others.  ``allow_private_urls`` lets URL checks reach private
     networks.  ``start_worker=False`` runs no checks (jobs stay queued), for tests.
+    ``login_limits``: how many failed logins a user name / a client address may have in a
+    window before ``/login`` answers 429 (default 5 and 20 in 15 minutes).  Checks run under
+    ``settings.job_timeout`` seconds each (see :class:`~factdesk.web.worker.Worker`).
     """
     store_path = str(store_path)
     settings = (settings or Settings()).with_overrides(allow_private=allow_private_urls)
+    limits = login_limits or throttle.LoginLimits()
     stores = Stores(store_path)
     embedders = Embedders(settings)
     boot = Store.open(store_path)  # migrate now, in this thread, and read the secret
@@ -296,7 +306,9 @@ def create_app(store_path: str | Path, *, require_login: bool, allow_private_url
 
     @app.exception_handler(DeskError)
     async def _desk_error(request: Request, exc: DeskError) -> Response:
-        return error_response(request, exc.status, exc.code, exc.message)
+        resp = error_response(request, exc.status, exc.code, exc.message)
+        resp.headers.update(exc.headers)
+        return resp
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -345,6 +357,8 @@ def create_app(store_path: str | Path, *, require_login: bool, allow_private_url
             found = deskdb.user_for_token(stores.get(), token.strip())
             if found is None:
                 raise DeskError(401, "invalid_token", "unknown or revoked API token")
+            if found["disabled"]:
+                raise DeskError(401, "account_disabled", DISABLED_MESSAGE)
             user = auth.User(found["name"], found["role"], "token", found["id"])
         else:
             data = signer.load(request.cookies.get(auth.COOKIE))
@@ -755,14 +769,40 @@ def create_app(store_path: str | Path, *, require_login: bool, allow_private_url
     async def login_page(request: Request, next: str = "/") -> Response:
         return page(request, "login.html", {"nav": "login", "next": _safe_next(next), "error": None})
 
+    def check_login(username: str, password: str, address: str | None) -> dict[str, Any]:
+        """The user for a successful login; raises DeskError 429 / 401 / 403 otherwise.
+
+        Runs whole in one threadpool thread (its own store connection): the throttle's count
+        and the password check must not share a connection with another request.
+        """
+        store = stores.get()
+        try:
+            attempt = throttle.begin_attempt(store, username, address, limits)
+        except throttle.TooManyAttempts as exc:
+            raise DeskError(429, "too_many_requests", str(exc), {"retry-after": str(exc.retry_after)}) from None
+        found = deskdb.verify_password(store, username, password)
+        if found is None:
+            raise DeskError(401, "login_failed", "wrong user name or password")
+        if found["disabled"]:
+            raise DeskError(403, "account_disabled", DISABLED_MESSAGE)
+        throttle.login_succeeded(store, attempt)
+        return found
+
     @app.post("/login", include_in_schema=False)
     async def login(request: Request, username: str = Form(...), password: str = Form(...),
                     next: str = Form("/")) -> Response:
         await identify(request, login_flow=True)  # CSRF check on the pre-login cookie
-        found = await run_in_threadpool(deskdb.verify_password, stores.get(), username, password)
-        if found is None:
-            return page(request, "login.html", {"nav": "login", "next": _safe_next(next),
-                                                "error": "wrong user name or password"}, status_code=401)
+        address = request.client.host if request.client else None
+        try:
+            found = await run_in_threadpool(check_login, username, password, address)
+        except DeskError as exc:
+            if not wants_html(request):
+                resp = JSONResponse(error_body(exc.status, exc.code, exc.message), status_code=exc.status)
+            else:
+                resp = page(request, "login.html", {"nav": "login", "next": _safe_next(next), "error": exc.message},
+                            status_code=exc.status)
+            resp.headers.update(exc.headers)
+            return resp
         sid = await run_in_threadpool(deskdb.new_session, stores.get(), found["id"])
         resp = RedirectResponse(_safe_next(next), status_code=303)
         set_cookie(request, resp, signer.dump(sid, True))

@@ -1,4 +1,4 @@
-"""Click commands for the web desk: ``factdesk serve`` and ``factdesk user add|token|list``.
+"""Click commands for the web desk: ``factdesk serve`` and ``factdesk user add|token|list|revoke-tokens|disable|enable``.
 
 The main CLI adds them with::
 
@@ -66,10 +66,12 @@ def _run(fn: Any) -> None:
 @click.option("--require-login/--no-require-login", default=None,
               help="Ask for a login [default: required unless --host is a loopback address].")
 @click.option("--no-warm-up", is_flag=True, help="Load the models on the first check instead of at start.")
+@click.option("--job-timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+              help="Fail a check that runs longer than this (0: no limit) [default: setting job_timeout, 600].")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(host: str, port: int, db: str | None, allow_private_urls: bool, require_login: bool | None,
-          no_warm_up: bool, log_level: str) -> None:
+          no_warm_up: bool, job_timeout: float | None, log_level: str) -> None:
     """Run the web desk: submit articles, follow checks, review and export verdicts.
 
     \b
@@ -89,7 +91,7 @@ def serve(host: str, port: int, db: str | None, allow_private_urls: bool, requir
         from factdesk.settings import load_settings
         from factdesk.web.app import create_app
 
-        settings = load_settings(db=db)
+        settings = load_settings(db=db, job_timeout=job_timeout)
         path = _store_path(db)
         app = create_app(path, require_login=login, allow_private_urls=allow_private_urls, settings=settings,
                          warm_up=not no_warm_up)
@@ -110,7 +112,13 @@ def serve(host: str, port: int, db: str | None, allow_private_urls: bool, requir
 
 @click.group()
 def user() -> None:
-    """Manage web desk users (reviewers edit and approve, viewers only read)."""
+    """Manage web desk users (reviewers edit and approve, viewers only read).
+
+    \b
+    Lock someone out:  factdesk user disable NAME       (sessions end, tokens are refused)
+    Let them back in:  factdesk user enable NAME
+    Leaked token:      factdesk user revoke-tokens NAME (then `factdesk user token NAME`)
+    """
 
 
 @user.command("add")
@@ -158,7 +166,7 @@ def user_token(name: str, db: str | None) -> None:
 @user.command("list")
 @db_option
 def user_list(db: str | None) -> None:
-    """List users, their roles and how many API tokens they have."""
+    """List users: role, API tokens, when added, and active or disabled."""
 
     def go() -> None:
         from factdesk.store import Store
@@ -169,6 +177,70 @@ def user_list(db: str | None) -> None:
         if not users:
             click.echo("no users (add one with `factdesk user add NAME --role reviewer`)", err=True)
         for u in users:
-            click.echo(f"{u['name']}\t{u['role']}\t{u['tokens']} token(s)\tsince {u['created']}")
+            state = f"disabled since {u['disabled']}" if u["disabled"] else "active"
+            click.echo(f"{u['name']}\t{u['role']}\t{u['tokens']} token(s)\tsince {u['created']}\t{state}")
+
+    _run(go)
+
+
+@user.command("revoke-tokens")
+@click.argument("name")
+@db_option
+def user_revoke_tokens(name: str, db: str | None) -> None:
+    """Invalidate every API token of NAME at once.
+
+    Scripts using them get 401 on their next request. Browser sessions are not touched: use `factdesk user disable NAME` to end those too.
+    Give a script a new token with `factdesk user token NAME`.
+    """
+
+    def go() -> None:
+        from factdesk.store import Store
+        from factdesk.web import deskdb
+
+        with Store.open(_store_path(db)) as store:
+            count = deskdb.revoke_tokens(store, name)
+        click.echo(f"revoked {count} API token(s) of {name}", err=True)
+
+    _run(go)
+
+
+@user.command("disable")
+@click.argument("name")
+@db_option
+def user_disable(name: str, db: str | None) -> None:
+    """Lock NAME out: no login, their sessions end and their API tokens are refused.
+
+    Takes effect on their next request, also on a running server. The tokens are kept
+    (suspended) so `factdesk user enable NAME` restores them; revoke them for good with
+    `factdesk user revoke-tokens NAME`.
+    """
+
+    def go() -> None:
+        from factdesk.store import Store
+        from factdesk.web import deskdb
+
+        with Store.open(_store_path(db)) as store:
+            done = deskdb.set_disabled(store, name, True)
+        head = f"user {name} disabled" if done["changed"] else f"user {name} was already disabled"
+        click.echo(f"{head}: {done['sessions_ended']} session(s) ended, {done['tokens']} API token(s) suspended "
+                   f"(undo with `factdesk user enable {name}`)", err=True)
+
+    _run(go)
+
+
+@user.command("enable")
+@click.argument("name")
+@db_option
+def user_enable(name: str, db: str | None) -> None:
+    """Let a disabled NAME log in again; their API tokens work again too."""
+
+    def go() -> None:
+        from factdesk.store import Store
+        from factdesk.web import deskdb
+
+        with Store.open(_store_path(db)) as store:
+            done = deskdb.set_disabled(store, name, False)
+        head = f"user {name} enabled" if done["changed"] else f"user {name} was not disabled"
+        click.echo(f"{head} ({done['tokens']} API token(s))", err=True)
 
     _run(go)

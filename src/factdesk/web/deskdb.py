@@ -1,4 +1,4 @@
-"""Data access for the web desk's tables (store migration 3): jobs, users, tokens, sessions, edits.
+"""Data access for the web desk's tables (store migrations 3-4): jobs, users, tokens, sessions, edits.
 
 Every function takes an open :class:`~factdesk.store.Store`; writes run in
 their own short transaction.  Nothing here knows about HTTP.
@@ -58,25 +58,60 @@ def add_user(store: Store, name: str, password: str, role: str) -> int:
 
 
 def get_user(store: Store, name: str) -> dict[str, Any]:
-    row = store.conn.execute("SELECT id, name, role, created FROM users WHERE name = ?", (name,)).fetchone()
+    row = store.conn.execute("SELECT id, name, role, created, disabled FROM users WHERE name = ?",
+                             (name,)).fetchone()
     if row is None:
-        raise NotFoundError(f"no user {name!r}", hint="create one with `factdesk user add NAME`")
+        raise NotFoundError(f"no user {name!r}",
+                            hint="`factdesk user list` shows the names; `factdesk user add NAME` creates one")
     return dict(row)
 
 
 def list_users(store: Store) -> list[dict[str, Any]]:
     rows = store.conn.execute(
-        """SELECT u.id, u.name, u.role, u.created,
+        """SELECT u.id, u.name, u.role, u.created, u.disabled,
                   (SELECT count(*) FROM api_tokens t WHERE t.user_id = u.id) AS tokens
            FROM users u ORDER BY u.name""").fetchall()
     return [dict(r) for r in rows]
 
 
+def set_disabled(store: Store, name: str, disabled: bool) -> dict[str, Any]:
+    """Disable or re-enable an account; returns what changed.
+
+    Disabling ends the user's browser sessions (deleted: they cannot come back) and suspends
+    their API tokens: the tokens are kept but refused while the account is disabled, so
+    re-enabling does not force every script to get a new token.  Revoke them for good with
+    :func:`revoke_tokens`.
+    """
+    user = get_user(store, name)
+    was = user["disabled"] is not None
+    ended = 0
+    with store.transaction() as c:
+        if disabled:
+            if not was:
+                c.execute("UPDATE users SET disabled = ? WHERE id = ?", (now_iso(), user["id"]))
+            ended = c.execute("DELETE FROM sessions WHERE user_id = ?", (user["id"],)).rowcount
+        elif was:
+            c.execute("UPDATE users SET disabled = NULL WHERE id = ?", (user["id"],))
+    tokens = store.conn.execute("SELECT count(*) FROM api_tokens WHERE user_id = ?", (user["id"],)).fetchone()[0]
+    return {"name": user["name"], "changed": was != disabled, "sessions_ended": ended, "tokens": int(tokens)}
+
+
+def revoke_tokens(store: Store, name: str) -> int:
+    """Delete every API token of ``name``; returns how many there were."""
+    user = get_user(store, name)
+    with store.transaction() as c:
+        return int(c.execute("DELETE FROM api_tokens WHERE user_id = ?", (user["id"],)).rowcount)
+
+
 def verify_password(store: Store, name: str, password: str) -> dict[str, Any] | None:
-    """The user when the password is right, else None (same work either way)."""
+    """The user when the password is right, else None (same work either way).
+
+    A disabled user with the right password is returned with ``disabled`` true: the caller
+    refuses the login but can say why (only someone who knows the password learns it).
+    """
     from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-    row = store.conn.execute("SELECT id, name, role, password_hash FROM users WHERE name = ?",
+    row = store.conn.execute("SELECT id, name, role, password_hash, disabled FROM users WHERE name = ?",
                              (name or "",)).fetchone()
     ph = _hasher()
     stored = row["password_hash"] if row else _DUMMY_HASH.get(ph)
@@ -89,7 +124,7 @@ def verify_password(store: Store, name: str, password: str) -> dict[str, Any] | 
     if ph.check_needs_rehash(stored):
         with store.transaction() as c:
             c.execute("UPDATE users SET password_hash = ? WHERE id = ?", (ph.hash(password), row["id"]))
-    return {"id": row["id"], "name": row["name"], "role": row["role"]}
+    return {"id": row["id"], "name": row["name"], "role": row["role"], "disabled": row["disabled"] is not None}
 
 
 class _Dummy:
@@ -114,6 +149,8 @@ def _token_digest(token: str) -> str:
 def new_token(store: Store, name: str) -> str:
     """A fresh bearer token for user ``name``; only its SHA-256 is stored."""
     user = get_user(store, name)
+    if user["disabled"] is not None:
+        raise InputError(f"user {name!r} is disabled", hint=f"enable it first: `factdesk user enable {name}`")
     token = "fdk_" + secrets.token_urlsafe(32)
     with store.transaction() as c:
         c.execute("INSERT INTO api_tokens(user_id, token_hash, created) VALUES (?,?,?)",
@@ -122,12 +159,13 @@ def new_token(store: Store, name: str) -> str:
 
 
 def user_for_token(store: Store, token: str) -> dict[str, Any] | None:
+    """The token's user (``disabled`` says whether the account is disabled), or None for an unknown token."""
     row = store.conn.execute(
-        """SELECT u.id, u.name, u.role, t.id AS token_id FROM api_tokens t JOIN users u ON u.id = t.user_id
-           WHERE t.token_hash = ?""", (_token_digest(token),)).fetchone()
+        """SELECT u.id, u.name, u.role, u.disabled, t.id AS token_id FROM api_tokens t
+           JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?""", (_token_digest(token),)).fetchone()
     if row is None:
         return None
-    return {"id": row["id"], "name": row["name"], "role": row["role"]}
+    return {"id": row["id"], "name": row["name"], "role": row["role"], "disabled": row["disabled"] is not None}
 
 
 # -- sessions ---------------------------------------------------------------------------------
@@ -145,7 +183,7 @@ def new_session(store: Store, user_id: int, hours: int = 12) -> str:
 def user_for_session(store: Store, sid: str) -> dict[str, Any] | None:
     row = store.conn.execute(
         """SELECT u.id, u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id
-           WHERE s.id = ? AND s.expires > ?""",
+           WHERE s.id = ? AND s.expires > ? AND u.disabled IS NULL""",
         (sid, datetime.now(timezone.utc).isoformat(timespec="seconds"))).fetchone()
     return dict(row) if row else None
 

@@ -4,6 +4,20 @@ Jobs are rows in the store (``jobs``), so nothing is lost when the server
 stops: at start-up :func:`~factdesk.web.deskdb.recover_jobs` re-queues a job
 left ``running`` once (then marks it failed with the reason) and the worker
 picks up everything ``queued``, oldest first.
+
+Each job runs under ``settings.job_timeout`` seconds (``factdesk serve
+--job-timeout``; 0: no limit).  The pipeline reports every stage it starts
+(ingest, retrieve, verify, context, report) through ``on_progress``; the
+worker checks the deadline there and after reading the input, and a job past
+it stops with :class:`JobTimeout` before its next stage starts: the worker
+thread itself returns to the queue, nothing is left running behind it, and
+nothing of the job is saved.  The price is granularity: a stage that has
+started runs to its end, so a job overruns its limit by at most one stage.
+Stages are kept small by ``max_claims``, ``top_k`` and the fetch/upload size
+caps, but a single stage's duration is not itself limited (stopping a model
+call mid-way would take a child process per check and a second copy of every
+model).  A report already saved when the deadline passes is kept and the job
+is done.
 """
 
 from __future__ import annotations
@@ -15,13 +29,35 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
-from factdesk.errors import InputError
+from factdesk.errors import FactdeskError, InputError
 from factdesk.settings import Settings
 from factdesk.store import Store
 from factdesk.types import Document
 from factdesk.web import deskdb
 
 log = logging.getLogger("factdesk.web")
+
+
+class JobTimeout(FactdeskError):
+    """A check ran past the desk's per-job limit; raised between stages, before the next one starts."""
+
+    def __init__(self, limit: float, stage: str) -> None:
+        super().__init__(f"timed out after {limit:g} s; try a shorter document or raise --job-timeout "
+                         f"(stopped before stage '{stage}')")
+        self.limit, self.stage = limit, stage
+
+
+class Deadline:
+    """The time a job must stop by; ``check`` raises :class:`JobTimeout` once it has passed."""
+
+    def __init__(self, limit: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.clock = clock
+        self.end = clock() + limit if limit > 0 else None
+
+    def check(self, next_stage: str) -> None:
+        if self.end is not None and self.clock() > self.end:
+            raise JobTimeout(self.limit, next_stage)
 
 
 def document_from_upload(data: bytes, filename: str, title: str | None = None) -> Document:
@@ -109,16 +145,23 @@ class Worker:
 
     def _run_job(self, store: Store, job_id: str) -> None:
         self.current = job_id
+        deadline = Deadline(float(self.settings.job_timeout or 0))
         try:
             doc = self._document(store, job_id)
+            deadline.check("claims")
 
             def progress(stage: str, fraction: float) -> None:
+                # "ingest" comes right after the check above; at "done" the report is saved: keep it
+                if stage not in ("ingest", "done"):
+                    deadline.check(stage)
                 deskdb.set_progress(store, job_id, stage, fraction)
 
             report = self.pipeline.check(doc, save=True, on_progress=progress)
             deskdb.finish_job(store, job_id, report["id"])
         except Exception as exc:  # noqa: BLE001 - recorded on the job, never lost
-            if not isinstance(exc, InputError):
+            if isinstance(exc, JobTimeout):
+                log.warning("check %s: %s", job_id, exc)
+            elif not isinstance(exc, InputError):
                 log.exception("check %s failed", job_id)
             try:
                 if store.conn.in_transaction:
