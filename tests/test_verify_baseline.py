@@ -116,7 +116,12 @@ def test_each_document_speaks_once_and_a_clear_majority_decides():
 
 
 def test_calibrate_chooses_threshold_and_dominance_on_fit_halves(tmp_path, monkeypatch):
-    """calibrate() on tiny FEVER- and AVeriTeC-shaped files with a keyword verifier of known behaviour."""
+    """calibrate() on tiny FEVER- and AVeriTeC-shaped files, in the open setting, with a keyword verifier.
+
+    The verifier only sees "confirms <claim>" / "denies <claim>" at 0.42, so only a threshold at or
+    below 0.40 can find any evidence; retrieval from the FEVER-shaped pool must bring each claim's
+    own sentence into its top 5.
+    """
     import json as _json
 
     from factdesk import registry
@@ -131,10 +136,10 @@ def test_calibrate_chooses_threshold_and_dominance_on_fit_halves(tmp_path, monke
 
         def stances(self, pairs):
             out = []
-            for _, text in pairs:
-                if "confirms" in text:
+            for claim, text in pairs:
+                if f"confirms {claim}." in text:
                     p = {"supports": 0.42, "refutes": 0.08, "neutral": 0.5}
-                elif "denies" in text:
+                elif f"denies {claim}." in text:
                     p = {"supports": 0.08, "refutes": 0.42, "neutral": 0.5}
                 else:
                     p = {"supports": 0.05, "refutes": 0.05, "neutral": 0.9}
@@ -145,31 +150,38 @@ def test_calibrate_chooses_threshold_and_dominance_on_fit_halves(tmp_path, monke
     root = tmp_path / "data"
     (root / "fever").mkdir(parents=True)
     (root / "averitec").mkdir()
-    rows = ([{"claim": f"S{i}", "evidence": f"A record confirms S{i}.", "label": "SUPPORTS"} for i in range(12)]
-            + [{"claim": f"R{i}", "evidence": f"A record denies R{i}.", "label": "REFUTES"} for i in range(12)])
-    nei = [{"claim": f"N{i}", "evidence": f"Something else about N{i}.", "label": "NOT_ENOUGH_INFO"} for i in range(12)]
+    words = ["harbour", "bridge", "ferry", "tunnel", "museum", "stadium", "library", "market", "airport",
+             "canal", "school", "hospital"]
+    rows = ([{"claim": f"The {w} opened", "evidence": f"A record confirms The {w} opened.", "label": "SUPPORTS"}
+             for w in words]
+            + [{"claim": f"The {w} closed", "evidence": f"A record denies The {w} closed.", "label": "REFUTES"}
+               for w in words])
+    nei = [{"claim": f"The {w} is old", "evidence": f"Something else about the {w} garden.",
+            "label": "NOT_ENOUGH_INFO"} for w in words]
     (root / "fever" / "dev.jsonl").write_text("".join(_json.dumps(r) + "\n" for r in rows))
     (root / "fever" / "dev_nei_retrieved.jsonl").write_text("".join(_json.dumps(r) + "\n" for r in nei))
 
     def qa(text):
         return {"question": "Is it so?", "answers": [{"answer": text, "answer_type": "Abstractive"}]}
 
-    claims = ([{"claim": f"a{i}", "label": "Supported", "questions": [qa("An official confirms it.")]} for i in range(6)]
-              + [{"claim": f"b{i}", "label": "Refuted", "questions": [qa("The agency denies it.")]} for i in range(6)]
+    claims = ([{"claim": f"a{i}", "label": "Supported", "questions": [qa(f"An official confirms a{i}.")]}
+               for i in range(6)]
+              + [{"claim": f"b{i}", "label": "Refuted", "questions": [qa(f"The agency denies b{i}.")]}
+                 for i in range(6)]
               + [{"claim": f"c{i}", "label": "Conflicting Evidence/Cherrypicking",
-                  "questions": [qa("One report confirms it."), qa("Another denies it.")]} for i in range(6)])
+                  "questions": [qa(f"One report confirms c{i}."), qa(f"Another denies c{i}.")]} for i in range(6)])
     (root / "averitec" / "dev.json").write_text(_json.dumps(claims))
     monkeypatch.setenv("FACTDESK_DATA", str(root))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the evidence pool's index goes here
 
     result = calibrate("keyword-cal", limit=36, write=False)
-    # only a threshold at or below the 0.42 the keyword verifier gives can see any evidence
     assert result["threshold"] <= 0.40
-    assert result["dominance"] in (1.5, 2.0, 3.0)
+    assert result["dominance"] in (1.5, 2.0, 3.0, 4.0) and result["tune_weight"] == 0.0
     held = result["held_out"]
-    fever = held["fever/dev.jsonl+fever/dev_nei_retrieved.jsonl (other half)"]
+    fever = held["fever/dev.jsonl+fever/dev_nei_retrieved.jsonl open top-5 (other half)"]
     assert fever["before"]["accuracy"] == round(1 / 3, 4)  # the default 0.55 sees nothing: all NEE
     assert fever["after"]["accuracy"] == 1.0 and fever["after"]["n"] == 18
-    tune = held["averitec/dev.json (other half)"]
+    tune = held["averitec/dev.json (other half)"]  # reported, not fitted
     assert tune["after"]["macro_f1"] == 1.0 and tune["after"]["n"] == 9
-    # the threshold sweep is recorded for both fit halves
-    assert set(next(iter(result["sweep_fit_halves"].values()))) == {"fever", "tune", "mean"}
+    assert set(next(iter(result["sweep_fit_halves"].values()))) == {"fever", "tune", "objective"}
+    assert list((tmp_path / "cache" / "factdesk" / "eval").glob("pool-*.db"))

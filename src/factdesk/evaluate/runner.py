@@ -267,6 +267,16 @@ def fever_pool(folder: Path) -> list[str]:
     return sorted(pool)
 
 
+def open_hits(vd: VerifyData, claims: Sequence[str], *, k: int = 5, mode: str = "hybrid",
+              corpus: str | os.PathLike[str] | None = None, embedder: Any = None) -> list[list[Any]]:
+    """The top ``k`` search hits for each claim from ``corpus`` (FEVER data: its own evidence pool)."""
+    hits: list[list[Any]] = []
+    with _open_index(vd, corpus, embedder, False) as (index, _, _):
+        for i in range(0, len(claims), 64):
+            hits += index.search_many(list(claims[i:i + 64]), k=k, mode=mode)
+    return hits
+
+
 @contextmanager
 def _open_index(vd: VerifyData, corpus: str | os.PathLike[str] | None, embedder: Any, progress: bool
                 ) -> Iterator[tuple[Any, Callable[[str], str], dict[str, Any]]]:
