@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from factdesk import registry
@@ -99,8 +101,21 @@ def test_shipped_calibration_is_loaded_for_its_verifier():
     if not calibration_path("baseline").exists():
         pytest.skip("no calibration shipped for the baseline")
     agg = load_calibration("baseline")
-    assert agg is not None and 0.3 <= agg.threshold <= 0.9 and agg.confidence_scale is not None
+    assert agg is not None and 0.2 <= agg.threshold <= 0.9 and agg.confidence_scale is not None
+    shipped = json.loads(calibration_path("baseline").read_text())
+    assert agg.dominance == shipped["dominance"] and agg.threshold == shipped["threshold"]
     assert load_calibration("no-such-verifier") is None
+
+
+def test_calibration_without_dominance_keeps_the_default(tmp_path, monkeypatch):
+    """Calibration files written before the dominance ratio was fitted still load."""
+    from factdesk.verify import calibrate as cal
+    from factdesk.verify.aggregate import AggregationSettings
+
+    monkeypatch.setattr(cal, "CALIBRATION_DIR", tmp_path)
+    (tmp_path / "old.json").write_text(json.dumps({"threshold": 0.4, "confidence_scale": [1.0, 0.0]}))
+    agg = cal.load_calibration("old")
+    assert agg.threshold == 0.4 and agg.dominance == AggregationSettings().dominance
 
 
 def test_each_document_speaks_once_and_a_clear_majority_decides():
