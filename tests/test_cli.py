@@ -154,6 +154,13 @@ def test_eval_command_prints_json_metrics(tmp_path: Path) -> None:
     assert result["n"] > 0 and 0 <= result["label_accuracy"] <= 1 and "confusion" in result
     missing = run("eval", "verify", str(tmp_path / "none.jsonl"), db=tmp_path / "x.db")
     assert missing.returncode != 0 and missing.stderr.startswith("error:")
+    # the module entry point is the same command
+    mod = subprocess.run([sys.executable, "-m", "factdesk.evaluate", "verify", str(fixture), "--format", "json"],
+                         capture_output=True, text=True, check=True)
+    assert json.loads(mod.stdout)["confusion"] == result["confusion"]
+    bad = subprocess.run([sys.executable, "-m", "factdesk.evaluate", "verify", str(tmp_path / "none.jsonl")],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
 
 
 def test_train_command_runs_a_quick_training(tmp_path: Path) -> None:
