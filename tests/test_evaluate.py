@@ -364,6 +364,20 @@ def test_checkworthy_exact_with_fake_scorer():
     assert r["n"] == 4 and r["positives"] in (1, 2)
 
 
+def test_checkworthy_folder_reports_mean_ap_over_files(tmp_path):
+    rows = (FIX / "checkworthy.tsv").read_text(encoding="utf-8").splitlines()
+    header, body = rows[0], rows[1:]
+    by_id = {r.split("\t", 1)[0]: r for r in body}
+    (tmp_path / "a.tsv").write_text("\n".join([header] + [by_id[i] for i in ("101", "102", "104", "105")]) + "\n")
+    (tmp_path / "b.tsv").write_text("\n".join([header] + [by_id[i] for i in ("103", "106", "107", "108")]) + "\n")
+    r = run_eval("checkworthy", tmp_path, scorer_obj=FakeScorer(CW_SCORES))
+    assert r["n"] == 8 and r["files"] == 2
+    assert r["average_precision"] == pytest.approx(34 / 45)  # pooled: unchanged
+    # a: yes .9, no .7, yes .6 -> (1 + 2/3) / 2;  b: no .4, yes .3 -> 1/2;  mean 2/3
+    assert r["map_over_files"] == pytest.approx(2 / 3)
+    assert "map_over_files" not in run_eval("checkworthy", FIX / "checkworthy.tsv", scorer_obj=FakeScorer(CW_SCORES))
+
+
 def test_checkworthy_with_the_registered_heuristic():
     try:
         available = "heuristic" in registry.names("checkworthiness")

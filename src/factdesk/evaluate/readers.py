@@ -114,6 +114,7 @@ class CheckworthyExample:
     text: str
     checkworthy: bool
     id: str = ""
+    source: str = ""  # the file it came from (a debate, in CheckThat! 2020)
 
 
 # -- paths ----------------------------------------------------------------------------
@@ -364,7 +365,7 @@ def _read_cw_file(path: Path) -> list[CheckworthyExample]:
                              hint=f"header: {rows[0] if has_header else '(none)'}")
         ident = row[ii].strip() if ii is not None and len(row) > 2 else f"{path.stem}:{lineno}"
         out.append(CheckworthyExample(row[ti].strip(), _cw_label(row[li], f"{path.name} line {lineno}"),
-                                      id=ident))
+                                      id=ident, source=path.name))
     return out
 
 

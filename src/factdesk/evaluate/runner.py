@@ -435,6 +435,16 @@ def _run_checkworthy(path: Path, limit: int | None, seed: int, scorer: Any, thre
                            "threshold": threshold}
     out.update(M.binary_scores(gold, pred))
     out["average_precision"] = M.average_precision(gold, scores)
+    files: dict[str, list[int]] = {}
+    for i, e in enumerate(examples):
+        files.setdefault(e.source, []).append(i)
+    if len(files) > 1:
+        # CheckThat!'s ranking measure for a folder of debates: AP within each file that has a
+        # check-worthy sentence, averaged over those files
+        aps = [M.average_precision([gold[i] for i in idx], [scores[i] for i in idx])
+               for idx in files.values() if any(gold[i] for i in idx)]
+        out["map_over_files"] = sum(aps) / len(aps) if aps else 0.0
+        out["files"] = len(files)
     best_t, best_f = M.best_threshold(gold, scores)
     out["best_threshold"] = best_t
     out["best_f1"] = best_f
