@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from factdesk import registry
-from factdesk.errors import ConfigError, FactdeskError, InputError
+from factdesk.errors import ConfigError, InputError
 from factdesk.evaluate import format_table, read_checkworthy, read_verify, resolve_data, run_eval
 from factdesk.evaluate import metrics as M
 from factdesk.evaluate.readers import map_label, read_corpus_jsonl, stratified_sample

@@ -73,7 +73,7 @@ _DATE_RE = re.compile(
         r"(?P<rel_day>\b(?P<rel_day_w>[Yy]esterday|[Tt]omorrow)\b(?![’']s))",
         r"(?P<rel>\b(?P<rel_mod>(?:[Ee]arlier|[Ll]ater)\s+)?(?P<rel_which>[Tt]his|[Ll]ast|[Nn]ext)\s+(?P<rel_u>year|month|week)\b)",
         rf"(?P<last_mon>\b(?P<last_mon_w>[Ll]ast)\s+(?P<last_mon_m>{_MON})\b(?!\s+\d))",
-        rf"(?P<in_mon>\b(?P<in_mon_p>[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y|[Dd]uring|[Ee]arly|[Ll]ate|[Mm]id-?)\s+(?P<in_mon_m>January|February|March|April|May|June|July|August|September|October|November|December)\b(?!,?\s*\d|\s+of\s+\d))",
+        r"(?P<in_mon>\b(?P<in_mon_p>[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y|[Dd]uring|[Ee]arly|[Ll]ate|[Mm]id-?)\s+(?P<in_mon_m>January|February|March|April|May|June|July|August|September|October|November|December)\b(?!,?\s*\d|\s+of\s+\d))",
         rf"(?P<in_year>\b(?P<in_year_p>{_PREP_YEAR})\s+(?:(?:early|late|mid|the\s+(?:early|late|middle|end|start|beginning|summer|spring|autumn|fall|winter|first|second)(?:\s+half)?\s+of)[\s-]+)?(?P<in_year_y>{_YEAR})\b(?![\d%]|[.,\-/]\d|\s+[a-z]+s\b))",
         rf"(?P<det_year>\b(?:[Tt]he|[Aa]n?|[Ii]ts|[Tt]heir|[Hh]is|[Hh]er|[Tt]his|[Tt]hat)\s+(?P<det_year_y>{_YEAR})\s+(?=(?:[a-z]+\s+)?(?:election|census|report|study|survey|season|budget|law|act|referendum|flood|earthquake|fire|crisis|games|olympics|campaign|audit|review|inquiry|agreement|deal|treaty|merger|ruling|storm|drought|strike|protest|amendment|plan|decision|vote|contract|revision|edition)))",
     ])

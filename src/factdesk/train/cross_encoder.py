@@ -53,7 +53,6 @@ def base_model_path() -> Path:
 
 # -- model ----------------------------------------------------------------------------
 def build_model(encoder: Any, dropout: float = 0.1) -> Any:
-    import torch
     from torch import nn
 
     class CrossEncoder(nn.Module):
