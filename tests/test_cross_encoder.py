@@ -117,6 +117,25 @@ def test_training_mix_adds_nli_and_keeps_the_holdout_apart(tmp_path) -> None:
     assert ("h0", "p0", "supports") in mixed and any(lab == "refutes" and c.startswith("eh") for c, _, lab in mixed)
     assert not {(c, e) for c, e, _ in calib2} & {(c, e) for c, e, _ in mixed if not c.startswith(("h", "eh"))}
     assert all(c != "AVERITEC" for c, _, _ in plain + mixed + calib + calib2)
+    qa, _, summary3 = ce_data.build_mix(500, seed=3, root=tmp_path, holdout=50, qa_share=0.2)
+    rewritten = [(c, e, lab) for c, e, lab in qa if c.rstrip(".") in e and e != c]
+    assert sum(n for src, n in summary3["sources"].items() if src.endswith("_qa")) == 100 == len(rewritten)
+    # labels are kept, and the answer (the original evidence) follows the question
+    originals = {(r["claim"], r["evidence"]): r["label"] for r in sup + ref + nei}
+    names = {"SUPPORTS": "supports", "REFUTES": "refutes", "NOT_ENOUGH_INFO": "neutral"}
+    for c, e, lab in rewritten:
+        if (c, e.split("? ", 1)[-1].removeprefix("Answer: ")) in originals:
+            assert names[originals[(c, e.split("? ", 1)[-1].removeprefix("Answer: "))]] == lab
+
+
+def test_question_answer_evidence_restates_the_claim_then_answers() -> None:
+    import random
+
+    from factdesk.train.ce_data import as_question_answer
+
+    out = as_question_answer("NASA launched Apollo 11 in 1969.", "Apollo 11 launched on July 16, 1969.",
+                             random.Random(0))
+    assert "NASA launched Apollo 11 in 1969?" in out and out.endswith("Apollo 11 launched on July 16, 1969.")
 
 
 @pytest.mark.skipif(not (HAS_TORCH and HAS_ORT),

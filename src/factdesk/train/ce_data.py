@@ -157,12 +157,27 @@ def _sample(rows: list, k: int, rng: random.Random) -> list:
     return rows if k >= len(rows) else rng.sample(rows, k)
 
 
-def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1000, nli_share: float = 0.0
-              ) -> tuple[list[Pair], list[Pair], dict]:
+_QA_TEMPLATES = ("Is it true that {c}? {e}", "Did it happen that {c}? {e}", "Question: is it so that {c}? Answer: {e}")
+
+
+def as_question_answer(claim: str, evidence: str, rng: random.Random) -> str:
+    """Evidence in the shape of a fact-checker's question and its answer (as AVeriTeC's evidence is).
+
+    The question restates the claim whatever the label, so the model learns that the question
+    is no evidence and only the answer decides.
+    """
+    c = claim.strip().rstrip(".!?")  # the tokenizer is uncased: no need to lower "The"
+    return rng.choice(_QA_TEMPLATES).format(c=c, e=evidence.strip())
+
+
+def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1000, nli_share: float = 0.0,
+              qa_share: float = 0.0) -> tuple[list[Pair], list[Pair], dict]:
     """``(train, calibration, summary)``: ``n`` training pairs and a disjoint held-out slice.
 
     ``nli_share`` > 0 adds that share of general NLI pairs (MultiNLI via TaxiNLI,
     all of it first, then e-SNLI dev/test) to make the model less Wikipedia-bound.
+    ``qa_share`` > 0 rewrites that share of the FEVER-sourced training pairs (labels unchanged)
+    into question-and-answer evidence (:func:`as_question_answer`).
 
     The held-out slice (FEVER train claims not trained on, same mix) is for the
     temperature fit and the fp32/int8 agreement check.
@@ -234,6 +249,11 @@ def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1
     # keep n in total: drop FEVER-sourced rows to make room for the extras
     room = max(0, n - len(extra))
     train_tagged = train_tagged[:room] + extra
+    if qa_share > 0:
+        fever_idx = [i for i, (_, src) in enumerate(train_tagged) if src.startswith(("fever_", "synth_"))]
+        for i in rng.sample(fever_idx, min(len(fever_idx), int(round(qa_share * n)))):
+            (claim, evidence, label), src = train_tagged[i]
+            train_tagged[i] = ((claim, as_question_answer(claim, evidence, rng), label), src + "_qa")
     rng.shuffle(train_tagged)
     train = [p for p, _ in train_tagged]
 
