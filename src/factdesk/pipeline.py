@@ -286,13 +286,13 @@ class Pipeline:
         if not checked or count_reviews(self.store) == 0:
             return {}
         matcher = ClaimMatcher(self.store, self.embedder)
-        found = matcher.match_many([cc.claim.checked_as or cc.claim.standalone for cc in checked], k=3)
+        found = matcher.match_many([cc.claim.to_check for cc in checked], k=3)
         return {cc.claim.id: [m.to_dict() for m in ms] for cc, ms in zip(checked, found) if ms}
 
     def gather_evidence(self, doc: Document, claim_set: ClaimSet) -> list[CheckedClaim]:
         with stage("retrieve"):
             claims = claim_set.claims
-            queries = [c.checked_as or c.standalone for c in claims]
+            queries = [c.to_check for c in claims]
             kwargs = dict(k=self.settings.top_k, mode=self.settings.retrieval_mode, before=doc.published,
                           exclude_documents={doc.id})
             if hasattr(self.index, "search_many"):
@@ -317,8 +317,7 @@ class Pipeline:
         from factdesk.verify.aggregate import verdict_for
 
         with stage("verify"):
-            pairs = [(cc.claim.checked_as or cc.claim.standalone, ev.passage.text)
-                     for cc in checked for ev in cc.evidence]
+            pairs = [(cc.claim.to_check, ev.passage.text) for cc in checked for ev in cc.evidence]
             results = self.verifier.stances(pairs) if pairs else []
             it = iter(results)
             agg = self.aggregation_settings()

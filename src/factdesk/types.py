@@ -137,6 +137,11 @@ class Claim:
         if not self.id:
             self.id = content_id(self.start, self.end, self.text, prefix="c", length=12)
 
+    @property
+    def to_check(self) -> str:
+        """What retrieval, matching and the verifier work on: ``checked_as``, else the standalone form."""
+        return self.checked_as or self.standalone or self.text
+
 
 @dataclass
 class TimelineEvent:

@@ -175,8 +175,9 @@ def _judge(verifier: Any, pairs: list[tuple[str, str]], progress: bool, batch_si
     return results, spent
 
 
-def _unit_evidence(doc_id: str, text: str, result: Any, score: float = 1.0, passage: Passage | None = None
-                   ) -> Evidence:
+def unit_evidence(doc_id: str, text: str, result: Any, score: float = 1.0, passage: Passage | None = None
+                  ) -> Evidence:
+    """One judged evidence unit: the passage (made from ``doc_id`` and ``text`` unless given) and its stance."""
     p = passage or Passage(document_id=doc_id, text=text, start=0, end=len(text))
     return Evidence(passage=p, score=score, stance=Stance(result.stance), stance_probability=result.probability,
                     probabilities=dict(result.probabilities))
@@ -209,13 +210,13 @@ def _run_verify(path: Path, limit: int | None, seed: int, verifier: Any, level: 
             conf.append(float(r.probability))
     elif level == "pair":  # the verdict factdesk would give a claim with this one passage
         for e, r in zip(examples, results):
-            verdict = verdict_for([_unit_evidence(f"{e.id}#0", " ".join(e.evidence), r)], agg)
+            verdict = verdict_for([unit_evidence(f"{e.id}#0", " ".join(e.evidence), r)], agg)
             pred.append(verdict.label.value)
             conf.append(float(verdict.confidence))
     else:
         it = iter(results)
         for e in examples:
-            evidence = [_unit_evidence(f"{e.id}#{j}", u, next(it)) for j, u in enumerate(e.evidence)]
+            evidence = [unit_evidence(f"{e.id}#{j}", u, next(it)) for j, u in enumerate(e.evidence)]
             verdict = verdict_for(evidence, agg)
             pred.append(verdict.label.value)
             conf.append(float(verdict.confidence))
@@ -270,10 +271,19 @@ def fever_pool(folder: Path) -> list[str]:
 def open_hits(vd: VerifyData, claims: Sequence[str], *, k: int = 5, mode: str = "hybrid",
               corpus: str | os.PathLike[str] | None = None, embedder: Any = None) -> list[list[Any]]:
     """The top ``k`` search hits for each claim from ``corpus`` (FEVER data: its own evidence pool)."""
-    hits: list[list[Any]] = []
     with _open_index(vd, corpus, embedder, False) as (index, _, _):
-        for i in range(0, len(claims), 64):
-            hits += index.search_many(list(claims[i:i + 64]), k=k, mode=mode)
+        return _search_all(index, claims, k, mode)
+
+
+def _search_all(index: Any, queries: Sequence[str], k: int, mode: str, on_batch: Callable[[int], Any] | None = None
+                ) -> list[list[Any]]:
+    """``index.search_many`` over all queries, 64 at a time (``on_batch(n)`` after each batch)."""
+    hits: list[list[Any]] = []
+    for i in range(0, len(queries), 64):
+        batch = list(queries[i:i + 64])
+        hits += index.search_many(batch, k=k, mode=mode)
+        if on_batch is not None:
+            on_batch(len(batch))
     return hits
 
 
@@ -367,13 +377,10 @@ def _run_open(path: Path, limit: int | None, seed: int, verifier: Any, corpus: A
     examples = stratified_sample(vd.examples, lambda e: e.label.value, limit, seed)
     with _open_index(vd, corpus, embedder, progress) as (index, doc_text, info):
         t = time.perf_counter()
-        hits: list[list[Any]] = []
         queries = [e.claim for e in examples]
         bar = _bar(len(queries), "retrieving", progress, unit="claim")
         try:
-            for i in range(0, len(queries), 64):
-                hits += index.search_many(queries[i:i + 64], k=k, mode=mode)
-                bar.update(len(queries[i:i + 64]))
+            hits = _search_all(index, queries, k, mode, bar.update)
         finally:
             bar.close()
         retrieval_seconds = time.perf_counter() - t
@@ -388,7 +395,7 @@ def _run_open(path: Path, limit: int | None, seed: int, verifier: Any, corpus: A
     pred: list[str] = []
     conf: list[float] = []
     for e, hs in zip(examples, hits):
-        evidence = [_unit_evidence(h.passage.document_id, h.passage.text, next(it), h.score, h.passage) for h in hs]
+        evidence = [unit_evidence(h.passage.document_id, h.passage.text, next(it), h.score, h.passage) for h in hs]
         verdict = verdict_for(evidence, agg)
         pred.append(verdict.label.value)
         conf.append(float(verdict.confidence))

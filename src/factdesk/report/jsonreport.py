@@ -257,7 +257,7 @@ def _claim_to_dict(
         "attributed_to": claim.attributed_to or None,
         "responds_to": claim.responds_to or None,
         "standalone": claim.standalone or claim.text,
-        "checked_as": claim.checked_as or claim.standalone or claim.text,
+        "checked_as": claim.to_check,
         "dates": dates,
         "sentence_index": int(claim.sentence_index),
         "evidence": [_evidence_to_dict(e) for e in (evidence or [])],

@@ -41,7 +41,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from factdesk.types import Evidence, Passage, Stance
+from factdesk.types import Evidence, Passage
 from factdesk.verify.aggregate import AggregationSettings, verdict_for
 
 CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "models" / "aggregation"
@@ -84,37 +84,28 @@ def _split(items: list[Any], seed: int) -> tuple[list[Any], list[Any]]:
     return fit, held
 
 
-def _judged(examples: list[Any], verifier: Any) -> list[tuple[str, list[Evidence]]]:
-    pairs = [(e.claim, u) for e in examples for u in e.evidence]
+def _judged(examples: list[Any], verifier: Any, passages: list[list[tuple[Passage, float]]]
+            ) -> list[tuple[str, list[Evidence]]]:
+    """``(gold label, judged evidence)`` per example, each judged against its ``(passage, score)`` list."""
+    from factdesk.evaluate.runner import unit_evidence
+
+    pairs = [(e.claim, p.text) for e, ps in zip(examples, passages) for p, _ in ps]
     results = iter(verifier.stances(pairs)) if pairs else iter(())
-    out = []
-    for i, e in enumerate(examples):
-        evidence = []
-        for j, unit in enumerate(e.evidence):
-            r = next(results)
-            p = Passage(document_id=f"{i}#{j}", text=unit, start=0, end=len(unit))
-            evidence.append(Evidence(passage=p, score=1.0, stance=Stance(r.stance),
-                                     stance_probability=r.probability, probabilities=dict(r.probabilities)))
-        out.append((e.label.value, evidence))
-    return out
+    return [(e.label.value, [unit_evidence(p.document_id, p.text, next(results), score, p) for p, score in ps])
+            for e, ps in zip(examples, passages)]
 
 
-def _judged_open(examples: list[Any], verifier: Any, pool: Any, k: int) -> list[tuple[str, list[Evidence]]]:
-    """Judge each claim against the top ``k`` passages retrieved for it from the FEVER evidence pool."""
+def _gold(examples: list[Any]) -> list[list[tuple[Passage, float]]]:
+    """Each example's own evidence units as passages."""
+    return [[(Passage(document_id=f"{i}#{j}", text=u, start=0, end=len(u)), 1.0) for j, u in enumerate(e.evidence)]
+            for i, e in enumerate(examples)]
+
+
+def _retrieved(examples: list[Any], pool: Any, k: int) -> list[list[tuple[Passage, float]]]:
+    """The top ``k`` passages retrieved for each claim from the FEVER evidence pool."""
     from factdesk.evaluate.runner import open_hits
 
-    hits = open_hits(pool, [e.claim for e in examples], k=k)
-    pairs = [(e.claim, h.passage.text) for e, hs in zip(examples, hits) for h in hs]
-    results = iter(verifier.stances(pairs)) if pairs else iter(())
-    out = []
-    for e, hs in zip(examples, hits):
-        evidence = []
-        for h in hs:
-            r = next(results)
-            evidence.append(Evidence(passage=h.passage, score=h.score, stance=Stance(r.stance),
-                                     stance_probability=r.probability, probabilities=dict(r.probabilities)))
-        out.append((e.label.value, evidence))
-    return out
+    return [[(h.passage, h.score) for h in hs] for hs in open_hits(pool, [e.claim for e in examples], k=k)]
 
 
 def _scores(judged: list[tuple[str, list[Evidence]]], settings: AggregationSettings) -> dict[str, Any]:
@@ -165,9 +156,10 @@ def calibrate(verifier_name: str, *, tune_data: str = "averitec/dev.json",
     examples = stratified_sample(examples, lambda e: e.label.value, limit, seed)
     fit, held = _split(examples, seed)
     pool = read_verify(resolve_data(fit_data[0]))  # its folder holds the FEVER evidence pool
-    j_fit, j_held = _judged_open(fit, verifier, pool, k), _judged_open(held, verifier, pool, k)
+    j_fit = _judged(fit, verifier, _retrieved(fit, pool, k))
+    j_held = _judged(held, verifier, _retrieved(held, pool, k))
     tune_fit, tune_held = _split(read_verify(resolve_data(tune_data)).examples, seed)
-    jt_fit, jt_held = _judged(tune_fit, verifier), _judged(tune_held, verifier)
+    jt_fit, jt_held = _judged(tune_fit, verifier, _gold(tune_fit)), _judged(tune_held, verifier, _gold(tune_held))
 
     # 1. threshold and dominance: the best (weighted) macro-F1 over the fit halves
     sweep: dict[str, dict[str, float]] = {}
