@@ -23,6 +23,10 @@ Sets (``--sets`` picks some; limits are pairs or claims sampled per set):
 
     python benchmarks/verifier_compare.py --json benchmarks/out/verifier_compare.json
     python benchmarks/verifier_compare.py --sets fever-sr,fm2 --verifiers baseline,cross-encoder
+    python benchmarks/verifier_compare.py --verifiers cross-encoder,cross-encoder:head
+
+``cross-encoder:head`` is the cross-encoder reading only each passage's head, as it did
+before long passages were read where they are most about the claim.
 """
 
 from __future__ import annotations
@@ -91,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
 
     available = set(registry.names("verifier"))
     wanted = [v for v in args.verifiers.split(",") if v]
-    skipped = [v for v in wanted if v not in available]
-    verifiers = [v for v in wanted if v in available]
+    skipped = [v for v in wanted if v.split(":")[0] not in available]
+    verifiers = [v for v in wanted if v.split(":")[0] in available]
     for v in skipped:
         print(f"skipping verifier {v!r}: not registered (its model files are missing?)")
 
@@ -102,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     objs: dict[str, Any] = {}
     for name in verifiers:
         t0 = time.perf_counter()
-        obj = registry.create("verifier", name)
+        base, _, variant = name.partition(":")
+        obj = registry.create("verifier", base, **({"windows": False} if variant == "head" else {}))
         obj.warm_up()
         results["load_s"][name] = round(time.perf_counter() - t0, 3)
         objs[name] = obj

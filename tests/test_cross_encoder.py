@@ -144,3 +144,39 @@ def test_init_from_a_missing_checkpoint_fails_clearly(tmp_path) -> None:
     proc = subprocess.run([sys.executable, "-m", "factdesk.train.cross_encoder", "--quick", "--out", str(tmp_path),
                            "--init-from", str(tmp_path / "nope.pt")], capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0 and "no checkpoint at" in proc.stderr
+
+
+def test_window_spans_pack_whole_sentences_with_one_shared() -> None:
+    from factdesk.verify.cross_encoder import window_spans
+
+    # five sentences of 30 tokens: a 70-token budget holds two at a time, sharing one
+    sentences = [(i * 30, i * 30 + 30) for i in range(5)]
+    assert window_spans(sentences, 70, 32) == [(0, 60), (30, 90), (60, 120), (90, 150)]
+    # a sentence longer than the budget is cut into pieces that each fit
+    assert window_spans([(0, 10), (10, 160)], 64, 32) == [(0, 10), (10, 74), (74, 138), (138, 160)]
+    assert window_spans(sentences, 70, 2) == [(0, 60), (30, 90)]
+    assert window_spans([(0, 20)], 70, 32) == [(0, 20)]
+
+
+@pytest.mark.skipif(not (HAS_ORT and has_model()), reason="needs onnxruntime and the shipped model")
+def test_long_passage_is_read_where_it_is_about_the_claim() -> None:
+    filler = " ".join(f"The harbour festival in year {y} drew crowds of visitors to the old quay and its market "
+                      f"stalls, which sold fish, bread and painted pottery." for y in range(1990, 1996))
+    fact = "The museum's new wing was designed by the architect Ilse Marten and opened in 2011."
+    passage = filler + " " + fact
+    v = CrossEncoderVerifier()
+    v.warm_up()
+    assert v._encoder is not None
+    claim = "The museum's new wing was designed by Ilse Marten."
+    [((ids, _types), span, n)] = v._encoder.encode_focused([(claim, passage)])
+    assert n > 2 and span is not None
+    assert fact in passage[span[0]:span[1]]          # the window read holds the fact, far past the head
+    [(head_ids, _)] = v._encoder.encode([(claim, passage)])
+    assert ids != head_ids
+    [read] = v.stances([(claim, passage)])
+    [head] = CrossEncoderVerifier(windows=False).stances([(claim, passage)])
+    assert read.stance.value == "supports" and read.probabilities["supports"] > head.probabilities["supports"]
+    assert "Ilse Marten" in read.reasons[0]
+    # a short passage is read whole, exactly as before
+    [((short_ids, _), short_span, one)] = v._encoder.encode_focused([(claim, fact)])
+    assert short_span is None and one == 1 and short_ids == v._encoder.encode([(claim, fact)])[0][0]

@@ -331,7 +331,7 @@ def test_verify_end_to_end_with_the_baseline(name):
 
 
 def test_baseline_gets_the_easy_fever_rows_right():
-    r = run_eval("verify", FIX / "fever.jsonl")
+    r = run_eval("verify", FIX / "fever.jsonl", verifier="baseline")
     assert r["confusion"]["supported"]["supported"] >= 1
     assert r["confusion"]["refuted"]["refuted"] >= 1
 
@@ -415,7 +415,8 @@ def test_open_with_a_folder_and_the_baseline(tmp_path):
     for i, line in enumerate((FIX / "corpus.jsonl").read_text().splitlines()):
         rec = json.loads(line)
         (folder / f"{rec['id']}.txt").write_text(f"{rec['title']}\n\n{rec['text']}\n")
-    r = run_eval("open", FIX / "open_claims.jsonl", corpus=folder, embedder_obj=HashEmbedder(), k=3)
+    r = run_eval("open", FIX / "open_claims.jsonl", corpus=folder, embedder_obj=HashEmbedder(), k=3,
+                 verifier="baseline")
     assert r["corpus_documents"] == 8 and r["verifier"] == "baseline"
     assert r["evidence_recall_at_3"] == pytest.approx(2 / 3)
     assert r["confusion"]["supported"]["supported"] == 1  # the bridge claim, from retrieved evidence
@@ -522,3 +523,20 @@ def test_verify_judges_with_the_shipped_calibration_unless_raw(tmp_path):
     assert high["confusion"]["supported"] == {"supported": 0, "refuted": 0, "not_enough_evidence": 3}
     with pytest.raises(ConfigError):
         run_eval("verify", FIX / "fever.jsonl", verifier_obj=fake, aggregation="tuned")
+
+
+def test_eval_defaults_to_the_verifier_check_uses_and_takes_data_as_an_option(tmp_path):
+    from click.testing import CliRunner
+
+    from factdesk.cli import cli
+    from factdesk.pipeline import resolve_name
+
+    runner = CliRunner()
+    out = tmp_path / "r.json"
+    res = runner.invoke(cli, ["eval", "verify", "--data", str(FIX / "fever.jsonl"), "--format", "json", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(out.read_text())["verifier"] == resolve_name("verifier", "auto")
+    res = runner.invoke(cli, ["eval", "verify", "--format", "json"])
+    assert res.exit_code != 0 and "--data" in res.output
+    res = runner.invoke(cli, ["eval", "verify", str(FIX / "fever.jsonl"), "--data", str(FIX / "nli.jsonl")])
+    assert res.exit_code != 0 and "once" in res.output

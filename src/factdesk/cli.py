@@ -294,13 +294,15 @@ def demo(fmt: str, output: str | None, score: bool, db: str | None) -> None:
 
 @cli.command("eval")
 @click.argument("task", type=click.Choice(["verify", "open", "checkworthy", "match"]))
-@click.argument("data")
+@click.argument("data", required=False)
+@click.option("--data", "data_opt", metavar="PATH", help="The data set (same as the DATA argument).")
 @click.option("--limit", type=int, help="Evaluate a label-stratified random sample of N items (seeded), "
               "not the first N lines.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --limit sampling.")
-@click.option("--verifier", default="baseline", show_default=True, help="Registered verifier (verify, open).")
-@click.option("--scorer", default="heuristic", show_default=True,
-              help="Registered check-worthiness scorer (checkworthy).")
+@click.option("--verifier", default="auto", show_default=True,
+              help="Registered verifier (verify, open); auto = the one `factdesk check` uses.")
+@click.option("--scorer", default="auto", show_default=True,
+              help="Registered check-worthiness scorer (checkworthy); auto = the one `factdesk check` uses.")
 @click.option("--corpus", type=click.Path(exists=True),
               help="open: corpus folder or passages JSONL {id?, title?, text}; FEVER data builds and caches "
               "its own evidence pool when omitted.")
@@ -318,7 +320,7 @@ def demo(fmt: str, output: str | None, score: bool, db: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @output_option
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
-def eval_cmd(task: str, data: str, limit: int | None, seed: int, verifier: str, scorer: str, corpus: str | None,
+def eval_cmd(task: str, data: str | None, data_opt: str | None, limit: int | None, seed: int, verifier: str, scorer: str, corpus: str | None,
              reviews: str | None, threshold: float, level: str, mode: str, aggregation: str,
              stance_threshold: float | None, fmt: str, output: str | None, progress: bool | None) -> None:
     """Score factdesk on a labelled data set.
@@ -329,7 +331,8 @@ def eval_cmd(task: str, data: str, limit: int | None, seed: int, verifier: str, 
       open         claim -> retrieve from a corpus -> label (+ evidence recall@5)
       checkworthy  sentence -> check-worthy or not (CheckThat!/ClaimBuster TSV)
       match        claim -> earlier fact-checks (--reviews RECORDS)
-    DATA is a file or folder, or a name under $FACTDESK_DATA such as fever/dev.jsonl.
+    DATA (or --data PATH) is a file or folder, or a name under $FACTDESK_DATA such as
+    fever/dev.jsonl.
 
     \b
     Example:
@@ -337,6 +340,11 @@ def eval_cmd(task: str, data: str, limit: int | None, seed: int, verifier: str, 
     """
     from factdesk.evaluate import format_table, run_eval
 
+    if data and data_opt and data != data_opt:
+        raise click.UsageError("give the data set once: as DATA or as --data, not both")
+    data = data or data_opt
+    if not data:
+        raise click.UsageError("missing the data set: give DATA or --data PATH (e.g. fever/dev.jsonl)")
     if progress is None:
         progress = sys.stderr.isatty()
     result = run_eval(task, data, limit=limit, seed=seed, verifier=verifier, scorer=scorer, corpus=corpus,

@@ -59,8 +59,8 @@ STANCE_TO_LABEL = {Stance.SUPPORTS: Label.SUPPORTED, Stance.REFUTES: Label.REFUT
 CACHE_VERSION = "2"  # bump when passage cutting or the cached store layout changes
 
 
-def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = None, verifier: str = "baseline",
-             scorer: str = "heuristic", corpus: str | os.PathLike[str] | None = None,
+def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = None, verifier: str = "auto",
+             scorer: str = "auto", corpus: str | os.PathLike[str] | None = None,
              reviews: str | os.PathLike[str] | None = None, progress: bool = False, seed: int = 0,
              verifier_obj: Any = None, scorer_obj: Any = None, embedder_obj: Any = None,
              level: str = "auto", threshold: float = 0.5, k: int = 5, mode: str = "hybrid",
@@ -68,8 +68,9 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
              aggregation: str = "shipped") -> dict[str, Any]:
     """Evaluate ``task`` on ``data``; returns the metrics dict (see the module docstring).
 
-    ``verifier``/``scorer`` are registry names; ``verifier_obj``/``scorer_obj``/
-    ``embedder_obj`` pass ready objects instead (tests, notebooks).
+    ``verifier``/``scorer`` are registry names, ``"auto"`` (the default) meaning the ones
+    ``factdesk check`` uses; ``verifier_obj``/``scorer_obj``/``embedder_obj`` pass ready
+    objects instead (tests, notebooks).
 
     ``aggregation="shipped"`` (the default) judges exactly as ``factdesk check`` does: with the
     calibrated aggregation shipped for that verifier (``models/aggregation/<name>.json``), also
@@ -91,6 +92,9 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
         result = evaluate_matching(resolve_data(data), Path(reviews))
         result.update({"task": "match", "data": str(data), "reviews": str(reviews)})
         return result
+    from factdesk.pipeline import resolve_name
+
+    verifier, scorer = resolve_name("verifier", verifier), resolve_name("checkworthiness", scorer)
     started = time.perf_counter()
     if aggregation not in ("shipped", "raw"):
         raise ConfigError(f"unknown aggregation {aggregation!r}", hint="use shipped or raw")

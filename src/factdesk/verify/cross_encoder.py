@@ -81,10 +81,59 @@ def encode_pair(claim_ids: list[int], evidence_ids: list[int], *, max_length: in
     return ids, types
 
 
-class PairEncoder:
-    """Turns (claim, passage) strings into padded numpy batches for the model."""
+def _focus_terms(text: str) -> set[str]:
+    """Lower-cased words of three or more characters, and numbers: what a window must share with
+    the claim to be the one read.  (Stemmed content words were tried: they chose worse windows.)"""
+    import re
 
-    def __init__(self, tokenizer: Any, config: dict[str, Any]):
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2 or w.isdigit()}
+
+
+def _key_sentence(claim: str, window: str) -> str:
+    """The sentence of ``window`` sharing the most words with the claim (the first on a tie)."""
+    from factdesk.claims.segment import split_sentences
+
+    wanted = _focus_terms(claim)
+    sentences = [s.text for s in split_sentences(window)] or [window]
+    return max(sentences, key=lambda t: (len(wanted & _focus_terms(t)), -sentences.index(t)))
+
+
+def window_spans(sentence_tokens: list[tuple[int, int]], budget: int, max_windows: int) -> list[tuple[int, int]]:
+    """Token spans ``[start, end)`` of evidence windows that each fit ``budget`` tokens.
+
+    ``sentence_tokens`` are the evidence's sentences as token spans, in order.  A window
+    is a run of whole sentences (a sentence longer than the budget is cut into pieces);
+    consecutive windows share one sentence, so a fact split over a sentence boundary is
+    still read together.  At most ``max_windows`` windows (the passage head first).
+    """
+    pieces: list[tuple[int, int]] = []
+    for a, b in sentence_tokens:
+        while b - a > budget:
+            pieces.append((a, a + budget))
+            a += budget
+        if b > a:
+            pieces.append((a, b))
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(pieces) and len(spans) < max_windows:
+        j = i + 1
+        while j < len(pieces) and pieces[j][1] - pieces[i][0] <= budget:
+            j += 1
+        spans.append((pieces[i][0], pieces[j - 1][1]))
+        if j >= len(pieces):
+            break
+        i = max(i + 1, j - 1)
+    return spans
+
+
+class PairEncoder:
+    """Turns (claim, passage) strings into padded numpy batches for the model.
+
+    A passage too long for one model input is read in windows of whole sentences
+    (:func:`window_spans`) and :meth:`encode_focused` reads the one most about the claim.
+    """
+
+    def __init__(self, tokenizer: Any, config: dict[str, Any], max_windows: int = 32):
         self.tokenizer = tokenizer
         self.tokenizer.no_padding()
         self.tokenizer.no_truncation()
@@ -93,16 +142,61 @@ class PairEncoder:
         self.cls_id = int(config["cls_id"])
         self.sep_id = int(config["sep_id"])
         self.pad_id = int(config.get("pad_id", 0))
+        self.max_windows = max(1, int(max_windows))
+
+    def _pair(self, claim_ids: list[int], evidence_ids: list[int]) -> tuple[list[int], list[int]]:
+        return encode_pair(claim_ids, evidence_ids, max_length=self.max_length, max_claim_tokens=self.max_claim_tokens,
+                           cls_id=self.cls_id, sep_id=self.sep_id)
 
     def encode(self, pairs: list[tuple[str, str]]) -> list[tuple[list[int], list[int]]]:
+        """One model input per pair: the passage's head (what training saw)."""
         if not pairs:
             return []
         claims = self.tokenizer.encode_batch([c or "" for c, _ in pairs], add_special_tokens=False)
         evid = self.tokenizer.encode_batch([e or "" for _, e in pairs], add_special_tokens=False)
         # very long passages: only the head can be used anyway; cap the work per pair
-        return [encode_pair(c.ids, e.ids[: self.max_length], max_length=self.max_length,
-                            max_claim_tokens=self.max_claim_tokens, cls_id=self.cls_id, sep_id=self.sep_id)
-                for c, e in zip(claims, evid)]
+        return [self._pair(c.ids, e.ids[: self.max_length]) for c, e in zip(claims, evid)]
+
+    def encode_focused(self, pairs: list[tuple[str, str]]
+                       ) -> list[tuple[tuple[list[int], list[int]], tuple[int, int] | None, int]]:
+        """One model input per pair, read from the part of the passage most about the claim.
+
+        A passage that fits is read whole (span ``None``).  A longer one is cut into windows
+        of whole sentences (:func:`window_spans`) and the window sharing the most content
+        words and numbers with the claim is read (the earliest on a tie); returns the input,
+        that window's character span and the number of windows.
+        """
+        from factdesk.claims.segment import split_sentences
+
+        if not pairs:
+            return []
+        claims = self.tokenizer.encode_batch([c or "" for c, _ in pairs], add_special_tokens=False)
+        evid = self.tokenizer.encode_batch([e or "" for _, e in pairs], add_special_tokens=False)
+        out: list[tuple[tuple[list[int], list[int]], tuple[int, int] | None, int]] = []
+        for (claim_text, text), c, e in zip(pairs, claims, evid):
+            text = text or ""
+            claim = c.ids[: min(len(c.ids), self.max_claim_tokens)]
+            budget = self.max_length - 3 - len(claim)
+            if len(c.ids) + len(e.ids) <= self.max_length - 3 or budget < 8:
+                out.append((self._pair(c.ids, e.ids[: self.max_length]), None, 1))
+                continue
+            offsets = e.offsets
+            spans, k = [], 0
+            for sent in split_sentences(text):  # sentence character spans -> token spans
+                while k < len(offsets) and offsets[k][1] <= sent.start:
+                    k += 1
+                first = k
+                while k < len(offsets) and offsets[k][0] < sent.end:
+                    k += 1
+                if k > first:
+                    spans.append((first, k))
+            windows = window_spans(spans or [(0, len(e.ids))], budget, self.max_windows)
+            wanted = _focus_terms(claim_text or "")
+            chars = [(offsets[a][0], offsets[b - 1][1]) for a, b in windows]
+            best = max(range(len(windows)), key=lambda i: (len(wanted & _focus_terms(text[slice(*chars[i])])), -i))
+            a, b = windows[best]
+            out.append((self._pair(claim, e.ids[a:b]), chars[best], len(windows)))
+        return out
 
     def pad(self, encoded: list[tuple[list[int], list[int]]]) -> dict[str, Any]:
         import numpy as np
@@ -125,10 +219,12 @@ class CrossEncoderVerifier:
     name = "cross-encoder"
 
     def __init__(self, model_dir: str | os.PathLike[str] | None = None, threads: int = 2, batch_size: int = 32,
-                 **_: Any):
+                 windows: bool = True, max_windows: int = 32, **_: Any):
         self.model_dir = Path(model_dir).expanduser() if model_dir is not None else model_dir_from_env()
         self.threads = max(1, int(threads))
         self.batch_size = max(1, int(batch_size))
+        self.windows = bool(windows)
+        self.max_windows = max(1, int(max_windows))
         self._session: Any = None
         self._encoder: PairEncoder | None = None
         self.config: dict[str, Any] = {}
@@ -154,7 +250,8 @@ class CrossEncoderVerifier:
             raise ConfigError(f"config.json labels must be {', '.join(STANCES)}; got {labels}")
         self.labels = labels
         self.temperature = float(self.config.get("temperature", 1.0)) or 1.0
-        self._encoder = PairEncoder(Tokenizer.from_file(str(self.model_dir / "tokenizer.json")), self.config)
+        self._encoder = PairEncoder(Tokenizer.from_file(str(self.model_dir / "tokenizer.json")), self.config,
+                                    max_windows=self.max_windows)
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = self.threads
         opts.inter_op_num_threads = 1
@@ -164,14 +261,12 @@ class CrossEncoderVerifier:
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     # -- scoring ----------------------------------------------------------------------
-    def logits(self, pairs: list[tuple[str, str]]) -> Any:
-        """Raw logits ``[n, 3]`` in ``self.labels`` order (before temperature)."""
+    def _run(self, encoded: list[tuple[list[int], list[int]]]) -> Any:
+        """Raw logits ``[n, 3]`` for encoded inputs, batched by length."""
         import numpy as np
 
-        self.warm_up()
         assert self._encoder is not None
-        encoded = self._encoder.encode(pairs)
-        out = np.zeros((len(pairs), 3), dtype=np.float32)
+        out = np.zeros((len(encoded), 3), dtype=np.float32)
         order = sorted(range(len(encoded)), key=lambda i: len(encoded[i][0]))
         for start in range(0, len(order), self.batch_size):
             idx = order[start:start + self.batch_size]
@@ -180,28 +275,53 @@ class CrossEncoderVerifier:
             out[idx] = self._session.run(None, feed)[0]
         return out
 
-    def probabilities(self, pairs: list[tuple[str, str]]) -> Any:
+    def _softmax(self, z: Any) -> Any:
         import numpy as np
 
-        z = self.logits(pairs) / self.temperature
+        z = z / self.temperature
         z = z - z.max(axis=1, keepdims=True)
         p = np.exp(z)
         return p / p.sum(axis=1, keepdims=True)
 
+    def logits(self, pairs: list[tuple[str, str]]) -> Any:
+        """Raw logits ``[n, 3]`` in ``self.labels`` order (before temperature), one input per pair:
+        the claim and the head of the passage, exactly as in training."""
+        self.warm_up()
+        assert self._encoder is not None
+        return self._run(self._encoder.encode(pairs))
+
+    def probabilities(self, pairs: list[tuple[str, str]]) -> Any:
+        """Stance probabilities ``[n, 3]`` from each passage's head (no windows)."""
+        return self._softmax(self.logits(pairs))
+
     def stances(self, pairs: list[tuple[str, str]]) -> list[StanceResult]:
+        """Judge each pair.  A passage longer than one model input is read where it is most
+        about the claim (see :meth:`PairEncoder.encode_focused`), and the reason quotes that
+        part; ``windows=False`` reads every passage's head, as training did."""
         if not pairs:
             return []
-        probs = self.probabilities(pairs)
-        results = []
-        for row in probs:
-            pr = {lab: float(row[j]) for j, lab in enumerate(self.labels)}
-            top = max(pr, key=lambda k: pr[k])
-            results.append(StanceResult(probabilities=pr, reasons=[f"cross-encoder: {top} {pr[top]:.2f}"]))
-        return results
+        self.warm_up()
+        assert self._encoder is not None
+        if not self.windows:
+            return [self._result(row, None, 1) for row in self.probabilities(pairs)]
+        focused = self._encoder.encode_focused(pairs)
+        probs = self._softmax(self._run([enc for enc, _, _ in focused]))
+        return [self._result(row, span and _key_sentence(claim, (text or "")[span[0]:span[1]]), n)
+                for row, (enc, span, n), (claim, text) in zip(probs, focused, pairs)]
+
+    def _result(self, row: Any, window_text: str | None, n_windows: int) -> StanceResult:
+        pr = {lab: float(row[j]) for j, lab in enumerate(self.labels)}
+        top = max(pr, key=lambda k: pr[k])
+        reason = f"cross-encoder: {top} {pr[top]:.2f}"
+        if window_text:
+            shown = window_text if len(window_text) <= 160 else window_text[:157].rstrip() + "…"
+            reason += f" (long passage: read the part of it most about the claim, 1 of {n_windows}, around “{shown}”)"
+        return StanceResult(probabilities=pr, reasons=[reason])
 
 
 if has_model():
     @register("verifier", "cross-encoder")
     def _make(**settings: Any) -> CrossEncoderVerifier:
-        allowed = {k: v for k, v in settings.items() if k in ("model_dir", "threads", "batch_size")}
+        allowed = {k: v for k, v in settings.items()
+                   if k in ("model_dir", "threads", "batch_size", "windows", "max_windows")}
         return CrossEncoderVerifier(**allowed)
