@@ -152,6 +152,36 @@ def perturb(claim: str, rng: random.Random) -> tuple[str, str] | None:
     return None
 
 
+def _terms(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2 or w.isdigit()}
+
+
+def drop_key_sentence(claim: str, evidence: str) -> str | None:
+    """The evidence without the sentence that settles the claim: related text that no longer
+    decides it (a "neutral" pair of the kind the verifier most often over-reads).
+
+    Applies when the evidence has two or more sentences, one of them shares clearly more words
+    with the claim than every other, and what is left still shares a word with the claim but
+    none of its numbers.  Returns None otherwise (so as not to make a pair that still decides).
+    """
+    from factdesk.claims.segment import split_sentences
+
+    sentences = [s.text for s in split_sentences(evidence)]
+    if len(sentences) < 2:
+        return None
+    want = _terms(claim)
+    overlap = [len(want & _terms(t)) for t in sentences]
+    key = max(range(len(sentences)), key=lambda i: overlap[i])
+    rest_overlap = max(o for i, o in enumerate(overlap) if i != key)
+    if overlap[key] < 2 or rest_overlap < 1 or rest_overlap * 2 > overlap[key]:
+        return None
+    rest = " ".join(t for i, t in enumerate(sentences) if i != key)
+    numbers = {w for w in want if w.isdigit()}
+    if numbers & _terms(rest):
+        return None
+    return rest
+
+
 # -- the mix --------------------------------------------------------------------------
 def _sample(rows: list, k: int, rng: random.Random) -> list:
     return rows if k >= len(rows) else rng.sample(rows, k)
@@ -171,13 +201,16 @@ def as_question_answer(claim: str, evidence: str, rng: random.Random) -> str:
 
 
 def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1000, nli_share: float = 0.0,
-              qa_share: float = 0.0) -> tuple[list[Pair], list[Pair], dict]:
+              qa_share: float = 0.0, drop_share: float = 0.0) -> tuple[list[Pair], list[Pair], dict]:
     """``(train, calibration, summary)``: ``n`` training pairs and a disjoint held-out slice.
 
     ``nli_share`` > 0 adds that share of general NLI pairs (MultiNLI via TaxiNLI,
     all of it first, then e-SNLI dev/test) to make the model less Wikipedia-bound.
     ``qa_share`` > 0 rewrites that share of the FEVER-sourced training pairs (labels unchanged)
     into question-and-answer evidence (:func:`as_question_answer`).
+    ``drop_share`` > 0 replaces that share of the FEVER-sourced training pairs by "neutral" pairs
+    whose evidence lost the sentence that settled the claim (:func:`drop_key_sentence`), made
+    from SUPPORTS and REFUTES rows not otherwise in the mix.
 
     The held-out slice (FEVER train claims not trained on, same mix) is for the
     temperature fit and the fp32/int8 agreement check.
@@ -254,6 +287,21 @@ def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1
         for i in rng.sample(fever_idx, min(len(fever_idx), int(round(qa_share * n)))):
             (claim, evidence, label), src = train_tagged[i]
             train_tagged[i] = ((claim, as_question_answer(claim, evidence, rng), label), src + "_qa")
+    if drop_share > 0:
+        used = {c for (c, _, _), _ in train_tagged} | {c for c, _, _ in calib}
+        spare = [r for r in sup[want["fever_supports"]:] + ref[want["fever_refutes"]:] if r["claim"] not in used]
+        rng.shuffle(spare)
+        made_drop: list[tuple[Pair, str]] = []
+        k = int(round(drop_share * n))
+        for r in spare:
+            if len(made_drop) >= k:
+                break
+            rest = drop_key_sentence(r["claim"], r["evidence"])
+            if rest:
+                made_drop.append(((r["claim"], rest, "neutral"), "synth_dropped"))
+        fever_idx = [i for i, (_, src) in enumerate(train_tagged) if src.startswith(("fever_", "synth_"))]
+        for i, pair in zip(rng.sample(fever_idx, min(len(fever_idx), len(made_drop))), made_drop):
+            train_tagged[i] = pair
     rng.shuffle(train_tagged)
     train = [p for p, _ in train_tagged]
 
