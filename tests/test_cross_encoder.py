@@ -180,3 +180,39 @@ def test_long_passage_is_read_where_it_is_about_the_claim() -> None:
     # a short passage is read whole, exactly as before
     [((short_ids, _), short_span, one)] = v._encoder.encode_focused([(claim, fact)])
     assert short_span is None and one == 1 and short_ids == v._encoder.encode([(claim, fact)])[0][0]
+
+
+def test_dropping_the_key_sentence_leaves_related_but_silent_evidence() -> None:
+    from factdesk.train.ce_data import drop_key_sentence
+
+    claim = "The Arlen Bridge opened to traffic in 1931."
+    evidence = ("The Arlen Bridge opened to traffic in 1931 after four years of work. "
+                "It crosses the river Arl near the old mill of the town.")
+    assert drop_key_sentence(claim, evidence) == "It crosses the river Arl near the old mill of the town."
+    # the claim's number still in what is left: it could still decide, so no pair
+    assert drop_key_sentence(claim, "The Arlen Bridge opened to traffic in 1931 after work. By 1931 cars used it.") is None
+    assert drop_key_sentence(claim, "The Arlen Bridge opened to traffic in 1931 after work. By 1935 cars used it.") \
+        == "By 1935 cars used it."
+    # no single sentence clearly carries the claim, or one sentence only: no pair
+    assert drop_key_sentence(claim, "The Arlen Bridge is long. The Arlen Bridge is old.") is None
+    assert drop_key_sentence(claim, "The Arlen Bridge opened to traffic in 1931.") is None
+    # nothing related left: that would be an 'unrelated' pair, which the mix makes elsewhere
+    assert drop_key_sentence(claim, "The Arlen Bridge opened to traffic in 1931. Cats sleep a lot.") is None
+
+
+def test_training_mix_drop_share_makes_neutral_pairs_from_unused_rows(tmp_path) -> None:
+    from factdesk.train import ce_data
+
+    sup = [{"claim": f"The Hollin tower {i} was finished in {1800 + i}.",
+            "evidence": f"The Hollin tower {i} was finished in {1800 + i} by masons. It stands above the "
+                        f"harbour of Hollin on a hill.", "label": "SUPPORTS"} for i in range(400)]
+    nei = [{"claim": f"Lake {i} is deep.", "evidence": f"Lake {i} is popular with anglers.",
+            "label": "NOT_ENOUGH_INFO"} for i in range(300)]
+    _write_jsonl(tmp_path / "fever" / "train.jsonl", sup)
+    _write_jsonl(tmp_path / "fever" / "train_nei_retrieved.jsonl", nei)
+    train, calib, summary = ce_data.build_mix(300, seed=4, root=tmp_path, holdout=30, drop_share=0.1)
+    dropped = [(c, e, lab) for c, e, lab in train if e.startswith("It stands above")]
+    assert summary["sources"]["synth_dropped"] == 30 == len(dropped)
+    assert {lab for _, _, lab in dropped} == {"neutral"}
+    # made from rows that are in the mix nowhere else
+    assert not {c for c, _, _ in dropped} & {c for c, e, _ in train + calib if not e.startswith("It stands above")}
