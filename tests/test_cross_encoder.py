@@ -191,8 +191,8 @@ def test_dropping_the_key_sentence_leaves_related_but_silent_evidence() -> None:
     assert drop_key_sentence(claim, evidence) == "It crosses the river Arl near the old mill of the town."
     # the claim's number still in what is left: it could still decide, so no pair
     assert drop_key_sentence(claim, "The Arlen Bridge opened to traffic in 1931 after work. By 1931 cars used it.") is None
-    assert drop_key_sentence(claim, "The Arlen Bridge opened to traffic in 1931 after work. By 1935 cars used it.") \
-        == "By 1935 cars used it."
+    assert drop_key_sentence(claim, "The Arlen Bridge opened to traffic in 1931 after work. By 1935 the cars used it.") \
+        == "By 1935 the cars used it."
     # no single sentence clearly carries the claim, or one sentence only: no pair
     assert drop_key_sentence(claim, "The Arlen Bridge is long. The Arlen Bridge is old.") is None
     assert drop_key_sentence(claim, "The Arlen Bridge opened to traffic in 1931.") is None
