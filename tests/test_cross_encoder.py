@@ -216,3 +216,30 @@ def test_training_mix_drop_share_makes_neutral_pairs_from_unused_rows(tmp_path) 
     assert {lab for _, _, lab in dropped} == {"neutral"}
     # made from rows that are in the mix nowhere else
     assert not {c for c, _, _ in dropped} & {c for c, e, _ in train + calib if not e.startswith("It stands above")}
+
+
+def test_paraphrase_share_keeps_labels_and_picks_low_overlap_evidence(tmp_path) -> None:
+    from factdesk.train import ce_data
+
+    # claim words: the, tower, was, finished, 1820 -> one of five shared
+    assert ce_data.word_coverage("The tower was finished in 1820.", "Masons completed it in 1820.") == 0.2
+    assert ce_data.word_coverage("", "anything") == 1.0
+    close = [{"claim": f"The Hollin tower {i} was finished in {1800 + i}.",
+              "evidence": f"The Hollin tower {i} was finished in {1800 + i} by masons.", "label": "SUPPORTS"}
+             for i in range(300)]
+    far = [{"claim": f"Brenna {i} never married.", "evidence": f"Her husband, met in {1900 + i}, was a baker.",
+            "label": "REFUTES"} for i in range(300)]
+    nei = [{"claim": f"Lake {i} is deep.", "evidence": f"Lake {i} is popular with anglers.",
+            "label": "NOT_ENOUGH_INFO"} for i in range(300)]
+    _write_jsonl(tmp_path / "fever" / "train.jsonl", close + far)
+    _write_jsonl(tmp_path / "fever" / "train_nei_retrieved.jsonl", nei)
+    train, calib, summary = ce_data.build_mix(300, seed=5, root=tmp_path, holdout=30, paraphrase_share=0.1)
+    assert summary["sources"]["fever_paraphrase"] == 30
+    plain, _, _ = ce_data.build_mix(300, seed=5, root=tmp_path, holdout=30)
+    far_claims = {r["claim"] for r in far}
+    picked = [(c, e, lab) for c, e, lab in train if c in far_claims]
+    # the added pairs are low-overlap ones (the close rows cover every claim word), from rows not
+    # otherwise in the mix (no claim twice), labels kept
+    assert len(picked) > len([c for c, _, _ in plain if c in far_claims]) + 10
+    assert len({c for c, _, _ in picked}) == len(picked)
+    assert all(lab == "refutes" for _, _, lab in picked)

@@ -156,6 +156,12 @@ def _terms(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2 or w.isdigit()}
 
 
+def word_coverage(claim: str, evidence: str) -> float:
+    """Share of the claim's words (three letters or more, and numbers) found in the evidence."""
+    want = _terms(claim)
+    return len(want & _terms(evidence)) / len(want) if want else 1.0
+
+
 def drop_key_sentence(claim: str, evidence: str) -> str | None:
     """The evidence without the sentence that settles the claim: related text that no longer
     decides it (a "neutral" pair of the kind the verifier most often over-reads).
@@ -201,7 +207,8 @@ def as_question_answer(claim: str, evidence: str, rng: random.Random) -> str:
 
 
 def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1000, nli_share: float = 0.0,
-              qa_share: float = 0.0, drop_share: float = 0.0) -> tuple[list[Pair], list[Pair], dict]:
+              qa_share: float = 0.0, drop_share: float = 0.0, paraphrase_share: float = 0.0
+              ) -> tuple[list[Pair], list[Pair], dict]:
     """``(train, calibration, summary)``: ``n`` training pairs and a disjoint held-out slice.
 
     ``nli_share`` > 0 adds that share of general NLI pairs (MultiNLI via TaxiNLI,
@@ -211,6 +218,10 @@ def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1
     ``drop_share`` > 0 replaces that share of the FEVER-sourced training pairs by "neutral" pairs
     whose evidence lost the sentence that settled the claim (:func:`drop_key_sentence`), made
     from SUPPORTS and REFUTES rows not otherwise in the mix.
+    ``paraphrase_share`` > 0 replaces that share by SUPPORTS and REFUTES pairs whose evidence
+    shares at most half of the claim's words (:func:`word_coverage`), also from unused rows:
+    evidence that settles a claim in other words, so that "few shared words" is not read as
+    "neutral".
 
     The held-out slice (FEVER train claims not trained on, same mix) is for the
     temperature fit and the fp32/int8 agreement check.
@@ -287,20 +298,26 @@ def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1
         for i in rng.sample(fever_idx, min(len(fever_idx), int(round(qa_share * n)))):
             (claim, evidence, label), src = train_tagged[i]
             train_tagged[i] = ((claim, as_question_answer(claim, evidence, rng), label), src + "_qa")
-    if drop_share > 0:
+    if drop_share > 0 or paraphrase_share > 0:
         used = {c for (c, _, _), _ in train_tagged} | {c for c, _, _ in calib}
         spare = [r for r in sup[want["fever_supports"]:] + ref[want["fever_refutes"]:] if r["claim"] not in used]
         rng.shuffle(spare)
-        made_drop: list[tuple[Pair, str]] = []
-        k = int(round(drop_share * n))
+        made: list[tuple[Pair, str]] = []
+        k_drop, k_para = int(round(drop_share * n)), int(round(paraphrase_share * n))
+        n_drop = n_para = 0
         for r in spare:
-            if len(made_drop) >= k:
+            if n_drop >= k_drop and n_para >= k_para:
                 break
-            rest = drop_key_sentence(r["claim"], r["evidence"])
+            if n_para < k_para and word_coverage(r["claim"], r["evidence"]) <= 0.5:
+                made.append(((r["claim"], r["evidence"], FEVER_LABELS[r["label"]]), "fever_paraphrase"))
+                n_para += 1
+                continue
+            rest = drop_key_sentence(r["claim"], r["evidence"]) if n_drop < k_drop else None
             if rest:
-                made_drop.append(((r["claim"], rest, "neutral"), "synth_dropped"))
+                made.append(((r["claim"], rest, "neutral"), "synth_dropped"))
+                n_drop += 1
         fever_idx = [i for i, (_, src) in enumerate(train_tagged) if src.startswith(("fever_", "synth_"))]
-        for i, pair in zip(rng.sample(fever_idx, min(len(fever_idx), len(made_drop))), made_drop):
+        for i, pair in zip(rng.sample(fever_idx, min(len(fever_idx), len(made))), made):
             train_tagged[i] = pair
     rng.shuffle(train_tagged)
     train = [p for p, _ in train_tagged]

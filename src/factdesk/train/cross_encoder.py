@@ -240,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--drop-share", type=float, default=0.0,
                     help="share of pairs replaced by 'neutral' pairs whose evidence lost the sentence that "
                          "settled the claim (default 0)")
+    ap.add_argument("--paraphrase-share", type=float, default=0.0,
+                    help="share of pairs replaced by FEVER supports/refutes pairs whose evidence shares at "
+                         "most half of the claim's words (default 0)")
     ap.add_argument("--init-from", type=Path, default=None, metavar="CHECKPOINT",
                     help="start from the weights of an earlier run's checkpoint.pt (a second stage); "
                          "the optimiser and schedule start afresh")
@@ -273,7 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"building the data mix ({args.pairs} pairs)")
         train, calib, summary = ce_data.build_mix(args.pairs, seed=args.seed, holdout=args.holdout,
                                                    nli_share=args.nli_share, qa_share=args.qa_share,
-                                                   drop_share=args.drop_share)
+                                                   drop_share=args.drop_share,
+                                                   paraphrase_share=args.paraphrase_share)
         log(f"mix: {json.dumps(summary)}")
         encoder, tok = load_pretrained()
         lr = args.lr
@@ -406,7 +410,7 @@ def main(argv: list[str] | None = None) -> int:
             "command": "python -m factdesk.train.cross_encoder " + " ".join(argv if argv is not None else sys.argv[1:]),
             "pairs": summary,
             "init_from": str(args.init_from) if args.init_from else None, "nli_share": args.nli_share, "qa_share": args.qa_share,
-            "drop_share": args.drop_share,
+            "drop_share": args.drop_share, "paraphrase_share": args.paraphrase_share,
             "epochs": args.epochs, "batch_size": args.batch_size, "lr": lr, "warmup_share": args.warmup,
             "steps": step, "total_steps": total_steps, "pairs_seen": step * args.batch_size,
             "stopped_at_time_budget": stopped_early, "time_budget_minutes": args.time_budget,
