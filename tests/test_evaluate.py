@@ -540,3 +540,34 @@ def test_eval_defaults_to_the_verifier_check_uses_and_takes_data_as_an_option(tm
     assert res.exit_code != 0 and "--data" in res.output
     res = runner.invoke(cli, ["eval", "verify", str(FIX / "fever.jsonl"), "--data", str(FIX / "nli.jsonl")])
     assert res.exit_code != 0 and "once" in res.output
+
+
+def test_predictions_file_has_one_line_per_item_matching_the_metrics(tmp_path):
+    out = tmp_path / "preds" / "cw.jsonl"
+    r = run_eval("checkworthy", FIX / "checkworthy.tsv", scorer_obj=FakeScorer(CW_SCORES), predictions=out)
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert r["predictions"] == str(out) and "_items" not in r and len(rows) == r["n"] == 8
+    assert {x["text"]: x["score"] for x in rows} == {t: pytest.approx(s) for t, s in CW_SCORES.items()}
+    assert sum(x["gold"] == "yes" and x["predicted"] == "yes" for x in rows) == r["confusion"]["yes"]["yes"]
+
+    out = tmp_path / "verify.jsonl"
+    r = run_eval("verify", FIX / "fever.jsonl", verifier="baseline", predictions=out)
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == r["n"] and {"id", "claim", "gold", "predicted", "confidence", "why"} <= set(rows[0])
+    assert sum(x["gold"] == x["predicted"] for x in rows) == pytest.approx(r["label_accuracy"] * r["n"])
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for line in (FIX / "corpus.jsonl").read_text().splitlines():
+        rec = json.loads(line)
+        (folder / f"{rec['id']}.txt").write_text(f"{rec['title']}\n\n{rec['text']}\n")
+    out = tmp_path / "open.jsonl"
+    r = run_eval("open", FIX / "open_claims.jsonl", corpus=folder, embedder_obj=HashEmbedder(), k=3,
+                 verifier="baseline", predictions=out)
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == r["n"] and all(len(x["evidence"]) <= 3 for x in rows)
+    retrieved = [x["gold_evidence_retrieved"] for x in rows if x["gold_evidence_retrieved"] is not None]
+    assert sum(retrieved) / len(retrieved) == pytest.approx(r["evidence_recall_at_3"])
+
+    with pytest.raises(ConfigError):
+        run_eval("match", FIX / "fever.jsonl", reviews=FIX / "fever.jsonl", predictions=tmp_path / "m.jsonl")

@@ -319,10 +319,14 @@ def demo(fmt: str, output: str | None, score: bool, db: str | None) -> None:
 @click.option("--stance-threshold", type=float, help="verify, open: override the aggregation's stance threshold.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @output_option
+@click.option("--predictions", type=click.Path(dir_okay=False), metavar="FILE",
+              help="verify, open, checkworthy: also write each item's gold and predicted label, confidence "
+              "and explanation to FILE, one JSON object a line (for error analysis).")
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
 def eval_cmd(task: str, data: str | None, data_opt: str | None, limit: int | None, seed: int, verifier: str, scorer: str, corpus: str | None,
              reviews: str | None, threshold: float, level: str, mode: str, aggregation: str,
-             stance_threshold: float | None, fmt: str, output: str | None, progress: bool | None) -> None:
+             stance_threshold: float | None, fmt: str, output: str | None, predictions: str | None,
+             progress: bool | None) -> None:
     """Score factdesk on a labelled data set.
 
     \b
@@ -349,7 +353,7 @@ def eval_cmd(task: str, data: str | None, data_opt: str | None, limit: int | Non
         progress = sys.stderr.isatty()
     result = run_eval(task, data, limit=limit, seed=seed, verifier=verifier, scorer=scorer, corpus=corpus,
                       reviews=reviews, progress=progress, threshold=threshold, level=level, mode=mode,
-                      aggregation=aggregation, stance_threshold=stance_threshold)
+                      aggregation=aggregation, stance_threshold=stance_threshold, predictions=predictions)
     _emit(json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else format_table(result), output)
 
 

@@ -65,7 +65,7 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
              verifier_obj: Any = None, scorer_obj: Any = None, embedder_obj: Any = None,
              level: str = "auto", threshold: float = 0.5, k: int = 5, mode: str = "hybrid",
              stance_threshold: float | None = None, batch_size: int = 64,
-             aggregation: str = "shipped") -> dict[str, Any]:
+             aggregation: str = "shipped", predictions: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Evaluate ``task`` on ``data``; returns the metrics dict (see the module docstring).
 
     ``verifier``/``scorer`` are registry names, ``"auto"`` (the default) meaning the ones
@@ -78,11 +78,18 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
     shipped calibration, or ``aggregation="raw"``, gets the uncalibrated defaults, and pairs are
     labelled by the stance with the highest probability.  ``stance_threshold`` overrides the
     threshold either way (and then pairs go through the aggregation too).
+
+    ``predictions`` names a JSONL file to write one line per evaluated item to (verify, open,
+    checkworthy): its gold and predicted label, confidence or score and, for verify and open,
+    the verdict's explanation (open adds the passages judged and whether the gold was among them).
     """
     if task not in TASKS:
         raise ConfigError(f"unknown evaluation task {task!r}", hint=f"choose one of: {', '.join(TASKS)}")
     if limit is not None and limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {limit}")
+    if task == "match" and predictions is not None:
+        raise ConfigError("--predictions is for verify, open and checkworthy",
+                          hint="match already lists each query's result with --format json")
     if task == "match":
         if reviews is None:
             raise ConfigError("the match task needs --reviews RECORDS (ClaimReview JSON-LD, HTML, "
@@ -111,10 +118,30 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
     if task in ("verify", "open"):
         result["aggregation"] = {"source": decision, "threshold": agg.threshold,
                                  "confidence_scale": list(agg.confidence_scale) if agg.confidence_scale else None}
+    items = result.pop("_items", [])
+    if predictions is not None:
+        _write_predictions(Path(predictions), items)
+        result["predictions"] = str(predictions)
     result["seconds"] = round(time.perf_counter() - started, 3)
     result["limit"] = limit
     result["seed"] = seed
     return result
+
+
+def _write_predictions(path: Path, items: list[dict[str, Any]]) -> None:
+    """One JSON object a line, written to a temporary file first so a failure leaves no half file."""
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for item in items:
+                f.write(json.dumps(item, ensure_ascii=False) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 # -- components -----------------------------------------------------------------------
@@ -208,15 +235,18 @@ def _run_verify(path: Path, limit: int | None, seed: int, verifier: Any, level: 
     results, spent = _judge(verifier, pairs, progress, batch_size)
     pred: list[str] = []
     conf: list[float] = []
+    why: list[str] = []
     if level == "pair" and not pairs_by_aggregation:
         for r in results:
             pred.append(STANCE_TO_LABEL[Stance(r.stance)].value)
             conf.append(float(r.probability))
+            why.append("; ".join(r.reasons))
     elif level == "pair":  # the verdict factdesk would give a claim with this one passage
         for e, r in zip(examples, results):
             verdict = verdict_for([unit_evidence(f"{e.id}#0", " ".join(e.evidence), r)], agg)
             pred.append(verdict.label.value)
             conf.append(float(verdict.confidence))
+            why.append(verdict.explanation)
     else:
         it = iter(results)
         for e in examples:
@@ -224,6 +254,7 @@ def _run_verify(path: Path, limit: int | None, seed: int, verifier: Any, level: 
             verdict = verdict_for(evidence, agg)
             pred.append(verdict.label.value)
             conf.append(float(verdict.confidence))
+            why.append(verdict.explanation)
     gold = [e.label.value for e in examples]
     out: dict[str, Any] = {"task": "verify", "data": str(path), "format": vd.format, "level": level,
                            "verifier": _name(verifier), "n_total": len(vd.examples)}
@@ -231,6 +262,8 @@ def _run_verify(path: Path, limit: int | None, seed: int, verifier: Any, level: 
     out["pairs"] = len(pairs)
     out["pairs_per_second"] = round(len(pairs) / spent, 1) if spent > 0 else None
     out["label_mapping"] = dict(sorted(vd.source_labels.items()))
+    out["_items"] = [{"id": e.id, "claim": e.claim, "gold": g, "predicted": p, "confidence": round(c, 4),
+                      "why": w} for e, g, p, c, w in zip(examples, gold, pred, conf, why)]
     return out
 
 
@@ -388,21 +421,29 @@ def _run_open(path: Path, limit: int | None, seed: int, verifier: Any, corpus: A
         finally:
             bar.close()
         retrieval_seconds = time.perf_counter() - t
-        found: list[bool] = []
-        for e, hs in zip(examples, hits):
-            if e.label != Label.NOT_ENOUGH_EVIDENCE and e.evidence:
-                found.append(any(evidence_found(e.evidence, h.passage.text, doc_text(h.passage.document_id))
-                                 for h in hs[:k]))
+        # per claim: was a gold evidence text among the top k (None: the claim has no gold evidence)
+        gold_found: list[bool | None] = [
+            any(evidence_found(e.evidence, h.passage.text, doc_text(h.passage.document_id)) for h in hs[:k])
+            if e.label != Label.NOT_ENOUGH_EVIDENCE and e.evidence else None
+            for e, hs in zip(examples, hits)]
+        found = [f for f in gold_found if f is not None]
     pairs = [(e.claim, h.passage.text) for e, hs in zip(examples, hits) for h in hs]
     results, spent = _judge(verifier, pairs, progress, batch_size)
     it = iter(results)
     pred: list[str] = []
     conf: list[float] = []
-    for e, hs in zip(examples, hits):
+    items: list[dict[str, Any]] = []
+    for e, hs, was_found in zip(examples, hits, gold_found):
         evidence = [unit_evidence(h.passage.document_id, h.passage.text, next(it), h.score, h.passage) for h in hs]
         verdict = verdict_for(evidence, agg)
         pred.append(verdict.label.value)
         conf.append(float(verdict.confidence))
+        items.append({"id": e.id, "claim": e.claim, "gold": e.label.value, "predicted": verdict.label.value,
+                      "confidence": round(float(verdict.confidence), 4), "why": verdict.explanation,
+                      "gold_evidence_retrieved": was_found,
+                      "evidence": [{"document": ev.passage.document_id, "stance": ev.stance.value,
+                                    "probabilities": {k2: round(v, 4) for k2, v in ev.probabilities.items()},
+                                    "text": ev.passage.text} for ev in evidence]})
     gold = [e.label.value for e in examples]
     out: dict[str, Any] = {"task": "open", "data": str(path), "format": vd.format, "verifier": _name(verifier),
                            "retrieval_mode": mode, "k": k, "n_total": len(vd.examples)}
@@ -414,6 +455,7 @@ def _run_open(path: Path, limit: int | None, seed: int, verifier: Any, corpus: A
     out["pairs_per_second"] = round(len(pairs) / spent, 1) if spent > 0 else None
     out["retrieval_seconds"] = round(retrieval_seconds, 3)
     out["label_mapping"] = dict(sorted(vd.source_labels.items()))
+    out["_items"] = items
     return out
 
 
@@ -466,6 +508,9 @@ def _run_checkworthy(path: Path, limit: int | None, seed: int, scorer: Any, thre
     fn = sum(1 for g, p in zip(gold, pred) if g and not p)
     out["labels"] = ["yes", "no"]
     out["confusion"] = {"yes": {"yes": tp, "no": fn}, "no": {"yes": fp, "no": len(gold) - tp - fp - fn}}
+    out["_items"] = [{"id": e.id, "text": e.text, "source": e.source, "gold": "yes" if g else "no",
+                      "predicted": "yes" if p else "no", "score": round(sc, 4)}
+                     for e, g, p, sc in zip(examples, gold, pred, scores)]
     return out
 
 

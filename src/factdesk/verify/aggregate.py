@@ -85,7 +85,8 @@ def _verdict(evidence: list[Evidence], s: AggregationSettings) -> Verdict:
         return Verdict(
             Label.NOT_ENOUGH_EVIDENCE,
             confidence=round(0.5 + 0.4 * (1 - _best(usable)), 4) if usable else 0.9,
-            explanation=(f"None of the {considered} passages retrieved supports or refutes this claim."
+            explanation=((f"None of the {considered} passages retrieved supports or refutes this claim."
+                          if considered > 1 else "The one passage retrieved neither supports nor refutes this claim.")
                          if considered else "No passages in the corpus relate to this claim."),
             evidence_ids=[],
         )
