@@ -20,6 +20,9 @@ Sets (``--sets`` picks some; limits are pairs or claims sampled per set):
 * ``healthver``   HealthVer dev (500) — evaluation only
 * ``averitec``    AVeriTeC dev, claim level (500 claims) — evaluation only
 * ``averitec-pair`` AVeriTeC dev, all QA evidence joined into one passage (500)
+* ``sf-fever-reduced``, ``sf-fever-full``, ``sf-hover-reduced``, ``sf-vitaminc-reduced``
+                  SufficientFacts: gold evidence with a part removed, relabelled by people
+                  (mostly NOT_ENOUGH_INFO), and the full evidence (all 1,200 / 1,196 / 1,200 / 600)
 
     python benchmarks/verifier_compare.py --json benchmarks/out/verifier_compare.json
     python benchmarks/verifier_compare.py --sets fever-sr,fm2 --verifiers baseline,cross-encoder
@@ -51,6 +54,10 @@ SETS: dict[str, tuple[str, int | None, str]] = {
     "healthver": ("healthver/dev.jsonl", 500, "pair"),
     "averitec": ("averitec/dev.json", 500, "claim"),
     "averitec-pair": ("averitec/dev.json", 500, "pair"),
+    "sf-fever-reduced": ("sufficient-facts/fever_reduced_evidence.jsonl", None, "pair"),
+    "sf-fever-full": ("sufficient-facts/fever_full_evidence.jsonl", None, "pair"),
+    "sf-hover-reduced": ("sufficient-facts/hover_reduced_evidence.jsonl", None, "pair"),
+    "sf-vitaminc-reduced": ("sufficient-facts/vitaminc_reduced_evidence.jsonl", None, "pair"),
 }
 VERIFIERS = ["baseline", "trained", "cross-encoder"]
 
@@ -75,7 +82,8 @@ def fever_mix(tmp: Path, per_label: int = 700, seed: int = 0) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sets", default=",".join(SETS), help="comma-separated (default: all)")
+    ap.add_argument("--sets", default=",".join(s for s in SETS if not s.startswith("sf-")),
+                    help="comma-separated (default: all but the SufficientFacts sets)")
     ap.add_argument("--verifiers", default=",".join(VERIFIERS), help="comma-separated registry names")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every sample size (e.g. 0.25 for a quick look)")
     ap.add_argument("--seed", type=int, default=0)
