@@ -176,7 +176,8 @@ def test_long_passage_is_read_where_it_is_about_the_claim() -> None:
     [read] = v.stances([(claim, passage)])
     [head] = CrossEncoderVerifier(windows=False).stances([(claim, passage)])
     assert read.stance.value == "supports" and read.probabilities["supports"] > head.probabilities["supports"]
-    assert "Ilse Marten" in read.reasons[0]
+    assert "Ilse Marten" in read.reasons[0] and read.key_sentence == fact
+    assert head.key_sentence is None
     # a short passage is read whole, exactly as before
     [((short_ids, _), short_span, one)] = v._encoder.encode_focused([(claim, fact)])
     assert short_span is None and one == 1 and short_ids == v._encoder.encode([(claim, fact)])[0][0]

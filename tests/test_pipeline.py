@@ -218,3 +218,18 @@ def test_earlier_fact_checks_are_matched_per_claim(demo_store: Path, tmp_path: P
     assert matched[fare[0]][0]["url"] == "https://checkers.example/fare-275"
     assert all(m["url"] != "https://checkers.example/ferry" for ms in matched.values() for m in ms)
     validate_report(report)
+
+
+def test_evidence_names_its_key_sentence(demo_report: tuple[dict, dict]) -> None:
+    from factdesk.claims.segment import split_sentences
+
+    report, _ = demo_report
+    evidence = [(c, ev) for c in report["claims"] for ev in c["evidence"]]
+    keyed = [(c, ev) for c, ev in evidence if ev["key_sentence"]]
+    assert keyed, "the demo's three-sentence passages should name a key sentence"
+    for c, ev in keyed:
+        sentences = [s.text for s in split_sentences(ev["text"])]
+        assert len(sentences) > 1 and ev["key_sentence"] in sentences
+    for _, ev in evidence:
+        if not ev["key_sentence"]:
+            assert len(split_sentences(ev["text"])) < 2

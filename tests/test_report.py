@@ -154,7 +154,8 @@ def build_report() -> Report:
             c2,
             [
                 Evidence(p3, score=0.02, stance=Stance.REFUTES, stance_probability=0.8, after_claim_date=True),
-                Evidence(p2, score=0.01, stance=Stance.NEUTRAL, stance_probability=0.4, irrelevant=True),
+                Evidence(p2, score=0.01, stance=Stance.NEUTRAL, stance_probability=0.4, irrelevant=True,
+                         key_sentence="Totally legit <script>alert(1)</script> onerror=alert(2)"),
             ],
             Verdict(Label.REFUTED, 0.7, "A 2023 water report puts it at <b>a third</b>.", [p3.id]),
         ),
@@ -642,3 +643,16 @@ def test_checked_as_is_shown_when_it_differs_and_escaped(d):
     html = render_html(d)
     assert html.count("Checked as: ") == 1
     assert "Checked as: The spillway was rebuilt in 2021 &quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def test_key_sentence_is_shown_escaped_only_when_a_passage_has_one(d, validator):
+    evidence = [ev for c in d["claims"] for ev in c["evidence"]]
+    keyed = [ev for ev in evidence if ev["key_sentence"]]
+    assert len(keyed) == 1 and keyed[0]["key_sentence"].startswith("Totally legit <script>")
+    assert all(ev["key_sentence"] is None for ev in evidence if ev is not keyed[0])
+    validator.validate(d)
+    md = render_markdown(d)
+    assert md.count("key sentence: ") == 1 and "<script" not in md.lower()
+    html = render_html(d)
+    assert html.count("key sentence: ") == 1
+    assert "key sentence: “Totally legit &lt;script&gt;alert(1)&lt;/script&gt; onerror=alert(2)”" in html

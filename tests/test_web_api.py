@@ -148,6 +148,8 @@ def test_submit_text_poll_until_done_report_shape(local: TestClient) -> None:
     assert listed[0]["id"] == body["id"] and listed[0]["status"] == "done"
     page = local.get(f"/checks/{body['id']}")
     assert page.status_code == 200 and 'class="hl ' in page.text and "Evidence (" in page.text
+    keys = [ev["key_sentence"] for c in report["claims"] for ev in c["evidence"] if ev["key_sentence"]]
+    assert keys and page.text.count('class="ev-key') >= 1
 
 
 def test_upload_files_and_progress_fields(local: TestClient) -> None:

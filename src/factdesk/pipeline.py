@@ -315,6 +315,7 @@ class Pipeline:
 
     def judge(self, checked: list[CheckedClaim]) -> None:
         from factdesk.verify.aggregate import verdict_for
+        from factdesk.verify.focus import key_sentence
 
         with stage("verify"):
             pairs = [(cc.claim.to_check, ev.passage.text) for cc in checked for ev in cc.evidence]
@@ -327,6 +328,10 @@ class Pipeline:
                     ev.probabilities = dict(r.probabilities)
                     ev.stance = Stance(r.stance)
                     ev.stance_probability = r.probability
+                    # where the verifier read only part of a long passage it names the sentence;
+                    # otherwise the sentence sharing most with the claim points the reader to it
+                    ev.key_sentence = (getattr(r, "key_sentence", None)
+                                       or key_sentence(cc.claim.to_check, ev.passage.text))
                 cc.verdict = verdict_for(cc.evidence, agg)
 
 

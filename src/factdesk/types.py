@@ -182,6 +182,7 @@ class Evidence:
     probabilities: dict[str, float] = field(default_factory=dict)
     after_claim_date: bool = False
     irrelevant: bool = False  # set by a reviewer
+    key_sentence: str | None = None  # the sentence most about the claim, in a passage of several
 
 
 @dataclass

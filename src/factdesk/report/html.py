@@ -256,6 +256,9 @@ def _evidence_item(ev: dict[str, Any], decisive: set[str]) -> str:
     quote = trim(ev.get("text"), 400)
     if quote:
         body += f'<p class="quote">“{esc(quote)}”</p>'
+    key = text(ev.get("key_sentence"))
+    if key and key != text(ev.get("text")):
+        body += f'<p class="small key">key sentence: “{esc(trim(key, 300))}”</p>'
     url = ev.get("url")
     if url and safe_http_url(url) is None:
         body += f'<p class="small">source: {esc(url)}</p>'

@@ -137,6 +137,7 @@ def _evidence_to_dict(ev: Evidence) -> dict[str, Any]:
         "score": _num(ev.score),
         "after_claim_date": bool(ev.after_claim_date),
         "irrelevant": bool(ev.irrelevant),
+        "key_sentence": ev.key_sentence or None,
     }
 
 

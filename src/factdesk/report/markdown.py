@@ -111,6 +111,9 @@ def _evidence_lines(ev: dict[str, Any], decisive: set[str]) -> list[str]:
     quote = trim(ev.get("text"), 240)
     if quote:
         lines.append(f"  > “{escape(quote)}”")
+    key = text(ev.get("key_sentence"))
+    if key and key != text(ev.get("text")):
+        lines.append(f"  > key sentence: “{escape(trim(key, 300))}”")
     return lines
 
 

@@ -26,6 +26,8 @@ class StanceResult:
 
     probabilities: dict[str, float]
     reasons: list[str] = field(default_factory=list)
+    # the sentence of the passage the judgement rests on, when the verifier can say (None: the whole)
+    key_sentence: str | None = None
 
     @property
     def stance(self) -> Stance:

@@ -35,6 +35,7 @@ from typing import Any
 
 from factdesk.registry import register
 from factdesk.verify.base import StanceResult
+from factdesk.verify.focus import focus_terms, key_sentence
 
 ENV_DIR = "FACTDESK_VERIFIER_DIR"
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models" / "verifier-ce"
@@ -79,23 +80,6 @@ def encode_pair(claim_ids: list[int], evidence_ids: list[int], *, max_length: in
     ids = [cls_id, *claim, sep_id, *evidence, sep_id]
     types = [0] * (len(claim) + 2) + [1] * (len(evidence) + 1)
     return ids, types
-
-
-def _focus_terms(text: str) -> set[str]:
-    """Lower-cased words of three or more characters, and numbers: what a window must share with
-    the claim to be the one read.  (Stemmed content words were tried: they chose worse windows.)"""
-    import re
-
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2 or w.isdigit()}
-
-
-def _key_sentence(claim: str, window: str) -> str:
-    """The sentence of ``window`` sharing the most words with the claim (the first on a tie)."""
-    from factdesk.claims.segment import split_sentences
-
-    wanted = _focus_terms(claim)
-    sentences = [s.text for s in split_sentences(window)] or [window]
-    return max(sentences, key=lambda t: (len(wanted & _focus_terms(t)), -sentences.index(t)))
 
 
 def window_spans(sentence_tokens: list[tuple[int, int]], budget: int, max_windows: int) -> list[tuple[int, int]]:
@@ -191,9 +175,9 @@ class PairEncoder:
                 if k > first:
                     spans.append((first, k))
             windows = window_spans(spans or [(0, len(e.ids))], budget, self.max_windows)
-            wanted = _focus_terms(claim_text or "")
+            wanted = focus_terms(claim_text or "")
             chars = [(offsets[a][0], offsets[b - 1][1]) for a, b in windows]
-            best = max(range(len(windows)), key=lambda i: (len(wanted & _focus_terms(text[slice(*chars[i])])), -i))
+            best = max(range(len(windows)), key=lambda i: (len(wanted & focus_terms(text[slice(*chars[i])])), -i))
             a, b = windows[best]
             out.append((self._pair(claim, e.ids[a:b]), chars[best], len(windows)))
         return out
@@ -306,8 +290,11 @@ class CrossEncoderVerifier:
             return [self._result(row, None, 1) for row in self.probabilities(pairs)]
         focused = self._encoder.encode_focused(pairs)
         probs = self._softmax(self._run([enc for enc, _, _ in focused]))
-        return [self._result(row, span and _key_sentence(claim, (text or "")[span[0]:span[1]]), n)
-                for row, (enc, span, n), (claim, text) in zip(probs, focused, pairs)]
+        out = []
+        for row, (_, span, n), (claim, text) in zip(probs, focused, pairs):
+            window = (text or "")[span[0]:span[1]] if span else None
+            out.append(self._result(row, window and (key_sentence(claim, window) or window), n))
+        return out
 
     def _result(self, row: Any, window_text: str | None, n_windows: int) -> StanceResult:
         pr = {lab: float(row[j]) for j, lab in enumerate(self.labels)}
@@ -316,7 +303,7 @@ class CrossEncoderVerifier:
         if window_text:
             shown = window_text if len(window_text) <= 160 else window_text[:157].rstrip() + "…"
             reason += f" (long passage: read the part of it most about the claim, 1 of {n_windows}, around “{shown}”)"
-        return StanceResult(probabilities=pr, reasons=[reason])
+        return StanceResult(probabilities=pr, reasons=[reason], key_sentence=window_text)
 
 
 if has_model():
