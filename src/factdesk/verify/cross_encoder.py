@@ -33,6 +33,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from factdesk.claims.segment import split_sentences
 from factdesk.registry import register
 from factdesk.verify.base import StanceResult
 from factdesk.verify.focus import focus_terms, key_sentence
@@ -150,8 +151,6 @@ class PairEncoder:
         words and numbers with the claim is read (the earliest on a tie); returns the input,
         that window's character span and the number of windows.
         """
-        from factdesk.claims.segment import split_sentences
-
         if not pairs:
             return []
         claims = self.tokenizer.encode_batch([c or "" for c, _ in pairs], add_special_tokens=False)
