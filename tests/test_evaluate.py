@@ -571,3 +571,14 @@ def test_predictions_file_has_one_line_per_item_matching_the_metrics(tmp_path):
 
     with pytest.raises(ConfigError):
         run_eval("match", FIX / "fever.jsonl", reviews=FIX / "fever.jsonl", predictions=tmp_path / "m.jsonl")
+
+
+def test_predictions_path_that_cannot_be_written_fails_before_the_work(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    scorer = FakeScorer(CW_SCORES)
+    with pytest.raises(ConfigError, match="cannot write predictions"):
+        run_eval("checkworthy", FIX / "checkworthy.tsv", scorer_obj=scorer, predictions=blocker / "p.jsonl")
+    with pytest.raises(ConfigError, match="it is a folder"):
+        run_eval("checkworthy", FIX / "checkworthy.tsv", scorer_obj=scorer, predictions=tmp_path)
+    assert blocker.read_text() == "x" and not list(tmp_path.glob(".*.tmp"))

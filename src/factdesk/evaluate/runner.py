@@ -102,6 +102,8 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
     from factdesk.pipeline import resolve_name
 
     verifier, scorer = resolve_name("verifier", verifier), resolve_name("checkworthiness", scorer)
+    if predictions is not None:
+        _predictions_folder(Path(predictions))
     started = time.perf_counter()
     if aggregation not in ("shipped", "raw"):
         raise ConfigError(f"unknown aggregation {aggregation!r}", hint="use shipped or raw")
@@ -128,17 +130,35 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
     return result
 
 
+def _predictions_folder(path: Path) -> None:
+    """Make sure the predictions file can be written, before the evaluation spends any time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"cannot write predictions to {path}: {exc.strerror or exc}",
+                          hint="give --predictions a file in a folder you can write to") from exc
+    if path.is_dir() or not os.access(path.parent, os.W_OK):
+        raise ConfigError(f"cannot write predictions to {path}: "
+                          + ("it is a folder" if path.is_dir() else "the folder is not writable"),
+                          hint="give --predictions a file in a folder you can write to")
+
+
 def _write_predictions(path: Path, items: list[dict[str, Any]]) -> None:
     """One JSON object a line, written to a temporary file first so a failure leaves no half file."""
     import json
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise FactdeskError(f"cannot write predictions to {path}: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             for item in items:
                 f.write(json.dumps(item, ensure_ascii=False) + "\n")
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise FactdeskError(f"cannot write predictions to {path}: {exc.strerror or exc}") from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
