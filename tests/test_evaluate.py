@@ -582,3 +582,20 @@ def test_predictions_path_that_cannot_be_written_fails_before_the_work(tmp_path)
     with pytest.raises(ConfigError, match="it is a folder"):
         run_eval("checkworthy", FIX / "checkworthy.tsv", scorer_obj=scorer, predictions=tmp_path)
     assert blocker.read_text() == "x" and not list(tmp_path.glob(".*.tmp"))
+
+
+def test_several_data_files_are_read_as_one_set(tmp_path):
+    one = run_eval("verify", FIX / "fever.jsonl", verifier="baseline")
+    two = run_eval("verify", FIX / "nli.jsonl", verifier="baseline")
+    both = run_eval("verify", [FIX / "fever.jsonl", FIX / "nli.jsonl"], verifier="baseline",
+                    predictions=tmp_path / "p.jsonl")
+    assert both["n"] == one["n"] + two["n"]
+    assert both["data"] == f"{FIX / 'fever.jsonl'}, {FIX / 'nli.jsonl'}"
+    ids = [json.loads(x)["id"] for x in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert len(set(ids)) == len(ids) and {i.split(":")[0] for i in ids} == {"fever", "nli"}
+    for label in ("supported", "refuted"):
+        assert both["confusion"][label][label] == one["confusion"][label][label] + two["confusion"][label][label]
+    with pytest.raises(InputError, match="mix pair-level and claim-level"):
+        run_eval("verify", [FIX / "fever.jsonl", FIX / "claim_level.jsonl"], verifier="baseline")
+    with pytest.raises(ConfigError):
+        run_eval("verify", [], verifier="baseline")

@@ -295,7 +295,9 @@ def demo(fmt: str, output: str | None, score: bool, db: str | None) -> None:
 @cli.command("eval")
 @click.argument("task", type=click.Choice(["verify", "open", "checkworthy", "match"]))
 @click.argument("data", required=False)
-@click.option("--data", "data_opt", metavar="PATH", help="The data set (same as the DATA argument).")
+@click.option("--data", "data_opt", metavar="PATH", multiple=True,
+              help="The data set (same as the DATA argument); repeat it to read several files as one set, "
+              "e.g. FEVER's dev.jsonl and dev_nei_retrieved.jsonl for three labels.")
 @click.option("--limit", type=int, help="Evaluate a label-stratified random sample of N items (seeded), "
               "not the first N lines.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --limit sampling.")
@@ -323,7 +325,7 @@ def demo(fmt: str, output: str | None, score: bool, db: str | None) -> None:
               help="verify, open, checkworthy: also write each item's gold and predicted label, confidence "
               "and explanation to FILE, one JSON object a line (for error analysis).")
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
-def eval_cmd(task: str, data: str | None, data_opt: str | None, limit: int | None, seed: int, verifier: str, scorer: str, corpus: str | None,
+def eval_cmd(task: str, data: str | None, data_opt: tuple[str, ...], limit: int | None, seed: int, verifier: str, scorer: str, corpus: str | None,
              reviews: str | None, threshold: float, level: str, mode: str, aggregation: str,
              stance_threshold: float | None, fmt: str, output: str | None, predictions: str | None,
              progress: bool | None) -> None:
@@ -335,8 +337,8 @@ def eval_cmd(task: str, data: str | None, data_opt: str | None, limit: int | Non
       open         claim -> retrieve from a corpus -> label (+ evidence recall@5)
       checkworthy  sentence -> check-worthy or not (CheckThat!/ClaimBuster TSV)
       match        claim -> earlier fact-checks (--reviews RECORDS)
-    DATA (or --data PATH) is a file or folder, or a name under $FACTDESK_DATA such as
-    fever/dev.jsonl.
+    DATA (or --data PATH, repeatable) is a file or folder, or a name under $FACTDESK_DATA
+    such as fever/dev.jsonl.
 
     \b
     Example:
@@ -344,14 +346,14 @@ def eval_cmd(task: str, data: str | None, data_opt: str | None, limit: int | Non
     """
     from factdesk.evaluate import format_table, run_eval
 
-    if data and data_opt and data != data_opt:
+    if data and data_opt:
         raise click.UsageError("give the data set once: as DATA or as --data, not both")
-    data = data or data_opt
-    if not data:
+    sets = [data] if data else list(data_opt)
+    if not sets:
         raise click.UsageError("missing the data set: give DATA or --data PATH (e.g. fever/dev.jsonl)")
     if progress is None:
         progress = sys.stderr.isatty()
-    result = run_eval(task, data, limit=limit, seed=seed, verifier=verifier, scorer=scorer, corpus=corpus,
+    result = run_eval(task, sets, limit=limit, seed=seed, verifier=verifier, scorer=scorer, corpus=corpus,
                       reviews=reviews, progress=progress, threshold=threshold, level=level, mode=mode,
                       aggregation=aggregation, stance_threshold=stance_threshold, predictions=predictions)
     _emit(json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else format_table(result), output)

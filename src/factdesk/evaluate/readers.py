@@ -47,7 +47,7 @@ import os
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -367,6 +367,26 @@ def _read_cw_file(path: Path) -> list[CheckworthyExample]:
         out.append(CheckworthyExample(row[ti].strip(), _cw_label(row[li], f"{path.name} line {lineno}"),
                                       id=ident, source=path.name))
     return out
+
+
+def read_verify_many(paths: list[Path]) -> VerifyData:
+    """Several verification files read as one set (say FEVER's S/R and NEI files for a 3-label
+    evaluation).  They must share a level; ids are prefixed with each file's name when there is
+    more than one, so that they stay distinct."""
+    if len(paths) == 1:
+        return read_verify(paths[0])
+    parts = [read_verify(p) for p in paths]
+    levels = {vd.level for vd in parts}
+    if len(levels) > 1:
+        raise InputError("these data sets mix pair-level and claim-level files: " + ", ".join(str(p) for p in paths),
+                         hint="evaluate them one at a time")
+    examples = [replace(e, id=f"{vd.path.stem}:{e.id}") for vd in parts for e in vd.examples]
+    formats = sorted({vd.format for vd in parts})
+    labels: dict[str, str] = {}
+    for vd in parts:
+        labels.update(vd.source_labels)
+    return VerifyData(examples, formats[0] if len(formats) == 1 else "+".join(formats), parts[0].level,
+                      parts[0].path, labels)
 
 
 def read_checkworthy(path: str | os.PathLike[str]) -> list[CheckworthyExample]:

@@ -46,6 +46,7 @@ from factdesk.evaluate.readers import (
     read_checkworthy,
     read_corpus_jsonl,
     read_verify,
+    read_verify_many,
     resolve_data,
     stratified_sample,
 )
@@ -59,7 +60,8 @@ STANCE_TO_LABEL = {Stance.SUPPORTS: Label.SUPPORTED, Stance.REFUTES: Label.REFUT
 CACHE_VERSION = "2"  # bump when passage cutting or the cached store layout changes
 
 
-def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = None, verifier: str = "auto",
+def run_eval(task: str, data: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+             limit: int | None = None, verifier: str = "auto",
              scorer: str = "auto", corpus: str | os.PathLike[str] | None = None,
              reviews: str | os.PathLike[str] | None = None, progress: bool = False, seed: int = 0,
              verifier_obj: Any = None, scorer_obj: Any = None, embedder_obj: Any = None,
@@ -67,6 +69,9 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
              stance_threshold: float | None = None, batch_size: int = 64,
              aggregation: str = "shipped", predictions: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Evaluate ``task`` on ``data``; returns the metrics dict (see the module docstring).
+
+    ``data`` is one data set or a list of them, read as one (e.g. FEVER's ``dev.jsonl`` and
+    ``dev_nei_retrieved.jsonl`` for three labels).
 
     ``verifier``/``scorer`` are registry names, ``"auto"`` (the default) meaning the ones
     ``factdesk check`` uses; ``verifier_obj``/``scorer_obj``/``embedder_obj`` pass ready
@@ -83,6 +88,9 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
     checkworthy): its gold and predicted label, confidence or score and, for verify and open,
     the verdict's explanation (open adds the passages judged and whether the gold was among them).
     """
+    paths = [data] if isinstance(data, (str, os.PathLike)) else list(data)
+    if not paths:
+        raise ConfigError("no data set given", hint="give DATA or --data PATH")
     if task not in TASKS:
         raise ConfigError(f"unknown evaluation task {task!r}", hint=f"choose one of: {', '.join(TASKS)}")
     if limit is not None and limit < 1:
@@ -96,8 +104,10 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
                               "Google Fact Check JSON or CSV)")
         from factdesk.match.evaluate import evaluate_matching
 
-        result = evaluate_matching(resolve_data(data), Path(reviews))
-        result.update({"task": "match", "data": str(data), "reviews": str(reviews)})
+        if len(paths) != 1:
+            raise ConfigError("the match task takes one data set")
+        result = evaluate_matching(resolve_data(paths[0]), Path(reviews))
+        result.update({"task": "match", "data": str(paths[0]), "reviews": str(reviews)})
         return result
     from factdesk.pipeline import resolve_name
 
@@ -109,13 +119,13 @@ def run_eval(task: str, data: str | os.PathLike[str], *, limit: int | None = Non
         raise ConfigError(f"unknown aggregation {aggregation!r}", hint="use shipped or raw")
     agg, decision = _aggregation(task, verifier, verifier_obj, aggregation, stance_threshold)
     if task == "verify":
-        result = _run_verify(resolve_data(data), limit, seed, _verifier(verifier, verifier_obj), level, agg,
+        result = _run_verify([resolve_data(p) for p in paths], limit, seed, _verifier(verifier, verifier_obj), level, agg,
                              progress, batch_size, pairs_by_aggregation=decision != "raw")
     elif task == "open":
-        result = _run_open(resolve_data(data), limit, seed, _verifier(verifier, verifier_obj), corpus,
+        result = _run_open([resolve_data(p) for p in paths], limit, seed, _verifier(verifier, verifier_obj), corpus,
                            embedder_obj, k, mode, agg, progress, batch_size)
     else:
-        result = _run_checkworthy(resolve_data(data), limit, seed, _scorer(scorer, scorer_obj), threshold,
+        result = _run_checkworthy([resolve_data(p) for p in paths], limit, seed, _scorer(scorer, scorer_obj), threshold,
                                   progress, batch_size)
     if task in ("verify", "open"):
         result["aggregation"] = {"source": decision, "threshold": agg.threshold,
@@ -196,6 +206,10 @@ def _scorer(name: str, obj: Any) -> Any:
     return s
 
 
+def _names(paths: list[Path]) -> str:
+    return ", ".join(str(p) for p in paths)
+
+
 def _name(obj: Any) -> str:
     return str(getattr(obj, "name", type(obj).__name__))
 
@@ -241,9 +255,9 @@ def _classification(gold: list[str], pred: list[str], conf: list[float]) -> dict
 
 
 # -- verify ---------------------------------------------------------------------------
-def _run_verify(path: Path, limit: int | None, seed: int, verifier: Any, level: str, agg: AggregationSettings,
+def _run_verify(paths: list[Path], limit: int | None, seed: int, verifier: Any, level: str, agg: AggregationSettings,
                 progress: bool, batch_size: int, pairs_by_aggregation: bool = False) -> dict[str, Any]:
-    vd = read_verify(path)
+    vd = read_verify_many(paths)
     if level not in ("auto", "pair", "claim"):
         raise ConfigError(f"unknown level {level!r}", hint="use auto, pair or claim")
     level = vd.level if level == "auto" else level
@@ -276,7 +290,7 @@ def _run_verify(path: Path, limit: int | None, seed: int, verifier: Any, level: 
             conf.append(float(verdict.confidence))
             why.append(verdict.explanation)
     gold = [e.label.value for e in examples]
-    out: dict[str, Any] = {"task": "verify", "data": str(path), "format": vd.format, "level": level,
+    out: dict[str, Any] = {"task": "verify", "data": _names(paths), "format": vd.format, "level": level,
                            "verifier": _name(verifier), "n_total": len(vd.examples)}
     out.update(_classification(gold, pred, conf))
     out["pairs"] = len(pairs)
@@ -428,9 +442,9 @@ def evidence_found(gold_units: Sequence[str], passage_text: str, document_text: 
     return False
 
 
-def _run_open(path: Path, limit: int | None, seed: int, verifier: Any, corpus: Any, embedder: Any, k: int,
+def _run_open(paths: list[Path], limit: int | None, seed: int, verifier: Any, corpus: Any, embedder: Any, k: int,
               mode: str, agg: AggregationSettings, progress: bool, batch_size: int) -> dict[str, Any]:
-    vd = read_verify(path)
+    vd = read_verify_many(paths)
     examples = stratified_sample(vd.examples, lambda e: e.label.value, limit, seed)
     with _open_index(vd, corpus, embedder, progress) as (index, doc_text, info):
         t = time.perf_counter()
@@ -465,7 +479,7 @@ def _run_open(path: Path, limit: int | None, seed: int, verifier: Any, corpus: A
                                     "probabilities": {k2: round(v, 4) for k2, v in ev.probabilities.items()},
                                     "text": ev.passage.text} for ev in evidence]})
     gold = [e.label.value for e in examples]
-    out: dict[str, Any] = {"task": "open", "data": str(path), "format": vd.format, "verifier": _name(verifier),
+    out: dict[str, Any] = {"task": "open", "data": _names(paths), "format": vd.format, "verifier": _name(verifier),
                            "retrieval_mode": mode, "k": k, "n_total": len(vd.examples)}
     out.update(info)
     out.update(_classification(gold, pred, conf))
@@ -480,9 +494,9 @@ def _run_open(path: Path, limit: int | None, seed: int, verifier: Any, corpus: A
 
 
 # -- checkworthy ----------------------------------------------------------------------
-def _run_checkworthy(path: Path, limit: int | None, seed: int, scorer: Any, threshold: float, progress: bool,
+def _run_checkworthy(paths: list[Path], limit: int | None, seed: int, scorer: Any, threshold: float, progress: bool,
                      batch_size: int) -> dict[str, Any]:
-    all_examples = read_checkworthy(path)
+    all_examples = [e for p in paths for e in read_checkworthy(p)]
     examples = stratified_sample(all_examples, lambda e: e.checkworthy, limit, seed)
     texts = [e.text for e in examples]
     scores: list[float] = []
@@ -503,7 +517,7 @@ def _run_checkworthy(path: Path, limit: int | None, seed: int, scorer: Any, thre
         bar.close()
     gold = [e.checkworthy for e in examples]
     pred = [s >= threshold for s in scores]
-    out: dict[str, Any] = {"task": "checkworthy", "data": str(path), "scorer": _name(scorer),
+    out: dict[str, Any] = {"task": "checkworthy", "data": _names(paths), "scorer": _name(scorer),
                            "n_total": len(all_examples), "n": len(examples), "positives": sum(gold),
                            "threshold": threshold}
     out.update(M.binary_scores(gold, pred))
