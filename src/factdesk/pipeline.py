@@ -305,13 +305,9 @@ class Pipeline:
 
     def aggregation_settings(self) -> Any:
         """The verifier's calibrated aggregation (if shipped), with the user's threshold on top."""
-        from factdesk.verify.aggregate import AggregationSettings
-        from factdesk.verify.calibrate import load_calibration
+        from factdesk.verify.calibrate import aggregation_for
 
-        agg = load_calibration(getattr(self.verifier, "name", "")) or AggregationSettings()
-        if self.settings.stance_threshold is not None:
-            agg.threshold = self.settings.stance_threshold
-        return agg
+        return aggregation_for(str(getattr(self.verifier, "name", "")), self.settings.stance_threshold)[0]
 
     def judge(self, checked: list[CheckedClaim]) -> None:
         from factdesk.verify.aggregate import verdict_for

@@ -178,18 +178,10 @@ def _write_predictions(path: Path, items: list[dict[str, Any]]) -> None:
 def _aggregation(task: str, verifier: str, verifier_obj: Any, aggregation: str, stance_threshold: float | None
                  ) -> tuple[AggregationSettings, str]:
     """The aggregation settings to judge with, and where they came from ("raw" = uncalibrated defaults)."""
-    from factdesk.verify.calibrate import calibration_path, load_calibration
+    from factdesk.verify.calibrate import aggregation_for
 
-    agg, decision = AggregationSettings(), "raw"
-    if task in ("verify", "open") and aggregation == "shipped":
-        name = str(getattr(verifier_obj, "name", None) or verifier)
-        shipped = load_calibration(name)
-        if shipped is not None:
-            agg, decision = shipped, f"models/aggregation/{calibration_path(name).name}"
-    if stance_threshold is not None:
-        agg.threshold = stance_threshold
-        decision = f"{decision}, threshold {stance_threshold}"
-    return agg, decision
+    name = str(getattr(verifier_obj, "name", None) or verifier)
+    return aggregation_for(name, stance_threshold, shipped=task in ("verify", "open") and aggregation == "shipped")
 
 
 def _verifier(name: str, obj: Any) -> Any:

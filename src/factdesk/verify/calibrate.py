@@ -68,6 +68,24 @@ def load_calibration(verifier: str) -> AggregationSettings | None:
                                confidence_scale=(float(scale[0]), float(scale[1])) if scale else None)
 
 
+def aggregation_for(verifier: str, stance_threshold: float | None = None, *, shipped: bool = True
+                    ) -> tuple[AggregationSettings, str]:
+    """The settings ``factdesk check`` judges with for ``verifier``, and where they came from.
+
+    The shipped calibration when there is one (and ``shipped``), else the uncalibrated defaults
+    ("raw"); a ``stance_threshold`` given by the user goes on top either way.
+    """
+    agg, source = AggregationSettings(), "raw"
+    if shipped:
+        calibrated = load_calibration(verifier)
+        if calibrated is not None:
+            agg, source = calibrated, f"models/aggregation/{calibration_path(verifier).name}"
+    if stance_threshold is not None:
+        agg.threshold = stance_threshold
+        source = f"{source}, threshold {stance_threshold}"
+    return agg, source
+
+
 def _split(items: list[Any], seed: int) -> tuple[list[Any], list[Any]]:
     """A label-stratified half/half split."""
     by_label: dict[str, list[Any]] = {}
