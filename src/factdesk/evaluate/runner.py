@@ -114,18 +114,19 @@ def run_eval(task: str, data: str | os.PathLike[str] | Sequence[str | os.PathLik
     verifier, scorer = resolve_name("verifier", verifier), resolve_name("checkworthiness", scorer)
     if predictions is not None:
         _predictions_folder(Path(predictions))
+    resolved = [resolve_data(p) for p in paths]
     started = time.perf_counter()
     if aggregation not in ("shipped", "raw"):
         raise ConfigError(f"unknown aggregation {aggregation!r}", hint="use shipped or raw")
     agg, decision = _aggregation(task, verifier, verifier_obj, aggregation, stance_threshold)
     if task == "verify":
-        result = _run_verify([resolve_data(p) for p in paths], limit, seed, _verifier(verifier, verifier_obj), level, agg,
+        result = _run_verify(resolved, limit, seed, _verifier(verifier, verifier_obj), level, agg,
                              progress, batch_size, pairs_by_aggregation=decision != "raw")
     elif task == "open":
-        result = _run_open([resolve_data(p) for p in paths], limit, seed, _verifier(verifier, verifier_obj), corpus,
+        result = _run_open(resolved, limit, seed, _verifier(verifier, verifier_obj), corpus,
                            embedder_obj, k, mode, agg, progress, batch_size)
     else:
-        result = _run_checkworthy([resolve_data(p) for p in paths], limit, seed, _scorer(scorer, scorer_obj), threshold,
+        result = _run_checkworthy(resolved, limit, seed, _scorer(scorer, scorer_obj), threshold,
                                   progress, batch_size)
     if task in ("verify", "open"):
         result["aggregation"] = {"source": decision, "threshold": agg.threshold,

@@ -32,6 +32,8 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from factdesk.verify.focus import focus_terms
+
 Pair = tuple[str, str, str]  # claim, evidence, stance label
 
 FEVER_LABELS = {"SUPPORTS": "supports", "REFUTES": "refutes", "NOT_ENOUGH_INFO": "neutral"}
@@ -152,14 +154,15 @@ def perturb(claim: str, rng: random.Random) -> tuple[str, str] | None:
     return None
 
 
-def _terms(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2 or w.isdigit()}
+def _fever_sourced(tagged: list[tuple[Pair, str]]) -> list[int]:
+    """Positions of the FEVER-derived pairs (real or synthetic) in a tagged mix."""
+    return [i for i, (_, src) in enumerate(tagged) if src.startswith(("fever_", "synth_"))]
 
 
 def word_coverage(claim: str, evidence: str) -> float:
     """Share of the claim's words (three letters or more, and numbers) found in the evidence."""
-    want = _terms(claim)
-    return len(want & _terms(evidence)) / len(want) if want else 1.0
+    want = focus_terms(claim)
+    return len(want & focus_terms(evidence)) / len(want) if want else 1.0
 
 
 def drop_key_sentence(claim: str, evidence: str) -> str | None:
@@ -175,15 +178,15 @@ def drop_key_sentence(claim: str, evidence: str) -> str | None:
     sentences = [s.text for s in split_sentences(evidence)]
     if len(sentences) < 2:
         return None
-    want = _terms(claim)
-    overlap = [len(want & _terms(t)) for t in sentences]
+    want = focus_terms(claim)
+    overlap = [len(want & focus_terms(t)) for t in sentences]
     key = max(range(len(sentences)), key=lambda i: overlap[i])
     rest_overlap = max(o for i, o in enumerate(overlap) if i != key)
     if overlap[key] < 2 or rest_overlap < 1 or rest_overlap * 2 > overlap[key]:
         return None
     rest = " ".join(t for i, t in enumerate(sentences) if i != key)
     numbers = {w for w in want if w.isdigit()}
-    if numbers & _terms(rest):
+    if numbers & focus_terms(rest):
         return None
     return rest
 
@@ -294,7 +297,7 @@ def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1
     room = max(0, n - len(extra))
     train_tagged = train_tagged[:room] + extra
     if qa_share > 0:
-        fever_idx = [i for i, (_, src) in enumerate(train_tagged) if src.startswith(("fever_", "synth_"))]
+        fever_idx = _fever_sourced(train_tagged)
         for i in rng.sample(fever_idx, min(len(fever_idx), int(round(qa_share * n)))):
             (claim, evidence, label), src = train_tagged[i]
             train_tagged[i] = ((claim, as_question_answer(claim, evidence, rng), label), src + "_qa")
@@ -316,7 +319,7 @@ def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1
             if rest:
                 made.append(((r["claim"], rest, "neutral"), "synth_dropped"))
                 n_drop += 1
-        fever_idx = [i for i, (_, src) in enumerate(train_tagged) if src.startswith(("fever_", "synth_"))]
+        fever_idx = _fever_sourced(train_tagged)
         for i, pair in zip(rng.sample(fever_idx, min(len(fever_idx), len(made))), made):
             train_tagged[i] = pair
     rng.shuffle(train_tagged)
