@@ -41,6 +41,26 @@ LABEL_ID = {lab: i for i, lab in enumerate(LABELS)}
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "models" / "verifier-ce"
 
 
+def cpu_has_bf16() -> bool:
+    """True when this CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX), where autocast pays off.
+
+    Measured on the project's 2-core AMD EPYC (Zen 5, ``avx512_bf16``): a MiniLM-L6 training step
+    (32 pairs x 60 tokens) takes 0.57 s under bf16 autocast against 1.4-1.5 s in fp32.  On a CPU
+    without these instructions bf16 is emulated and slower than fp32, so it is not chosen there.
+    """
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(f in flags.split() for f in ("avx512_bf16", "amx_bf16"))
+
+
+def resolve_precision(name: str) -> str:
+    if name == "auto":
+        return "bf16" if cpu_has_bf16() else "fp32"
+    return name
+
+
 def log(msg: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
@@ -229,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lr", type=float, default=3e-5)
     ap.add_argument("--warmup", type=float, default=0.06, help="warm-up share of the steps")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto",
+                    help="arithmetic of the training steps: bf16 autocast (weights and optimiser stay fp32) or "
+                         "fp32; auto = bf16 where the CPU has native bf16 (avx512_bf16/amx), else fp32. The "
+                         "export is always fp32 then int8")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--holdout", type=int, default=1000, help="held-out pairs for temperature and int8 check")
     ap.add_argument("--out", type=Path, default=None, help=f"model folder (default {DEFAULT_OUT})")
@@ -258,6 +282,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
+    precision = resolve_precision(args.precision)
     started = time.time()
     out = args.out or DEFAULT_OUT
     out.mkdir(parents=True, exist_ok=True)
@@ -287,6 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     enc_train = tokenize(train, tok, args.max_length, args.max_claim_tokens)
     enc_calib = tokenize(calib, tok, args.max_length, args.max_claim_tokens)
     lengths = [len(x[0]) for x in enc_train]
+    log(f"precision: {precision}")
     log(f"tokenised: {len(enc_train)} train, mean length {sum(lengths) / max(1, len(lengths)):.1f} tokens")
     batches = make_batches(len(enc_train), lengths, args.batch_size, args.seed, args.epochs)
     total_steps = len(batches)
@@ -351,8 +377,9 @@ def main(argv: list[str] | None = None) -> int:
         for g in opt.param_groups:
             g["lr"] = lr * lr_factor(p)
         b = collate([enc_train[i] for i in batches[step]], pad_id)
-        logits = model(b["input_ids"], b["attention_mask"], b["token_type_ids"])
-        loss = loss_fn(logits, b["labels"])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            logits = model(b["input_ids"], b["attention_mask"], b["token_type_ids"])
+        loss = loss_fn(logits.float(), b["labels"])
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
@@ -414,7 +441,7 @@ def main(argv: list[str] | None = None) -> int:
             "epochs": args.epochs, "batch_size": args.batch_size, "lr": lr, "warmup_share": args.warmup,
             "steps": step, "total_steps": total_steps, "pairs_seen": step * args.batch_size,
             "stopped_at_time_budget": stopped_early, "time_budget_minutes": args.time_budget,
-            "minutes": round(train_minutes, 1), "threads": args.threads,
+            "minutes": round(train_minutes, 1), "threads": args.threads, "precision": precision,
             "torch": torch.__version__,
         },
         "scores": {
