@@ -244,3 +244,30 @@ def test_paraphrase_share_keeps_labels_and_picks_low_overlap_evidence(tmp_path) 
     assert len(picked) > len([c for c, e, _ in plain if (c, e) in own]) + 10
     assert len({c for c, _, _ in picked}) == len(picked)
     assert all(lab == "refutes" for _, _, lab in picked)
+
+
+def test_precision_auto_picks_bf16_only_where_the_cpu_has_it() -> None:
+    from factdesk.train.cross_encoder import cpu_has_bf16, resolve_precision
+
+    zen5 = "flags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni"
+    sapphire = "flags\t\t: fpu avx512f amx_bf16 amx_tile amx_int8"
+    older = "flags\t\t: fpu sse2 avx2 fma avx512f avx512_vnni"
+    assert cpu_has_bf16(zen5) and cpu_has_bf16(sapphire)
+    assert not cpu_has_bf16(older) and not cpu_has_bf16("")
+    # a flag's name inside another word is not the flag
+    assert not cpu_has_bf16("flags : no_avx512_bf16_here")
+    assert resolve_precision("fp32") == "fp32" and resolve_precision("bf16") == "bf16"
+    assert resolve_precision("auto") == ("bf16" if cpu_has_bf16() else "fp32")
+
+
+@pytest.mark.skipif(not (HAS_TORCH and HAS_ORT),
+                    reason="the --quick training path needs the training extra (torch, transformers, onnx)")
+def test_quick_training_in_bf16_exports_an_fp32_then_int8_model(tmp_path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "factdesk.train.cross_encoder", "--quick", "--precision", "bf16",
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    cfg = json.loads((tmp_path / "config.json").read_text())
+    assert cfg["training"]["precision"] == "bf16"
+    # the export is traced in fp32 after training: ONNX fp32 and torch agree, and int8 mostly agrees
+    assert cfg["scores"]["onnx_torch_max_abs_diff"] < 1e-3
+    assert cfg["scores"]["int8_fp32_agreement"] >= 0.8
