@@ -271,3 +271,46 @@ def test_quick_training_in_bf16_exports_an_fp32_then_int8_model(tmp_path) -> Non
     # the export is traced in fp32 after training: ONNX fp32 and torch agree, and int8 mostly agrees
     assert cfg["scores"]["onnx_torch_max_abs_diff"] < 1e-3
     assert cfg["scores"]["int8_fp32_agreement"] >= 0.8
+
+
+def test_distractor_is_the_nearest_sentence_outside_the_claims_own_evidence() -> None:
+    from factdesk.train.ce_data import DistractorIndex
+
+    filler = [f"The village of Norbek {i} holds a market every week in the summer months." for i in range(200)]
+    shane = "Shane Black is an American screenwriter who was born on December 16, 1961."
+    jack = "Thomas Jacob Black, known as Jack Black, is an American actor and musician."
+    jack_born = "Jack Black was born in Santa Monica, California, in 1961."
+    idx = DistractorIndex(filler + [shane + " He directed the film Iron Man 3.", jack, jack_born])
+    claim = "Shane Black was born in 1961."
+    # its own evidence is never the distractor, and a sentence with the claim's year could settle
+    # it, so the other Black without the year is chosen
+    assert idx.find(claim, shane) == jack
+    # a claim none of whose indexed words is rare enough has no distractor
+    assert idx.find("The market every week.", "x") is None
+    # a sentence sharing more than three quarters of the claim's words is skipped for the next one
+    assert idx.find("Jack Black is an actor.", "Nothing here.") == jack_born
+
+
+def test_build_mix_distractor_share_makes_neutral_pairs_from_unused_claims(tmp_path) -> None:
+    from factdesk.train import ce_data
+
+    # two rows share each writer's name: each is the other's nearest sentence outside its own evidence
+    sup = [{"claim": f"Lind{i // 2} wrote Harbour{i}.", "evidence": f"Lind{i // 2} wrote Harbour{i}. "
+            f"Lind{i // 2} lived in Town{i}.", "label": "SUPPORTS"} for i in range(400)]
+    ref = [{"claim": f"Orvik{i} is not in Chile.", "evidence": f"Orvik{i} is a port in Chile.",
+            "label": "REFUTES"} for i in range(200)]
+    nei = [{"claim": f"Lake {i} is deep.", "evidence": f"Lake {i} is popular with anglers.",
+            "label": "NOT_ENOUGH_INFO"} for i in range(200)]
+    _write_jsonl(tmp_path / "fever" / "train.jsonl", sup + ref)
+    _write_jsonl(tmp_path / "fever" / "train_nei_retrieved.jsonl", nei)
+    mix, calib, summary = ce_data.build_mix(300, seed=5, root=tmp_path, holdout=30, distractor_share=0.1)
+    assert summary["sources"]["synth_distractor"] == 30
+    own = {r["claim"]: r["evidence"] for r in sup + ref}
+    # (the mix's "unrelated" pairs give a claim another row's whole evidence; a distractor is one sentence)
+    whole = set(own.values())
+    distractors = [(c, e) for c, e, lab in mix if lab == "neutral" and c in own and e not in whole]
+    assert len(distractors) == 30
+    for c, e in distractors:
+        assert e not in own[c] and c.split()[0] in e     # the same name, never its own evidence
+    others = {c for c, _, lab in mix if lab != "neutral"} | {c for c, _, _ in calib}
+    assert not {c for c, _ in distractors} & others      # made from claims not otherwise used

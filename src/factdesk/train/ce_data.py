@@ -26,10 +26,12 @@ FEVER dev is never read here either.
 from __future__ import annotations
 
 import json
+import math
 import os
 import random
 import re
-from collections.abc import Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from factdesk.verify.focus import focus_terms
@@ -191,6 +193,60 @@ def drop_key_sentence(claim: str, evidence: str) -> str | None:
     return rest
 
 
+class DistractorIndex:
+    """The sentences of FEVER train evidence, searchable by a claim's words weighted by rarity.
+
+    :meth:`find` returns, for a claim, the sentence most like it that is not one of the claim's
+    own evidence sentences: what a search engine puts before the verifier in the open setting —
+    the same name or topic, usually another person of that name or another fact — which does not
+    settle the claim.  The verifier's commonest error there is to read such a sentence as a
+    contradiction ("Thomas Jacob 'Jack' Black (born 1969)" against "Shane Black was born in
+    1961").  Words in more than ``max_df_share`` of the sentences are not indexed.
+    """
+
+    def __init__(self, evidences: Iterable[str], max_df_share: float = 0.02):
+        from factdesk.claims.segment import split_sentences
+
+        seen: dict[str, None] = {}
+        for ev in evidences:
+            for sent in split_sentences(ev):
+                text = sent.text.strip()
+                if len(text) >= 20:
+                    seen.setdefault(text, None)
+        self.texts = list(seen)
+        postings: dict[str, list[int]] = defaultdict(list)
+        for i, text in enumerate(self.texts):
+            for w in focus_terms(text):
+                postings[w].append(i)
+        n = len(self.texts)
+        cap = max(1, int(max_df_share * n))
+        self.postings = {w: ids for w, ids in postings.items() if len(ids) <= cap}
+        self.idf = {w: math.log((1 + n) / (1 + len(ids))) + 1.0 for w, ids in self.postings.items()}
+
+    def find(self, claim: str, own_evidence: str, candidates: int = 10) -> str | None:
+        """The best-scoring sentence that is not in ``own_evidence``, shares at most 3/4 of the
+        claim's words and none of its numbers (so that it cannot settle the claim by them); None
+        when no indexed word of the claim is rare enough."""
+        from factdesk.claims.segment import split_sentences
+
+        want = focus_terms(claim)
+        scores: dict[int, float] = defaultdict(float)
+        for w in want:
+            for i in self.postings.get(w, ()):
+                scores[i] += self.idf[w]
+        if not scores:
+            return None
+        own = {s.text.strip() for s in split_sentences(own_evidence)}
+        numbers = {w for w in want if w.isdigit()}
+        for i in sorted(scores, key=lambda k: (-scores[k], k))[:candidates]:
+            text = self.texts[i]
+            terms = focus_terms(text)
+            if text in own or numbers & terms or len(want & terms) > 0.75 * len(want):
+                continue
+            return text
+        return None
+
+
 # -- the mix --------------------------------------------------------------------------
 def _sample(rows: list, k: int, rng: random.Random) -> list:
     return rows if k >= len(rows) else rng.sample(rows, k)
@@ -210,8 +266,8 @@ def as_question_answer(claim: str, evidence: str, rng: random.Random) -> str:
 
 
 def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1000, nli_share: float = 0.0,
-              qa_share: float = 0.0, drop_share: float = 0.0, paraphrase_share: float = 0.0
-              ) -> tuple[list[Pair], list[Pair], dict]:
+              qa_share: float = 0.0, drop_share: float = 0.0, paraphrase_share: float = 0.0,
+              distractor_share: float = 0.0) -> tuple[list[Pair], list[Pair], dict]:
     """``(train, calibration, summary)``: ``n`` training pairs and a disjoint held-out slice.
 
     ``nli_share`` > 0 adds that share of general NLI pairs (MultiNLI via TaxiNLI,
@@ -225,6 +281,9 @@ def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1
     shares at most half of the claim's words (:func:`word_coverage`), also from unused rows:
     evidence that settles a claim in other words, so that "few shared words" is not read as
     "neutral".
+    ``distractor_share`` > 0 replaces that share by "neutral" pairs of an unused SUPPORTS or
+    REFUTES claim and the FEVER train sentence most like it outside its own evidence
+    (:class:`DistractorIndex`): related text about another entity or fact, as retrieval finds it.
 
     The held-out slice (FEVER train claims not trained on, same mix) is for the
     temperature fit and the fp32/int8 agreement check.
@@ -301,16 +360,24 @@ def build_mix(n: int, seed: int = 13, root: Path | None = None, holdout: int = 1
         for i in rng.sample(fever_idx, min(len(fever_idx), int(round(qa_share * n)))):
             (claim, evidence, label), src = train_tagged[i]
             train_tagged[i] = ((claim, as_question_answer(claim, evidence, rng), label), src + "_qa")
-    if drop_share > 0 or paraphrase_share > 0:
+    if drop_share > 0 or paraphrase_share > 0 or distractor_share > 0:
         used = {c for (c, _, _), _ in train_tagged} | {c for c, _, _ in calib}
         spare = [r for r in sup[want["fever_supports"]:] + ref[want["fever_refutes"]:] if r["claim"] not in used]
         rng.shuffle(spare)
         made: list[tuple[Pair, str]] = []
         k_drop, k_para = int(round(drop_share * n)), int(round(paraphrase_share * n))
-        n_drop = n_para = 0
+        k_dis = int(round(distractor_share * n))
+        index = DistractorIndex(r["evidence"] for r in sup + ref) if k_dis else None
+        n_drop = n_para = n_dis = 0
         for r in spare:
-            if n_drop >= k_drop and n_para >= k_para:
+            if n_drop >= k_drop and n_para >= k_para and n_dis >= k_dis:
                 break
+            if index is not None and n_dis < k_dis and n_dis * (k_drop + k_para) <= (n_drop + n_para) * k_dis:
+                other = index.find(r["claim"], r["evidence"])
+                if other:
+                    made.append(((r["claim"], other, "neutral"), "synth_distractor"))
+                    n_dis += 1
+                    continue
             if n_para < k_para and word_coverage(r["claim"], r["evidence"]) <= 0.5:
                 made.append(((r["claim"], r["evidence"], FEVER_LABELS[r["label"]]), "fever_paraphrase"))
                 n_para += 1

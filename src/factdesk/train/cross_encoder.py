@@ -270,6 +270,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--paraphrase-share", type=float, default=0.0,
                     help="share of pairs replaced by FEVER supports/refutes pairs whose evidence shares at "
                          "most half of the claim's words (default 0)")
+    ap.add_argument("--distractor-share", type=float, default=0.0,
+                    help="share of pairs replaced by 'neutral' pairs of a FEVER claim and the train-evidence "
+                         "sentence most like it outside its own evidence (default 0)")
     ap.add_argument("--init-from", type=Path, default=None, metavar="CHECKPOINT",
                     help="start from the weights of an earlier run's checkpoint.pt (a second stage); "
                          "the optimiser and schedule start afresh")
@@ -305,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         train, calib, summary = ce_data.build_mix(args.pairs, seed=args.seed, holdout=args.holdout,
                                                    nli_share=args.nli_share, qa_share=args.qa_share,
                                                    drop_share=args.drop_share,
-                                                   paraphrase_share=args.paraphrase_share)
+                                                   paraphrase_share=args.paraphrase_share,
+                                                   distractor_share=args.distractor_share)
         log(f"mix: {json.dumps(summary)}")
         encoder, tok = load_pretrained()
         lr = args.lr
@@ -441,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
             "pairs": summary,
             "init_from": str(args.init_from) if args.init_from else None, "nli_share": args.nli_share, "qa_share": args.qa_share,
             "drop_share": args.drop_share, "paraphrase_share": args.paraphrase_share,
+            "distractor_share": args.distractor_share,
             "epochs": args.epochs, "batch_size": args.batch_size, "lr": lr, "warmup_share": args.warmup,
             "steps": step, "total_steps": total_steps, "pairs_seen": step * args.batch_size,
             "stopped_at_time_budget": stopped_early, "time_budget_minutes": args.time_budget,
