@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from factdesk.train import ce_data
     from factdesk.train.cross_encoder import (build_model, collate, cpu_has_bf16, load_pretrained,
-                                              make_batches, tokenize)
+                                              make_batches, tokenize, train_step)
 
     torch.set_num_threads(args.threads)
     need = (args.steps + args.warmup) * args.batch_size * 2
@@ -61,13 +61,7 @@ def main(argv: list[str] | None = None) -> int:
                 t0 = time.perf_counter()
                 seen = tokens = 0
             b = collate([enc[j] for j in batch], pad_id)
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-                logits = model(b["input_ids"], b["attention_mask"], b["token_type_ids"])
-            loss = loss_fn(logits.float(), b["labels"])
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            opt.zero_grad(set_to_none=True)
+            train_step(model, opt, loss_fn, b, precision)
             seen += len(batch)
             tokens += int(b["attention_mask"].sum())
         dt = time.perf_counter() - t0

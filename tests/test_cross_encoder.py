@@ -88,6 +88,15 @@ def _write_jsonl(path, rows) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
 
 
+def _write_fever(root, sr_rows, n_nei: int = 300) -> list[dict]:
+    """A toy FEVER train folder: the given SUPPORTS/REFUTES rows and ``n_nei`` retrieved-NEI rows (returned)."""
+    nei = [{"claim": f"Lake {i} is deep.", "evidence": f"Lake {i} is popular with anglers.",
+            "label": "NOT_ENOUGH_INFO"} for i in range(n_nei)]
+    _write_jsonl(root / "fever" / "train.jsonl", sr_rows)
+    _write_jsonl(root / "fever" / "train_nei_retrieved.jsonl", nei)
+    return nei
+
+
 def test_training_mix_adds_nli_and_keeps_the_holdout_apart(tmp_path) -> None:
     from factdesk.train import ce_data
 
@@ -95,10 +104,7 @@ def test_training_mix_adds_nli_and_keeps_the_holdout_apart(tmp_path) -> None:
             f"{1900 + i}.", "label": "SUPPORTS"} for i in range(300)]
     ref = [{"claim": f"City {i} is not in Chile.", "evidence": f"City {i} is in Chile.", "label": "REFUTES"}
            for i in range(300)]
-    nei = [{"claim": f"Lake {i} is deep.", "evidence": f"Lake {i} is popular with anglers.",
-            "label": "NOT_ENOUGH_INFO"} for i in range(300)]
-    _write_jsonl(tmp_path / "fever" / "train.jsonl", sup + ref)
-    _write_jsonl(tmp_path / "fever" / "train_nei_retrieved.jsonl", nei)
+    nei = _write_fever(tmp_path, sup + ref)
     _write_jsonl(tmp_path / "mnli-taxinli" / "all.jsonl",
                  [{"claim": f"h{i}", "evidence": f"p{i}", "label": "entailment"} for i in range(30)])
     _write_jsonl(tmp_path / "esnli" / "dev.jsonl",
@@ -207,10 +213,7 @@ def test_training_mix_drop_share_makes_neutral_pairs_from_unused_rows(tmp_path) 
     sup = [{"claim": f"The Hollin tower {i} was finished in {1800 + i}.",
             "evidence": f"The Hollin tower {i} was finished in {1800 + i} by masons. It stands above the "
                         f"harbour of Hollin on a hill.", "label": "SUPPORTS"} for i in range(400)]
-    nei = [{"claim": f"Lake {i} is deep.", "evidence": f"Lake {i} is popular with anglers.",
-            "label": "NOT_ENOUGH_INFO"} for i in range(300)]
-    _write_jsonl(tmp_path / "fever" / "train.jsonl", sup)
-    _write_jsonl(tmp_path / "fever" / "train_nei_retrieved.jsonl", nei)
+    _write_fever(tmp_path, sup)
     train, calib, summary = ce_data.build_mix(300, seed=4, root=tmp_path, holdout=30, drop_share=0.1)
     dropped = [(c, e, lab) for c, e, lab in train if e.startswith("It stands above")]
     assert summary["sources"]["synth_dropped"] == 30 == len(dropped)
@@ -230,10 +233,7 @@ def test_paraphrase_share_keeps_labels_and_picks_low_overlap_evidence(tmp_path) 
              for i in range(300)]
     far = [{"claim": f"Brenna {i} never married.", "evidence": f"Her husband, met in {1900 + i}, was a baker.",
             "label": "REFUTES"} for i in range(300)]
-    nei = [{"claim": f"Lake {i} is deep.", "evidence": f"Lake {i} is popular with anglers.",
-            "label": "NOT_ENOUGH_INFO"} for i in range(300)]
-    _write_jsonl(tmp_path / "fever" / "train.jsonl", close + far)
-    _write_jsonl(tmp_path / "fever" / "train_nei_retrieved.jsonl", nei)
+    _write_fever(tmp_path, close + far)
     train, calib, summary = ce_data.build_mix(300, seed=5, root=tmp_path, holdout=30, paraphrase_share=0.1)
     assert summary["sources"]["fever_paraphrase"] == 30
     plain, _, _ = ce_data.build_mix(300, seed=5, root=tmp_path, holdout=30)
@@ -299,10 +299,7 @@ def test_build_mix_distractor_share_makes_neutral_pairs_from_unused_claims(tmp_p
             f"Lind{i // 2} lived in Town{i}.", "label": "SUPPORTS"} for i in range(400)]
     ref = [{"claim": f"Orvik{i} is not in Chile.", "evidence": f"Orvik{i} is a port in Chile.",
             "label": "REFUTES"} for i in range(200)]
-    nei = [{"claim": f"Lake {i} is deep.", "evidence": f"Lake {i} is popular with anglers.",
-            "label": "NOT_ENOUGH_INFO"} for i in range(200)]
-    _write_jsonl(tmp_path / "fever" / "train.jsonl", sup + ref)
-    _write_jsonl(tmp_path / "fever" / "train_nei_retrieved.jsonl", nei)
+    _write_fever(tmp_path, sup + ref, n_nei=200)
     mix, calib, summary = ce_data.build_mix(300, seed=5, root=tmp_path, holdout=30, distractor_share=0.1)
     assert summary["sources"]["synth_distractor"] == 30
     own = {r["claim"]: r["evidence"] for r in sup + ref}

@@ -171,6 +171,22 @@ def collate(items: list[tuple[list[int], list[int], int]], pad_id: int) -> dict[
     return {"input_ids": ids_t, "attention_mask": mask_t, "token_type_ids": types_t, "labels": labels}
 
 
+def train_step(model: Any, opt: Any, loss_fn: Any, batch: dict[str, Any], precision: str) -> float:
+    """One optimiser step on a collated batch: the forward pass under bf16 autocast when
+    ``precision`` is ``bf16`` (weights, gradients and AdamW stay fp32), gradient-norm clipping
+    at 1.0.  Returns the loss."""
+    import torch
+
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+        logits = model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+    loss = loss_fn(logits.float(), batch["labels"])
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
+    return float(loss.item())
+
+
 # -- export & calibration -------------------------------------------------------------
 def export_onnx(model: Any, path: Path, vocab_size: int) -> None:
     import torch
@@ -383,17 +399,9 @@ def main(argv: list[str] | None = None) -> int:
             break
         for g in opt.param_groups:
             g["lr"] = lr * lr_factor(p)
-        b = collate([enc_train[i] for i in batches[step]], pad_id)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
-            logits = model(b["input_ids"], b["attention_mask"], b["token_type_ids"])
-        loss = loss_fn(logits.float(), b["labels"])
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        opt.zero_grad(set_to_none=True)
+        lv = train_step(model, opt, loss_fn, collate([enc_train[i] for i in batches[step]], pad_id), precision)
         step += 1
         seen += len(batches[step - 1])
-        lv = loss.item()
         run_loss = 0.98 * run_loss + 0.02 * lv if step > 1 else lv
         if step % 20 == 0 or step == total_steps:
             el = time.time() - t0
