@@ -45,8 +45,8 @@ def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
     """True when this CPU multiplies bfloat16 natively (AVX-512 BF16 or AMX), where autocast pays off.
 
     Measured on the project's 2-core AMD EPYC (Zen 5, ``avx512_bf16``) with
-    ``benchmarks/train_speed.py``: a training step on 32 FEVER pairs takes 0.60 s under bf16
-    autocast against 1.18 s in fp32.  On a CPU without these instructions bf16 is emulated and
+    ``benchmarks/train_speed.py``: a training step on 32 FEVER pairs takes 0.60-0.69 s under bf16
+    autocast against 1.18-1.30 s in fp32 (1.9-2.0x).  On a CPU without these instructions bf16 is emulated and
     slower than fp32, so ``auto`` does not choose it there.
     """
     if cpuinfo is None:
