@@ -538,7 +538,10 @@ def test_stored_hostile_report_renders_safely():
     md = render_markdown(stored)
     assert "<script" not in md.lower() and "<svg" not in md.lower()
     items = render_claimreview(stored)
-    assert all(i["url"].startswith("urn:factdesk:report:") for i in items)  # the article url is not http(s)
+    # the review's own page on the local desk, with the hostile ids percent-encoded; never a urn:
+    assert items and all(i["url"].startswith("http://127.0.0.1:8000/checks/r-hostile%22%3E%3Cscript%3E")
+                         for i in items)
+    assert not any(set(i["url"]) & set('<>"\' ') for i in items)
     assert all(c == "https://ok.example.com/a" for i in items for c in i["citation"])
 
 
@@ -556,7 +559,8 @@ def test_claimreview_items(d):
         assert item["@context"] == "https://schema.org" and item["@type"] == "ClaimReview"
         assert item["claimReviewed"] == claim["standalone"]
         assert item["datePublished"] == "2024-03-02"
-        assert item["url"] == f"https://news.example.org/dam?x=1&y=2#factdesk-{claim['id']}"
+        # the fact-check's own page on the publisher's site, not the reviewed article
+        assert item["url"] == f"https://desk.example/factchecks/{d['id']}#claim-{claim['id']}"
         assert item["author"] == {"@type": "Organization", "name": "Desk <Org>", "url": "https://desk.example"}
         r = item["reviewRating"]
         assert r["@type"] == "Rating"
@@ -567,6 +571,8 @@ def test_claimreview_items(d):
         assert ir["@type"] == "Claim" and ir["datePublished"] == "2024-03-01"
         assert ir["appearance"][0]["url"] == "https://news.example.org/dam?x=1&y=2"
         assert ir["appearance"][0]["headline"] == d["article"]["title"]
+        assert ir["appearance"][0]["datePublished"] == "2024-03-01"
+        assert ir["appearance"][0]["author"] == {"@type": "Person", "name": "Sam <i>Writer</i>"}
         assert ir["firstAppearance"] == ir["appearance"][0]
         assert item["reviewBody"] == claim["verdict"]["explanation"]
         assert all(u.startswith("https://") for u in item["citation"])
@@ -589,9 +595,11 @@ def test_claimreview_without_article_url(d):
     d["article"]["author"] = None
     d["claims"][2]["attributed_to"] = None
     items = render_claimreview(d)
-    assert items[0]["url"] == f"urn:factdesk:report:{d['id']}:claim:{d['claims'][0]['id']}"
-    assert items[0]["author"] == {"@type": "Organization", "name": "factdesk"}
+    # no publisher set: the local web desk's page for this report, never a urn:
+    assert items[0]["url"] == f"http://127.0.0.1:8000/checks/{d['id']}#claim-{d['claims'][0]['id']}"
+    assert items[0]["author"] == {"@type": "Organization", "name": "factdesk", "url": "http://127.0.0.1:8000/"}
     assert items[0]["itemReviewed"]["author"] == {"@type": "Organization", "name": "Example News"}
+    assert items[0]["itemReviewed"]["appearance"][0]["author"] == {"@type": "Organization", "name": "Example News"}
     assert "author" not in items[2]["itemReviewed"]  # an unattributed rebutted claim is not pinned on anyone
     assert "url" not in items[0]["itemReviewed"]["appearance"][0]
 

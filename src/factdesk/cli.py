@@ -64,6 +64,49 @@ format_option = click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES
                              show_default=True, help="Report format.")
 output_option = click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
 
+CLAIMREVIEW_HELP = """
+
+    \b
+    ClaimReview (--format claimreview): each review's url is the page that
+    publishes the fact-check, the first of:
+      --review-url TEMPLATE   TEMPLATE with {report_id} and {claim_id} filled in,
+                              e.g. 'https://example.org/fc/{report_id}#claim-{claim_id}'
+      --publisher-url URL     URL/factchecks/REPORT_ID#claim-CLAIM_ID
+      (neither)               the local web desk's page for the report:
+                              http://127.0.0.1:8000/checks/REPORT_ID#claim-CLAIM_ID
+    The last is only for local use: set one of the others before publishing.
+    Each flag defaults to its setting (publisher, publisher_url,
+    review_url_template in factdesk.toml or FACTDESK_* variables).
+"""
+
+
+def _publish_options(f: Any) -> Any:
+    """The --publisher, --publisher-url and --review-url options, and their help (after the docstring)."""
+    f.__doc__ = (f.__doc__ or "").rstrip() + CLAIMREVIEW_HELP
+    for deco in reversed([
+        click.option("--publisher", metavar="NAME", default=None,
+                     help="ClaimReview: who publishes the fact-checks (author.name) [setting publisher, factdesk]."),
+        click.option("--publisher-url", metavar="URL", default=None,
+                     help="ClaimReview: the publisher's home page (author.url) [setting publisher_url]."),
+        click.option("--review-url", metavar="TEMPLATE", default=None,
+                     help="ClaimReview: URL of each review's page, with {report_id} and {claim_id} "
+                     "[setting review_url_template]."),
+    ]):
+        f = deco(f)
+    return f
+
+
+def _claimreview_options(settings: Any, fmt: str) -> dict[str, Any]:
+    """Render options for ``fmt``: the publishing settings for claimreview (checked now), else none."""
+    if fmt != "claimreview":
+        return {}
+    from factdesk.report.claimreview import publishing
+
+    options = {"publisher": settings.publisher, "publisher_url": settings.publisher_url,
+               "review_url": settings.review_url_template}
+    publishing(**options)  # a bad URL or template fails before any work is done
+    return options
+
 
 @click.group(cls=FactdeskGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="factdesk")
@@ -128,10 +171,11 @@ def _check_options(f: Any) -> Any:
               help="A text the article quotes or rebuts (file, URL or stored document id); repeatable. "
               "Without it, stored documents by the quoted author or with a matching title are used.")
 @click.option("--no-save", is_flag=True, help="Do not store the report.")
+@_publish_options
 @db_option
 def check(source: str, fmt: str, output: str | None, allow_private: bool | None, top_k: int | None,
           threshold: float | None, verifier: str | None, sources: tuple[str, ...], no_save: bool,
-          db: str | None) -> None:
+          publisher: str | None, publisher_url: str | None, review_url: str | None, db: str | None) -> None:
     """Fact-check an article (file or http(s) URL), claim by claim.
 
     Prints a Markdown report (or --format json|html|claimreview) and stores it;
@@ -140,13 +184,15 @@ def check(source: str, fmt: str, output: str | None, allow_private: bool | None,
     from factdesk.pipeline import Pipeline
     from factdesk.report import render
 
-    settings = _settings(allow_private=allow_private, top_k=top_k, threshold=threshold, verifier=verifier)
+    settings = _settings(allow_private=allow_private, top_k=top_k, threshold=threshold, verifier=verifier,
+                         publisher=publisher, publisher_url=publisher_url, review_url_template=review_url)
+    options = _claimreview_options(settings, fmt)
     with _open_store(db) as store:
         if store.count("passages") == 0:
             click.echo("warning: the store has no indexed documents, so no evidence can be found; "
                        "run `factdesk index FOLDER` first (or `factdesk demo`)", err=True)
         report = Pipeline(store, settings).check(source, save=not no_save, sources=list(sources))
-    _emit(render(report, fmt), output)
+    _emit(render(report, fmt, **options), output)
     if not no_save:
         click.echo(f"report {report['id']} saved", err=True)
 
@@ -194,14 +240,20 @@ def list_reports(fmt: str, limit: int, db: str | None) -> None:
 @click.argument("report_id")
 @format_option
 @output_option
+@_publish_options
 @db_option
-def show(report_id: str, fmt: str, output: str | None, db: str | None) -> None:
+def show(report_id: str, fmt: str, output: str | None, publisher: str | None, publisher_url: str | None,
+         review_url: str | None, db: str | None) -> None:
     """Show a stored report (an id prefix is enough)."""
     from factdesk.report import render
 
+    options: dict[str, Any] = {}
+    if fmt == "claimreview":  # other formats need no settings (nor a readable factdesk.toml)
+        options = _claimreview_options(_settings(publisher=publisher, publisher_url=publisher_url,
+                                                 review_url_template=review_url), fmt)
     with _open_store(db) as store:
         report = store.get_report(report_id)
-    _emit(render(report, fmt), output)
+    _emit(render(report, fmt, **options), output)
 
 
 @cli.command()
@@ -277,15 +329,17 @@ def demo(fmt: str, output: str | None, score: bool, db: str | None) -> None:
         from factdesk.store import default_db_path
 
         db = str(default_db_path().with_name("demo.db"))
+    settings = _settings()
+    options = _claimreview_options(settings, fmt)
     with _open_store(db) as store:
-        pipe = Pipeline(store, _settings())
+        pipe = Pipeline(store, settings)
         stats = pipe.index_path(demodata.corpus_dir(), prune=True, progress=sys.stderr.isatty())
         click.echo(f"demo corpus: {stats.added + stats.updated + stats.unchanged} documents indexed "
                    f"({stats.added} new) in {db}", err=True)
         report = pipe.check(demodata.article_path())
         if score:
             result = demodata.score_report(report, store=store)
-    _emit(render(report, fmt), output)
+    _emit(render(report, fmt, **options), output)
     if score:
         click.echo(f"demo gold: {result['claims_found']}/{result['gold_claims']} claims found, "
                    f"label accuracy {result['label_accuracy']:.2f}, evidence recall {result['evidence_recall']:.2f}",

@@ -10,6 +10,10 @@ Example factdesk.toml::
     verifier = "baseline"
     top_k = 6
     threshold = 0.4
+    # ClaimReview export (factdesk show --format claimreview, the web desk's export)
+    publisher = "Example Fact Desk"
+    publisher_url = "https://factcheck.example.org/"
+    review_url_template = "https://factcheck.example.org/checks/{report_id}#claim-{claim_id}"
 """
 
 from __future__ import annotations
@@ -41,6 +45,12 @@ class Settings:
     fetch_timeout: float = 20.0
     max_bytes: int = 20_000_000
     job_timeout: float = 600.0  # web desk: seconds one background check may run; 0 = no limit
+    # ClaimReview export (see factdesk.report.claimreview): who publishes the fact-checks and where.
+    publisher: str = "factdesk"  # author.name
+    publisher_url: str | None = None  # the publisher's home page (author.url); reviews then default to
+    # <publisher_url>/factchecks/<report_id>#claim-<claim_id>
+    review_url_template: str | None = None  # the page of each review, with {report_id} and {claim_id};
+    # unset with no publisher_url: the local web desk's page, http://127.0.0.1:8000/checks/<report_id>
 
     def with_overrides(self, **overrides: Any) -> "Settings":
         """Apply CLI flags; ``None`` means 'not given'."""

@@ -10,7 +10,9 @@ re-rendered without the objects that made it::
     open("report.html", "w").write(render(d, "html"))
 
 The dict's shape is fixed by ``docs/report-schema.json`` (a copy ships in
-the package: :func:`load_schema`).
+the package: :func:`load_schema`).  Each ClaimReview item's shape is fixed by
+``claimreview-schema.json`` in this package (:func:`load_claimreview_schema`,
+:func:`validate_claimreview`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from importlib import resources
 from typing import Any
 
 from factdesk.errors import ConfigError, InputError
-from factdesk.report.claimreview import render_claimreview, render_claimreview_json
+from factdesk.report.claimreview import (
+    load_claimreview_schema,
+    render_claimreview,
+    render_claimreview_json,
+    validate_claimreview,
+)
 from factdesk.report.html import render_html
 from factdesk.report.jsonreport import claims_to_dict, report_to_dict
 from factdesk.report.markdown import render_markdown
@@ -31,6 +38,7 @@ FORMATS = ("markdown", "json", "html", "claimreview")
 __all__ = [
     "FORMATS",
     "claims_to_dict",
+    "load_claimreview_schema",
     "load_schema",
     "render",
     "render_claimreview",
@@ -38,6 +46,7 @@ __all__ = [
     "render_json",
     "render_markdown",
     "report_to_dict",
+    "validate_claimreview",
     "validate_report",
 ]
 
@@ -79,8 +88,9 @@ def render(d: dict[str, Any], fmt: str, **options: Any) -> str:
     """The report dict rendered as ``fmt``, one of :data:`FORMATS`.
 
     ``options`` go to the renderer; only ``claimreview`` takes any
-    (``publisher``, ``publisher_url``).  An unknown format raises
-    :class:`~factdesk.errors.ConfigError`.
+    (``publisher``, ``publisher_url``, ``review_url``, ``desk_url``: see
+    :mod:`factdesk.report.claimreview`).  An unknown format, or options for
+    another format, raise :class:`~factdesk.errors.ConfigError`.
     """
     name = (fmt or "").strip().lower()
     if name not in FORMATS:

@@ -223,7 +223,7 @@ class DeskMiddleware:
 def create_app(store_path: str | Path, *, require_login: bool, allow_private_urls: bool = False,
                settings: Settings | None = None, start_worker: bool = True, warm_up: bool = True,
                max_upload_bytes: int = MAX_UPLOAD_BYTES, allowed_hosts: list[str] | None = None,
-               publisher: str = "factdesk", publisher_url: str | None = None,
+               publisher: str | None = None, publisher_url: str | None = None,
                login_limits: throttle.LoginLimits | None = None) -> FastAPI:
     """The desk app over the store at ``store_path``.
 
@@ -235,9 +235,17 @@ def create_app(store_path: str | Path, *, require_login: bool, allow_private_url
     ``login_limits``: how many failed logins a user name / a client address may have in a
     window before ``/login`` answers 429 (default 5 and 20 in 15 minutes).  Checks run under
     ``settings.job_timeout`` seconds each (see :class:`~factdesk.web.worker.Worker`).
+    The ClaimReview export uses the settings ``publisher``, ``publisher_url`` and
+    ``review_url_template`` like ``factdesk show`` (``publisher`` / ``publisher_url`` given here
+    override them); with neither URL set, each review's url is this desk's own page for the report,
+    on the address the export was requested on.  A bad URL or template raises ConfigError here.
     """
+    from factdesk.report.claimreview import publishing
+
     store_path = str(store_path)
-    settings = (settings or Settings()).with_overrides(allow_private=allow_private_urls)
+    settings = (settings or Settings()).with_overrides(allow_private=allow_private_urls, publisher=publisher,
+                                                       publisher_url=publisher_url)
+    publishing(settings.publisher, settings.publisher_url, settings.review_url_template)  # fail at start
     limits = login_limits or throttle.LoginLimits()
     stores = Stores(store_path)
     embedders = Embedders(settings)
@@ -516,7 +524,7 @@ def create_app(store_path: str | Path, *, require_login: bool, allow_private_url
         claim = next(c for c in reviewed["claims"] if c["id"] == claim_id)
         return {"check_id": job["id"], "report_id": reviewed["id"], "claim": claim, "review": reviewed["review"]}
 
-    def export(check_id: str, fmt: str, approved_only: bool) -> Response:
+    def export(check_id: str, fmt: str, approved_only: bool, desk_url: str) -> Response:
         from factdesk.report import render
 
         job, d = done_report(check_id)
@@ -524,8 +532,9 @@ def create_app(store_path: str | Path, *, require_login: bool, allow_private_url
             d = dict(d, claims=[c for c in d["claims"] if c.get("review", {}).get("approved")])
         name = f"factdesk-{d['id']}"
         if fmt == "claimreview":
-            body, media, ext = render(d, "claimreview", publisher=publisher, publisher_url=publisher_url), \
-                "application/ld+json", "claimreview.json"
+            body = render(d, "claimreview", publisher=settings.publisher, publisher_url=settings.publisher_url,
+                          review_url=settings.review_url_template, desk_url=desk_url)
+            media, ext = "application/ld+json", "claimreview.json"
         elif fmt == "json":
             body, media, ext = render(d, "json"), "application/json", "json"
         elif fmt == "markdown":
@@ -610,7 +619,7 @@ def create_app(store_path: str | Path, *, require_login: bool, allow_private_url
     def api_export(request: Request, check_id: str, fmt: str, approved_only: bool = False) -> Response:
         """The reviewed report as `json`, `markdown`, `html` or `claimreview` (JSON-LD)."""
         _sync_identify(request)
-        return export(check_id, fmt, approved_only)
+        return export(check_id, fmt, approved_only, str(request.base_url))
 
     @app.get("/api/corpus/search", tags=["corpus"], responses=ERRORS)
     def api_search(request: Request, q: str = Query(..., min_length=1, max_length=500),
@@ -742,7 +751,7 @@ def create_app(store_path: str | Path, *, require_login: bool, allow_private_url
         def make(fmt: str = fmt) -> Callable[..., Response]:
             def export_route(request: Request, check_id: str, approved_only: bool = False) -> Response:
                 _sync_identify(request)
-                return export(check_id, fmt, approved_only)
+                return export(check_id, fmt, approved_only, str(request.base_url))
             return export_route
         app.add_api_route(f"/checks/{{check_id}}/export.{ext}", make(), methods=["GET"], include_in_schema=False)
 
