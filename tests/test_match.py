@@ -68,20 +68,23 @@ def test_jsonld_graph_and_nested_nodes(store):
 
 def test_html_with_several_blocks_one_broken_one_bad_date(store):
     stats = import_reviews(store, FIX / "page.html", embedder=None)
-    assert stats.imported == 2
+    assert stats.imported == 3  # the bad date is dropped with a warning, the record kept (issue 11)
     inv = _positions(stats.invalid)
-    assert [p for p, _ in inv] == ["page.html: block 2", "page.html: block 4 item 2"]
+    assert [p for p, _ in inv] == ["page.html: block 2"]
     assert inv[0][1].startswith("broken JSON-LD block")
-    assert "bad date 'last Tuesday'" in inv[1][1]
+    assert [(p.split(": ", 1)[1], f, r) for p, f, r in stats.warnings] == [
+        ("block 4 item 2", "datePublished", "bad date 'last Tuesday': no four-digit year")]
     assert {r.url for r in list_reviews(store)} == {"https://thesift.example/fc/wolves",
-                                                    "https://thesift.example/fc/vapes"}
+                                                    "https://thesift.example/fc/vapes",
+                                                    "https://thesift.example/fc/bad-date"}
 
 
 def test_google_claims_search_shape(store):
     stats = import_reviews(store, FIX / "google.json", embedder=None)
-    assert stats.imported == 2
-    assert _positions(stats.invalid) == [("google.json: claims[1].claimReview[0]", "missing url")]
+    assert stats.imported == 3  # the URL-less review has a rating: kept (issue 11)
+    assert (stats.invalid, stats.warnings) == ([], [])
     by_url = {r.url: r for r in list_reviews(store)}
+    assert (by_url[""].publisher, by_url[""].rating) == ("Claimwatch", "False")
     r = by_url["https://truthmeter.example/fc/kowal-salary"]
     assert (r.publisher, r.publisher_site, r.rating, r.date, r.claim_date, r.claimant, r.language) == (
         "Truthmeter", "truthmeter.example", "False", "2022-08-05", "2022-08-01", "Facebook posts", "en")
@@ -90,10 +93,10 @@ def test_google_claims_search_shape(store):
 
 def test_csv_with_bad_rows(store):
     stats = import_reviews(store, FIX / "reviews.csv", embedder=None)
-    assert stats.imported == 2
-    inv = _positions(stats.invalid)
-    assert [p for p, _ in inv] == ["reviews.csv: row 2", "reviews.csv: row 3"]
-    assert "bad date '31/02/2020'" in inv[0][1] and inv[1][1] == "missing url"
+    assert stats.imported == 4  # bad date dropped with a warning; URL-less row has a rating (issue 11)
+    assert stats.invalid == []
+    assert [(p.split(": ", 1)[1], f) for p, f, _ in stats.warnings] == [("row 2", "date")]
+    assert "bad date '31/02/2020'" in stats.warnings[0][2]
 
 
 def test_csv_without_header_is_an_input_error(store, tmp_path):
@@ -105,11 +108,11 @@ def test_csv_without_header_is_an_input_error(store, tmp_path):
 
 def test_folder_import_and_idempotent_reimport(store, emb):
     first = import_reviews(store, FIX / "dir", embedder=emb)
-    assert (first.imported, first.duplicates, len(first.invalid), first.sources) == (3, 0, 2, 2)
+    assert (first.imported, first.duplicates, len(first.invalid), first.sources) == (5, 0, 0, 2)
     n = count_reviews(store)
     second = import_reviews(store, FIX / "dir", embedder=emb)
-    assert (second.imported, second.duplicates) == (0, 3)
-    assert count_reviews(store) == n == 3
+    assert (second.imported, second.duplicates) == (0, 5)
+    assert count_reviews(store) == n == 5
     # the same claim, differently spaced and cased, at the same URL is a duplicate too
     added, dup = add_reviews(store, [Review(claim="  the HARWICK bridge toll will double to $8 in 2025 ",
                                             url="https://factlens.example/fc/bridge-tolls")], embedder=emb)
@@ -147,8 +150,9 @@ def http_url():
 def test_import_from_local_url_with_allow_private(store, http_url):
     stats = import_reviews(store, [f"{http_url}/page.html", f"{http_url}/google.json"], allow_private=True,
                            embedder=None)
-    assert stats.imported == 4
-    assert [p.split(": ", 1)[1] for p, _ in stats.invalid] == ["block 2", "block 4 item 2", "claims[1].claimReview[0]"]
+    assert stats.imported == 6
+    assert [p.split(": ", 1)[1] for p, _ in stats.invalid] == ["block 2"]
+    assert [p.split(": ", 1)[1] for p, _, _ in stats.warnings] == ["block 4 item 2"]
     assert stats.invalid[0][0].startswith(f"{http_url}/page.html")
 
 
@@ -236,9 +240,9 @@ def test_cli_import_list_search(tmp_path):
                                 "--db", db])
     assert r.exit_code == 0, r.output
     data = json.loads(r.output)
-    assert data["imported"] == 4 and len(data["invalid"]) == 2
+    assert data["imported"] == 6 and len(data["invalid"]) == 0 and len(data["warnings"]) == 1
     r = runner.invoke(reviews, ["list", "--json", "--db", db])
-    assert r.exit_code == 0 and len(json.loads(r.output)) == 4
+    assert r.exit_code == 0 and len(json.loads(r.output)) == 6
     r = runner.invoke(reviews, ["search", "Porto saw a 40 percent increase in crime in 2019", "--json", "--db", db])
     assert r.exit_code == 0, r.output
     assert json.loads(r.output)[0]["url"] == "https://claimwatch.example/fc/crime-porto"

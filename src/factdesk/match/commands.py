@@ -68,9 +68,11 @@ def import_cmd(sources: tuple[str, ...], allow_private: bool, as_json: bool, db:
         click.echo(json.dumps(stats.to_dict(), indent=2, ensure_ascii=False))
         return
     click.echo(f"imported {stats.imported} fact-checks ({stats.duplicates} already stored, "
-               f"{len(stats.invalid)} invalid) from {stats.sources} source(s)")
+               f"{len(stats.invalid)} invalid, {len(stats.warnings)} warnings) from {stats.sources} source(s)")
     for pos, reason in stats.invalid:
         click.echo(f"  skipped {pos}: {reason}", err=True)
+    for pos, fld, reason in stats.warnings:
+        click.echo(f"  warning {pos}: {fld}: {reason}", err=True)
 
 
 @reviews.command(name="list")
