@@ -1,123 +1,186 @@
-"""Fit the re-ranker's weights and the match threshold on a dev split (logistic regression, numpy only).
+"""Choose the matcher's same-claim settings on real pairs: ``CENTER`` and the two veto gates.
 
-    python -m factdesk.match.calibrate --queries data/claim-matching/dev.jsonl \\
-        --records data/claim-matching/reviews.jsonld [--store benchmarks/out/cm.db]
+    python -m factdesk.match.calibrate [--ct2021 DIR] [--store PATH] [--json OUT]
 
-1. Every dev query is run through retrieval; each retrieved candidate is one
-   training pair, labelled 1 when its URL is in the query's ``relevant`` list.
-2. An L2-regularised logistic regression (Newton's method, lambda = 1.0, bias
-   unregularised) gives the weights of the similarity features; the four
-   mismatch features (negation, antonym, num_clash, ent_clash) have hand-set
-   weights of -6 (:data:`FIXED`), entering the fit as a fixed offset.
-3. The threshold is the grid value (0.05 … 0.95, step 0.01) maximising
-   ``MAP@5 - 3 * false_match_rate`` on the same dev queries (ties: the lower).
+What "a match" must mean, measured on real claims (CheckThat! 2021 Task 2A,
+English, the *train* tweets only; the dev tweets are left for measuring):
 
-It prints the ``WEIGHTS`` dict and ``THRESHOLD`` to paste into matcher.py.
+* **kept**: of the train tweets whose first-ranked record is the right one,
+  the share scoring at least the threshold (target >= 0.90);
+* **passed**: of hard negatives made from pool claims by
+  :func:`factdesk.match.hardneg.make_variants` (negation, changed number,
+  year, month, place, person, antonym), the share for which the *source*
+  record is returned as a match (target <= 0.05).
+
+A grid over ``VETO_MIN_COVER`` x ``VETO_MIN_COSINE`` x ``CENTER`` keeps the
+settings with kept >= ``min_kept`` (0.92, a margin over 0.90) and passed <=
+``max_passed`` (0.03, a margin under 0.05) and, among them, takes the one
+with the best *matched precision* over all train tweets (the share of
+returned first-ranked records that are right; ties: the higher CENTER).  The hard negatives for
+calibration come from pool claims that are *not* relevant to any dev tweet,
+so the dev-based negatives in ``benchmarks/match_quality.py`` are unseen.
+It prints the chosen constants for ``factdesk/match/matcher.py`` and the
+precision/recall curve over ``CENTER`` at the chosen gates.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from factdesk.match.evaluate import read_queries, score_runs
-from factdesk.match.matcher import FEATURES, ClaimMatcher, default_embedder, feature_matrix, score
+from factdesk.errors import InputError
+from factdesk.match import ct2021
+from factdesk.match.hardneg import Variant, make_variants
+from factdesk.match.matcher import MISMATCH_FEATURES, SLOPE, VETO, ClaimMatcher, default_embedder
+from factdesk.store import Store
+
+COVER_GRID = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+COSINE_GRID = (0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.01)
+CENTER_GRID = tuple(round(x, 3) for x in np.arange(0.30, 0.901, 0.01))
 
 
-# Mismatch features are vetoes: their weights are hand-set, not learned (on dev, the rare paraphrase that
-# trips a mismatch rule, e.g. "can no longer be sold" read as a negation, pulls a learned weight towards 0).
-FIXED = {"negation": -6.0, "antonym": -6.0, "num_clash": -6.0, "ent_clash": -6.0}
+def ensure_pool(store: Store, folder: Path, embedder: Any, extra: Sequence[Any] = ()) -> None:
+    """Import the CT2021 pool (and ``extra`` reviews) into ``store``; a no-op when already there."""
+    from factdesk.match.store import add_reviews
+
+    add_reviews(store, [*ct2021.read_pool(folder), *extra], embedder=embedder)
 
 
-def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50,
-                 offset: np.ndarray | None = None) -> np.ndarray:
-    """Weights ``[bias, w1..wn]`` of an L2-regularised logistic regression (Newton's method).
-
-    ``offset`` is a fixed per-row addition to the logit (the hand-set part of the model).
-    """
-    off = np.zeros(len(x)) if offset is None else offset
-    xb = np.hstack([np.ones((len(x), 1)), x])
-    w = np.zeros(xb.shape[1])
-    reg = np.full(xb.shape[1], l2)
-    reg[0] = 0.0
-    for _ in range(iters):
-        z = np.clip(xb @ w + off, -30, 30)
-        p = 1.0 / (1.0 + np.exp(-z))
-        grad = xb.T @ (p - y) + reg * w
-        hess = (xb * (p * (1 - p))[:, None]).T @ xb + np.diag(reg) + 1e-9 * np.eye(len(w))
-        step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
-            break
-    return w
+def source_features(matcher: ClaimMatcher, variants: Sequence[Variant], url_of: dict[str, str]
+                    ) -> list[dict[str, float] | None]:
+    """Per variant, the features of its source record among the variant's candidates (None: not retrieved)."""
+    out: list[dict[str, float] | None] = []
+    for b in range(0, len(variants), 64):
+        part = variants[b:b + 64]
+        for v, cands in zip(part, matcher.pair_features([v.text for v in part])):
+            want = url_of[v.source]
+            out.append(next((f for url, f in cands if url == want), None))
+    return out
 
 
-def choose_threshold(queries: list[dict[str, Any]], scored: list[list[tuple[str, float]]], k: int = 5,
-                     penalty: float = 3.0) -> tuple[float, dict[str, Any]]:
-    best: tuple[float, float, dict[str, Any]] | None = None
-    for t in np.arange(0.05, 0.955, 0.01):
-        t = round(float(t), 2)
-        returned = [[u for u, s in lst if s >= t][:k] for lst in scored]
-        m = score_runs(queries, returned, None, k)
-        obj = (m["map_at_5"] or 0.0) - penalty * (m["false_match_rate"] or 0.0)
-        if best is None or obj > best[0] + 1e-12:
-            best = (obj, t, m)
-    assert best is not None
-    return best[1], best[2]
+def top_features(matcher: ClaimMatcher, queries: Sequence[dict[str, Any]]) -> list[tuple[bool, dict[str, float]]]:
+    """Per query with candidates: (is the first-ranked record relevant, its features), ranked by relevance."""
+    out = []
+    for b in range(0, len(queries), 64):
+        part = queries[b:b + 64]
+        for q, cands in zip(part, matcher.pair_features([q["query"] for q in part])):
+            if cands:
+                url, f = max(cands, key=lambda c: c[1]["relevance"])
+                out.append((url in set(q["relevant"]), f))
+    return out
 
 
-def calibrate(queries_path: str | Path, records_path: str | Path, *, store_path: str | Path | None = None,
-              l2: float = 1.0, k: int = 5) -> dict[str, Any]:
-    from factdesk.match.importer import import_reviews
-    from factdesk.store import Store
+def is_match(f: dict[str, float] | None, center: float, cover_gate: float, cosine_gate: float) -> bool:
+    """The matcher's decision (score >= 0.5) for a pair's ungated features under these settings."""
+    if f is None:
+        return False
+    fired = any(f[k] for k in MISMATCH_FEATURES)
+    gated = f["restated"] >= cover_gate or f["cosine"] >= cosine_gate
+    return SLOPE * (f["relevance"] - center) - VETO * float(fired and gated) >= 0.0
 
-    queries = read_queries(queries_path)
+
+def rates(pos: Sequence[dict[str, float]], neg: Sequence[dict[str, float] | None], center: float,
+          cover_gate: float, cosine_gate: float) -> tuple[float, float]:
+    kept = sum(is_match(f, center, cover_gate, cosine_gate) for f in pos) / max(1, len(pos))
+    passed = sum(is_match(f, center, cover_gate, cosine_gate) for f in neg) / max(1, len(neg))
+    return kept, passed
+
+
+def choose(top: Sequence[tuple[bool, dict[str, float]]], neg: Sequence[dict[str, float] | None], *,
+           min_kept: float, max_passed: float) -> dict[str, float]:
+    """The settings with kept >= min_kept and passed <= max_passed that give the best matched precision."""
+    pos = [f for ok, f in top if ok]
+    best: tuple[float, float, dict[str, float]] | None = None
+    for cover in COVER_GRID:
+        for cos in COSINE_GRID:
+            for center in CENTER_GRID:
+                kept, passed = rates(pos, neg, center, cover, cos)
+                if passed > max_passed or kept < min_kept:
+                    continue
+                returned = [ok for ok, f in top if is_match(f, center, cover, cos)]
+                precision = sum(returned) / len(returned) if returned else 0.0
+                key = (round(precision, 6), center)
+                if best is None or key > best[:2]:
+                    best = (key[0], center, {"center": center, "veto_min_cover": cover, "veto_min_cosine": cos,
+                                             "kept": round(kept, 4), "passed": round(passed, 4),
+                                             "matched_precision": round(precision, 4)})
+    if best is None:
+        raise InputError(f"no setting keeps {min_kept:.0%} of correct matches with at most {max_passed:.0%} "
+                         "of hard negatives passing")
+    return best[2]
+
+
+def curve(pos: Sequence[dict[str, float]], neg: Sequence[dict[str, float] | None], cover: float, cos: float,
+          correct_top: Sequence[bool] | None = None, all_top: Sequence[dict[str, float]] | None = None
+          ) -> list[dict[str, float]]:
+    """kept / passed over CENTER at fixed gates (and, with ``all_top``, matched precision on all queries)."""
+    rows = []
+    for center in CENTER_GRID:
+        kept, passed = rates(pos, neg, center, cover, cos)
+        row = {"center": center, "kept": round(kept, 4), "passed": round(passed, 4)}
+        if all_top is not None and correct_top is not None:
+            returned = [ok for ok, f in zip(correct_top, all_top) if is_match(f, center, cover, cos)]
+            row["matched_precision"] = round(sum(returned) / len(returned), 4) if returned else None
+            row["matched_recall"] = round(sum(returned) / len(all_top), 4)
+        rows.append(row)
+    return rows
+
+
+def calibration_negatives(folder: Path, avoid: set[str], n_sources: int = 600, seed: int = 11) -> list[Variant]:
+    pool = ct2021.pool_texts(folder)
+    ids = sorted(i for i in pool if ct2021.review_url(i) not in avoid)
+    rng = random.Random(seed)
+    out: list[Variant] = []
+    for vid in rng.sample(ids, min(n_sources, len(ids))):
+        out.extend(make_variants(vid, pool[vid], seed=seed))
+    return out
+
+
+def calibrate(folder: Path, *, store_path: Path | None = None, min_kept: float = 0.92, max_passed: float = 0.03
+              ) -> dict[str, Any]:
     emb = default_embedder()
-    with tempfile.TemporaryDirectory() as tmp:
-        db = Path(store_path) if store_path else Path(tmp) / "cal.db"
+    train = ct2021.read_queries(folder, "train")
+    dev_gold = {u for q in ct2021.read_queries(folder, "dev") for u in q["relevant"]}
+    variants = calibration_negatives(folder, dev_gold)
+    with tempfile.TemporaryDirectory(prefix="factdesk-calibrate-") as tmp:
+        db = store_path or Path(tmp) / "ct2021.db"
         with Store.open(db) as store:
-            import_reviews(store, [records_path], embedder=emb)
+            ensure_pool(store, folder, emb)
             matcher = ClaimMatcher(store, emb)
-            pairs = []
-            for b in range(0, len(queries), 64):
-                pairs.extend(matcher.pair_features([q["query"] for q in queries[b:b + 64]]))
-    rows, labels = [], []
-    for q, cands in zip(queries, pairs):
-        rel = set(q["relevant"])
-        for url, f in cands:
-            rows.append(f)
-            labels.append(1.0 if url in rel else 0.0)
-    learned = [f for f in FEATURES if f not in FIXED]
-    x_all = feature_matrix(rows)
-    x = x_all[:, [FEATURES.index(f) for f in learned]]
-    offset = sum(x_all[:, FEATURES.index(f)] * v for f, v in FIXED.items())
-    w = fit_logistic(x, np.array(labels), l2=l2, offset=offset)
-    weights = {"bias": round(float(w[0]), 3)} | {f: round(float(v), 3) for f, v in zip(learned, w[1:])} | FIXED
-    scored = []
-    for cands in pairs:
-        lst = sorted(((url, score(f, weights)) for url, f in cands), key=lambda x: -x[1])
-        scored.append(lst)
-    threshold, metrics = choose_threshold(queries, scored, k)
-    return {"weights": weights, "threshold": threshold, "dev_metrics": metrics, "pairs": len(rows),
-            "positives": int(sum(labels))}
+            top = top_features(matcher, train)
+            neg = source_features(matcher, variants, {v.source: ct2021.review_url(v.source) for v in variants})
+    pos = [f for ok, f in top if ok]
+    chosen = choose(top, neg, min_kept=min_kept, max_passed=max_passed)
+    return {"chosen": chosen, "train_queries": len(train), "correct_top1": len(pos), "hard_negatives": len(neg),
+            "negatives_by_kind": {k: sum(v.kind == k for v in variants) for k in sorted({v.kind for v in variants})},
+            "curve": curve(pos, neg, chosen["veto_min_cover"], chosen["veto_min_cosine"],
+                           [ok for ok, _ in top], [f for _, f in top])}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--queries", required=True)
-    ap.add_argument("--records", required=True)
-    ap.add_argument("--store")
-    ap.add_argument("--l2", type=float, default=1.0)
+    ap.add_argument("--ct2021", help="the CT2021 2A folder (default: under $FACTDESK_DATA or ../shared/data)")
+    ap.add_argument("--store", type=Path, help="reuse this SQLite store for the pool (import is idempotent)")
+    ap.add_argument("--min-kept", type=float, default=0.92, help="share of correct train matches to keep")
+    ap.add_argument("--max-passed", type=float, default=0.03, help="share of hard negatives allowed through")
+    ap.add_argument("--json", type=Path)
     args = ap.parse_args()
-    out = calibrate(args.queries, args.records, store_path=args.store, l2=args.l2)
-    print(json.dumps(out, indent=2))
-    print("WEIGHTS = " + json.dumps(out["weights"]))
-    print(f"THRESHOLD = {out['threshold']}")
+    folder = ct2021.ct2021_dir(args.ct2021)
+    if folder is None:
+        raise SystemExit("error: CheckThat! 2021 2A data not found; give --ct2021 DIR or set FACTDESK_DATA")
+    out = calibrate(folder, store_path=args.store, min_kept=args.min_kept, max_passed=args.max_passed)
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    c = out["chosen"]
+    print(json.dumps({k: v for k, v in out.items() if k != "curve"}, indent=2))
+    print(f"CENTER = {c['center']}\nVETO_MIN_COVER = {c['veto_min_cover']}\nVETO_MIN_COSINE = {c['veto_min_cosine']}")
 
 
 if __name__ == "__main__":

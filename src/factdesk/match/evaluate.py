@@ -104,7 +104,7 @@ def score_runs(queries: list[dict[str, Any]], returned: list[list[str]], ranked:
 
 def evaluate_matching(queries_path: str | Path, records_path: str | Path | Sequence[str | Path], *, k: int = 5,
                       store_path: str | Path | None = None, embedder: Any = None,
-                      threshold: float | None = None, weights: dict[str, float] | None = None) -> dict[str, Any]:
+                      threshold: float | None = None, center: float | None = None) -> dict[str, Any]:
     """Import the records, match every query, return the metrics (see the module docstring)."""
     from factdesk.match.importer import import_reviews
     from factdesk.match.matcher import ClaimMatcher, default_embedder
@@ -118,7 +118,7 @@ def evaluate_matching(queries_path: str | Path, records_path: str | Path | Seque
         with Store.open(db) as store:
             stats = import_reviews(store, records_path if not isinstance(records_path, (str, Path))
                                    else [records_path], embedder=emb or None)
-            matcher = ClaimMatcher(store, emb, threshold=threshold, weights=weights)
+            matcher = ClaimMatcher(store, emb, threshold=threshold, center=center)
             texts = [q["query"] for q in queries]
             ranked_m = []
             for b in range(0, len(texts), 64):

@@ -107,6 +107,7 @@ class Candidate:
     lexical_rank: int | None
     dense_rank: int | None
     cosine: float  # exact float32 cosine with the query (0.0 when either side has no vector)
+    title_cosine: float | None = None  # the same with the review title's vector (None: no title vector)
 
 
 # -- writing ---------------------------------------------------------------------------------------
@@ -160,16 +161,24 @@ def add_reviews(store: Store, reviews: Iterable[Review], *, embedder: Any = None
         batch = [r for r in batch if r.id not in have]
         if not batch:
             continue
-        vectors = embedder.embed([r.claim for r in batch]) if embedder is not None else None
+        vectors = titles = None
+        if embedder is not None:
+            titled = [i for i, r in enumerate(batch) if (r.title or "").strip()]
+            # one call for claims and titles together
+            out = embedder.embed([r.claim for r in batch] + [batch[i].title for i in titled])
+            vectors = out[:len(batch)]
+            titles = dict(zip(titled, out[len(batch):]))
         now = now_iso()
         rows = []
         for i, r in enumerate(batch):
             blob = vectors[i].astype("<f4").tobytes() if vectors is not None else None
+            tblob = titles[i].astype("<f4").tobytes() if titles is not None and i in titles else None
             rows.append((r.id, r.claim, r.url, r.title, r.rating, r.publisher, r.publisher_site, r.claimant,
                          r.claim_date, r.date, r.language, r.source,
-                         json.dumps(r.raw, ensure_ascii=False) if r.raw is not None else None, blob, now))
+                         json.dumps(r.raw, ensure_ascii=False) if r.raw is not None else None, blob, tblob, now))
         sql = ("INSERT OR IGNORE INTO reviews(id, claim, url, title, rating, publisher, publisher_site, claimant, "
-               "claim_date, date, language, source, raw, vector, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+               "claim_date, date, language, source, raw, vector, title_vector, added_at) "
+               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
         if store.conn.in_transaction:
             store.conn.executemany(sql, rows)
         else:
@@ -208,18 +217,19 @@ def list_reviews(store: Store, limit: int = 50, offset: int = 0) -> list[Review]
     return [_row_to_review(r) for r in rows]
 
 
-def get_reviews(store: Store, rowids: Sequence[int]) -> dict[int, tuple[Review, np.ndarray | None]]:
-    """rowid -> (review, float32 vector or None)."""
-    out: dict[int, tuple[Review, np.ndarray | None]] = {}
+def get_reviews(store: Store, rowids: Sequence[int]
+                ) -> dict[int, tuple[Review, np.ndarray | None, np.ndarray | None]]:
+    """rowid -> (review, claim vector or None, title vector or None), float32."""
+    out: dict[int, tuple[Review, np.ndarray | None, np.ndarray | None]] = {}
     ids = [int(r) for r in rowids]
     for i in range(0, len(ids), 500):
         part = ids[i:i + 500]
         rows = store.conn.execute(
-            f"SELECT {_COLUMNS}, vector FROM reviews WHERE rowid IN ({','.join('?' * len(part))})", part)
+            f"SELECT {_COLUMNS}, vector, title_vector FROM reviews WHERE rowid IN ({','.join('?' * len(part))})",
+            part)
         for row in rows:
-            blob = row[13]
-            vec = np.frombuffer(blob, dtype="<f4").astype(np.float32) if blob else None
-            out[int(row[0])] = (_row_to_review(row), vec)
+            vec, tvec = (np.frombuffer(b, dtype="<f4").astype(np.float32) if b else None for b in row[13:15])
+            out[int(row[0])] = (_row_to_review(row), vec, tvec)
     return out
 
 
@@ -438,8 +448,9 @@ def search_reviews_many(store: Store, texts: Sequence[str], k: int = 50, *, embe
         for rid in order:
             if rid not in rows:
                 continue
-            review, vec = rows[rid]
+            review, vec, tvec = rows[rid]
             cos = float(vec @ qvecs[qi]) if vec is not None and qvecs is not None else 0.0
-            cands.append(Candidate(review, rid, fused[rid], lrank.get(rid), drank.get(rid), cos))
+            tcos = float(tvec @ qvecs[qi]) if tvec is not None and qvecs is not None else None
+            cands.append(Candidate(review, rid, fused[rid], lrank.get(rid), drank.get(rid), cos, tcos))
         results.append(cands)
     return results

@@ -6,7 +6,8 @@ Owned by the `factdesk.match` stage; applied as store migration 2.
   of the review URL and the *normalised* claim text (see
   ``factdesk.match.store.normalise_claim``), so re-importing the same record
   is a no-op.  ``vector`` is the claim's embedding, little-endian float32,
-  L2-normalised (NULL when imported without an embedder).
+  L2-normalised (NULL when imported without an embedder); ``title_vector``
+  the same for the review's title (migration 5; NULL without a title).
 * ``reviews_fts``: FTS5 (BM25) over claim text and review title, kept in sync
   by triggers.
 """
@@ -48,4 +49,9 @@ CREATE TRIGGER reviews_au AFTER UPDATE OF claim, title ON reviews BEGIN
         VALUES ('delete', old.rowid, old.claim, coalesce(old.title, ''));
     INSERT INTO reviews_fts(rowid, claim, title) VALUES (new.rowid, new.claim, coalesce(new.title, ''));
 END;
+"""
+
+# migration 5: fact-check titles often word the claim the way posts do ("Does Video Show …?")
+SQL_TITLE_VECTORS = """
+ALTER TABLE reviews ADD COLUMN title_vector BLOB;
 """

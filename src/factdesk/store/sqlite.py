@@ -128,6 +128,9 @@ MIGRATIONS: list[str] = [
     CREATE INDEX login_failures_key ON login_failures(scope, key, at);
     ALTER TABLE users ADD COLUMN disabled TEXT;
     """,
+    # 5: claim matching: the fact-check title's embedding beside the claim's (NULL for untitled records
+    # and for records imported before this version; matching then uses the claim vector alone)
+    schema_reviews.SQL_TITLE_VECTORS,
 ]
 
 
