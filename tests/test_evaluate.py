@@ -496,7 +496,7 @@ def test_match_task_through_run_eval():
     match_fix = Path(__file__).parent / "fixtures" / "match"
     result = run_eval("match", match_fix / "eval_queries.jsonl", reviews=match_fix / "eval_records.jsonld")
     assert result["task"] == "match" and result["n"] > 0
-    for key in ("map_at_5", "recall_at_5", "false_match_rate"):
+    for key in ("map_at_5", "mrr", "matched_precision", "matched_recall", "false_match_rate"):
         assert 0.0 <= result[key] <= 1.0
 
 
@@ -569,8 +569,12 @@ def test_predictions_file_has_one_line_per_item_matching_the_metrics(tmp_path):
     retrieved = [x["gold_evidence_retrieved"] for x in rows if x["gold_evidence_retrieved"] is not None]
     assert sum(retrieved) / len(retrieved) == pytest.approx(r["evidence_recall_at_3"])
 
-    with pytest.raises(ConfigError):
-        run_eval("match", FIX / "fever.jsonl", reviews=FIX / "fever.jsonl", predictions=tmp_path / "m.jsonl")
+    # match writes a TREC run (qid Q0 docid rank score tag), one line per ranked record
+    match_fix = Path(__file__).parent / "fixtures" / "match"
+    r = run_eval("match", match_fix / "eval_queries.jsonl", reviews=match_fix / "eval_records.jsonld",
+                 predictions=tmp_path / "m.run")
+    run = [line.split("\t") for line in (tmp_path / "m.run").read_text().splitlines()]
+    assert r["predictions_lines"] == len(run) > 0 and all(len(cols) == 6 and cols[1] == "Q0" for cols in run)
 
 
 def test_predictions_path_that_cannot_be_written_fails_before_the_work(tmp_path):

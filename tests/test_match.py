@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from factdesk.errors import InputError, UnsafeURLError
 from factdesk.match.commands import reviews
-from factdesk.match.evaluate import average_precision, evaluate_matching, score_runs
+from factdesk.match.evaluate import (average_precision, evaluate_matching, read_queries, score_runs,
+                                     write_trec_qrels, write_trec_run)
 from factdesk.match.importer import import_reviews, read_records
 from factdesk.match.matcher import ClaimMatcher, default_embedder
 from factdesk.match.store import Review, add_reviews, count_reviews, list_reviews, search_reviews
@@ -214,22 +215,59 @@ def test_match_many_and_empty_inputs(matcher):
 
 # -- evaluation -----------------------------------------------------------------------------------------
 def test_metric_arithmetic_by_hand():
+    # CheckThat!'s AP@k divides by the number of relevant records, not by min(|relevant|, k)
     assert average_precision(["x", "a", "y", "b"], {"a", "b"}, 5) == pytest.approx((1 / 2 + 2 / 4) / 2)
-    queries = [{"relevant": ["a"], "not_relevant": []},
-               {"relevant": ["b"], "not_relevant": ["z"]},
-               {"relevant": [], "not_relevant": ["c"]},
-               {"relevant": ["d", "e"], "not_relevant": []}]
+    assert average_precision(["x", "a"], {"a", "b", "c"}, 1) == 0.0
+    assert average_precision(["a", "x", "b"], {"a", "b", "c"}, 3) == pytest.approx((1 + 2 / 3) / 3)
+    queries = [{"id": "q1", "relevant": ["a"], "not_relevant": []},
+               {"id": "q2", "relevant": ["b"], "not_relevant": ["z"]},
+               {"id": "q3", "relevant": [], "not_relevant": ["c"]},
+               {"id": "q4", "relevant": ["d", "e"], "not_relevant": []}]
+    ranked = [["a", "x"], ["z", "b", "y"], ["c"], ["x", "y", "e", "d"]]
     returned = [["a"], ["z", "b"], [], ["e"]]
-    m = score_runs(queries, returned, None, 5)
-    # AP: 1, 1/2, -, (1/1)/2 -> mean 2/3; recall: 1, 1, -, 1/2 -> 5/6; false: q2 yes, q3 no -> 1/2
-    assert (m["map_at_5"], m["recall_at_5"], m["false_match_rate"], m["n"]) == (0.6667, 0.8333, 0.5, 4)
+    m = score_runs(queries, returned, ranked, 5)
+    # ranking, over q1, q2, q4:  AP@5 = 1, 1/2, (1/3 + 2/4)/2 = 5/12  -> mean (1 + 1/2 + 5/12)/3 = 23/36
+    assert m["map_at_5"] == round(23 / 36, 4) and m["map_at_k"] == m["map_at_5"]
+    assert m["map_at_1"] == round(1 / 3, 4)  # only q1 has its record first
+    # AP@3: q1 1, q2 1/2, q4 (1/3)/2 = 1/6 -> 5/9
+    assert m["map_at_3"] == round(5 / 9, 4)
+    assert m["mrr"] == round((1 + 1 / 2 + 1 / 3) / 3, 4)
+    assert m["precision_at_1"] == round(1 / 3, 4) and m["precision_at_k"] == round((1 + 1 + 2) / 5 / 3, 4)
+    # thresholded: returned a, z, b, e -> 3 of 4 relevant; recall 1, 1, 1/2; q2 returned its not-relevant z
+    assert (m["matched_precision"], m["matched_recall"], m["false_match_rate"]) == (0.75, round(5 / 6, 4), 0.5)
+    assert (m["n"], m["n_relevant"], m["n_not_relevant"]) == (4, 3, 2)
 
 
-def test_evaluate_matching_on_tiny_fixture(emb):
-    m = evaluate_matching(FIX / "eval_queries.jsonl", FIX / "eval_records.jsonld", embedder=emb)
+def test_duplicated_relevant_item_counts_once(tmp_path):
+    """A gold list naming the same record twice must not push MAP over 1 (or halve it)."""
+    q = tmp_path / "q.jsonl"
+    q.write_text(json.dumps({"id": "t1", "query": "x", "relevant": ["a", "a"]}) + "\n", encoding="utf-8")
+    [query] = read_queries(q)
+    assert query["relevant"] == ["a"]
+    m = score_runs([query], [["a"]], [["a", "a", "b"]], 5)
+    assert m["map_at_5"] == 1.0 and m["mrr"] == 1.0 and m["matched_precision"] == 1.0
+
+
+def test_trec_run_and_qrels_files(tmp_path):
+    queries = [{"id": "t1", "relevant": ["https://fc.example/a"], "not_relevant": []},
+               {"id": "t2", "relevant": ["https://fc.example/b", "https://fc.example/b"], "not_relevant": []}]
+    ranked = [["https://fc.example/x", "https://fc.example/a"], ["https://fc.example/b"]]
+    assert write_trec_run(tmp_path / "run.txt", queries, ranked, tag="test") == 3
+    lines = [line.split("\t") for line in (tmp_path / "run.txt").read_text().splitlines()]
+    assert lines[0] == ["t1", "Q0", "https://fc.example/x", "1", "2", "test"]
+    assert lines[1] == ["t1", "Q0", "https://fc.example/a", "2", "1", "test"]
+    assert write_trec_qrels(tmp_path / "qrels.txt", queries) == 2  # b once
+
+
+def test_evaluate_matching_on_tiny_fixture(emb, tmp_path):
+    m = evaluate_matching(FIX / "eval_queries.jsonl", FIX / "eval_records.jsonld", embedder=emb,
+                          predictions=tmp_path / "run.txt")
     assert m["n"] == 5 and m["n_relevant"] == 3 and m["n_not_relevant"] == 3 and m["records"] == 4
-    assert m["map_at_5"] == 0.6667 and m["recall_at_5"] == 0.6667
-    assert m["false_match_rate"] == 0.0
+    # two of the three relevant records are in the pool and ranked first
+    assert m["map_at_5"] == 0.6667 and m["precision_at_1"] == 0.6667 and m["matched_recall"] == 0.6667
+    assert m["false_match_rate"] == 0.0 and m["matched_precision"] == 1.0
+    run = (tmp_path / "run.txt").read_text().splitlines()
+    assert m["predictions_lines"] == len(run) and {line.split("\t")[0] for line in run} == {"q1", "q2", "q3", "q4", "q5"}
 
 
 # -- CLI ----------------------------------------------------------------------------------------------------

@@ -377,7 +377,8 @@ def demo(fmt: str, output: str | None, score: bool, db: str | None) -> None:
 @output_option
 @click.option("--predictions", type=click.Path(dir_okay=False), metavar="FILE",
               help="verify, open, checkworthy: also write each item's gold and predicted label, confidence "
-              "and explanation to FILE, one JSON object a line (for error analysis).")
+              "and explanation to FILE, one JSON object a line (for error analysis). match: a TREC run file "
+              "(qid Q0 docid rank score tag) for CheckThat!'s official scorer.")
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
 def eval_cmd(task: str, data: str | None, data_opt: tuple[str, ...], limit: int | None, seed: int, verifier: str, scorer: str, corpus: str | None,
              reviews: str | None, threshold: float, level: str, mode: str, aggregation: str,

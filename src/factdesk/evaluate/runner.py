@@ -87,6 +87,7 @@ def run_eval(task: str, data: str | os.PathLike[str] | Sequence[str | os.PathLik
     ``predictions`` names a JSONL file to write one line per evaluated item to (verify, open,
     checkworthy): its gold and predicted label, confidence or score and, for verify and open,
     the verdict's explanation (open adds the passages judged and whether the gold was among them).
+    For match it is a TREC run file (``qid Q0 docid rank score tag``) for the official scorer.
     """
     paths = [data] if isinstance(data, (str, os.PathLike)) else list(data)
     if not paths:
@@ -95,9 +96,6 @@ def run_eval(task: str, data: str | os.PathLike[str] | Sequence[str | os.PathLik
         raise ConfigError(f"unknown evaluation task {task!r}", hint=f"choose one of: {', '.join(TASKS)}")
     if limit is not None and limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {limit}")
-    if task == "match" and predictions is not None:
-        raise ConfigError("--predictions is for verify, open and checkworthy",
-                          hint="match already lists each query's result with --format json")
     if task == "match":
         if reviews is None:
             raise ConfigError("the match task needs --reviews RECORDS (ClaimReview JSON-LD, HTML, "
@@ -106,7 +104,9 @@ def run_eval(task: str, data: str | os.PathLike[str] | Sequence[str | os.PathLik
 
         if len(paths) != 1:
             raise ConfigError("the match task takes one data set")
-        result = evaluate_matching(resolve_data(paths[0]), Path(reviews))
+        if predictions is not None:
+            _predictions_folder(Path(predictions))
+        result = evaluate_matching(resolve_data(paths[0]), Path(reviews), predictions=predictions)
         result.update({"task": "match", "data": str(paths[0]), "reviews": str(reviews)})
         return result
     from factdesk.pipeline import resolve_name

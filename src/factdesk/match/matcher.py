@@ -18,9 +18,9 @@
    about the same matter: negated on one side only, an antonym (rose/fell,
    approved/rejected …), a year / date / percentage / amount that differs, or
    a different person or place on each side.  These rules count only when
-   the record is mostly restated by the claim (``cover_r >= VETO_MIN_COVER``,
-   the share of the record's content words found in the claim) or the two
-   are near-identical (``cosine >= VETO_MIN_COSINE``): a post's stray name,
+   the record is mostly restated by the claim (``restated >= VETO_MIN_RESTATED[rule]``,
+   the share of the record's content words other than names found in the
+   claim) or the two are near-identical (``cosine >= VETO_MIN_COSINE``): a post's stray name,
    number or "not" says little about a fact-check worded quite differently.
    A vetoed record stays in the ranked list (it is still the fact-check a
    reader wants to see for the opposite claim), below every record with no
@@ -72,11 +72,13 @@ TITLE_SHARE = 0.4
 LEX_BONUS = 0.15
 LEX_K = 3
 # Same-claim score (python -m factdesk.match.calibrate; see the docstring)
-CENTER = 0.60  # relevance at which score = 0.5
+CENTER = 0.59  # relevance at which score = 0.5
 SLOPE = 12.0
 VETO = 8.0
-VETO_MIN_COVER = 0.9  # mismatch rules count when the claim restates this share of the record's words …
-VETO_MIN_COSINE = 0.9  # … or when the two are this close in meaning
+# a mismatch rule counts when the claim restates at least this share of the record's words (names aside) …
+VETO_MIN_RESTATED: dict[str, float] = {"negation": 0.7, "antonym": 0.4, "num_clash": 0.7, "ent_clash": 0.8,
+                                       "scope_clash": 0.4}
+VETO_MIN_COSINE = 0.95  # … or when the two are this close in meaning
 THRESHOLD = 0.5
 CANDIDATES = 50  # depth of each retrieval list
 
@@ -136,7 +138,13 @@ def names(text: str) -> set[str]:
     A capitalised word opening a sentence counts only when the next word is capitalised too or when it
     does not end like a plural or a gerund ("Offences", "Drinking" are not names; "Paris" is).
     """
-    out = set()
+    return {n for group in name_groups(text) for n in group}
+
+
+def name_groups(text: str) -> list[frozenset[str]]:
+    """:func:`names` grouped into runs of adjacent words: "Donald Trump" is one name, found by "Trump" alone."""
+    groups: list[set[str]] = []
+    last_end = -10
     for m in _CAP.finditer(text):
         w = m.group(1)
         if w in _NOT_NAMES or w.lower() in STOPWORDS or len(w) < 2:
@@ -149,8 +157,13 @@ def names(text: str) -> set[str]:
                                                                                           bare):
                 continue
         name = w.lower().replace("’", "'").removesuffix("'s")
-        out.add(DEMONYMS.get(name, name))
-    return out
+        name = DEMONYMS.get(name, name)
+        if groups and re.fullmatch(r"\s+|\s*[A-Z]\.\s*", text[last_end:m.start()]):
+            groups[-1].add(name)
+        else:
+            groups.append({name})
+        last_end = m.end()
+    return [frozenset(g) for g in groups]
 
 
 # baseline.numbers() reads a scale letter glued to the next word ("2006 killing" -> 2006 thousand), so the
@@ -207,17 +220,19 @@ class _Parsed:
     names: set[str]
     nums: dict[str, set[float]]
     quantifiers: set[str] = field(default_factory=set)
+    groups: list[frozenset[str]] = field(default_factory=list)  # names as runs of adjacent words
     name_order: list[str] = field(default_factory=list)  # names by first appearance
 
 
 def parse(text: str) -> _Parsed:
     """The parts of a text the mismatch rules compare (content words, negation, names, numbers by kind)."""
     words = _words(text)
-    found = names(text)
+    groups = name_groups(text)
+    found = {n for g in groups for n in g}
     bare = [DEMONYMS.get(w.removesuffix("'s"), w.removesuffix("'s")) for w in words]
     order = list(dict.fromkeys(w for w in bare if w in found))
     return _Parsed(text, set(words) | set(bare), content_words(text), negations(text), found, _number_sets(text),
-                   {QUANTIFIERS[w] for w in words if w in QUANTIFIERS}, order)
+                   {QUANTIFIERS[w] for w in words if w in QUANTIFIERS}, groups, order)
 
 
 # the verifier's opposites plus ones that fact-checked claims turn on
@@ -309,8 +324,13 @@ def mismatch_features(query: _Parsed, record: _Parsed) -> tuple[dict[str, float]
             agree = 1.0
     if clash:
         agree = 0.0
-    q_only = {n for n in query.names if n not in record.words and n not in record.names}
-    r_only = {n for n in record.names if n not in query.words and n not in query.names}
+    # a name on one side only: the other side has no name that is part of it or that it is part of
+    # ("Trump" is in "Donald Trump"; "Bill Clinton" is not "Hillary Clinton") and does not spell it out
+    def found(g: frozenset[str], other: _Parsed) -> bool:
+        return all(n in other.words for n in g) or any(g <= h or h <= g for h in other.groups)
+
+    q_only = [min(g) for g in query.groups if not found(g, record)]
+    r_only = [min(g) for g in record.groups if not found(g, query)]
     ent = float(bool(q_only) and bool(r_only))
     if ent:
         reasons.append(f"names differ: {', '.join(sorted(q_only)[:3])} vs {', '.join(sorted(r_only)[:3])}")
@@ -348,14 +368,14 @@ def features(query: _Parsed, record: _Parsed, cosine: float, title_cosine: float
     """
     feats, reasons = mismatch_features(query, record)
     rel, lex = relevance(cosine, title_cosine, lexical_rank)
-    fired = any(feats[f] for f in MISMATCH_FEATURES)
-    gated = feats["restated"] >= VETO_MIN_COVER or cosine >= VETO_MIN_COSINE
-    if fired and not gated:
-        reasons.append(f"mismatch rules not applied: record words restated {feats['restated']:.0%} < "
-                       f"{VETO_MIN_COVER:.0%} and cosine {cosine:.2f} < {VETO_MIN_COSINE:.2f}")
+    fired = [f for f in MISMATCH_FEATURES if feats[f]]
+    applied = [f for f in fired if feats["restated"] >= VETO_MIN_RESTATED[f] or cosine >= VETO_MIN_COSINE]
+    if fired and not applied:
+        reasons.append(f"mismatch rules not applied: record words restated {feats['restated']:.0%}, "
+                       f"cosine {cosine:.2f} < {VETO_MIN_COSINE:.2f}")
     feats.update({"relevance": rel, "cosine": float(cosine),
                   "title_cosine": float(cosine if title_cosine is None else title_cosine), "lexical": lex,
-                  "mismatch": float(fired and gated)})
+                  "mismatch": float(bool(applied))})
     return feats, reasons
 
 
@@ -444,10 +464,11 @@ class ClaimMatcher:
 
     def rank_many(self, texts: Sequence[str], k: int = 5) -> list[list[Match]]:
         """The k best candidates per claim, *without* the threshold: matches first, then by relevance."""
-        texts = [normalise_post(t) if isinstance(t, str) else "" for t in texts]
-        cands = search_reviews_many(self.store, texts, k=2 * self.candidates, embedder=self.embedder,
-                                    depth=self.candidates)
-        return [self._rank(t, c)[:k] for t, c in zip(texts, cands)]
+        texts = [t if isinstance(t, str) else "" for t in texts]
+        # who posted it helps find the record; what the post says is what must not contradict it
+        cands = search_reviews_many(self.store, [normalise_post(t) for t in texts], k=2 * self.candidates,
+                                    embedder=self.embedder, depth=self.candidates)
+        return [self._rank(normalise_post(t, keep_poster=False), c)[:k] for t, c in zip(texts, cands)]
 
     def _rank(self, text: str, cands: list[Candidate]) -> list[Match]:
         q = parse(text)
@@ -461,12 +482,11 @@ class ClaimMatcher:
 
     def pair_features(self, texts: Sequence[str]) -> list[list[tuple[str, dict[str, float]]]]:
         """For calibration and evaluation: ``(url, features)`` of every retrieved candidate per text."""
-        texts = [normalise_post(t) for t in texts]
-        cands = search_reviews_many(self.store, texts, k=2 * self.candidates, embedder=self.embedder,
-                                    depth=self.candidates)
+        cands = search_reviews_many(self.store, [normalise_post(t) for t in texts], k=2 * self.candidates,
+                                    embedder=self.embedder, depth=self.candidates)
         out = []
         for t, cs in zip(texts, cands):
-            q = parse(t)
+            q = parse(normalise_post(t, keep_poster=False))
             out.append([(c.review.url, features(q, parse(c.review.claim), c.cosine, c.title_cosine,
                                                 c.lexical_rank)[0]) for c in cs])
         return out

@@ -37,11 +37,15 @@ def _words_of(tag: str) -> str:
     return _CAMEL.sub(" ", tag.replace("_", " "))
 
 
-def normalise_post(text: str) -> str:
-    """The post's text without links, handles' @, hashtags' #, emoji and the signature's handle and date."""
+def normalise_post(text: str, *, keep_poster: bool = True) -> str:
+    """The post's text without links, handles' @, hashtags' #, emoji and the signature's handle and date.
+
+    ``keep_poster=False`` drops the signature's name too (for comparing what the post *says*).
+    """
     if not text:
         return ""
-    t = _SIGNATURE.sub(lambda m: f" — {m.group('name')}" if m.group("name").strip() else "", text)
+    t = _SIGNATURE.sub(lambda m: f" — {m.group('name')}" if keep_poster and m.group("name").strip() else "",
+                       text)
     t = _LINK.sub(" ", t)
     t = _HANDLE.sub(lambda m: _words_of(m.group(1)), t)
     t = _HASHTAG.sub(lambda m: _words_of(m.group(1)), t)
