@@ -12,9 +12,12 @@
                  + TITLE_SHARE * cosine(claim, record title)        # claim cosine when untitled
                  + LEX_BONUS * (LEX_K + 1) / (LEX_K + BM25 rank)    # 0 when BM25 did not find it
 
-4. **Same claim?** ``score = sigmoid(SLOPE * (relevance - CENTER) - VETO * mismatch)``
+4. **Same claim?** ``score = sigmoid(SLOPE * (relevance - CENTER) - VETO * veto)``
    in [0, 1]; a match is ``score >= THRESHOLD`` (0.5, i.e. relevance >= CENTER
-   with no mismatch).  ``mismatch`` is 1 when the two say different things
+   and no veto).  ``veto`` is 1 for a mismatch (below) or when the record is
+   more than ``MARGIN`` behind the best record without a mismatch: a related
+   claim about the same product or person scores a little lower than the
+   claim itself.  ``mismatch`` is 1 when the two say different things
    about the same matter: negated on one side only, an antonym (rose/fell,
    approved/rejected …), a year / date / percentage / amount that differs, or
    a different person or place on each side.  These rules count only when
@@ -26,7 +29,8 @@
    reader wants to see for the opposite claim), below every record with no
    mismatch that is also a match.
 
-No weight here was fitted by a learning algorithm.  ``TITLE_SHARE``,
+No weight here was fitted by a learning algorithm; ``SLOPE``, ``VETO`` and
+``MARGIN`` are set by hand.  ``TITLE_SHARE``,
 ``LEX_BONUS`` and ``LEX_K`` were chosen by a small grid search for MAP@5 on
 the *train* tweets of CheckThat! 2021 Task 2A (English); ``CENTER`` and the
 veto gates by ``python -m factdesk.match.calibrate`` on those train tweets
@@ -79,6 +83,10 @@ VETO = 8.0
 VETO_MIN_RESTATED: dict[str, float] = {"negation": 0.7, "antonym": 0.4, "num_clash": 0.7, "ent_clash": 0.8,
                                        "scope_clash": 0.4}
 VETO_MIN_COSINE = 0.95  # … or when the two are this close in meaning
+# a match must also be within this much relevance of the claim's best record without a mismatch (hand-set:
+# several fact-checks of one claim score alike, a related claim about the same thing scores lower;
+# benchmarks/match_quality.py shows the effect of other values)
+MARGIN = 0.05
 THRESHOLD = 0.5
 CANDIDATES = 50  # depth of each retrieval list
 
@@ -386,7 +394,8 @@ def _fmt(values: set[float]) -> str:
 def score(feats: dict[str, float], center: float | None = None) -> float:
     """The same-claim score in [0, 1] of a pair's :func:`features` (0.5 at relevance = ``center``)."""
     c = CENTER if center is None else center
-    z = SLOPE * (feats["relevance"] - c) - VETO * feats["mismatch"]
+    behind = float(feats.get("behind_best", 0.0) > MARGIN)
+    z = SLOPE * (feats["relevance"] - c) - VETO * max(feats["mismatch"], behind)
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
@@ -472,9 +481,14 @@ class ClaimMatcher:
 
     def _rank(self, text: str, cands: list[Candidate]) -> list[Match]:
         q = parse(text)
+        pairs = [features(q, parse(c.review.claim), c.cosine, c.title_cosine, c.lexical_rank) for c in cands]
+        best = max((f["relevance"] for f, _ in pairs if not f["mismatch"]), default=0.0)
         out = []
-        for c in cands:
-            feats, reasons = features(q, parse(c.review.claim), c.cosine, c.title_cosine, c.lexical_rank)
+        for c, (feats, reasons) in zip(cands, pairs):
+            feats["behind_best"] = best - feats["relevance"]
+            if feats["behind_best"] > MARGIN and not feats["mismatch"]:
+                reasons.append(f"relevance {feats['relevance']:.2f} is more than {MARGIN:.2f} behind the best "
+                               f"record's {best:.2f}")
             out.append(Match.from_review(c.review, score(feats, self.center), feats, reasons))
         # a record vetoed by a mismatch rule drops below the matches but keeps its place among the rest
         out.sort(key=lambda m: (m.score < self.threshold, -m.features["relevance"]))
