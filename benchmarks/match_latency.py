@@ -1,8 +1,8 @@
 """Claim-matching latency: one claim against N stored fact-checks (ClaimMatcher.match, k=5).
 
-For each size a store of generated fact-check claims is built once and cached
-under benchmarks/out/ (rebuilt with --rebuild).  To save time the records get
-**random unit vectors** instead of real embeddings (the dense scan costs the
+For each size a store of generated fact-check claims (with titles) is built once
+and cached under benchmarks/out/ (rebuilt with --rebuild).  To save time the
+records get **random unit vectors** (claim and title) instead of real embeddings (the dense scan costs the
 same whatever the vectors hold); every query is still embedded with the real
 default embedder, so the timings include query embedding, FTS5 BM25,
 the dense scan, fetching the candidates and re-ranking.  The first query of
@@ -38,15 +38,18 @@ def build_store(path: Path, size: int, dim: int, seed: int) -> None:
         for start in range(0, size, 10000):
             n = min(10000, size - start)
             vecs = random_unit_vectors(nrng, n, dim)
+            tvecs = random_unit_vectors(nrng, n, dim)
             rows = []
             for i in range(n):
                 g = start + i
                 claim = sentence(rng)
                 url = f"https://fc.example/{g}"
-                rows.append((content_id(url, claim, prefix="fc"), claim, url, "False", "Bench Checks",
-                             random_date(rng), "en", vecs[i].astype("<f4").tobytes(), "2024-01-01"))
-            conn.executemany("INSERT INTO reviews(id, claim, url, rating, publisher, date, language, vector, added_at) "
-                             "VALUES (?,?,?,?,?,?,?,?,?)", rows)
+                title = " ".join(sentence(rng).split()[:8])
+                rows.append((content_id(url, claim, prefix="fc"), claim, url, title, "False", "Bench Checks",
+                             random_date(rng), "en", vecs[i].astype("<f4").tobytes(),
+                             tvecs[i].astype("<f4").tobytes(), "2024-01-01"))
+            conn.executemany("INSERT INTO reviews(id, claim, url, title, rating, publisher, date, language, vector, "
+                             "title_vector, added_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
     print(f"built {path.name}: {size} records in {time.perf_counter() - t:.0f}s", flush=True)
 
 
