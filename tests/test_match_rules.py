@@ -75,8 +75,15 @@ def test_roles_swapped_and_scope():
     assert f["ent_clash"] and any("roles swapped" in r for r in reasons)
     # a passive restatement is not a swap
     assert not _mm("Trudeau was mocked by Trump.", "Trump mocked Trudeau.")[0]["ent_clash"]
+    # nor is a reordered paraphrase; but two things swapped around the same verb are
+    assert not _mm("In 2011 a teenager sold his kidney for an iPhone.", "A teenager sold his kidney in 2011 "
+                   "for an iPhone.")[0]["ent_clash"]
+    f, reasons = _mm("A photograph shows a drone catching an eagle.", "A photograph shows an eagle catching a drone.")
+    assert f["ent_clash"] and any("'drone' and 'eagle' around 'catch'" in r for r in reasons)
     assert _mm("Only one president declared an emergency.", "Every president declared an emergency.")[0]["scope_clash"]
     assert _mm("Walmart sells caskets worldwide.", "Walmart sells caskets online.")[0]["scope_clash"]
+    assert _mm("Measles spread around the world.", "Measles spread in Ohio.")[0]["scope_clash"]
+    assert _mm("The chain closes its stores in New Jersey only.", "The chain closes its stores.")[0]["scope_clash"]
     # same class ("entirely" / "completely") or a quantifier on one side only: no clash
     assert not _mm("Las Vegas runs entirely on renewables.", "Las Vegas is completely renewable.")[0]["scope_clash"]
     assert not _mm("Several camels swam across the sea.", "Camels swam across the sea.")[0]["scope_clash"]

@@ -65,7 +65,7 @@ from factdesk.match.store import Candidate, Review, search_reviews_many
 from factdesk.store.sqlite import Store
 from factdesk.match.posts import normalise_post
 from factdesk.verify.baseline import ANTONYMS as _VERDICT_ANTONYMS
-from factdesk.verify.baseline import NEGATORS, STOPWORDS, content_words, numbers
+from factdesk.verify.baseline import NEGATORS, STOPWORDS, content_words, numbers, stem
 
 FEATURES = ("relevance", "cosine", "title_cosine", "lexical", "cover_q", "cover_r", "restated", "negation",
             "antonym", "num_clash", "num_agree", "ent_clash", "scope_clash", "mismatch")
@@ -81,8 +81,8 @@ SLOPE = 12.0
 VETO = 8.0
 # a mismatch rule counts when the claim restates at least this share of the record's words (names aside) …
 VETO_MIN_RESTATED: dict[str, float] = {"negation": 0.7, "antonym": 0.4, "num_clash": 0.7, "ent_clash": 0.8,
-                                       "scope_clash": 0.4}
-VETO_MIN_COSINE = 0.95  # … or when the two are this close in meaning
+                                       "scope_clash": 0.5}
+VETO_MIN_COSINE = 1.01  # … or when the two are this close in meaning (above 1: calibration found no use for it)
 # a match must also be within this much relevance of the claim's best record without a mismatch (hand-set:
 # several fact-checks of one claim score alike, a related claim about the same thing scores lower;
 # benchmarks/match_quality.py shows the effect of other values)
@@ -118,6 +118,9 @@ QUANTIFIERS: dict[str, str] = {
     "only": "only", "solely": "only", "exclusively": "only",
     **dict.fromkeys(("worldwide", "globally", "nationwide", "everywhere"), "everywhere"),
 }
+_EVERYWHERE = re.compile(r"\b(?:(?:around|all over|across) the (?:world|globe|country|nation)|"
+                         r"(?:the )?(?:whole|entire) (?:world|country|nation))\b", re.I)
+
 # a nationality and its country are one name ("a Chinese teenager" = "a teenager in China")
 DEMONYMS = {"american": "america", "british": "britain", "canadian": "canada", "chinese": "china",
             "cuban": "cuba", "french": "france", "german": "germany", "indian": "india", "iranian": "iran",
@@ -240,7 +243,8 @@ def parse(text: str) -> _Parsed:
     bare = [DEMONYMS.get(w.removesuffix("'s"), w.removesuffix("'s")) for w in words]
     order = list(dict.fromkeys(w for w in bare if w in found))
     return _Parsed(text, set(words) | set(bare), content_words(text), negations(text), found, _number_sets(text),
-                   {QUANTIFIERS[w] for w in words if w in QUANTIFIERS}, groups, order)
+                   {QUANTIFIERS[w] for w in words if w in QUANTIFIERS} | ({"everywhere"} if _EVERYWHERE.search(text)
+                                                                          else set()), groups, order)
 
 
 # the verifier's opposites plus ones that fact-checked claims turn on
@@ -350,15 +354,51 @@ def mismatch_features(query: _Parsed, record: _Parsed) -> tuple[dict[str, float]
             if record.name_order.index(a) > record.name_order.index(b):
                 ent = 1.0
                 reasons.append(f"roles swapped: {a} and {b}")
+    if not ent:
+        swap = swapped_around(query.text, record.text)
+        if swap:
+            ent = 1.0
+            reasons.append(f"roles swapped: '{swap[0]}' and '{swap[2]}' around '{swap[1]}'")
     scope = 0.0
     q_quant, r_quant = query.quantifiers - record.quantifiers, record.quantifiers - query.quantifiers
-    # a quantifier replaced by one of another class ("every" -> "only"), or a reach only one side claims
+    # a quantifier replaced by one of another class ("every" -> "only"), or a reach or a limit only one
+    # side claims ("worldwide", "around the world"; "only")
     if (q_quant or r_quant) and ((query.quantifiers and record.quantifiers) or
-                                 "everywhere" in query.quantifiers ^ record.quantifiers):
+                                 {"everywhere", "only"} & (query.quantifiers ^ record.quantifiers)):
         scope = 1.0
         reasons.append(f"scope differs: {', '.join(sorted(q_quant)) or '-'} vs {', '.join(sorted(r_quant)) or '-'}")
     return ({"cover_q": cover_q, "cover_r": cover_r, "restated": restated, "negation": neg, "antonym": ant,
              "num_clash": clash, "num_agree": agree, "ent_clash": ent, "scope_clash": scope}, reasons)
+
+
+_PASSIVE = re.compile(r"\bby\b", re.I)
+
+
+def _first_positions(text: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for i, w in enumerate(_WORD.findall(text)):
+        if w.lower() in STOPWORDS or w[0].isdigit():
+            continue
+        out.setdefault(stem(w), i)
+    return out
+
+
+def swapped_around(query: str, record: str) -> tuple[str, str, str] | None:
+    """Two shared words on either side of a shared word, in the other order ("a drone catching an eagle"
+    vs "an eagle catching a drone"); None when there is none or either text is passive ("by")."""
+    if _PASSIVE.search(query) or _PASSIVE.search(record):  # "B was mocked by A" restates "A mocked B"
+        return None
+    qp, rp = _first_positions(query), _first_positions(record)
+    shared = sorted(set(qp) & set(rp), key=qp.__getitem__)
+    if len(shared) < 3 or len(shared) > 40:
+        return None
+    for i, a in enumerate(shared):
+        for j in range(i + 1, len(shared)):
+            p = shared[j]
+            for b in shared[j + 1:]:
+                if rp[b] < rp[p] < rp[a]:
+                    return a, p, b
+    return None
 
 
 def relevance(cosine: float, title_cosine: float | None, lexical_rank: int | None) -> tuple[float, float]:
@@ -368,13 +408,19 @@ def relevance(cosine: float, title_cosine: float | None, lexical_rank: int | Non
     return (1.0 - TITLE_SHARE) * cosine + TITLE_SHARE * tcos + lex, lex
 
 
-def features(query: _Parsed, record: _Parsed, cosine: float, title_cosine: float | None = None,
+def features(query: _Parsed | None, record: _Parsed | None, cosine: float, title_cosine: float | None = None,
              lexical_rank: int | None = None) -> tuple[dict[str, float], list[str]]:
     """Every feature of one (claim, record) pair (:data:`FEATURES`), with human-readable reasons.
 
-    ``mismatch`` is 1 when a mismatch rule fires *and* the gate lets it count.
+    ``mismatch`` is 1 when a mismatch rule fires *and* the gate lets it count.  Without the parsed
+    texts (None) only the relevance features are filled in (the text rules read as not firing).
     """
-    feats, reasons = mismatch_features(query, record)
+    if query is None or record is None:
+        feats: dict[str, float] = dict.fromkeys(("cover_q", "cover_r", "restated", "num_agree",
+                                                 *MISMATCH_FEATURES), 0.0)
+        reasons: list[str] = []
+    else:
+        feats, reasons = mismatch_features(query, record)
     rel, lex = relevance(cosine, title_cosine, lexical_rank)
     fired = [f for f in MISMATCH_FEATURES if feats[f]]
     applied = [f for f in fired if feats["restated"] >= VETO_MIN_RESTATED[f] or cosine >= VETO_MIN_COSINE]
@@ -477,11 +523,21 @@ class ClaimMatcher:
         # who posted it helps find the record; what the post says is what must not contradict it
         cands = search_reviews_many(self.store, [normalise_post(t) for t in texts], k=2 * self.candidates,
                                     embedder=self.embedder, depth=self.candidates)
-        return [self._rank(normalise_post(t, keep_poster=False), c)[:k] for t, c in zip(texts, cands)]
+        return [self._rank(normalise_post(t, keep_poster=False), c, k)[:k] for t, c in zip(texts, cands)]
 
-    def _rank(self, text: str, cands: list[Candidate]) -> list[Match]:
+    def _rank(self, text: str, cands: list[Candidate], k: int) -> list[Match]:
         q = parse(text)
-        pairs = [features(q, parse(c.review.claim), c.cosine, c.title_cosine, c.lexical_rank) for c in cands]
+        rels = [relevance(c.cosine, c.title_cosine, c.lexical_rank)[0] for c in cands]
+        # the text rules are read only where they can change what is shown: candidates that could be
+        # matches (relevance >= center) and the k most relevant (at 1 M records this halves the time)
+        order = sorted(range(len(cands)), key=lambda i: -rels[i])
+        full = set(order[:k]) | {i for i, r in enumerate(rels) if r >= self.center}
+        pairs = []
+        for i, c in enumerate(cands):
+            if i in full:
+                pairs.append(features(q, parse(c.review.claim), c.cosine, c.title_cosine, c.lexical_rank))
+            else:
+                pairs.append(features(None, None, c.cosine, c.title_cosine, c.lexical_rank))
         best = max((f["relevance"] for f, _ in pairs if not f["mismatch"]), default=0.0)
         out = []
         for c, (feats, reasons) in zip(cands, pairs):

@@ -66,7 +66,8 @@ _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "fifty": 50, "hundred": 100}
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """A light English stemmer (plural, -ing, -ed, -ation, -ly endings); lower-cases."""
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
@@ -74,6 +75,9 @@ def _stem(word: str) -> str:
         if len(w) > len(suffix) + 3 and w.endswith(suffix):
             return w[: -len(suffix)] + ("y" if suffix == "ies" else "")
     return w
+
+
+_stem = stem
 
 
 def content_words(text: str) -> set[str]:
