@@ -215,3 +215,15 @@ def test_store_from_before_title_vectors_is_migrated(tmp_path, emb):
     with Store.open(db) as store:  # migration 5 runs again, the old record keeps working without a title vector
         [hit] = ClaimMatcher(store, emb).match("Garlic prevents colds")
         assert hit.url == "https://fc.example/garlic" and hit.features["title_cosine"] == hit.features["cosine"]
+
+
+def test_term_counts_follow_store_changes(tmp_path):
+    from factdesk.match.store import document_frequency, prune_query
+
+    with Store.open(tmp_path / "df.db") as store:
+        add_reviews(store, [Review(claim=f"Crime in Town{i} rose.", url=f"https://fc.example/{i}") for i in range(3)])
+        prune_query(store, '"crime"', 10)  # creates the vocabulary view
+        assert document_frequency(store, "crime") == 3
+        add_reviews(store, [Review(claim="Crime fell in Lowmere.", url="https://fc.example/x")])
+        assert document_frequency(store, "crime") == 4
+        assert document_frequency(store, "zzyzx") == 0
