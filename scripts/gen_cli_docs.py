@@ -16,22 +16,27 @@ from factdesk.cli import cli
 DOC = Path(__file__).resolve().parent.parent / "docs" / "cli.md"
 
 
-def _walk(cmd: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
-    out = [(path, cmd)]
+def _walk(cmd: click.Command, path: list[str], parent: click.Context | None = None
+          ) -> list[tuple[list[str], click.Context]]:
+    # each context as the real command line builds it: the command's own settings, under its parent's
+    # (so "-h, --help" shows where `factdesk -h` works, whatever ran before in this process)
+    ctx = click.Context(cmd, info_name=path[-1] if parent else " ".join(path), parent=parent,
+                        terminal_width=100, **cmd.context_settings)
+    out = [(path, ctx)]
     if isinstance(cmd, click.Group):
-        for name in sorted(cmd.list_commands(click.Context(cmd))):
-            sub = cmd.get_command(click.Context(cmd), name)
+        for name in sorted(cmd.list_commands(ctx)):
+            sub = cmd.get_command(ctx, name)
             if sub is not None and not sub.hidden:
-                out += _walk(sub, path + [name])
+                out += _walk(sub, path + [name], ctx)
     return out
 
 
 def render() -> str:
     parts = ["# factdesk command reference", "",
              "Generated from `--help` by `python scripts/gen_cli_docs.py`; a test checks it is current.", ""]
-    for path, cmd in _walk(cli, ["factdesk"]):
-        with click.Context(cmd, info_name=" ".join(path), terminal_width=100) as ctx:
-            text = cmd.get_help(ctx)
+    for path, ctx in _walk(cli, ["factdesk"]):
+        with ctx:
+            text = ctx.command.get_help(ctx)
         parts += [f"## `{' '.join(path)}`", "", "```", text.rstrip(), "```", ""]
     return "\n".join(parts)
 
