@@ -51,6 +51,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from factdesk.jsonlines import iter_jsonl
+
 from factdesk.errors import InputError
 from factdesk.types import Document, Label
 
@@ -166,18 +168,7 @@ def _first_key(record: dict[str, Any], keys: Sequence[str]) -> str | None:
 
 
 def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8-sig") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path.name} line {lineno} is not JSON: {exc.msg}",
-                                 hint="expected one JSON object per line (JSONL)") from None
-            if not isinstance(obj, dict):
-                raise InputError(f"{path.name} line {lineno} is a JSON {type(obj).__name__}, not an object")
-            yield lineno, obj
+    return iter_jsonl(path)
 
 
 def _load_records(path: Path) -> tuple[list[tuple[int, dict[str, Any]]], str]:

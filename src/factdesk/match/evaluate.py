@@ -45,32 +45,21 @@ Example::
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from factdesk.errors import ConfigError, InputError
+from factdesk.jsonlines import iter_jsonl
 
 MAP_DEPTHS = (1, 3, 5)
 
 
 def read_queries(path: str | Path) -> list[dict[str, Any]]:
-    p = Path(path)
-    try:
-        lines = p.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"cannot read queries {path}: {exc.strerror or exc}") from exc
     out = []
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: line {n} is not JSON ({exc.msg})") from exc
-        if not isinstance(obj, dict) or not isinstance(obj.get("query"), str):
+    for n, obj in iter_jsonl(path):
+        if not isinstance(obj.get("query"), str):
             raise InputError(f"{path}: line {n} needs a \"query\" string")
         qid = str(obj.get("id") or f"q{n}")
         if any(c.isspace() for c in qid):

@@ -28,7 +28,6 @@ returns that source record as a match.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from collections.abc import Iterable, Mapping
@@ -36,6 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from factdesk.errors import InputError
+from factdesk.jsonlines import iter_jsonl
 
 KINDS = ("negation", "negation_phrase", "number", "year", "date", "place", "actor", "antonym")
 
@@ -255,13 +255,7 @@ def load_variants(path: str | Path, claims: Mapping[str, str]) -> list[Variant]:
     """
     out = []
     p = Path(path)
-    for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{p}: line {n} is not JSON ({exc.msg})") from exc
+    for n, obj in iter_jsonl(p):
         src = obj.get("source")
         if src not in claims:
             raise InputError(f"{p}: line {n}: unknown source record {src!r}")
