@@ -17,7 +17,7 @@ Example::
 from __future__ import annotations
 
 from factdesk import registry
-from factdesk.claims.attribution import Attribution, attribute, proposition
+from factdesk.claims.attribution import Attribution, attribute, attribute_all, proposition
 from factdesk.claims.checkworthy import CheckworthinessScorer, HeuristicCheckworthiness
 from factdesk.claims.decontextualize import decontextualize, resolve_relative_dates
 from factdesk.claims.entities import find_mentions
@@ -114,10 +114,12 @@ def extract_claims(
         if span.primary:
             forced.add(claim.id)
 
+    # attributed in order: "he said" and a quotation's later sentences depend on what came before
+    attributions = attribute_all([(s.text, s.start) for s in sentences], text, mentions)
     for i, s in enumerate(sentences):
         if i in used or scores[i] < threshold or _is_label_only(s.text):
             continue
-        att = attribute(s.text, s.start, text, mentions)
+        att = attributions[i]
         claims.append(Claim(text=s.text, start=s.start, end=s.end, checkworthiness=round(scores[i], 4),
                             kind=ClaimKind.QUOTED if att else ClaimKind.ASSERTION,
                             attributed_to=att.speaker if att else None, sentence_index=i))

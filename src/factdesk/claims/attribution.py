@@ -31,6 +31,8 @@ from factdesk.claims.entities import (
     TITLES,
     clean_speaker,
     find_mentions,
+    person_gender,
+    pronoun_gender,
     resolve_reference,
 )
 
@@ -139,9 +141,41 @@ def _valid_who(who: str) -> bool:
     return True
 
 
-def _speaker_name(who: str, who_start: int, text: str, mentions: list[Mention]) -> str | None:
+def _pronoun_speaker(pronoun: str, pos: int, text: str, mentions: list[Mention],
+                     previous: Attribution | None) -> str | None:
+    """Who "he" / "she" at ``pos`` is: the nearest speaker or person the pronoun can refer to, or None.
+
+    The last attributed speaker comes first when no other person it could be is named after that
+    attribution; a person whose title or first name says otherwise is never chosen ("he" is not
+    "Maria Lopez"); two candidates in the same sentence, or none, leave the quote unattributed.
+    """
+    want = pronoun_gender(pronoun)
+    since = previous.content_end if previous is not None else -1
+
+    def compatible(m: Mention) -> bool:
+        g = person_gender(m)
+        return want is None or g is None or g == want
+
+    between = [m for m in mentions if m.kind == "person" and since <= m.start < pos and compatible(m)]
+    if previous is not None and previous.speaker and not between and pos - since <= 1500:
+        prev_gender = next((person_gender(m) for m in mentions if m.kind == "person" and m.name == previous.speaker),
+                           None)
+        if want is None or prev_gender is None or prev_gender == want:
+            return previous.speaker
+    people = [m for m in mentions if m.kind == "person" and m.end <= pos and pos - m.end <= 1500 and compatible(m)]
+    if pronoun.lower() in {"he", "she"}:
+        others = [m for m in mentions if m.kind != "person"]
+        resolved = resolve_reference(pronoun, pos, text, sorted(people + others, key=lambda m: m.start), strict=True)
+        return resolved
+    return resolve_reference(pronoun, pos, text, mentions)
+
+
+def _speaker_name(who: str, who_start: int, text: str, mentions: list[Mention],
+                  previous: Attribution | None = None) -> str | None:
     phrase = who.strip()
     lower = phrase.lower()
+    if lower in {"he", "she"}:
+        return _pronoun_speaker(lower, who_start, text, mentions, previous)
     if lower in _PRONOUNS:
         return resolve_reference(lower, who_start, text, mentions) or lower
     if lower in _GROUPS:
@@ -177,8 +211,13 @@ def _content_after(rest: str, rest_start: int, verb: str, sent_end: int) -> tupl
     return start, sent_end
 
 
-def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | None = None) -> Attribution | None:
-    """Find reported speech in ``sentence`` (which sits at ``start`` in ``text``)."""
+def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | None = None,
+              previous: Attribution | None = None) -> Attribution | None:
+    """Find reported speech in ``sentence`` (which sits at ``start`` in ``text``).
+
+    ``previous`` is the last attribution before this sentence (see :func:`attribute_all`): "he said"
+    then means that speaker when nobody else it could be was named in between.
+    """
     if mentions is None:
         mentions = find_mentions(text)
     end = start + len(sentence)
@@ -193,30 +232,30 @@ def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | No
         t = _TAIL_VERB_FIRST.match(tail)
         if t and _valid_who(t.group("who")):
             who = t.group("who")
-            name = _speaker_name(who, tail_start + t.start("who"), text, mentions)
+            name = _speaker_name(who, tail_start + t.start("who"), text, mentions, previous)
             return Attribution(name, who, t.group("verb"), q_start, q_end, "quote_first")
         t = _TAIL_WHO_FIRST.match(tail)
         if t and _valid_who(t.group("who")):
             who = t.group("who")
-            name = _speaker_name(who, tail_start + t.start("who"), text, mentions)
+            name = _speaker_name(who, tail_start + t.start("who"), text, mentions, previous)
             return Attribution(name, who, t.group("verb"), q_start, q_end, "quote_first")
 
     m = _ACCORDING_START.match(sentence)
     if m:
         who = m.group("who")
-        name = _speaker_name(who, start + m.start("who"), text, mentions)
+        name = _speaker_name(who, start + m.start("who"), text, mentions, previous)
         return Attribution(name, who, "according to", start + m.start("content"), end, "according_to")
     m = _ACCORDING_END.match(sentence)
     if m:
         who = m.group("who")
-        name = _speaker_name(who, start + m.start("who"), text, mentions)
+        name = _speaker_name(who, start + m.start("who"), text, mentions, previous)
         c_end = start + m.end("content")
         return Attribution(name, who, "according to", start + m.start("content"), c_end, "according_to")
 
     m = _SAID_END.match(sentence)
     if m and _valid_who(m.group("who")) and not _QUOTE_FIRST.match(sentence):
         who = m.group("who")
-        name = _speaker_name(who, start + m.start("who"), text, mentions)
+        name = _speaker_name(who, start + m.start("who"), text, mentions, previous)
         verb = m.group("verb").split()[0]
         return Attribution(name, who, verb, start + m.start("content"), start + m.end("content"), "said_end")
 
@@ -234,7 +273,7 @@ def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | No
         if verb not in {"told", "tells"} and not _NEED_CLAUSE.match(rest[lead:]):
             continue
         who = m.group("who")
-        name = _speaker_name(who, start + m.start("who"), text, mentions)
+        name = _speaker_name(who, start + m.start("who"), text, mentions, previous)
         c_start, c_end = _content_after(m.group("rest"), start + m.start("rest"), m.group("verb"), end)
         found = Attribution(name, who, m.group("verb"), c_start, c_end, "subject_first")
         break
@@ -243,10 +282,89 @@ def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | No
         m = _SAYS_TAIL.match(sentence)
         if m:
             who = m.group("who")
-            name = _speaker_name(who, start + m.start("who"), text, mentions)
+            name = _speaker_name(who, start + m.start("who"), text, mentions, previous)
             if name and (name[:1].isupper() or found is None) and (_valid_who(who) or name[:1].isupper()):
                 return Attribution(name, who, m.group("verb"), start + m.start("content"), start + m.end("content"), "says_tail")
     return found
+
+
+_OPEN = "\"“"
+_CLOSE = "\"”"
+
+
+def _quote_depth_after(sentence: str, depth: int) -> int:
+    """Inside a quotation (1) or not (0) after the sentence, given the state before it."""
+    for ch in sentence:
+        if ch == "“":
+            depth = 1
+        elif ch == "”":
+            depth = 0
+        elif ch == '"':
+            depth = 1 - depth
+    return depth
+
+
+def _quoted_span(sentence: str, start: int) -> tuple[int, int]:
+    """Document offsets of the sentence without its quotation marks and attribution tail."""
+    body = sentence
+    m = re.search(r"""[”"]\s*,?\s*[^”"]*$""", body)
+    end = m.start() if m and m.start() > 0 else len(body.rstrip())
+    lead = len(body) - len(body.lstrip(" \"“"))
+    while end > lead and body[end - 1] in ", ":
+        end -= 1
+    return start + lead, start + end
+
+
+def attribute_all(sentences: list[tuple[str, int]], text: str, mentions: list[Mention] | None = None
+                  ) -> list[Attribution | None]:
+    """:func:`attribute` for a document's sentences in order, with what one sentence says about the next.
+
+    * "he said" / "she said" means the last speaker when nobody else it could be was named since;
+    * a quotation that runs over several sentences has one speaker: a sentence inside it with no
+      attribution of its own gets the speaker named anywhere in the quotation ("“First. Second,” she said.");
+    * a sentence that is all quotation right after an attributed quotation continues it
+      ("“First,” she said. “Second.”").
+    """
+    if mentions is None:
+        mentions = find_mentions(text)
+    out: list[Attribution | None] = []
+    previous: Attribution | None = None
+    runs: list[list[int]] = []
+    depth = 0
+    for i, (sent, start) in enumerate(sentences):
+        att = attribute(sent, start, text, mentions, previous)
+        if att is None and depth == 1 and start > 0:
+            # the sentence opens inside a quotation: read it as if its opening mark were here
+            # ("…. Fares will stay,” said Mayor Ortiz." is the end of a quotation with its speaker)
+            att = attribute("“" + sent, start - 1, text, mentions, previous)
+        stripped = sent.strip()
+        if (att is None and previous is not None and out and out[-1] is previous
+                and previous.pattern in {"quote_first", "said_end", "quote_continued"}
+                and stripped[:1] in _OPEN and stripped.rstrip(".!?")[-1:] in _CLOSE
+                and _quote_depth_after(stripped, 0) == 0):
+            c_start, c_end = _quoted_span(sent, start)
+            att = Attribution(previous.speaker, previous.speaker_phrase, previous.verb, c_start, c_end,
+                              "quote_continued")
+        if depth == 1 and runs:
+            runs[-1].append(i)
+        new_depth = _quote_depth_after(sent, depth)
+        if depth == 0 and new_depth == 1:
+            runs.append([i])
+        depth = new_depth
+        out.append(att)
+        if att is not None:
+            previous = att
+    for run in runs:
+        named = next((out[i] for i in run if out[i] is not None and out[i].pattern != "quote_continued"), None)
+        if named is None:
+            continue
+        for i in run:
+            if out[i] is None:
+                sent, start = sentences[i]
+                c_start, c_end = _quoted_span(sent, start)
+                out[i] = Attribution(named.speaker, named.speaker_phrase, named.verb, c_start, c_end,
+                                     "quote_continued")
+    return out
 
 
 _FIRST_PERSON = re.compile(r"\b(?:I|we|We|our|Our|us|my|My|me)\b")

@@ -84,7 +84,7 @@ STOPWORDS = {
     "mrs", "ms", "dr", "note", "update", "correction", "editor", "sources", "source", "read", "share",
 }
 # A short list of given names: a name starting with one is a person.
-FIRST_NAMES = set("""
+FIRST_NAMES_ORDER = list(dict.fromkeys("""
 james john robert michael william david richard joseph thomas charles christopher daniel matthew anthony mark
 donald steven paul andrew joshua kenneth kevin brian george timothy ronald edward jason jeffrey ryan jacob gary
 nicholas eric jonathan stephen larry justin scott brandon benjamin samuel gregory alexander frank patrick
@@ -102,9 +102,20 @@ jacqueline martha gloria teresa ann sara madison frances kathryn janice jean abi
 denise amber doris marilyn danielle beverly isabella theresa diana natalie brittany charlotte marie kayla
 alexis lori jane lena ana sofia elena irina olga priya anika mei yuna aisha fatima amina leila nadia zara
 chloe ella lucy jo kate kim eva nina rosa clara julia ines marta ingrid astrid freya
-""".split())
+""".split()))
+FIRST_NAMES = set(FIRST_NAMES_ORDER)
 
 PRONOUNS_PERSON = {"he", "she"}
+
+# first names and titles that say whether "he" or "she" can refer to a person (names used for both are
+# left out: "Jean", "Kim", "Jo", "Alex", "Sam" …)
+_AMBIGUOUS_FIRST = {"jean", "kim", "jo", "alex", "sam", "li", "wei", "yuki", "max", "jesse", "jordan", "kelly",
+                    "terry", "willie", "taylor", "morgan", "ali", "mei"}
+_FEMALE_FROM = "mary"  # FIRST_NAMES lists men's names first, then women's from "mary" on
+MALE_TITLES = {"mr.", "mr", "sir", "lord", "king", "prince", "spokesman", "chairman", "congressman", "councilman",
+               "alderman", "father", "brother"}
+FEMALE_TITLES = {"mrs.", "mrs", "ms.", "ms", "miss", "dame", "lady", "queen", "princess", "spokeswoman",
+                 "chairwoman", "congresswoman", "councilwoman", "sister", "mother"}
 
 
 @dataclass(frozen=True)
@@ -322,3 +333,34 @@ def resolve_reference(
             if later_people - {last.name}:
                 return None
     return last.name
+
+
+def _gendered_first_names() -> tuple[set[str], set[str]]:
+    names = FIRST_NAMES_ORDER
+    cut = names.index(_FEMALE_FROM)
+    male = set(names[:cut]) - _AMBIGUOUS_FIRST
+    female = set(names[cut:]) - _AMBIGUOUS_FIRST - male
+    return male - female, female
+
+
+def person_gender(mention: Mention) -> str | None:
+    """"m", "f" or None (unknown) for a person mention, from its title or its first name."""
+    words = set((mention.title or "").split()) | {w.lower() for w in mention.surface.split()[:1]}
+    if words & MALE_TITLES:
+        return "m"
+    if words & FEMALE_TITLES:
+        return "f"
+    first = mention.name.split()[0].lower() if mention.name.split() else ""
+    if first in MALE_FIRST_NAMES:
+        return "m"
+    if first in FEMALE_FIRST_NAMES:
+        return "f"
+    return None
+
+
+def pronoun_gender(pronoun: str) -> str | None:
+    p = pronoun.lower()
+    return "m" if p in {"he", "him", "his"} else "f" if p in {"she", "her", "hers"} else None
+
+
+MALE_FIRST_NAMES, FEMALE_FIRST_NAMES = _gendered_first_names()
