@@ -295,6 +295,8 @@ class Pipeline:
             queries = [c.to_check for c in claims]
             kwargs = dict(k=self.settings.top_k, mode=self.settings.retrieval_mode, before=doc.published,
                           exclude_documents={doc.id})
+            if self.settings.max_per_document:  # an index without the option still works with the cap off
+                kwargs["max_per_document"] = self.settings.max_per_document
             if hasattr(self.index, "search_many"):
                 all_hits = self.index.search_many(queries, **kwargs) if queries else []
             else:

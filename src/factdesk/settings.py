@@ -9,6 +9,7 @@ Example factdesk.toml::
 
     verifier = "baseline"
     top_k = 6
+    max_per_document = 2   # evidence passages per document among a claim's top_k; 0 = no cap
     threshold = 0.4
     # ClaimReview export (factdesk show --format claimreview, the web desk's export)
     publisher = "Example Fact Desk"
@@ -37,6 +38,9 @@ class Settings:
     max_claims: int = 40
     top_k: int = 5  # evidence passages per claim
     retrieval_mode: str = "hybrid"  # hybrid | lexical | dense
+    # at most this many of a claim's top_k evidence passages from one document, so other documents get
+    # slots too (slots the cap would leave empty are still filled); 0 = off
+    max_per_document: int = 2
     # a passage bears on a claim at this stance probability; None: the verifier's calibrated value
     # (models/aggregation/<verifier>.json) or 0.55
     stance_threshold: float | None = None

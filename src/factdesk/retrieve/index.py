@@ -38,6 +38,21 @@ the remaining slots of the top k.  Passages with an unknown publication date
 are treated as available.  Ranks in such a search are ranks within the
 passage's group.
 
+Evidence from more than one document
+------------------------------------
+A document that says the same thing in several passages can otherwise fill
+most of the top k.  ``max_per_document`` (0: off, the default here; the
+pipeline passes the ``max_per_document`` setting, 2 unless changed) caps how
+many passages of one document the top k may hold: the fused ranking (already
+the top N of each list, so deep enough) is walked best first and a passage is
+skipped once its document has the cap.  Should the cap leave slots empty (the
+corpus has too few matching documents), the best skipped passages fill them,
+so k passages come back whenever k would have.  ``mmr_lambda`` < 1 (1: off)
+picks by maximal marginal relevance over the passage vectors instead of rank
+order (hybrid and dense modes); it may be combined with the cap.  The best
+passage always stays first, and the date rule above holds: the later group is
+diversified on its own and still only fills the slots the earlier one leaves.
+
 Writing
 -------
 A passage's vector embeds its document title followed by its text (see
@@ -142,6 +157,12 @@ class _DenseCache:
     doc_codes: np.ndarray  # int32 index into doc_ids
     doc_index: dict[str, int]
     published: np.ndarray  # '<U10', '' when unknown
+    doc_names: list[str] | None = None  # doc_index inverted (code -> document id), built on first use
+
+    def document_names(self) -> list[str]:
+        if self.doc_names is None:
+            self.doc_names = list(self.doc_index)  # insertion order = code order
+        return self.doc_names
 
 
 _CACHES: dict[object, _DenseCache] = {}
@@ -385,16 +406,24 @@ class SqliteIndex:
 
     # -- search ----------------------------------------------------------------------
     def search(self, query: str, k: int = 10, *, mode: Mode = "hybrid", before: str | None = None,
-               exclude_documents: set[str] | None = None) -> list[Hit]:
-        """The k best passages for ``query``; see the module docstring for modes and dates."""
-        return self.search_many([query], k, mode=mode, before=before, exclude_documents=exclude_documents)[0]
+               exclude_documents: set[str] | None = None, max_per_document: int = 0,
+               mmr_lambda: float = 1.0) -> list[Hit]:
+        """The k best passages for ``query``; see the module docstring for modes, dates and diversity."""
+        return self.search_many([query], k, mode=mode, before=before, exclude_documents=exclude_documents,
+                                max_per_document=max_per_document, mmr_lambda=mmr_lambda)[0]
 
     def search_many(self, queries: Sequence[str], k: int = 10, *, mode: Mode = "hybrid",
                     before: str | None | Sequence[str | None] = None,
-                    exclude_documents: set[str] | None = None) -> list[list[Hit]]:
+                    exclude_documents: set[str] | None = None, max_per_document: int = 0,
+                    mmr_lambda: float = 1.0) -> list[list[Hit]]:
         """:meth:`search` for many queries with one embedding call; ``before`` may be one per query."""
         if mode not in ("hybrid", "lexical", "dense"):
             raise ValueError(f"unknown search mode {mode!r}: use hybrid, lexical or dense")
+        if int(max_per_document) < 0:
+            raise ValueError("max_per_document must be 0 (no cap) or more")
+        if not 0.0 <= float(mmr_lambda) <= 1.0:
+            raise ValueError("mmr_lambda must lie between 0 and 1 (1: no MMR)")
+        diversity = (int(max_per_document), float(mmr_lambda))
         queries = list(queries)
         if isinstance(before, (str, type(None))):
             befores: list[str | None] = [before] * len(queries)
@@ -419,22 +448,57 @@ class SqliteIndex:
             for qi in range(c, min(c + 32, len(queries))):
                 scores = block[qi - c] if block is not None else None
                 results.append(self._search_one(queries[qi], k, n, mode, befores[qi], exclude_documents, cache,
-                                                scores))
+                                                scores, diversity))
         return results
+
+    def _documents_of(self, rowids: Sequence[int], cache: _DenseCache | None) -> dict[int, str]:
+        """rowid -> document id, from the vector cache where it holds the rowid, else from SQLite."""
+        out: dict[int, str] = {}
+        missing = [int(r) for r in rowids]
+        if cache is not None and len(cache.rowids) and missing:
+            names = cache.document_names()
+            ids = np.asarray(missing, dtype=np.int64)
+            j = np.minimum(np.searchsorted(cache.rowids, ids), len(cache.rowids) - 1)
+            present = cache.rowids[j] == ids
+            out = {int(r): names[int(c)] for r, c in zip(ids[present], cache.doc_codes[j[present]])}
+            missing = [int(r) for r in ids[~present]]
+        for i in range(0, len(missing), 500):
+            part = missing[i:i + 500]
+            rows = self.conn.execute(
+                f"SELECT rowid, document_id FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part)
+            out.update((int(r[0]), r[1]) for r in rows)
+        return out
+
+    @staticmethod
+    def _vectors_of(rowids: Sequence[int], cache: _DenseCache | None) -> np.ndarray | None:
+        """The stored unit vectors of these passages (rows in the same order), or None if any is missing."""
+        if cache is None or not len(cache.rowids):
+            return None
+        ids = np.asarray(list(rowids), dtype=np.int64)
+        j = np.searchsorted(cache.rowids, ids)
+        j = np.minimum(j, len(cache.rowids) - 1)
+        if not np.array_equal(cache.rowids[j], ids):
+            return None
+        return cache.matrix[j]
 
     def drop_cache(self) -> None:
         """Forget this database's cached vector matrix (it is reloaded on the next dense query)."""
         with _CACHE_LOCK:
             _CACHES.pop(self._db_key, None)
 
-    def _search_one(self, query, k, n, mode, before, exclude_documents, cache, scores) -> list[Hit]:
+    def _search_one(self, query, k, n, mode, before, exclude_documents, cache, scores,
+                    diversity: tuple[int, float] = (0, 1.0)) -> list[Hit]:
+        cap, mmr_lambda = diversity
+        diversify = cap > 0 or mmr_lambda < 1.0
         groups = [(False, None)] if not before else [(False, False), (True, True)]
         avail_mask = later_mask = None
         if scores is not None:
             avail_mask, later_mask = self._masks(cache, exclude_documents, before)
         ranked: list[tuple[int, float, int | None, int | None, bool]] = []
+        per_document: dict[str, int] = {}  # passages chosen so far per document (diversified search)
         for flagged, after_date in groups:
-            want = n if not flagged else k  # the later group only fills leftover slots
+            # the later group only fills leftover slots; a diversified search needs it as deep as the first
+            want = n if not flagged or diversify else k
             lex: list[tuple[int, float]] = []
             if mode != "dense":
                 lex = self.lexical_search(query, want, exclude_documents=exclude_documents, before=before,
@@ -443,7 +507,17 @@ class SqliteIndex:
             if scores is not None and mode != "lexical":
                 idx = self._top(scores, later_mask if flagged else avail_mask, want)
                 dense = [(int(cache.rowids[i]), float(scores[i])) for i in idx]
-            ranked.extend((rid, s, lr, dr, flagged) for rid, s, lr, dr in _fuse(lex, dense, mode))
+            fused = [(rid, s, lr, dr, flagged) for rid, s, lr, dr in _fuse(lex, dense, mode)]
+            if diversify and fused:
+                slots = k - len(ranked)
+                docs = self._documents_of([r[0] for r in fused], cache)
+                vectors = (self._vectors_of([r[0] for r in fused], cache)
+                           if mmr_lambda < 1.0 and scores is not None else None)
+                order = select_diverse([r[1] for r in fused], [docs.get(r[0], "") for r in fused], slots,
+                                       max_per_document=cap, mmr_lambda=mmr_lambda, vectors=vectors,
+                                       counts=per_document)
+                fused = [fused[i] for i in order]
+            ranked.extend(fused)
             if not flagged and len(ranked) >= k:
                 break
         ranked = ranked[:k]
@@ -461,6 +535,70 @@ class SqliteIndex:
             hits.append(Hit(passage=p, score=score, lexical_rank=lr, dense_rank=dr, dense_similarity=sim,
                             after_claim_date=flagged))
         return hits
+
+
+def select_diverse(scores: Sequence[float], documents: Sequence[str], k: int, *, max_per_document: int = 0,
+                   mmr_lambda: float = 1.0, vectors: np.ndarray | None = None, mmr_depth: int | None = None,
+                   counts: dict[str, int] | None = None) -> list[int]:
+    """Indices of ``k`` candidates (given best first) chosen for variety; see the module docstring.
+
+    ``max_per_document`` caps the passages taken from one document (0: no cap);
+    ``mmr_lambda`` < 1 picks greedily by maximal marginal relevance,
+    ``lambda * relevance - (1 - lambda) * max cosine to a passage already chosen``, with the scores
+    min-max scaled to [0, 1], among the first ``mmr_depth`` candidates (default ``max(4k, 20)``)
+    and only where ``vectors`` (unit rows, one per candidate) are given.  Slots the cap leaves
+    empty are filled with the best capped-out candidates in their original order, so a short
+    corpus still fills k.  ``counts`` (document -> passages already chosen) is read and updated.
+    The first candidate is always chosen first (unless ``counts`` already holds its document at the cap).
+    """
+    n = len(scores)
+    k = min(k, n)
+    if k <= 0:
+        return []
+    counts = {} if counts is None else counts
+    taken = [False] * n
+    chosen: list[int] = []
+
+    def allowed(i: int) -> bool:
+        return not taken[i] and (max_per_document <= 0 or counts.get(documents[i], 0) < max_per_document)
+
+    def take(i: int) -> None:
+        taken[i] = True
+        chosen.append(i)
+        counts[documents[i]] = counts.get(documents[i], 0) + 1
+
+    use_mmr = mmr_lambda < 1.0 and vectors is not None and len(vectors) == n
+    if use_mmr:
+        depth = min(n, mmr_depth if mmr_depth is not None else max(4 * k, 20))
+        rel = np.asarray(scores[:depth], dtype=np.float64)
+        spread = float(rel.max() - rel.min())
+        rel = (rel - rel.min()) / spread if spread > 0 else np.ones(depth)
+        vecs = np.asarray(vectors[:depth], dtype=np.float32)
+        max_sim = np.full(depth, -np.inf)
+        while len(chosen) < k:
+            best, best_value = -1, -np.inf
+            for i in range(depth):
+                if not allowed(i):
+                    continue
+                penalty = max_sim[i] if chosen else 0.0
+                value = mmr_lambda * rel[i] - (1.0 - mmr_lambda) * penalty
+                if value > best_value:
+                    best, best_value = i, value
+            if best < 0:
+                break
+            take(best)
+            max_sim = np.maximum(max_sim, vecs @ vecs[best])
+    for i in range(n):  # in rank order: the cap alone, or MMR's leftover slots
+        if len(chosen) >= k:
+            break
+        if allowed(i):
+            take(i)
+    for i in range(n):  # the cap left slots empty: the best capped-out candidates fill them
+        if len(chosen) >= k:
+            break
+        if not taken[i]:
+            take(i)
+    return chosen
 
 
 def _fuse(lex: list[tuple[int, float]], dense: list[tuple[int, float]], mode: str
