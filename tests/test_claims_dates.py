@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -88,3 +89,141 @@ def test_february_29_without_year_does_not_crash():
     text, dates = resolve_relative_dates("On February 29 the vote took place.", date(2023, 3, 1))
     assert dates == []  # no 29 February in 2023
     assert text == "On February 29 the vote took place."
+
+
+# --- issue 12: tense decides which occurrence a month-day or weekday means ----------------------
+
+MONDAY_2020 = date(2020, 1, 20)  # an article dated Monday 20 January 2020
+
+
+@pytest.mark.parametrize(
+    "text, expected_text, expected_dates",
+    [
+        # future tense: the next occurrence; past tense: the last one
+        ("The vote will take place on Feb. 9.", "The vote will take place on Feb. 9, 2020.", ["2020-02-09"]),
+        ("The vote took place on Feb. 9.", "The vote took place on Feb. 9, 2019.", ["2019-02-09"]),
+        ("The vote is scheduled for 9 February.", "The vote is scheduled for 9 February 2020.", ["2020-02-09"]),
+        ("He said the line will open on January 5.", "He said the line will open on January 5, 2021.", ["2021-01-05"]),
+        ("He said on January 5 that the line will open.", "He said on January 5, 2020 that the line will open.",
+         ["2020-01-05"]),
+        ("On January 20, council will vote.", "On January 20, 2020, council will vote.", ["2020-01-20"]),
+        ("The council will meet on Friday.", "The council will meet on January 24, 2020.", ["2020-01-24"]),
+        ("The council met on Friday.", "The council met on January 17, 2020.", ["2020-01-17"]),
+        # unclear tense or reference: left as written
+        ("The vote takes place on Feb. 9.", "The vote takes place on Feb. 9.", []),
+        ("He said the toll would rise on March 3.", "He said the toll would rise on March 3.", []),
+        ("The vote, scheduled for March 3, was postponed.", "The vote, scheduled for March 3, was postponed.", []),
+        ("The council will meet on Monday.", "The council will meet on Monday.", []),  # today or in a week?
+        ("The council will meet next Tuesday.", "The council will meet next Tuesday.", []),
+        ("Prices are high in November.", "Prices are high in November.", []),
+    ],
+)
+def test_tense_picks_the_next_or_the_last_occurrence(text, expected_text, expected_dates):
+    assert resolve_relative_dates(text, MONDAY_2020) == (expected_text, expected_dates)
+
+
+@pytest.mark.parametrize(
+    "text, expected_text, expected_dates",
+    [
+        ("Today the line is roughly three-quarters complete.",
+         "As of January 20, 2020 the line is roughly three-quarters complete.", ["2020-01-20"]),
+        ("The council voted today to close it.", "The council voted on January 20, 2020 to close it.", ["2020-01-20"]),
+        ("The road is closed until today.", "The road is closed until January 20, 2020.", ["2020-01-20"]),
+        ("It will snow tomorrow.", "It will snow on January 21, 2020.", ["2020-01-21"]),
+        ("The minister will speak tonight.", "The minister will speak on the night of January 20, 2020.",
+         ["2020-01-20"]),
+        ("The minister spoke this morning.", "The minister spoke on the morning of January 20, 2020.", ["2020-01-20"]),
+        ("Fire broke out last night.", "Fire broke out on the night of January 19, 2020.", ["2020-01-19"]),
+        ("The mayor resigned yesterday afternoon.", "The mayor resigned on the afternoon of January 19, 2020.",
+         ["2020-01-19"]),
+        # a quotation speaks from the speaker's day; reported speech may name another day
+        ('"We will finish today," he said.', '"We will finish today," he said.', []),
+        ("The minister said on Friday that the bill would pass today.",
+         "The minister said on January 17, 2020 that the bill would pass today.", ["2020-01-17"]),
+        ("The Today programme aired it.", "The Today programme aired it.", []),
+        ("Today's vote was close.", "Today's vote was close.", []),
+        ("It was reported by USA Today on Friday.", "It was reported by USA Today on January 17, 2020.",
+         ["2020-01-17"]),
+        ("The vote was the day before yesterday.", "The vote was the day before yesterday.", []),
+    ],
+)
+def test_today_tomorrow_tonight_against_the_article_date(text, expected_text, expected_dates):
+    assert resolve_relative_dates(text, MONDAY_2020) == (expected_text, expected_dates)
+
+
+@pytest.mark.parametrize(
+    "text, expected_text, expected_dates",
+    [
+        # sentence-initial "Three years ago" (capitalised number words and qualifiers)
+        ("Three years ago, council raised the budget to $1.45 billion.",
+         "In 2017, council raised the budget to $1.45 billion.", ["2017"]),
+        ("A year ago the plant closed.", "In 2019 the plant closed.", ["2019"]),
+        ("About three years ago, the plant closed.", "Around 2017, the plant closed.", ["2017"]),
+        ("Council raised the budget three years ago.", "Council raised the budget in 2017.", ["2017"]),
+        # a month (and day) with "this/last/next year"
+        ("The vote was held on 11 February this year.", "The vote was held on 11 February 2020.", ["2020-02-11"]),
+        ("The vote was held on February 11 last year.", "The vote was held on February 11, 2019.", ["2019-02-11"]),
+        ("Prices rose in February of last year.", "Prices rose in February 2019.", ["2019-02"]),
+        ("It happened last November.", "It happened in November 2019.", ["2019-11"]),
+        ("Ridership rose in both 2022 and 2023.", "Ridership rose in both 2022 and 2023.", ["2022", "2023"]),
+    ],
+)
+def test_ago_and_month_with_year_words(text, expected_text, expected_dates):
+    assert resolve_relative_dates(text, MONDAY_2020) == (expected_text, expected_dates)
+
+
+def test_article_date_from_a_one_line_text_header_resolves_its_claims():
+    from factdesk.claims import extract_claims
+    from factdesk.ingest.text import document_from_text
+
+    doc = document_from_text(" date 2023-07-25 The minister said the levy rose 3 years ago. "
+                             "The council cut the levy last November.")
+    assert doc.published == "2023-07-25"
+    standalones = [c.standalone for c in extract_claims(doc, threshold=0.0).claims]
+    assert "The minister said the levy rose in 2020." in standalones
+    assert "The council cut the levy in November 2022." in standalones
+
+
+# --- the demo article: no relative date is left unresolved ---------------------------------------
+
+_MONTH_WORD = (r"(?:January|February|March|April|May|June|July|August|September|October|November|December|"
+               r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?")
+_UNRESOLVED = re.compile(
+    r"\b(?:ago|yesterday|today|tonight|tomorrow|"
+    r"(?:this|last|next|coming|past)\s+(?:year|month|week|weekend|morning|afternoon|evening|night|spring|summer|autumn|fall|"
+    r"winter|decade|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)|"
+    r"(?:earlier|later)\s+this\s+\w+|"
+    r"(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)(?!,?\s+" + _MONTH_WORD + r"\s+\d)|"
+    + _MONTH_WORD + r"\s+\d{1,2}(?:st|nd|rd|th)?\b(?!,?\s+\d{4})|"
+    r"\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH_WORD + r"(?!,?\s+\d{4})|"
+    r"(?:in|since|until|by|during|early|late|mid-?)\s+" + _MONTH_WORD + r"(?!,?\s+\d{4}|\w))",
+    re.IGNORECASE,
+)
+
+
+def test_the_unresolved_pattern_catches_what_it_should():
+    assert _UNRESOLVED.findall("It rose 3 years ago, on Monday, on March 4 and in April; it will fall next week.") == [
+        "ago", "on Monday", "March 4", "in April", "next week"]
+    assert _UNRESOLVED.findall("On March 4, 2024 and in April 2024 it rose, as of November 20, 2024.") == []
+
+
+def test_demo_article_claims_have_no_unresolved_relative_date(tmp_path):
+    from factdesk import demodata
+    from factdesk.pipeline import Pipeline
+    from factdesk.settings import Settings
+    from factdesk.store import Store
+
+    with Store.open(tmp_path / "claims.db") as store:
+        doc, claim_set = Pipeline(store, Settings(verifier="baseline")).extract(demodata.article_path())
+    assert doc.published == "2024-11-20"
+    standalones = [c.standalone for c in claim_set.claims]
+    assert standalones, "the demo article has claims"
+    left = {s: _UNRESOLVED.findall(s) for s in standalones if _UNRESOLVED.search(s)}
+    assert left == {}
+    by_start = {c.text.split()[0] + " " + c.text.split()[1]: c for c in claim_set.claims}
+    assert by_start["Three years"].standalone == "In 2021, council raised the budget to $1.45 billion."
+    assert by_start["Three years"].dates == ["2021"]
+    assert by_start["Today the"].standalone == "As of November 20, 2024 the line is roughly three-quarters complete."
+    assert by_start["On November"].standalone.startswith("On November 4, 2024, council set the standard adult fare")
+    assert by_start["Last month"].standalone.startswith("In October 2024 the authority's board confirmed Lassiter")
+    assert by_start["This year"].standalone == "In 2024 the authority took delivery of all 18 of its light rail vehicles."

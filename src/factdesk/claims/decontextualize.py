@@ -9,18 +9,29 @@ phrase                becomes (article dated 2024-03-15)  date
 ====================  ==================================  =============
 3 years ago           in 2021                             2021
 yesterday             on March 14, 2024                   2024-03-14
+tomorrow / tonight    on March 16, 2024 / on the night    2024-03-16 /
+                      of March 15, 2024                   2024-03-15
+today (with "is")     as of March 15, 2024                2024-03-15
 last week             in the week of March 4, 2024        2024-03
 last month            in February 2024                    2024-02
 earlier this month    earlier in March 2024               2024-03
 this/last/next year   in 2024 / in 2023 / in 2025         2024 / ...
-on November 24        on November 24, 2023 (most recent)  2023-11-24
-on Monday             on March 11, 2024 (most recent)     2024-03-11
+voted on November 24  on November 24, 2023 (last one)     2023-11-24
+will vote on April 2  on April 2, 2024 (next one)         2024-04-02
+11 February this year 11 February 2024                    2024-02-11
+met on Monday         on March 11, 2024 (last one)        2024-03-11
 in late 2008          (unchanged)                         2008
 March 3, 2021         (unchanged)                         2021-03-03
 ====================  ==================================  =============
 
 After a preposition ("since last year") the bare form is used ("since 2023").
 Without a reference date relative phrases stay as they are and give no date.
+
+A month-day or weekday without a year takes the tense of its clause: the last
+occurrence for a past event, the next one for a future event; when the tense is
+unclear ("takes place", "would", "scheduled for"), or for "next Tuesday", it stays
+as written.  "today", "tonight", "this morning"… stay as written inside a
+quotation and in reported speech that names another day.
 
 ``decontextualize(claims, doc)`` fills ``Claim.standalone`` and ``Claim.dates``
 in place; it also replaces a pronoun or role that opens a claim ("He", "It",
@@ -62,6 +73,7 @@ _PREP_YEAR = r"(?:in|In|since|Since|by|By|from|From|until|Until|till|during|Duri
 _DATE_RE = re.compile(
     "|".join([
         rf"(?P<iso>\b(?P<iso_y>{_YEAR})-(?P<iso_m>0[1-9]|1[0-2])-(?P<iso_d>0[1-9]|[12]\d|3[01])\b)",
+        rf"(?P<mry>\b(?:(?P<mry_d1>{_DAY})\s+(?:of\s+)?(?P<mry_m1>{_MON})|(?P<mry_m2>{_MON})\s+(?P<mry_d2>{_DAY})|(?P<mry_m3>{_MON}))(?P<mry_sep>,?\s+(?:of\s+)?)(?P<mry_w>[Tt]his|[Ll]ast|[Nn]ext)\s+year\b)",
         rf"(?P<mdy>\b(?P<mdy_m>{_MON})\s+(?P<mdy_d>{_DAY}),?\s+(?P<mdy_y>{_YEAR})\b)",
         rf"(?P<dmy>\b(?P<dmy_d>{_DAY})\s+(?:of\s+)?(?P<dmy_m>{_MON}),?\s+(?P<dmy_y>{_YEAR})\b)",
         rf"(?P<wd_md>\b(?:[Oo]n\s+)?{_WD},?\s+(?=(?:{_MON})\s+{_DAY}\b|{_DAY}\s+(?:{_MON})))",
@@ -69,12 +81,13 @@ _DATE_RE = re.compile(
         rf"(?P<md>\b(?P<md_m>{_MON})\s+(?P<md_d>{_DAY})\b(?!,?\s*\d))",
         rf"(?P<dm>\b(?P<dm_d>{_DAY})\s+(?:of\s+)?(?P<dm_m>{_MON})(?![\w.]|,?\s*\d))",
         rf"(?P<wd>\b(?P<wd_pre>[Oo]n\s+|[Ll]ast\s+|[Tt]his\s+past\s+)?(?P<wd_d>{_WD})\b(?![’']s))",
-        rf"(?P<ago>\b(?P<ago_q>(?:about|around|nearly|almost|roughly|some|more\s+than|over|less\s+than|under|just|only)\s+)?(?P<ago_n>{_NUM})\s+(?P<ago_u>year|month|week|day|decade)s?\s+ago\b)",
-        r"(?P<rel_day>\b(?P<rel_day_w>[Yy]esterday|[Tt]omorrow)\b(?![’']s))",
+        rf"(?P<ago>\b(?P<ago_q>(?i:about|around|nearly|almost|roughly|some|more\s+than|over|less\s+than|under|just|only)\s+)?(?P<ago_n>(?i:{_NUM}))\s+(?P<ago_u>year|month|week|day|decade)s?\s+ago\b)",
+        r"(?P<rel_day>(?<![Tt]he\s)\b(?:(?P<rel_day_w>[Yy]esterday|[Tt]oday|[Tt]omorrow|[Tt]onight)(?:\s+(?P<rel_day_part>morning|afternoon|evening|night))?"
+        r"|(?P<rel_day_this>[Tt]his)\s+(?P<rel_day_part_this>morning|afternoon|evening)|(?P<rel_day_last>[Ll]ast)\s+night)\b(?![’']s))",
         r"(?P<rel>\b(?P<rel_mod>(?:[Ee]arlier|[Ll]ater)\s+)?(?P<rel_which>[Tt]his|[Ll]ast|[Nn]ext)\s+(?P<rel_u>year|month|week)\b)",
         rf"(?P<last_mon>\b(?P<last_mon_w>[Ll]ast)\s+(?P<last_mon_m>{_MON})\b(?!\s+\d))",
-        r"(?P<in_mon>\b(?P<in_mon_p>[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y|[Dd]uring|[Ee]arly|[Ll]ate|[Mm]id-?)\s+(?P<in_mon_m>January|February|March|April|May|June|July|August|September|October|November|December)\b(?!,?\s*\d|\s+of\s+\d))",
-        rf"(?P<in_year>\b(?P<in_year_p>{_PREP_YEAR})\s+(?:(?:early|late|mid|the\s+(?:early|late|middle|end|start|beginning|summer|spring|autumn|fall|winter|first|second)(?:\s+half)?\s+of)[\s-]+)?(?P<in_year_y>{_YEAR})\b(?![\d%]|[.,\-/]\d|\s+[a-z]+s\b))",
+        r"(?P<in_mon>\b(?P<in_mon_p>[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y|[Dd]uring|[Ee]arly|[Ll]ate|[Mm]id-?)\s+(?P<in_mon_m>January|February|March|April|May|June|July|August|September|October|November|December)\b(?!,?\s*\d|\s+of\s+\d|,?\s+(?:of\s+)?(?:this|last|next)\s+year\b))",
+        rf"(?P<in_year>\b(?P<in_year_p>{_PREP_YEAR})\s+(?:both\s+|either\s+)?(?:(?:early|late|mid|the\s+(?:early|late|middle|end|start|beginning|summer|spring|autumn|fall|winter|first|second)(?:\s+half)?\s+of)[\s-]+)?(?P<in_year_y>{_YEAR})\b(?![\d%]|[.,\-/]\d|\s+[a-z]+s\b))",
         rf"(?P<det_year>\b(?:[Tt]he|[Aa]n?|[Ii]ts|[Tt]heir|[Hh]is|[Hh]er|[Tt]his|[Tt]hat)\s+(?P<det_year_y>{_YEAR})\s+(?=(?:[a-z]+\s+)?(?:election|census|report|study|survey|season|budget|law|act|referendum|flood|earthquake|fire|crisis|games|olympics|campaign|audit|review|inquiry|agreement|deal|treaty|merger|ruling|storm|drought|strike|protest|amendment|plan|decision|vote|contract|revision|edition)))",
     ])
 )
@@ -143,9 +156,30 @@ def resolve_relative_dates(text: str, reference: date | None) -> tuple[str, list
             return whole  # "Monday, March 4": the date that follows is what counts
         if reference is None:
             return whole
+        if kind == "mry":  # "11 February this year", "in February of last year"
+            year = reference.year + {"this": 0, "last": -1, "next": 1}[g("mry_w").lower()]
+            if g("mry_m3"):
+                month = _month_num(g("mry_m3"))
+                add(f"{year:04d}-{month:02d}")
+                return f"{g('mry_m3').rstrip('.')} {year}"
+            month_token = g("mry_m1") or g("mry_m2")
+            d = _safe_date(year, _month_num(month_token), _day_num(g("mry_d1") or g("mry_d2")))
+            if not d:
+                return whole
+            add(d.isoformat())
+            if g("mry_m1"):
+                return f"{g('mry_d1')} {month_token.rstrip('.')} {year}"
+            return f"{month_token} {g('mry_d2')}, {year}"
         if kind in {"md", "dm"}:
+            # the last occurrence for a past event, the next one for a future event
+            tense = _tense(text, m.start(), m.end())
+            if tense not in {"past", "future"}:
+                return whole
             month, day = _month_num(g(kind + "_m")), _day_num(g(kind + "_d"))
-            year = reference.year if (month, day) <= (reference.month, reference.day) else reference.year - 1
+            if tense == "past":
+                year = reference.year if (month, day) <= (reference.month, reference.day) else reference.year - 1
+            else:
+                year = reference.year if (month, day) >= (reference.month, reference.day) else reference.year + 1
             d = _safe_date(year, month, day)
             if not d:
                 return whole
@@ -156,19 +190,44 @@ def resolve_relative_dates(text: str, reference: date | None) -> tuple[str, list
             return (f"{core}, {year}" if kind == "md" else f"{core} {year}") + tail
         if kind == "wd":
             target = _WEEKDAYS.index(g("wd_d").lower())
-            back = (reference.weekday() - target) % 7 or 7
-            d = reference - timedelta(days=back)
-            add(d.isoformat())
             pre = g("wd_pre")
+            if not pre and re.search(r"\b(?:next|this|coming|every|each)\s+$", text[max(0, m.start() - 8):m.start()], re.I):
+                return whole  # "next Tuesday": this week's or the week after? leave it
+            tense = "past" if pre and pre.strip().lower() != "on" else _tense(text, m.start(), m.end())
+            if tense == "past":
+                d = reference - timedelta(days=(reference.weekday() - target) % 7 or 7)
+            elif tense == "future" and target != reference.weekday():
+                d = reference + timedelta(days=(target - reference.weekday()) % 7)
+            else:
+                return whole
+            add(d.isoformat())
             if pre or after_prep:
                 lead = "" if after_prep and not pre else "on "
                 return _cap(whole, lead + _fmt_day(d))
             return "on " + _fmt_day(d)
         if kind == "rel_day":
-            word = g("rel_day_w").lower()
-            d = reference + timedelta(days=-1 if word == "yesterday" else 1)
+            # against the article date, but not inside a quotation (the speaker's day) nor in
+            # reported speech that names another day ("said on Monday that … today")
+            if _in_quotation(text, m.start()):
+                return whole
+            before = text[:m.start()].rstrip()
+            if re.search(r"\bday\s+(?:before|after)$", before, re.I):
+                return whole  # "the day before yesterday"
+            if whole[:1].isupper() and before and before[-1] not in ".!?\"“‘'(:;—–":
+                return whole  # "USA Today", "on Today": a name, not a day
+            if _REPORTING.search(text) and any(o is not m and o.lastgroup in _DAY_ANCHORS for o in matches):
+                return whole
+            word = (g("rel_day_w") or g("rel_day_this") or g("rel_day_last")).lower()
+            part = (g("rel_day_part") or g("rel_day_part_this") or ("night" if word in {"tonight", "last"} else "")).lower()
+            shift = {"yesterday": -1, "last": -1, "today": 0, "this": 0, "tonight": 0, "tomorrow": 1}[word]
+            d = reference + timedelta(days=shift)
             add(d.isoformat())
-            return _cap(whole, ("" if after_prep else "on ") + _fmt_day(d))
+            absolute = f"the {part} of {_fmt_day(d)}" if part else _fmt_day(d)
+            if after_prep:
+                return _cap(whole, absolute)
+            if word == "today" and not part and _tense(text, m.start(), m.end()) == "present":
+                return _cap(whole, "as of " + absolute)  # "Today the line is …": a state on that day
+            return _cap(whole, "on " + absolute)
         if kind == "ago":
             n = _NUMBERS.get(g("ago_n").lower()) if not g("ago_n").isdigit() else int(g("ago_n"))
             unit = g("ago_u").lower()
@@ -221,8 +280,8 @@ def resolve_relative_dates(text: str, reference: date | None) -> tuple[str, list
                 return _cap(whole, f"{mod} in {absolute}")
             return _cap(whole, ("" if after_prep else "in ") + absolute)
         if kind == "in_mon":
-            # "in April": the most recent April, unless the sentence talks about the future
-            if _FUTURE.search(text):
+            # "in April": the most recent April for a past event; otherwise left as it is
+            if _FUTURE.search(text) or _tense(text, m.start(), m.end()) != "past":
                 return whole
             month = _month_num(g("in_mon_m"))
             year = reference.year if month <= reference.month else reference.year - 1
@@ -235,12 +294,149 @@ def resolve_relative_dates(text: str, reference: date | None) -> tuple[str, list
             return _cap(whole, ("" if after_prep else "in ") + f"{MONTH_NAMES[month - 1]} {year}")
         return whole
 
-    new_text = _DATE_RE.sub(replace, text)
-    return new_text, dates
+    matches = list(_DATE_RE.finditer(text))
+    parts: list[str] = []
+    last = 0
+    for match in matches:
+        parts.append(text[last:match.start()])
+        parts.append(replace(match))
+        last = match.end()
+    parts.append(text[last:])
+    return "".join(parts), dates
 
 
-_TOP_GROUPS = ["iso", "mdy", "dmy", "wd_md", "my", "md", "dm", "wd", "ago", "rel_day", "rel", "last_mon", "in_mon", "in_year",
+# ----------------------------------------------------------------- tense
+# A month-day or weekday without a year is resolved by the tense of its clause: the last
+# occurrence for a past event, the next one for a future event, none when unclear.
+
+_IRREGULAR_PAST = (
+    "began|became|came|went|took|gave|made|met|said|told|held|rose|fell|won|lost|sold|bought|built|paid|ran|saw|"
+    "left|struck|spoke|wrote|brought|chose|drove|found|got|grew|knew|led|meant|stood|thought|threw|sent|spent|broke|"
+    "caught|fought|flew|kept|laid|rang|rode|sang|sank|shook|shot|slept|swore|swept|taught|tore|woke|wore|drew|"
+    "withdrew|forgot|froze|heard|sought|dealt|felt|fled|lent|lit|slid|stole|stuck|sprang|swung|understood|upheld|"
+    "overtook|undertook|arose|bore|blew|dug|fed|hung|sat|shone|shrank|sped|strove|wept|ate|hid|bit|forgave|forbade|"
+    "overcame|overturned|oversaw|foresaw|withheld|wound|died|lay"
+)
+_IRREGULAR_PARTICIPLE = (
+    "been|begun|become|come|gone|taken|given|made|met|said|told|held|risen|fallen|won|lost|sold|bought|built|paid|run|"
+    "seen|left|struck|spoken|written|brought|chosen|driven|found|got|gotten|grown|known|led|meant|stood|thought|sent|"
+    "spent|broken|caught|fought|flown|kept|laid|set|cut|hit|put|cost|shut|spread|split|done|had|hidden|eaten|forgotten|"
+    "frozen|heard|sought|dealt|felt|fled|lent|stolen|stuck|understood|upheld|withdrawn|drawn|overseen"
+)
+_SAME_FORM = "set|cut|hit|put|cost|let|shut|quit|spread|split|hurt|cast|burst|upset"
+_NOT_A_SUBJECT = {"to", "will", "would", "can", "could", "may", "might", "must", "shall", "should", "i", "we", "you",
+                  "they", "not", "do", "does", "did", "and", "or", "the", "a", "an", "its", "their", "his", "her", "our",
+                  "this", "that", "these", "those", "no", "of", "in", "on", "for", "with"}
+_NOT_PAST_ED = {"need", "seed", "speed", "feed", "bleed", "breed", "heed", "deed", "weed", "reed", "creed", "greed",
+                "proceed", "succeed", "exceed", "bed", "red", "shed", "wed", "hundred", "sacred", "naked", "wicked",
+                "kindred", "rugged", "ragged", "jagged", "indeed", "embed", "aged", "beloved", "tired", "bred"}
+_DETERMINER_OR_AUX = {"the", "a", "an", "its", "their", "his", "her", "our", "my", "your", "this", "that", "these",
+                      "those", "be", "been", "being", "is", "are", "am", "get", "gets", "getting", "newly", "recently",
+                      "so-called", "long-awaited", "much-delayed", "twice-delayed"}
+
+_TENSE_CUE = re.compile(
+    "|".join([
+        # future
+        r"(?P<future>\b(?:will|shall|won't|wo\s+n't)\b|'ll\b|’ll\b"
+        r"|\b(?:is|are|am|'s|'re|’s|’re)\s+(?:(?:now|also|still)\s+)?(?:(?:going|set|due|scheduled|slated|expected|planned|poised|about)\s+(?:to|for)|to\s+[a-z]+)\b"
+        r"|\b(?:has|have)\s+been\s+(?:scheduled|set|planned|slated|postponed|moved|pushed\s+back|brought\s+forward)\s+(?:for|to|until)\b"
+        r"|\b(?:plans?|intends?|aims?|hopes?|promises?|vows?)\s+to\b|\bset\s+to\s+[a-z]+\b|\bupcoming\b|\bnext\b)",
+        # unclear: modals, plans that may or may not have happened
+        r"(?P<unclear>\b(?:would|could|might|may|should|must|can|cannot|can't|wouldn't|couldn't)\b"
+        r"|\b(?:was|were|had\s+been)\s+(?:going|set|due|scheduled|slated|expected|planned|supposed|meant|about|poised)\s+(?:to|for)\b"
+        r"|\b(?:scheduled|slated|planned|due)\s+(?:for|to)\b)",
+        # past: present perfect, auxiliaries, irregular forms, -ed forms
+        rf"(?P<perfect>\b(?:has|have|'ve|’ve|had)\s+(?:(?:not|already|also|just|now|since|never|recently|finally|only)\s+)?(?:[a-z]+ed|{_IRREGULAR_PARTICIPLE})\b)",
+        r"(?P<past>\b(?:was|were|did|didn't|wasn't|weren't|hadn't|had|used\s+to|ago|yesterday|last)\b)",
+        rf"(?P<irregular>\b(?:{_IRREGULAR_PAST})\b)",
+        rf"(?P<same_form>(?<=\s)(?:{_SAME_FORM})(?=\s+(?:the|a|an|its|their|his|her|our|up|down|off|out|back|\$|\d)))",
+        r"(?P<ed>\b[a-z][a-z-]*ed\b)",
+        # present
+        r"(?P<present>\b(?:is|are|am|remains?|stands?|sits?|exists?|does|do|has|have|isn't|aren't|doesn't)\b)",
+    ])
+)
+_CLAUSE_BREAK = re.compile(
+    r"[,;:()—–]|\s-\s|\b(?:and|but|while|whereas|which|who|that|because|although|though|after|before|when|since|until|"
+    r"unless|if|so)\b|(?P<after>\b(?:said|says|told|announced|added|stated|wrote|claimed|argued|warned|reported|explained|"
+    r"noted|insisted|promised|predicted|confirmed|revealed|estimated)\b)"
+)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"”’]?\s+(?=[A-Z\"“‘])")
+
+
+def _word_before(text: str, pos: int) -> str:
+    m = re.search(r"([\w'’-]+)\W*$", text[:pos])
+    return m.group(1).lower() if m else ""
+
+
+def _cues(text: str) -> set[str]:
+    """The tenses a stretch of text shows: "past", "future", "present", "unclear"."""
+    found: set[str] = set()
+    for m in _TENSE_CUE.finditer(text):
+        kind = m.lastgroup
+        if kind == "same_form" and _word_before(text, m.start()) in _NOT_A_SUBJECT:
+            continue
+        if kind == "ed":
+            word = m.group(0)
+            if word in _NOT_PAST_ED or _word_before(text, m.start()) in _DETERMINER_OR_AUX:
+                continue
+        found.add({"perfect": "past", "irregular": "past", "same_form": "past", "ed": "past"}.get(kind, kind))
+    return found
+
+
+def _tense(text: str, start: int, end: int) -> str | None:
+    """"past", "future" or "present" for the clause around ``text[start:end]``; None when unclear.
+
+    The clause of the phrase decides; a clause with no tense of its own ("On November 4,")
+    takes the nearest clause of the same sentence that has one.  Mixed tenses or a modal
+    ("would", "may") give None.
+    """
+    s_start = 0
+    s_end = len(text)
+    for m in _SENTENCE_BREAK.finditer(text):
+        if m.end() <= start:
+            s_start = m.end()
+        elif m.start() >= end:
+            s_end = m.start()
+            break
+    sentence = text[s_start:s_end]
+    a, b = start - s_start, end - s_start
+    cuts = [0, len(sentence)]
+    for m in _CLAUSE_BREAK.finditer(sentence):
+        cut = m.end() if m.group("after") else m.start()  # "He said | the line will open …"
+        if not a < cut < b:
+            cuts.append(cut)
+    cuts = sorted(set(cuts))
+    clauses = [(cuts[i], cuts[i + 1]) for i in range(len(cuts) - 1)]
+    here = next((i for i, (x, y) in enumerate(clauses) if x <= a < y), 0)
+    order = [here]
+    for step in range(1, len(clauses)):
+        order += [i for i in (here - step, here + step) if 0 <= i < len(clauses)]
+    for i in order:
+        x, y = clauses[i]
+        chunk = sentence[x:a] + " " * (b - a) + sentence[b:y] if i == here else sentence[x:y]
+        cues = _cues(chunk)
+        if not cues:
+            continue
+        if "unclear" in cues:
+            return None
+        tenses = cues - {"present"} or cues
+        return tenses.pop() if len(tenses) == 1 else None
+    return None
+
+
+def _in_quotation(text: str, pos: int) -> bool:
+    for m in re.finditer(r"“[^”]*”?|\"[^\"]*\"?", text):
+        if m.start() < pos < m.end():
+            return True
+    return False
+
+
+_REPORTING = re.compile(r"\b(?:said|says|told|announced|added|stated|wrote|claimed|warned|reported|confirmed|revealed)\b")
+
+
+_TOP_GROUPS = ["iso", "mry", "mdy", "dmy", "wd_md", "my", "md", "dm", "wd", "ago", "rel_day", "rel", "last_mon", "in_mon", "in_year",
                "det_year"]
+_DAY_ANCHORS = {"wd", "md", "dm", "mdy", "dmy", "iso", "wd_md"}
 _FUTURE = re.compile(r"\b(?:will|would|shall|plans?\s+to|planned|is\s+to|are\s+to|scheduled|expected|set\s+to|going\s+to|due\s+to|next|upcoming|intends?)\b", re.I)
 
 # pronouns and roles that may open a claim
