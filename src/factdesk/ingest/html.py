@@ -3,8 +3,19 @@
 Bytes are decoded here, not by trafilatura: byte-order mark, then the HTTP
 charset (when fetched), then ``<meta charset>`` / ``http-equiv``, then UTF-8,
 then a guess, then windows-1252, so a page that declares the wrong charset still
-reads.  Paragraphs are separated by a blank line.  Script, style and template
-contents never reach the text.
+reads.  A page that is UTF-8 with a few bad bytes (it declares UTF-8 and most of
+its non-ASCII bytes are valid UTF-8, or it declares nothing or a Western charset
+and nearly all are) is read as UTF-8 with only the bad bytes replaced, not
+handed to the guesser.  Paragraphs are separated by a blank line.  Script, style
+and template contents never reach the text.
+
+The publication date comes from markup and the URL first (trafilatura's fast
+date search, then ``article:published_time``-style meta tags), then from a
+dateline or byline at the top of the main text; only when those find nothing
+does htmldate's extensive search (publication, not modification, date) look at
+the page text, over at most the first ``EXTENSIVE_DATE_CHARS`` characters.
+An author that is a URL or an e-mail address, a role ("admin", "Editorial
+Team", "Redaktion") or the site's own name or domain is dropped.
 
 Example::
 
@@ -15,14 +26,17 @@ Example::
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
+import unicodedata
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 from factdesk.errors import InputError
-from factdesk.ingest._common import decode_bytes, normalize_text, parse_date
-from factdesk.ingest.text import build_document
+from factdesk.ingest._common import decode_bytes, normalize_charset, normalize_text, parse_date, strip_bom
+from factdesk.ingest.text import build_document, find_dateline_date
 from factdesk.types import Document
 
 log = logging.getLogger(__name__)
@@ -50,11 +64,48 @@ def declared_charset(data: bytes) -> str | None:
     return m.group(1).decode("ascii", "ignore") if m else None
 
 
+# Single-byte charsets that a UTF-8 page is commonly mislabelled with.
+_WESTERN_CODECS = ("cp125", "iso8859", "latin", "ascii", "mac")
+
+
+def _mostly_utf8(data: bytes, codecs_declared: list[str]) -> str | None:
+    """``data`` as UTF-8 with the bad bytes replaced, when it is UTF-8 with a few bad bytes; else None.
+
+    Declared UTF-8: at least as many valid non-ASCII characters as invalid
+    sequences (a page in windows-1252 mislabelled UTF-8 has almost none valid).
+    Declared nothing or a Western single-byte charset: ten valid per invalid.
+    Another declared charset that reads cleanly is trusted.
+    """
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")
+    if bad <= 0:
+        return None  # valid UTF-8 (or not at all): decode_bytes decides as before
+    valid = len(text) - len(text.encode("ascii", "ignore")) - text.count("\ufffd")
+    if "utf-8" in codecs_declared:
+        return text if valid >= bad else None
+    if valid < 10 * bad:
+        return None
+    first = codecs_declared[0] if codecs_declared else None
+    if first and not first.startswith(_WESTERN_CODECS):
+        try:
+            data.decode(first)
+            return None
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return text
+
+
 def decode_html(data: bytes | str, http_charset: str | None = None) -> str:
     """HTML as text, whatever charset it declares or omits (never raises)."""
     if isinstance(data, str):
         return data
-    text, _ = decode_bytes(data, [http_charset, declared_charset(data)])
+    declared = [http_charset, declared_charset(data)]
+    if not strip_bom(data)[1]:
+        codecs_declared = [c for c in (normalize_charset(label) for label in declared) if c]
+        mostly = _mostly_utf8(data, codecs_declared)
+        if mostly is not None:
+            return mostly
+    text, _ = decode_bytes(data, declared)
     return text
 
 
@@ -162,6 +213,147 @@ def _trafilatura(html: str, url: str | None) -> dict[str, Any]:
     return {k: data.get(k) for k in ("text", "title", "author", "date", "sitename", "url")}
 
 
+# ------------------------------------------------------------------ dates
+
+EXTENSIVE_DATE_CHARS = 1_000_000  # the extensive search reads at most this much of a page (~0.5 s worst case)
+
+
+def _extensive_date(html: str, url: str | None) -> str | None:
+    """htmldate's extensive search for the original (publication) date; None when it finds none."""
+    head = html[:EXTENSIVE_DATE_CHARS]
+    if head.startswith("http") and " " not in head:
+        return None  # htmldate would fetch a string that looks like a URL; such a "page" has no date anyway
+    try:
+        from htmldate import find_date
+    except ImportError:  # pragma: no cover - a dependency of trafilatura
+        return None
+    try:
+        found = find_date(head, extensive_search=True, original_date=True, url=url)
+    except Exception:  # noqa: BLE001 - never let a hostile page crash ingestion
+        log.debug("htmldate failed", exc_info=True)
+        return None
+    if found and found.endswith("-01") and not _first_of_month_written(f"{url or ''} {head}", found):
+        return None  # a bare year or month ("in 1998", "© 2021") comes back as its first day: not a date
+    return found
+
+
+def _first_of_month_written(html: str, iso: str) -> bool:
+    """True when the page writes the first day of ``iso``'s month in full (numbers or words)."""
+    year, month = iso[:4], int(iso[5:7])
+    yy, mm, d1 = year[2:], f"0?{month}", "0?1"
+    patterns = (
+        rf"(?<!\d){year}[-./]{mm}[-./]{d1}(?!\d)",                 # 2021-11-01, 2021/11/1
+        rf"(?<!\d){d1}[-./]\s?{mm}[-./]\s?(?:{year}|{yy})(?!\d)",  # 01.11.2021, 1/11/21
+        rf"(?<!\d){mm}/{d1}/(?:{year}|{yy})(?!\d)",                 # 11/1/2021
+        rf"(?<!\d){year}{month:02d}01(?!\d)",                      # 20211101
+        # 1 November 2021, 1er novembre 2021, 1. November 2021, 1 de noviembre de 2021
+        rf"(?<!\d){d1}(?:st|er|º|°|\.)?\s+(?:de\s+)?[^\W\d_]{{3,}}\.?,?\s+(?:de\s+)?{year}(?!\d)",
+        rf"[^\W\d_]{{3,}}\.?\s+{d1}(?:st)?,?\s+{year}(?!\d)",      # November 1, 2021
+        rf"{year}\s*[年년]\s*{mm}\s*[月월]\s*{d1}\s*[日일]",          # 2021年11月1日
+    )
+    # only the surroundings of the year are read: a long page costs one scan for it
+    spots = re.finditer(rf"{year}|[-./]\s?{yy}(?!\d)", html)
+    near = "\n".join(html[max(0, m.start() - 40):m.end() + 24] for m in itertools.islice(spots, 5000))
+    return any(re.search(p, near, re.IGNORECASE) for p in patterns)
+
+
+# ----------------------------------------------------------------- authors
+
+# A value made only of these words names a role or a desk, not a person.
+_ROLE_WORDS = frozenset("""
+    admin admins administrator administrators administrador administrateur administratore webadmin
+    editor editors editorial editorials redaktion redaktionen rédaction redaction redazione redacción
+    redaccion redação redacao redactie redakcja redakce redaksi staff staffer publisher publishers
+    webmaster webmestre team desk newsdesk newsroom contributor contributors guest guests author authors
+    writer writers reporter reporters correspondent correspondents moderator moderators owner user users
+    root anonymous anonym anonyme anónimo anonimo unknown nobody none null undefined wordpress
+""".split())
+# Filler that may surround a role or the site's name ("The Editorial Team", "BBC News Desk").
+_FILLER_WORDS = frozenset("""
+    the a an of and our your by from at for with on in und der die das des den dem von vom zur
+    le la les l du et par el los las y del il lo di e do da dos em o news online web digital service
+    services office board media press presse agency wire blog site website www http https com net org
+    co uk fr info
+""".split())
+_URLISH = re.compile(r"(?:^[a-z][a-z0-9+.\-]*://|^//|^www\.|\S@\S+\.\S|^[^\s/]+\.[a-z]{2,}(?:/|$))",
+                     re.IGNORECASE)
+
+
+def _squash(value: str) -> str:
+    """Lower case, letters and digits only: "BBC News" and "bbc-news" compare equal."""
+    return "".join(ch for ch in unicodedata.normalize("NFKC", value).casefold() if ch.isalnum())
+
+
+def _words(value: str) -> list[str]:
+    return re.findall(r"[^\W_]+", unicodedata.normalize("NFKC", value).casefold())
+
+
+def _site_names(url: str | None, *names: str | None) -> tuple[set[str], set[str]]:
+    """The site's names squashed (site name, host, host labels) and the words they are made of."""
+    squashed: set[str] = set()
+    words: set[str] = set()
+    for name in names:
+        if name and name.strip():
+            squashed.add(_squash(name))
+            words.update(_words(name))
+    try:
+        host = (urlsplit(url).hostname or "") if url and "//" in url else ""
+    except ValueError:
+        host = ""
+    labels = [label for label in host.lower().split(".") if label and label != "www"]
+    if labels:
+        # the whole domain only: "janeroe.com" is not the same as "Jane Roe" writing on it
+        squashed.update({_squash(".".join(labels)), "www" + _squash(".".join(labels))})
+        for label in labels[:-1]:
+            words.update(_words(label))
+    squashed.discard("")
+    return squashed, words
+
+
+# Meta tags that pages (and trafilatura) read an author from.
+_AUTHOR_META = ("author", "article:author", "twitter:creator", "dc.creator", "dcterms.creator", "parsely-author",
+                "sailthru.author", "citation_author", "byl")
+_GENERIC_TLDS = frozenset({"com", "net", "org", "info", "biz", "edu", "gov"})
+
+
+def _is_author(value: str, site: tuple[set[str], set[str]], addresses: tuple[str, ...] = ()) -> bool:
+    """False for a URL or e-mail address, a role ("admin", "Editorial Team") or the site's own name.
+
+    ``addresses`` are squashed URL-like values the page gives as its author: trafilatura
+    turns "facebook.com/bbcnews" into "Facebook Com", which is still no name.
+    """
+    value = value.strip()
+    if not value or _URLISH.search(value):
+        return False
+    squashed = _squash(value)
+    if not squashed or squashed in site[0] or any(a.startswith(squashed) for a in addresses):
+        return False
+    words = _words(value)
+    if not words or words[0] == "www" or (len(words) > 1 and words[-1] in _GENERIC_TLDS):
+        return False  # a domain written out as words
+    if all(w in _ROLE_WORDS or w in _FILLER_WORDS or w in site[1] for w in words):
+        # only roles, filler and the site's name: "admin", "The Guardian staff", "News"
+        return not (any(w in _ROLE_WORDS for w in words) or all(w in _FILLER_WORDS for w in words))
+    return True
+
+
+def clean_author(value: object, *, url: str | None = None, site_names: tuple[str | None, ...] = (),
+                 page_authors: tuple[str | None, ...] = ()) -> str | None:
+    """``value`` without the parts that name no person (see :func:`_is_author`); None if none is left.
+
+    ``url`` and ``site_names`` say what the site is called; ``page_authors`` are the raw
+    author values of the page's meta tags (a URL among them spoils any rewording of it).
+    Several authors are separated by ``;`` (as trafilatura joins them).
+    """
+    if not isinstance(value, str):
+        return None
+    site = _site_names(url, *site_names)
+    addresses = tuple(_squash(a) for a in page_authors if a and _URLISH.search(a.strip()))
+    parts = [re.sub(r"\s+", " ", part).strip() for part in value.split(";")]
+    kept = [part for part in parts if part and _is_author(part, site, addresses)]
+    return "; ".join(kept) if kept else None
+
+
 def _first(*values: object) -> str | None:
     for value in values:
         if isinstance(value, str) and value.strip():
@@ -196,16 +388,24 @@ def document_from_html(data: bytes | str, *, url: str | None = None, path: str |
                          hint="the page may need JavaScript to show its text; save the article text instead")
 
     m = fallback.meta
+    page_url = url or _first(extracted.get("url"), m.get("og:url"))
+    site_names = (extracted.get("sitename"), m.get("og:site_name"), m.get("application-name"))
+    raw_authors = tuple(m.get(k) for k in _AUTHOR_META)
+    authors = (clean_author(a, url=page_url, site_names=site_names, page_authors=raw_authors)
+               for a in (extracted.get("author"), m.get("author"), m.get("article:author")))
+    published = (parse_date(extracted.get("date"))
+                 or parse_date(m.get("article:published_time") or m.get("datepublished") or m.get("date"))
+                 or find_dateline_date(text)
+                 or parse_date(_extensive_date(html, page_url)))
     parsed = {
         "title": _first(extracted.get("title"), m.get("og:title"), "".join(fallback.title_parts)),
-        "author": _first(extracted.get("author"), m.get("author"), m.get("article:author")),
-        "published": parse_date(extracted.get("date"))
-        or parse_date(m.get("article:published_time") or m.get("datepublished") or m.get("date")),
+        "author": _first(*authors),
+        "published": published,
         "source": _first(extracted.get("sitename"), m.get("og:site_name")),
-        "url": url or _first(extracted.get("url"), m.get("og:url")),
+        "url": page_url,
         "path": path or url,
     }
     return build_document(text, "html", parsed, {}, title_from_first_line=False)
 
 
-__all__ = ["document_from_html", "decode_html", "declared_charset"]
+__all__ = ["clean_author", "document_from_html", "decode_html", "declared_charset"]
