@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path("/work/shared/data")
 OUT = ROOT / "benchmarks" / "out"
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
@@ -156,3 +157,15 @@ def random_unit_vectors(nrng: Any, n: int, dim: int) -> Any:
     vecs = nrng.standard_normal((n, dim)).astype("float32")
     vecs /= (vecs ** 2).sum(axis=1, keepdims=True) ** 0.5
     return vecs
+
+
+def shared_data(name: str, arg: str | None = None, marker: str = "gold.jsonl") -> Path | None:
+    """A shared data folder: ``arg``, else ``$FACTDESK_DATA/name``, else ``../shared/data/name``, else
+    /work/shared/data/name; the first that holds ``marker`` (None when none does)."""
+    import os
+
+    candidates = [Path(arg)] if arg else []
+    if os.environ.get("FACTDESK_DATA"):
+        candidates.append(Path(os.environ["FACTDESK_DATA"]) / name)
+    candidates += [ROOT.parent / "shared" / "data" / name, SHARED_DATA / name]
+    return next((c for c in candidates if (c / marker).is_file()), None)

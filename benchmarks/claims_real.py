@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import html
 import json
-import os
 import re
 import sys
 import time
@@ -38,10 +37,9 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-from _common import ROOT, machine, print_table, write_json
+from _common import ROOT, machine, print_table, shared_data, write_json
 
 ANNOTATIONS = ROOT / "data" / "claims-real" / "annotations.jsonl"
-DEFAULT_DATA = Path("/work/shared/data")
 MATCH = 0.6
 TARGETS = {"precision": 0.90, "recall": 0.85, "attribution": 0.95, "standalone_proxy": 0.85}
 
@@ -57,14 +55,7 @@ NUMBER = re.compile(r"(?<![\w.])\d[\d,.]*\d(?![\w])|(?<![\w.,])\d(?![\w,])")
 
 
 def data_dir(arg: str | None) -> Path | None:
-    candidates = [Path(arg)] if arg else []
-    if os.environ.get("FACTDESK_DATA"):
-        candidates.append(Path(os.environ["FACTDESK_DATA"]) / "real-pages")
-    candidates.append(DEFAULT_DATA / "real-pages")
-    for c in candidates:
-        if (c / "gold.jsonl").is_file():
-            return c
-    return None
+    return shared_data("real-pages", arg)
 
 
 def load_annotations(path: Path = ANNOTATIONS) -> list[dict[str, Any]]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 import unicodedata
@@ -30,23 +29,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from _common import machine, percentile, print_table, write_json
+from _common import machine, percentile, print_table, shared_data, write_json
 
 from factdesk.errors import InputError
 from factdesk.ingest.html import document_from_html
 
-DEFAULT_DATA = Path("/work/shared/data")
 
 
 def data_dir(arg: str | None) -> Path | None:
-    candidates = [Path(arg)] if arg else []
-    if os.environ.get("FACTDESK_DATA"):
-        candidates.append(Path(os.environ["FACTDESK_DATA"]) / "real-pages")
-    candidates.append(DEFAULT_DATA / "real-pages")
-    for c in candidates:
-        if (c / "gold.jsonl").is_file():
-            return c
-    return None
+    return shared_data("real-pages", arg)
 
 
 def squash(text: str | None) -> str:
