@@ -270,9 +270,16 @@ def test_pronoun_and_role_replaced_when_clear(news_result):
     assert company.standalone.startswith("Northwind Construction employed 1,200 workers")
 
 
-def test_ambiguous_pronoun_left_alone(news_result):
+def test_pronoun_resolved_by_gender_and_left_alone_when_ambiguous(news_result):
+    # "Ann Lee and Tom Banks visited the site. He said …": only one of them can be "he"
     he = by_text(news_result.claims, "He said the toll would rise")
-    assert he.standalone.startswith("He said the toll")
+    assert he.standalone.startswith("Tom Banks said the toll")
+    text = "Tom Banks and Peter Hale visited the site on January 5. He said the toll would rise to $4 next year."
+    [claim] = [c for c in extract_claims(Document(text=text, published="2024-03-15")).claims if "toll" in c.text]
+    assert claim.standalone.startswith("He said the toll")
+    text = "Maria Lopez met Tom Banks in March. His plan would raise the toll to $4 by 2026."
+    [claim] = [c for c in extract_claims(Document(text=text, published="2024-03-15")).claims if "toll" in c.text]
+    assert claim.standalone.startswith("Tom Banks' plan would raise the toll")
 
 
 def test_it_resolves_to_an_organisation_but_not_in_dummy_use():

@@ -50,7 +50,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from factdesk.claims.entities import Mention, find_mentions, resolve_reference
+from factdesk.claims.entities import Mention, find_mentions, person_gender, pronoun_gender, resolve_reference
 from factdesk.types import Claim, ClaimKind, Document
 
 MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -444,7 +444,7 @@ _OPENING_REFERENCE = re.compile(
     r"^(?P<ref>He|She|It|They|The\s+(?:company|firm|group|mayor|minister|senator|governor|president|ministry|agency|"
     r"council|department|government|project|bridge|dam|plant|city|authority|commission|university|bank|board|"
     r"committee|spokesperson|chief\s+executive|ceo|organisation|organization|carmaker|manufacturer|retailer|airline|"
-    r"startup|charity|party|tunnel|scheme|programme|program))\b(?![’']s\b)"
+    r"startup|charity|party|tunnel|scheme|programme|program)|His|Her(?=\s+[a-z]))\b(?![’']s\b)"
 )
 _DUMMY_IT = re.compile(
     r"^It(?:'s|’s|\s+(?:is|was|has\s+been|had\s+been|will\s+be|would\s+be|remains|remained|seems|seemed|appears|appeared|"
@@ -463,9 +463,17 @@ def _resolve_opening(claim_text: str, pos: int, text: str, mentions: list[Mentio
     ref = m.group("ref")
     if ref == "It" and (_DUMMY_IT.match(claim_text) or re.match(r"^It\s+(?:is|was)\s+\w+\s+(?:that|to)\b", claim_text)):
         return None
-    name = resolve_reference(ref, pos, text, mentions, strict=True)
+    gender = pronoun_gender(ref)
+    if gender:
+        # "He" cannot be a woman named in between, nor "She" a man (by title or first name)
+        mentions = [x for x in mentions if x.kind != "person" or person_gender(x) in (None, gender)]
+    possessive = ref in ("His", "Her")
+    name = resolve_reference("he" if ref == "His" else "she" if ref == "Her" else ref, pos, text, mentions,
+                             strict=True)
     if not name:
         return None
+    if possessive:
+        return name + ("'" if name.endswith("s") else "'s") + claim_text[m.end():]
     # a role noun ("the mayor") already named in the claim itself needs no rewrite
     if name in claim_text:
         return None
