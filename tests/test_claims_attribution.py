@@ -60,3 +60,10 @@ def test_a_quoted_sentence_after_an_attributed_one_continues_it():
             "Critics disagree with the plan.")
     assert _speaker_of(text, "\"Fares will") == "Lena Ortiz"
     assert _speaker_of(text, "Critics") is None
+
+
+def test_a_list_of_sources_is_attributed_to_the_first_named():
+    text = ("Prosecutor Joshua Levy announced the charges on Monday. The two men stole $2 million from the company, "
+            "according to Levy and investigators from the Cambridge Police.")
+    speaker = _speaker_of(text, "The two men")
+    assert speaker is not None and "Levy" in speaker and "Police" not in speaker

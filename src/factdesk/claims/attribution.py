@@ -192,6 +192,13 @@ def _speaker_name(who: str, who_start: int, text: str, mentions: list[Mention],
             if resolved:
                 return resolved
         return lower
+    if re.search(r"\s(?:and|&)\s", phrase):
+        # several sources ("Levy and authorities from the police"): the first one named speaks
+        first = re.split(r"\s(?:and|&)\s", phrase, maxsplit=1)[0].strip(" ,")
+        if first and first[:1].isupper() and first.lower() not in _PRONOUNS and _valid_who(first):
+            name = clean_speaker(first, mentions, who_start)
+            if name:
+                return name
     return clean_speaker(phrase, mentions, who_start)
 
 
