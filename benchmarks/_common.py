@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATA = Path("/work/shared/data")
 OUT = ROOT / "benchmarks" / "out"
 if str(ROOT / "src") not in sys.path:
     sys.path.insert(0, str(ROOT / "src"))
@@ -160,12 +159,11 @@ def random_unit_vectors(nrng: Any, n: int, dim: int) -> Any:
 
 
 def shared_data(name: str, arg: str | None = None, marker: str = "gold.jsonl") -> Path | None:
-    """A shared data folder: ``arg``, else ``$FACTDESK_DATA/name``, else ``../shared/data/name``, else
-    /work/shared/data/name; the first that holds ``marker`` (None when none does)."""
-    import os
+    """A shared data folder: ``arg``, else ``name`` under a data root (``$FACTDESK_DATA``,
+    ``../shared/data``, /work/shared/data: :func:`factdesk.evaluate.readers.data_roots`), else beside this
+    checkout; the first that holds ``marker`` (None when none does)."""
+    from factdesk.evaluate.readers import data_roots
 
     candidates = [Path(arg)] if arg else []
-    if os.environ.get("FACTDESK_DATA"):
-        candidates.append(Path(os.environ["FACTDESK_DATA"]) / name)
-    candidates += [ROOT.parent / "shared" / "data" / name, SHARED_DATA / name]
+    candidates += [root / name for root in data_roots()] + [ROOT.parent / "shared" / "data" / name]
     return next((c for c in candidates if (c / marker).is_file()), None)

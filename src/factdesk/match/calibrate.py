@@ -40,7 +40,8 @@ import numpy as np
 from factdesk.errors import InputError
 from factdesk.match import ct2021
 from factdesk.match.hardneg import Variant, make_variants
-from factdesk.match.matcher import MISMATCH_FEATURES, SLOPE, VETO, ClaimMatcher, default_embedder
+from factdesk.match.matcher import (MISMATCH_FEATURES, SLOPE, VETO, ClaimMatcher, applied_mismatches,
+                                    default_embedder)
 from factdesk.store import Store
 
 GATE_GRID = (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
@@ -93,7 +94,7 @@ def is_match(f: dict[str, float] | None, center: float, gates: dict[str, float],
     """The matcher's decision (score >= 0.5) for a pair's ungated features under these settings."""
     if f is None:
         return False
-    vetoed = any(f[k] and (f["restated"] >= gates[k] or f["cosine"] >= cosine_gate) for k in MISMATCH_FEATURES)
+    vetoed = bool(applied_mismatches(f, f["cosine"], gates, cosine_gate))
     return SLOPE * (f["relevance"] - center) - VETO * float(vetoed) >= 0.0
 
 

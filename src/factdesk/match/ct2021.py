@@ -18,11 +18,11 @@ only, never the weights of a shipped model (see the folder's MANIFEST).
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 from typing import Any
 
 from factdesk.errors import InputError
+from factdesk.evaluate.readers import data_roots
 from factdesk.match.store import Review
 
 FOLDER = "claim-retrieval-ct2021-2a-en"
@@ -31,12 +31,11 @@ POOL_FILE = "CT2021-Task2A-EN-Verified_Claims.txt"
 
 
 def ct2021_dir(path: str | Path | None = None) -> Path | None:
-    """The data folder: ``path``, else under ``$FACTDESK_DATA``, else ``../shared/data`` (None if absent)."""
+    """The data folder: ``path``, else under a data root (:func:`factdesk.evaluate.readers.data_roots`),
+    else ``../shared/data`` beside this checkout (None if absent)."""
     candidates = [Path(path)] if path else []
-    if os.environ.get("FACTDESK_DATA"):
-        candidates.append(Path(os.environ["FACTDESK_DATA"]) / FOLDER)
-    root = Path(__file__).resolve().parents[3]
-    candidates += [root.parent / "shared" / "data" / FOLDER, Path("/work/shared/data") / FOLDER]
+    candidates += [root / FOLDER for root in data_roots()]
+    candidates.append(Path(__file__).resolve().parents[3].parent / "shared" / "data" / FOLDER)
     return next((p for p in candidates if (p / POOL_FILE).is_file()), None)
 
 

@@ -59,7 +59,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 
 from factdesk.match.store import Candidate, Review, search_reviews_many
 from factdesk.store.sqlite import Store
@@ -233,6 +232,8 @@ class _Parsed:
     quantifiers: set[str] = field(default_factory=set)
     groups: list[frozenset[str]] = field(default_factory=list)  # names as runs of adjacent words
     name_order: list[str] = field(default_factory=list)  # names by first appearance
+    positions: dict[str, int] = field(default_factory=dict)  # content-word stem -> first word index
+    passive: bool = False  # has "by" ("B was mocked by A")
 
 
 def parse(text: str) -> _Parsed:
@@ -244,7 +245,8 @@ def parse(text: str) -> _Parsed:
     order = list(dict.fromkeys(w for w in bare if w in found))
     return _Parsed(text, set(words) | set(bare), content_words(text), negations(text), found, _number_sets(text),
                    {QUANTIFIERS[w] for w in words if w in QUANTIFIERS} | ({"everywhere"} if _EVERYWHERE.search(text)
-                                                                          else set()), groups, order)
+                                                                          else set()), groups, order,
+                   _first_positions(text), bool(_PASSIVE.search(text)))
 
 
 # the verifier's opposites plus ones that fact-checked claims turn on
@@ -346,16 +348,16 @@ def mismatch_features(query: _Parsed, record: _Parsed) -> tuple[dict[str, float]
     ent = float(bool(q_only) and bool(r_only))
     if ent:
         reasons.append(f"names differ: {', '.join(sorted(q_only)[:3])} vs {', '.join(sorted(r_only)[:3])}")
-    elif not ent:
+    else:
         # the same two names in the other order, neither text passive ("A sued B" vs "B sued A")
         both = [n for n in query.name_order if n in record.name_order]
-        if len(both) >= 2 and not re.search(r"\bby\b", query.text + " " + record.text, re.I):
+        if len(both) >= 2 and not (query.passive or record.passive):
             a, b = both[0], both[1]
             if record.name_order.index(a) > record.name_order.index(b):
                 ent = 1.0
                 reasons.append(f"roles swapped: {a} and {b}")
     if not ent:
-        swap = swapped_around(query.text, record.text)
+        swap = swapped_around(query, record)
         if swap:
             ent = 1.0
             reasons.append(f"roles swapped: '{swap[0]}' and '{swap[2]}' around '{swap[1]}'")
@@ -383,12 +385,12 @@ def _first_positions(text: str) -> dict[str, int]:
     return out
 
 
-def swapped_around(query: str, record: str) -> tuple[str, str, str] | None:
+def swapped_around(query: _Parsed, record: _Parsed) -> tuple[str, str, str] | None:
     """Two shared words on either side of a shared word, in the other order ("a drone catching an eagle"
     vs "an eagle catching a drone"); None when there is none or either text is passive ("by")."""
-    if _PASSIVE.search(query) or _PASSIVE.search(record):  # "B was mocked by A" restates "A mocked B"
+    if query.passive or record.passive:  # "B was mocked by A" restates "A mocked B"
         return None
-    qp, rp = _first_positions(query), _first_positions(record)
+    qp, rp = query.positions, record.positions
     shared = sorted(set(qp) & set(rp), key=qp.__getitem__)
     if len(shared) < 3 or len(shared) > 40:
         return None
@@ -408,6 +410,16 @@ def relevance(cosine: float, title_cosine: float | None, lexical_rank: int | Non
     return (1.0 - TITLE_SHARE) * cosine + TITLE_SHARE * tcos + lex, lex
 
 
+def applied_mismatches(feats: dict[str, float], cosine: float, gates: dict[str, float] | None = None,
+                       cosine_gate: float | None = None) -> list[str]:
+    """The mismatch rules that fire *and* count: the claim restates enough of the record for that rule
+    (``gates``, default :data:`VETO_MIN_RESTATED`) or the two are near-identical (``cosine_gate``)."""
+    gates = VETO_MIN_RESTATED if gates is None else gates
+    cosine_gate = VETO_MIN_COSINE if cosine_gate is None else cosine_gate
+    return [f for f in MISMATCH_FEATURES
+            if feats[f] and (feats["restated"] >= gates[f] or cosine >= cosine_gate)]
+
+
 def features(query: _Parsed | None, record: _Parsed | None, cosine: float, title_cosine: float | None = None,
              lexical_rank: int | None = None) -> tuple[dict[str, float], list[str]]:
     """Every feature of one (claim, record) pair (:data:`FEATURES`), with human-readable reasons.
@@ -423,7 +435,7 @@ def features(query: _Parsed | None, record: _Parsed | None, cosine: float, title
         feats, reasons = mismatch_features(query, record)
     rel, lex = relevance(cosine, title_cosine, lexical_rank)
     fired = [f for f in MISMATCH_FEATURES if feats[f]]
-    applied = [f for f in fired if feats["restated"] >= VETO_MIN_RESTATED[f] or cosine >= VETO_MIN_COSINE]
+    applied = applied_mismatches(feats, cosine)
     if fired and not applied:
         reasons.append(f"mismatch rules not applied: record words restated {feats['restated']:.0%}, "
                        f"cosine {cosine:.2f} < {VETO_MIN_COSINE:.2f}")
@@ -560,7 +572,3 @@ class ClaimMatcher:
             out.append([(c.review.url, features(q, parse(c.review.claim), c.cosine, c.title_cosine,
                                                 c.lexical_rank)[0]) for c in cs])
         return out
-
-
-def feature_matrix(rows: Sequence[dict[str, float]]) -> np.ndarray:
-    return np.array([[r[f] for f in FEATURES] for r in rows], dtype=np.float64).reshape(-1, len(FEATURES))

@@ -256,11 +256,12 @@ _DF_CACHE: dict[str, tuple[tuple, dict[str, int]]] = {}
 DF_CACHE_TERMS = 200_000  # per store; cleared when full
 
 
-def document_frequency(store: Store, stem: str) -> int:
-    """How many records hold this (FTS5-stemmed) term.
+def document_frequencies(store: Store, stems: Sequence[str]) -> list[int]:
+    """How many records hold each (FTS5-stemmed) term.
 
-    FTS5 counts it by walking the term's posting list (about 3 ms for a term in 60,000 of 1 M records),
-    so counts are kept per process and store until the store changes (:func:`_cache_key`).
+    FTS5 counts a term by walking its posting list (about 3 ms for a term in 60,000 of 1 M records),
+    so counts are kept per process and store until the store changes (:func:`_cache_key`, read once
+    per call).
     """
     key = _db_key(store)
     version = _cache_key(store)
@@ -270,13 +271,19 @@ def document_frequency(store: Store, stem: str) -> int:
             cached = (version, {})
             _DF_CACHE[key] = cached
         counts = cached[1]
-        if stem in counts:
-            return counts[stem]
-    row = store.conn.execute("SELECT doc FROM temp.reviews_vocab WHERE term = ?", (stem,)).fetchone()
-    df = int(row[0]) if row else 0
+        missing = [st for st in dict.fromkeys(stems) if st not in counts]
+    fresh = {}
+    for st in missing:
+        row = store.conn.execute("SELECT doc FROM temp.reviews_vocab WHERE term = ?", (st,)).fetchone()
+        fresh[st] = int(row[0]) if row else 0
     with _LOCK:
-        counts[stem] = df
-    return df
+        counts.update(fresh)
+    return [counts.get(st, fresh.get(st, 0)) for st in stems]
+
+
+def document_frequency(store: Store, stem: str) -> int:
+    """:func:`document_frequencies` of one term."""
+    return document_frequencies(store, [stem])[0]
 
 
 def prune_query(store: Store, match: str, n_records: int, max_terms: int = 8) -> str | None:
@@ -291,8 +298,8 @@ def prune_query(store: Store, match: str, n_records: int, max_terms: int = 8) ->
     store.conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.reviews_vocab USING fts5vocab(main, 'reviews_fts', 'row')")
     limit = max(1000, n_records // 100)
     scored = []
-    for tok, stem in zip(tokens, _stems(tokens)):
-        df = document_frequency(store, stem)
+    stems = _stems(tokens)
+    for tok, df in zip(tokens, document_frequencies(store, stems)):
         if 0 < df <= limit:
             scored.append((df, tok))
     scored.sort()
