@@ -38,7 +38,8 @@ def build_store(path: Path, size: int, dim: int, seed: int) -> None:
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     t = time.perf_counter()
-    with building_store(path) as store, store.transaction() as conn:
+    with building_store(path) as store, store.transaction():
+        conn = store.conn  # synthetic rows written in bulk, below the store's API
         for start in range(0, size, 10000):
             n = min(10000, size - start)
             vecs = random_unit_vectors(nrng, n, dim)

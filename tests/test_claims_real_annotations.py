@@ -1,6 +1,7 @@
 """The hand annotations behind benchmarks/claims_real.py (issue 12) are well formed and ours.
 
-``data/claims-real/annotations.jsonl`` keeps only (file, character offsets) into the third-party pages of
+``data/claims-real/annotations.jsonl`` (the dev split) and ``data/claims-real/heldout.jsonl`` (the held-out
+split, never to be tuned on) keep only (file, character offsets) into the third-party pages of
 ``real-pages`` plus our own speaker labels and standalone rewrites.  The pages are read from
 ``$FACTDESK_DATA/real-pages`` when FACTDESK_DATA is set, otherwise from ``../shared/data`` beside the
 repository or /work/shared/data; the page-dependent tests skip when none is there.
@@ -19,7 +20,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ANNOTATIONS = ROOT / "data" / "claims-real" / "annotations.jsonl"
-MIN_PAGES = 12
+HELDOUT = ROOT / "data" / "claims-real" / "heldout.jsonl"
+SPLITS = {"dev": (ANNOTATIONS, 12), "heldout": (HELDOUT, 10)}  # file, minimum number of pages
 MIN_WORDS = 5
 MAX_COPIED = 12  # a rewrite may not repeat this many consecutive words of its page
 
@@ -42,9 +44,23 @@ def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.casefold())
 
 
-@pytest.fixture(scope="module")
-def rows() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in ANNOTATIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+def _load(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+@pytest.fixture(scope="module", params=sorted(SPLITS))
+def rows(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    path, min_pages = SPLITS[request.param]
+    loaded = _load(path)
+    assert len(loaded) >= min_pages, path.name
+    return loaded
+
+
+def test_the_heldout_split_shares_no_page_with_the_dev_split() -> None:
+    dev = {r["file"] for r in _load(ANNOTATIONS)}
+    held = {r["file"] for r in _load(HELDOUT)}
+    assert len(held) >= SPLITS["heldout"][1]
+    assert not dev & held, sorted(dev & held)
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +72,6 @@ def folder() -> Path:
 
 
 def test_every_line_loads_with_the_documented_fields(rows: list[dict[str, Any]]) -> None:
-    assert len(rows) >= MIN_PAGES
     assert len({r["file"] for r in rows}) == len(rows)
     for r in rows:
         assert set(r) == {"file", "url", "claims", "non_claims_checked"}, r["file"]

@@ -47,8 +47,7 @@ def match_gold_claims(report: dict[str, Any], gold: dict[str, Any]) -> list[tupl
 
 def document_files(store: Any) -> dict[str, str]:
     """document id -> file name, for the corpus documents in a store."""
-    return {row[0]: Path(row[1]).name for row in
-            store.conn.execute("SELECT id, path FROM documents WHERE path IS NOT NULL")}
+    return {doc_id: Path(path).name for doc_id, path in store.document_paths().items()}
 
 
 def score_report(report: dict[str, Any], gold: dict[str, Any] | None = None, *, store: Any = None,

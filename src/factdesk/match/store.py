@@ -1,7 +1,9 @@
-"""Imported fact-checks in the store: the ``reviews`` table, its FTS5 index and its vectors.
+"""Imported fact-checks: writing them with their vectors, and finding candidates for claim matching.
 
-The tables are created by store migration 2 (``factdesk/store/schema_reviews.py``).
-Every function takes an open :class:`~factdesk.store.Store`.
+The records live in the store's ``reviews`` table (migrations 2 and 5); every
+function here takes an open :class:`~factdesk.store.Store` and reads or writes
+it through ``store.claimreviews`` (:mod:`factdesk.store.claimreviews`, which
+holds the SQL).
 
 * :func:`add_reviews` inserts records (deduplicated by review URL + normalised
   claim text: the row id is a hash of both), embedding only the new ones.
@@ -21,8 +23,8 @@ SIMD search over the int8 matrix (about 45 ms for 1 M vectors on 2 cores);
 without it, a numpy float32 matrix product is used (fine up to a few hundred
 thousand records).  Only candidate *generation* uses the quantised vectors:
 the re-ranker reads the exact float32 vectors of the candidates from SQLite.
-The cache is reloaded when the table changes (row count, max rowid, SQLite's
-``data_version`` and this process's own write counter).
+The cache is reloaded when the table changes (``store.claimreviews.version()``:
+max rowid, SQLite's ``data_version`` and this process's own write counter).
 
 Example::
 
@@ -37,7 +39,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -48,13 +49,11 @@ import numpy as np
 
 from factdesk.errors import ConfigError
 from factdesk.retrieve.index import RRF_K, build_fts_query
-from factdesk.store.sqlite import Store, now_iso
+from factdesk.store import Store
+from factdesk.store.claimreviews import fts_stems
 from factdesk.types import content_id
 
 INT8_SCALE = 400.0
-
-_COLUMNS = ("rowid, id, claim, url, title, rating, publisher, publisher_site, claimant, claim_date, date, "
-            "language, source")
 
 
 def normalise_claim(text: str) -> str:
@@ -111,28 +110,8 @@ class Candidate:
 
 
 # -- writing ---------------------------------------------------------------------------------------
-_WRITES: dict[str, int] = {}
-_CACHES: dict[str, "_VectorCache"] = {}
+_CACHES: dict[str, "_VectorCache"] = {}  # by Store.key
 _LOCK = threading.Lock()
-
-
-def _db_key(store: Store) -> str:
-    return str(store.path) if store.path is not None else f"memory:{id(store.conn)}"
-
-
-def _bump(store: Store) -> None:
-    key = _db_key(store)
-    _WRITES[key] = _WRITES.get(key, 0) + 1
-
-
-def existing_ids(store: Store, ids: Sequence[str]) -> set[str]:
-    out: set[str] = set()
-    ids = list(ids)
-    for i in range(0, len(ids), 500):
-        part = ids[i:i + 500]
-        rows = store.conn.execute(f"SELECT id FROM reviews WHERE id IN ({','.join('?' * len(part))})", part)
-        out.update(r[0] for r in rows)
-    return out
 
 
 def add_reviews(store: Store, reviews: Iterable[Review], *, embedder: Any = None,
@@ -156,7 +135,7 @@ def add_reviews(store: Store, reviews: Iterable[Review], *, embedder: Any = None
     added = 0
     for b in range(0, len(fresh), batch_size):
         batch = fresh[b:b + batch_size]
-        have = existing_ids(store, [r.id for r in batch])
+        have = store.claimreviews.existing_ids([r.id for r in batch])
         dup += sum(1 for r in batch if r.id in have)
         batch = [r for r in batch if r.id not in have]
         if not batch:
@@ -168,88 +147,50 @@ def add_reviews(store: Store, reviews: Iterable[Review], *, embedder: Any = None
             out = embedder.embed([r.claim for r in batch] + [batch[i].title for i in titled])
             vectors = out[:len(batch)]
             titles = dict(zip(titled, out[len(batch):]))
-        now = now_iso()
-        rows = []
+        records = []
         for i, r in enumerate(batch):
-            blob = vectors[i].astype("<f4").tobytes() if vectors is not None else None
-            tblob = titles[i].astype("<f4").tobytes() if titles is not None and i in titles else None
-            rows.append((r.id, r.claim, r.url, r.title, r.rating, r.publisher, r.publisher_site, r.claimant,
-                         r.claim_date, r.date, r.language, r.source,
-                         json.dumps(r.raw, ensure_ascii=False) if r.raw is not None else None, blob, tblob, now))
-        sql = ("INSERT OR IGNORE INTO reviews(id, claim, url, title, rating, publisher, publisher_site, claimant, "
-               "claim_date, date, language, source, raw, vector, title_vector, added_at) "
-               "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
-        if store.conn.in_transaction:
-            store.conn.executemany(sql, rows)
+            records.append({
+                "id": r.id, "claim": r.claim, "url": r.url, "title": r.title, "rating": r.rating,
+                "publisher": r.publisher, "publisher_site": r.publisher_site, "claimant": r.claimant,
+                "claim_date": r.claim_date, "date": r.date, "language": r.language, "source": r.source,
+                "raw": json.dumps(r.raw, ensure_ascii=False) if r.raw is not None else None,
+                "vector": vectors[i].astype("<f4").tobytes() if vectors is not None else None,
+                "title_vector": titles[i].astype("<f4").tobytes() if titles is not None and i in titles else None,
+            })
+        if store.in_transaction:  # the caller's unit of work
+            store.claimreviews.add(records)
         else:
-            with store.transaction() as conn:
-                conn.executemany(sql, rows)
-        added += len(rows)
-        _bump(store)
+            with store.transaction():
+                store.claimreviews.add(records)
+        added += len(records)
     return added, dup
 
 
-def remove_reviews(store: Store, ids: Sequence[str]) -> int:
-    """Delete reviews by id; returns how many were deleted."""
-    n = 0
-    with store.transaction() as conn:
-        for rid in ids:
-            n += conn.execute("DELETE FROM reviews WHERE id = ?", (rid,)).rowcount
-    _bump(store)
-    return n
-
-
 # -- reading ---------------------------------------------------------------------------------------
-def _row_to_review(row: Any) -> Review:
-    return Review(claim=row[2], url=row[3], title=row[4], rating=row[5], publisher=row[6], publisher_site=row[7],
-                  claimant=row[8], claim_date=row[9], date=row[10], language=row[11], source=row[12], id=row[1])
-
-
 def count_reviews(store: Store) -> int:
-    return int(store.conn.execute("SELECT count(*) FROM reviews").fetchone()[0])
+    return store.claimreviews.count()
 
 
 def list_reviews(store: Store, limit: int = 50, offset: int = 0) -> list[Review]:
     """Stored reviews, newest review date first (undated last)."""
-    rows = store.conn.execute(
-        f"SELECT {_COLUMNS} FROM reviews ORDER BY (date IS NULL), date DESC, rowid DESC LIMIT ? OFFSET ?",
-        (int(limit), int(offset)))
-    return [_row_to_review(r) for r in rows]
+    return [Review(**fields) for fields in store.claimreviews.page(limit, offset)]
+
+
+def _vector(blob: bytes | None) -> np.ndarray | None:
+    return np.frombuffer(blob, dtype="<f4").astype(np.float32) if blob else None
 
 
 def get_reviews(store: Store, rowids: Sequence[int]
                 ) -> dict[int, tuple[Review, np.ndarray | None, np.ndarray | None]]:
     """rowid -> (review, claim vector or None, title vector or None), float32."""
     out: dict[int, tuple[Review, np.ndarray | None, np.ndarray | None]] = {}
-    ids = [int(r) for r in rowids]
-    for i in range(0, len(ids), 500):
-        part = ids[i:i + 500]
-        rows = store.conn.execute(
-            f"SELECT {_COLUMNS}, vector, title_vector FROM reviews WHERE rowid IN ({','.join('?' * len(part))})",
-            part)
-        for row in rows:
-            vec, tvec = (np.frombuffer(b, dtype="<f4").astype(np.float32) if b else None for b in row[13:15])
-            out[int(row[0])] = (_row_to_review(row), vec, tvec)
+    for rowid, fields in store.claimreviews.by_rowids(rowids).items():
+        vec, tvec = _vector(fields.pop("vector")), _vector(fields.pop("title_vector"))
+        out[rowid] = (Review(**fields), vec, tvec)
     return out
 
 
 LEXICAL_PRUNE_MIN = 100_000  # from this many records on, common terms are left out of the BM25 query
-_STEM_LOCK = threading.Lock()
-_STEMMER: sqlite3.Connection | None = None
-
-
-def _stems(tokens: list[str]) -> list[str]:
-    """FTS5's own porter stems of single tokens (via a tiny in-memory FTS5 table)."""
-    global _STEMMER
-    with _STEM_LOCK:
-        if _STEMMER is None:
-            _STEMMER = sqlite3.connect(":memory:", check_same_thread=False)
-            _STEMMER.execute("CREATE VIRTUAL TABLE q USING fts5(t, tokenize='porter unicode61 remove_diacritics 2')")
-            _STEMMER.execute("CREATE VIRTUAL TABLE qi USING fts5vocab(q, 'instance')")
-        _STEMMER.execute("DELETE FROM q")
-        _STEMMER.executemany("INSERT INTO q(rowid, t) VALUES (?, ?)", list(enumerate(tokens, 1)))
-        got = {int(d): t for t, d in _STEMMER.execute("SELECT term, doc FROM qi")}
-        return [got.get(i, tok) for i, tok in enumerate(tokens, 1)]
 
 
 _DF_CACHE: dict[str, tuple[tuple, dict[str, int]]] = {}
@@ -260,11 +201,11 @@ def document_frequencies(store: Store, stems: Sequence[str]) -> list[int]:
     """How many records hold each (FTS5-stemmed) term.
 
     FTS5 counts a term by walking its posting list (about 3 ms for a term in 60,000 of 1 M records),
-    so counts are kept per process and store until the store changes (:func:`_cache_key`, read once
-    per call).
+    so counts are kept per process and store until the store changes (``store.claimreviews.version()``,
+    read once per call).
     """
-    key = _db_key(store)
-    version = _cache_key(store)
+    key = store.key
+    version = store.claimreviews.version()
     with _LOCK:
         cached = _DF_CACHE.get(key)
         if cached is None or cached[0] != version or len(cached[1]) >= DF_CACHE_TERMS:
@@ -272,10 +213,7 @@ def document_frequencies(store: Store, stems: Sequence[str]) -> list[int]:
             _DF_CACHE[key] = cached
         counts = cached[1]
         missing = [st for st in dict.fromkeys(stems) if st not in counts]
-    fresh = {}
-    for st in missing:
-        row = store.conn.execute("SELECT doc FROM temp.reviews_vocab WHERE term = ?", (st,)).fetchone()
-        fresh[st] = int(row[0]) if row else 0
+    fresh = {st: store.claimreviews.document_frequency(st) for st in missing}
     with _LOCK:
         counts.update(fresh)
     return [counts.get(st, fresh.get(st, 0)) for st in stems]
@@ -295,10 +233,9 @@ def prune_query(store: Store, match: str, n_records: int, max_terms: int = 8) ->
     tokens = [t.replace('""', '"') for t in re.findall(r'"((?:[^"]|"")*)"', match)]
     if not tokens:
         return None
-    store.conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.reviews_vocab USING fts5vocab(main, 'reviews_fts', 'row')")
     limit = max(1000, n_records // 100)
     scored = []
-    stems = _stems(tokens)
+    stems = fts_stems(tokens)
     for tok, df in zip(tokens, document_frequencies(store, stems)):
         if 0 < df <= limit:
             scored.append((df, tok))
@@ -319,10 +256,7 @@ def lexical_search(store: Store, text: str, k: int = 50, *, n_records: int | Non
         match = prune_query(store, match, n_records)
         if match is None:
             return []
-    rows = store.conn.execute(
-        "SELECT rowid, bm25(reviews_fts, 1.0, 0.3) AS s FROM reviews_fts WHERE reviews_fts MATCH ? "
-        "ORDER BY s LIMIT ?", (match, int(k)))
-    return [(int(r[0]), -float(r[1])) for r in rows]
+    return store.claimreviews.lexical(match, k)
 
 
 @dataclass
@@ -351,43 +285,26 @@ def quantise(vectors: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(vectors * INT8_SCALE), -127, 127).astype(np.int8)
 
 
-def _cache_key(store: Store) -> tuple:
-    # no count(*): it scans the table (ms at 1M rows); deletes show up in data_version (other connections)
-    # or in this process's write counter
-    max_rowid, = store.conn.execute("SELECT max(rowid) FROM reviews").fetchone()
-    data_version, = store.conn.execute("PRAGMA data_version").fetchone()
-    return int(max_rowid or 0), int(data_version), _WRITES.get(_db_key(store), 0)
-
-
 def vector_cache(store: Store) -> _VectorCache:
     """The in-memory vector matrix of this store's reviews (loaded on first use, reloaded on change)."""
     with _LOCK:
-        key = _cache_key(store)
-        cache = _CACHES.get(_db_key(store))
+        key = store.claimreviews.version()
+        cache = _CACHES.get(store.key)
         if cache is not None and cache.key == key:
             return cache
         cache = _load(store, key)
-        _CACHES[_db_key(store)] = cache
+        _CACHES[store.key] = cache
         return cache
-
-
-def drop_vector_cache(store: Store) -> None:
-    with _LOCK:
-        _CACHES.pop(_db_key(store), None)
 
 
 def _load(store: Store, key: tuple) -> _VectorCache:
     us = _usearch()
-    n_max = int(store.conn.execute("SELECT count(*) FROM reviews").fetchone()[0])
+    n_max = store.claimreviews.count()
     rowids = np.empty(n_max, dtype=np.int64)
     matrix: np.ndarray | None = None
     n = 0
     dim = 0
-    cur = store.conn.execute("SELECT rowid, vector FROM reviews WHERE vector IS NOT NULL ORDER BY rowid")
-    while True:
-        rows = cur.fetchmany(20000)
-        if not rows:
-            break
+    for rows in store.claimreviews.vector_batches(20000):
         if matrix is None:
             dim = len(rows[0][1]) // 4
             matrix = np.empty((n_max, dim), dtype=np.int8 if us else np.float32)
@@ -460,7 +377,7 @@ def search_reviews_many(store: Store, texts: Sequence[str], k: int = 50, *, embe
         cache = vector_cache(store)
         n_records = len(cache.rowids) if len(cache.rowids) else int(cache.key[0])
     else:  # lexical only: an upper bound on the count is enough (max rowid; no table scan)
-        n_records = int(store.conn.execute("SELECT coalesce(max(rowid), 0) FROM reviews").fetchone()[0])
+        n_records = store.claimreviews.max_rowid()
     if embedder is not None:
         if len(cache.rowids):
             qvecs = embedder.embed(texts)

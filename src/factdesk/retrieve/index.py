@@ -13,9 +13,10 @@ Searching
   raise; a query with no words returns nothing.
 * **dense**: brute-force cosine (a matrix-vector product with numpy) against
   every stored vector.  The matrix is read from SQLite on first use and cached
-  per process and per database file; each query checks cheaply (passage
-  count, max rowid, SQLite's ``data_version`` and this process's own write
-  counter) whether it must be reloaded.
+  per process and per database file; each query checks cheaply (the store's
+  passage version: count, max rowid, SQLite's ``data_version`` and this
+  process's own write counter) whether it must be reloaded.
+  ``search_by_vector`` takes a query vector made elsewhere.
 * **hybrid** (default): reciprocal-rank fusion, ``score = sum 1 / (60 + rank)``
   over the lexical and dense top-N lists (N = max(50, 5k), ranks from 1).
 
@@ -53,8 +54,12 @@ order (hybrid and dense modes); it may be combined with the cap.  The best
 passage always stays first, and the date rule above holds: the later group is
 diversified on its own and still only fills the slots the earlier one leaves.
 
-Writing
--------
+Reading and writing are separate parts
+--------------------------------------
+:class:`SqliteRetriever` searches; :class:`SqliteIndexer` writes; :class:`SqliteIndex`
+is both over one store and embedder.  Neither holds SQL: passages are read and written
+through ``store.passages`` (:mod:`factdesk.store.passages`).
+
 A passage's vector embeds its document title followed by its text (see
 :func:`embedding_text`); queries are embedded as they are.
 ``add_document`` replaces the passages of one already-saved document (delete
@@ -65,17 +70,16 @@ each chunk of documents in its own transaction.
 Example::
 
     with Store.open("fd.db") as store:
-        index = SqliteIndex(store)
+        indexer, retriever = SqliteIndexer(store), SqliteRetriever(store)
         with store.transaction():
             store.save_document(doc)
-            index.add_document(doc)
-        for hit in index.search("when did the dam open?", k=5, before="2024-03-01"):
+            indexer.add_document(doc)
+        for hit in retriever.search("when did the dam open?", k=5, before="2024-03-01"):
             print(hit.score, hit.passage.text)
 """
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -84,9 +88,10 @@ from typing import Literal
 
 import numpy as np
 
-from factdesk.errors import ConfigError, NotFoundError
+from factdesk.errors import ConfigError
 from factdesk.retrieve.embed import Embedder, OnnxMiniLMEmbedder
 from factdesk.retrieve.passages import make_passages
+from factdesk.store import Store
 from factdesk.types import Document, Hit, Passage
 
 Mode = Literal["hybrid", "lexical", "dense"]
@@ -105,9 +110,6 @@ also said says say near
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-
-_PASSAGE_COLUMNS = 'rowid, id, document_id, position, start, "end", text, title, published, url, source'
-
 
 def build_fts_query(text: str) -> str | None:
     """A safe FTS5 MATCH expression for free text: quoted tokens OR-ed; None when no words."""
@@ -165,27 +167,17 @@ class _DenseCache:
         return self.doc_names
 
 
-_CACHES: dict[object, _DenseCache] = {}
-_WRITES: dict[object, int] = {}  # this process's passage writes per database
+_CACHES: dict[str, _DenseCache] = {}  # by Store.key
 _CACHE_LOCK = threading.RLock()
 
 
-class SqliteIndex:
-    """Passage index and search over a :class:`factdesk.store.Store`.
+class _PassageIndexPart:
+    """What the read and write sides share: the store, a lazily made embedder, the batch size."""
 
-    ``embedder`` defaults to the packaged ``minilm-int8`` model, created
-    lazily (lexical search never loads it).
-    """
-
-    def __init__(self, store, embedder: Embedder | None = None, *, batch_size: int = 64) -> None:
+    def __init__(self, store: Store, embedder: Embedder | None = None, *, batch_size: int = 64) -> None:
         self.store = store
         self._embedder = embedder
         self.batch_size = batch_size
-        self._db_key: object = str(store.path.resolve()) if getattr(store, "path", None) else ("memory", id(store.conn))
-
-    @property
-    def conn(self):
-        return self.store.conn
 
     @property
     def embedder(self) -> Embedder:
@@ -193,25 +185,29 @@ class SqliteIndex:
             self._embedder = OnnxMiniLMEmbedder()
         return self._embedder
 
-    # -- writing -----------------------------------------------------------------
-    def _bump(self) -> None:
-        with _CACHE_LOCK:
-            _WRITES[self._db_key] = _WRITES.get(self._db_key, 0) + 1
+
+class SqliteIndexer(_PassageIndexPart):
+    """The write side: cuts documents into passages, embeds them and stores both.
+
+    ``embedder`` defaults to the packaged ``minilm-int8`` model, created lazily.
+    ``chunk_size`` is how many documents :meth:`add_documents` writes per transaction.
+
+    Example::
+
+        indexer = SqliteIndexer(store, embedder)
+        with store.transaction():
+            store.save_document(doc)
+            indexer.add_document(doc)
+    """
+
+    def __init__(self, store: Store, embedder: Embedder | None = None, *, batch_size: int = 64,
+                 chunk_size: int = 64) -> None:
+        super().__init__(store, embedder, batch_size=batch_size)
+        self.chunk_size = chunk_size
 
     def _write_passages(self, doc: Document, passages: list[Passage], vectors: np.ndarray) -> None:
-        conn = self.conn
-        if conn.execute("SELECT 1 FROM documents WHERE id = ?", (doc.id,)).fetchone() is None:
-            raise NotFoundError(f"document {doc.id!r} is not in the store",
-                                hint="save it first with store.save_document(doc)")
-        conn.execute("DELETE FROM passages WHERE document_id = ?", (doc.id,))
         vectors = np.ascontiguousarray(vectors, dtype="<f4")
-        conn.executemany(
-            """INSERT INTO passages(id, document_id, position, start, "end", text, title, published, url, source,
-                                    vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
-            [(p.id, p.document_id, p.position, p.start, p.end, p.text, p.title, p.published, p.url, p.source,
-              vectors[i].tobytes()) for i, p in enumerate(passages)],
-        )
-        self._bump()
+        self.store.passages.replace(doc.id, passages, [vectors[i].tobytes() for i in range(len(passages))])
 
     def add_document(self, doc: Document) -> int:
         """(Re)place the passages of an already-saved document; returns how many. Does not commit."""
@@ -220,7 +216,7 @@ class SqliteIndex:
         self._write_passages(doc, passages, vectors)
         return len(passages)
 
-    def add_documents(self, docs: Iterable[Document], progress: bool = False, *, chunk_size: int = 64,
+    def add_documents(self, docs: Iterable[Document], progress: bool = False, *, chunk_size: int | None = None,
                       save_role: str | None = None,
                       on_document: Callable[[Document], None] | None = None) -> int:
         """Index many documents, embedding across documents; returns the number of passages.
@@ -233,19 +229,20 @@ class SqliteIndex:
         (e.g. to record the file it came from).
         """
         docs = list(docs)
+        chunk_size = max(1, self.chunk_size if chunk_size is None else chunk_size)
         bar = None
         if progress:
-            from tqdm import tqdm
+            from tqdm import tqdm  # only for an interactive run
 
             bar = tqdm(total=len(docs), unit="doc", desc="indexing")
         total = 0
         try:
-            for c in range(0, len(docs), max(1, chunk_size)):
+            for c in range(0, len(docs), chunk_size):
                 chunk = docs[c:c + chunk_size]
                 per_doc = [make_passages(d) for d in chunk]
                 texts = [embedding_text(p) for ps in per_doc for p in ps]
                 vectors = self.embedder.embed(texts, batch_size=self.batch_size)
-                if self.conn.in_transaction:
+                if self.store.in_transaction:
                     self._write_chunk(chunk, per_doc, vectors, save_role, on_document)
                 else:
                     with self.store.transaction():
@@ -269,23 +266,35 @@ class SqliteIndex:
             if on_document is not None:
                 on_document(doc)
 
+    def remove_document(self, document_id: str) -> None:
+        """Drop one document's passages and vectors from the index (the document stays). Does not commit."""
+        self.store.passages.remove_document(document_id)
+
+
+class SqliteRetriever(_PassageIndexPart):
+    """The read side: lexical, dense and hybrid search over the store's passages.
+
+    ``embedder`` defaults to the packaged ``minilm-int8`` model, created lazily
+    (lexical search never loads it).  ``mode``, ``max_per_document`` and
+    ``mmr_lambda`` are the defaults for searches that do not pass their own.
+
+    Example::
+
+        retriever = SqliteRetriever(store, embedder, max_per_document=2)
+        for hit in retriever.search("when did the dam open?", k=5, before="2024-03-01"):
+            print(hit.score, hit.passage.text)
+    """
+
+    def __init__(self, store: Store, embedder: Embedder | None = None, *, batch_size: int = 64,
+                 mode: Mode = "hybrid", max_per_document: int = 0, mmr_lambda: float = 1.0) -> None:
+        super().__init__(store, embedder, batch_size=batch_size)
+        self.mode: Mode = mode
+        self.max_per_document = max_per_document
+        self.mmr_lambda = mmr_lambda
+
     # -- reading -----------------------------------------------------------------
     def get_passage(self, passage_id: str) -> Passage:
-        row = self.conn.execute(f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE id = ?", (passage_id,)).fetchone()
-        if row is None:
-            raise NotFoundError(f"no passage {passage_id!r} in the store")
-        return _row_to_passage(row)
-
-    def _passages_by_rowid(self, rowids: Sequence[int]) -> dict[int, Passage]:
-        out: dict[int, Passage] = {}
-        ids = [int(r) for r in rowids]
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            rows = self.conn.execute(
-                f"SELECT {_PASSAGE_COLUMNS} FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part)
-            for row in rows:
-                out[int(row[0])] = _row_to_passage(row)
-        return out
+        return self.store.passages.get(passage_id)
 
     # -- lexical -------------------------------------------------------------------
     def lexical_search(self, query: str, k: int = 10, *, exclude_documents: set[str] | None = None,
@@ -298,44 +307,24 @@ class SqliteIndex:
         match = build_fts_query(query)
         if match is None or k <= 0:
             return []
-        where, args = ["passages_fts MATCH ?"], [match]
-        join = ""
-        if exclude_documents or before:
-            join = "JOIN passages p ON p.rowid = passages_fts.rowid"
-            if exclude_documents:
-                where.append("p.document_id NOT IN (SELECT value FROM json_each(?))")
-                args.append(json.dumps(sorted(exclude_documents)))
-            if before:
-                cond = "(p.published IS NOT NULL AND p.published != '' AND substr(p.published, 1, 10) > ?)"
-                where.append(cond if after_date else f"NOT {cond}")
-                args.append(latest_date(before))
-        sql = (f"SELECT passages_fts.rowid, bm25(passages_fts, 1.0, 0.5) AS s FROM passages_fts {join} "
-               f"WHERE {' AND '.join(where)} ORDER BY s LIMIT ?")
-        args.append(int(k))
-        return [(int(r[0]), -float(r[1])) for r in self.conn.execute(sql, args)]
+        return self.store.passages.lexical(match, k, exclude_documents=exclude_documents,
+                                           published_after=latest_date(before) if before else None,
+                                           after=after_date)
 
     # -- dense -----------------------------------------------------------------------
-    def _cache_key(self) -> tuple:
-        conn = self.conn
-        count, = conn.execute("SELECT count(*) FROM passages").fetchone()
-        max_rowid, = conn.execute("SELECT max(rowid) FROM passages").fetchone()
-        data_version, = conn.execute("PRAGMA data_version").fetchone()
-        return (int(count), int(max_rowid or 0), int(data_version), _WRITES.get(self._db_key, 0))
-
     def _dense(self) -> _DenseCache:
+        db = self.store.key
         with _CACHE_LOCK:
-            key = self._cache_key()
-            cache = _CACHES.get(self._db_key)
+            key = self.store.passages.version()
+            cache = _CACHES.get(db)
             if cache is not None and cache.key == key:
                 return cache
             cache = self._load_dense(key)
-            _CACHES[self._db_key] = cache
+            _CACHES[db] = cache
             return cache
 
     def _load_dense(self, key: tuple) -> _DenseCache:
-        rows = self.conn.execute(
-            "SELECT rowid, document_id, published, vector FROM passages WHERE vector IS NOT NULL ORDER BY rowid"
-        ).fetchall()
+        rows = self.store.passages.vector_rows()
         dim = len(rows[0][3]) // 4 if rows else 0
         doc_index: dict[str, int] = {}
         rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
@@ -350,7 +339,9 @@ class SqliteIndex:
         return _DenseCache(key, rowids, matrix, codes, doc_index, published)
 
     def _embed_queries(self, cache: _DenseCache, queries: list[str]) -> np.ndarray:
-        qvecs = self.embedder.embed(queries, batch_size=self.batch_size)
+        return self._check_dimensions(cache, self.embedder.embed(queries, batch_size=self.batch_size))
+
+    def _check_dimensions(self, cache: _DenseCache, qvecs: np.ndarray) -> np.ndarray:
         if qvecs.shape[1] != cache.matrix.shape[1]:
             raise ConfigError(
                 f"stored passage vectors have {cache.matrix.shape[1]} dimensions but the embedder "
@@ -405,43 +396,62 @@ class SqliteIndex:
         return [(int(cache.rowids[i]), float(scores[i])) for i in idx]
 
     # -- search ----------------------------------------------------------------------
-    def search(self, query: str, k: int = 10, *, mode: Mode = "hybrid", before: str | None = None,
-               exclude_documents: set[str] | None = None, max_per_document: int = 0,
-               mmr_lambda: float = 1.0) -> list[Hit]:
-        """The k best passages for ``query``; see the module docstring for modes, dates and diversity."""
+    def search(self, query: str, k: int = 10, *, mode: Mode | None = None, before: str | None = None,
+               exclude_documents: set[str] | None = None, max_per_document: int | None = None,
+               mmr_lambda: float | None = None) -> list[Hit]:
+        """The k best passages for ``query``; see the module docstring for modes, dates and diversity.
+
+        ``mode``, ``max_per_document`` and ``mmr_lambda`` left at None take this retriever's defaults.
+        """
         return self.search_many([query], k, mode=mode, before=before, exclude_documents=exclude_documents,
                                 max_per_document=max_per_document, mmr_lambda=mmr_lambda)[0]
 
-    def search_many(self, queries: Sequence[str], k: int = 10, *, mode: Mode = "hybrid",
+    def search_many(self, queries: Sequence[str], k: int = 10, *, mode: Mode | None = None,
                     before: str | None | Sequence[str | None] = None,
-                    exclude_documents: set[str] | None = None, max_per_document: int = 0,
-                    mmr_lambda: float = 1.0) -> list[list[Hit]]:
+                    exclude_documents: set[str] | None = None, max_per_document: int | None = None,
+                    mmr_lambda: float | None = None) -> list[list[Hit]]:
         """:meth:`search` for many queries with one embedding call; ``before`` may be one per query."""
-        if mode not in ("hybrid", "lexical", "dense"):
-            raise ValueError(f"unknown search mode {mode!r}: use hybrid, lexical or dense")
-        if int(max_per_document) < 0:
-            raise ValueError("max_per_document must be 0 (no cap) or more")
-        if not 0.0 <= float(mmr_lambda) <= 1.0:
-            raise ValueError("mmr_lambda must lie between 0 and 1 (1: no MMR)")
-        diversity = (int(max_per_document), float(mmr_lambda))
+        mode, diversity = self._options(mode, max_per_document, mmr_lambda)
         queries = list(queries)
-        if isinstance(before, (str, type(None))):
-            befores: list[str | None] = [before] * len(queries)
-        else:
-            befores = list(before)
-            if len(befores) != len(queries):
-                raise ValueError("before must be one date or one per query")
-        for b in befores:
-            if b:
-                latest_date(b)  # validate early
+        befores = _befores(before, len(queries))
         if not queries:
             return []
-        n = max(50, 5 * k)
         cache = qvecs = None
         if mode != "lexical":
             cache = self._dense()
             if len(cache.rowids):
                 qvecs = self._embed_queries(cache, queries)
+        return self._search_block(queries, qvecs, cache, k, mode, befores, exclude_documents, diversity)
+
+    def search_by_vector(self, vector: Sequence[float] | np.ndarray, k: int = 10, *, before: str | None = None,
+                         exclude_documents: set[str] | None = None, max_per_document: int | None = None,
+                         mmr_lambda: float | None = None) -> list[Hit]:
+        """Dense search with a query vector already made (unit length, in the embedder's space)."""
+        _, diversity = self._options("dense", max_per_document, mmr_lambda)
+        befores = _befores(before, 1)
+        cache = self._dense()
+        qvecs = None
+        if len(cache.rowids):
+            qvecs = self._check_dimensions(cache, np.asarray(vector, dtype=np.float32).reshape(1, -1))
+        return self._search_block([""], qvecs, cache, k, "dense", befores, exclude_documents, diversity)[0]
+
+    def _options(self, mode: Mode | None, max_per_document: int | None, mmr_lambda: float | None
+                 ) -> tuple[Mode, tuple[int, float]]:
+        mode = self.mode if mode is None else mode
+        cap = self.max_per_document if max_per_document is None else max_per_document
+        lam = self.mmr_lambda if mmr_lambda is None else mmr_lambda
+        if mode not in ("hybrid", "lexical", "dense"):
+            raise ValueError(f"unknown search mode {mode!r}: use hybrid, lexical or dense")
+        if int(cap) < 0:
+            raise ValueError("max_per_document must be 0 (no cap) or more")
+        if not 0.0 <= float(lam) <= 1.0:
+            raise ValueError("mmr_lambda must lie between 0 and 1 (1: no MMR)")
+        return mode, (int(cap), float(lam))
+
+    def _search_block(self, queries: list[str], qvecs: np.ndarray | None, cache: _DenseCache | None, k: int,
+                      mode: Mode, befores: list[str | None], exclude_documents: set[str] | None,
+                      diversity: tuple[int, float]) -> list[list[Hit]]:
+        n = max(50, 5 * k)
         results = []
         for c in range(0, len(queries), 32):  # one matrix product per 32 queries
             block = qvecs[c:c + 32] @ cache.matrix.T if qvecs is not None else None
@@ -452,7 +462,7 @@ class SqliteIndex:
         return results
 
     def _documents_of(self, rowids: Sequence[int], cache: _DenseCache | None) -> dict[int, str]:
-        """rowid -> document id, from the vector cache where it holds the rowid, else from SQLite."""
+        """rowid -> document id, from the vector cache where it holds the rowid, else from the store."""
         out: dict[int, str] = {}
         missing = [int(r) for r in rowids]
         if cache is not None and len(cache.rowids) and missing:
@@ -462,11 +472,8 @@ class SqliteIndex:
             present = cache.rowids[j] == ids
             out = {int(r): names[int(c)] for r, c in zip(ids[present], cache.doc_codes[j[present]])}
             missing = [int(r) for r in ids[~present]]
-        for i in range(0, len(missing), 500):
-            part = missing[i:i + 500]
-            rows = self.conn.execute(
-                f"SELECT rowid, document_id FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part)
-            out.update((int(r[0]), r[1]) for r in rows)
+        if missing:
+            out.update(self.store.passages.document_ids(missing))
         return out
 
     @staticmethod
@@ -480,11 +487,6 @@ class SqliteIndex:
         if not np.array_equal(cache.rowids[j], ids):
             return None
         return cache.matrix[j]
-
-    def drop_cache(self) -> None:
-        """Forget this database's cached vector matrix (it is reloaded on the next dense query)."""
-        with _CACHE_LOCK:
-            _CACHES.pop(self._db_key, None)
 
     def _search_one(self, query, k, n, mode, before, exclude_documents, cache, scores,
                     diversity: tuple[int, float] = (0, 1.0)) -> list[Hit]:
@@ -521,7 +523,7 @@ class SqliteIndex:
             if not flagged and len(ranked) >= k:
                 break
         ranked = ranked[:k]
-        passages = self._passages_by_rowid([r[0] for r in ranked])
+        passages = self.store.passages.by_rowids([r[0] for r in ranked])
         hits = []
         for rid, score, lr, dr, flagged in ranked:
             p = passages.get(rid)
@@ -535,6 +537,38 @@ class SqliteIndex:
             hits.append(Hit(passage=p, score=score, lexical_rank=lr, dense_rank=dr, dense_similarity=sim,
                             after_claim_date=flagged))
         return hits
+
+
+class SqliteIndex(SqliteIndexer, SqliteRetriever):
+    """Both sides over one store and one embedder: what the pipeline, the web desk and ``eval`` use today.
+
+    Example::
+
+        index = SqliteIndex(store, embedder)
+        index.add_documents(docs, save_role="corpus")
+        hits = index.search_many(["when did the dam open?"], k=5)
+    """
+
+    def __init__(self, store: Store, embedder: Embedder | None = None, *, batch_size: int = 64,
+                 chunk_size: int = 64, mode: Mode = "hybrid", max_per_document: int = 0,
+                 mmr_lambda: float = 1.0) -> None:
+        SqliteRetriever.__init__(self, store, embedder, batch_size=batch_size, mode=mode,
+                                 max_per_document=max_per_document, mmr_lambda=mmr_lambda)
+        self.chunk_size = chunk_size
+
+
+def _befores(before: str | None | Sequence[str | None], n: int) -> list[str | None]:
+    """One claim date per query, each checked to be a date."""
+    if isinstance(before, (str, type(None))):
+        befores: list[str | None] = [before] * n
+    else:
+        befores = list(before)
+        if len(befores) != n:
+            raise ValueError("before must be one date or one per query")
+    for b in befores:
+        if b:
+            latest_date(b)  # validate early
+    return befores
 
 
 def select_diverse(scores: Sequence[float], documents: Sequence[str], k: int, *, max_per_document: int = 0,
@@ -617,7 +651,3 @@ def _fuse(lex: list[tuple[int, float]], dense: list[tuple[int, float]], mode: st
     order = sorted(fused, key=lambda rid: (-fused[rid], min(lrank.get(rid, 10**9), drank.get(rid, 10**9))))
     return [(rid, fused[rid], lrank.get(rid), drank.get(rid)) for rid in order]
 
-
-def _row_to_passage(row) -> Passage:
-    return Passage(document_id=row[2], text=row[6], start=int(row[4]), end=int(row[5]), position=int(row[3]),
-                   title=row[7], published=row[8], url=row[9], source=row[10], id=row[1])

@@ -19,13 +19,17 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from factdesk.errors import NotFoundError, StoreError
 from factdesk.store import schema_desk, schema_reviews
+from factdesk.store.claimreviews import ClaimReviewRecords
+from factdesk.store.clock import now_iso
+from factdesk.store.passages import PassageRecords
 from factdesk.types import Document
+
+__all__ = ["MIGRATIONS", "Store", "default_db_path", "now_iso"]
 
 # Each entry upgrades the schema by one version; never edit an applied one, append.
 MIGRATIONS: list[str] = [
@@ -144,16 +148,21 @@ def default_db_path() -> Path:
     return Path(user_data_dir("factdesk", appauthor=False)) / "factdesk.db"
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
 class Store:
-    """A factdesk SQLite store. Open with :meth:`open`; use as a context manager."""
+    """A factdesk SQLite store. Open with :meth:`open`; use as a context manager.
+
+    Each concern's SQL lives in its own module, reached from here: ``store.passages``
+    (:class:`~factdesk.store.passages.PassageRecords`) and ``store.claimreviews``
+    (:class:`~factdesk.store.claimreviews.ClaimReviewRecords`).
+    """
 
     def __init__(self, conn: sqlite3.Connection, path: Path | None) -> None:
         self.conn = conn
         self.path = path
+        # names this database for per-process caches (vector matrices, term counts)
+        self.key: str = str(path.resolve()) if path is not None else f"memory:{id(self)}"
+        self.passages = PassageRecords(conn, self.key)
+        self.claimreviews = ClaimReviewRecords(conn, self.key)
 
     # -- lifecycle -----------------------------------------------------------------
     @classmethod
@@ -221,16 +230,35 @@ class Store:
                 raise StoreError(f"migration {version} failed: {exc}") from exc
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """All-or-nothing block of writes."""
+    def transaction(self) -> Iterator["Store"]:
+        """All-or-nothing block of writes through this store's methods; yields the store itself.
+
+        Example::
+
+            with store.transaction() as s:
+                s.save_document(doc)
+                s.record_file(path, digest, doc.id)
+        """
         self.conn.execute("BEGIN IMMEDIATE")
         try:
-            yield self.conn
+            yield self
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
         else:
             self.conn.execute("COMMIT")
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside :meth:`transaction` (writes then join it instead of committing their own)."""
+        return self.conn.in_transaction
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        """Transitional, for ``factdesk.web`` only: its tables move behind ``store.desk``; then this goes.
+
+        Code that did ``with store.transaction() as conn: conn.execute(...)`` keeps working meanwhile.
+        """
+        return self.conn.execute(sql, params)
 
     # -- documents -----------------------------------------------------------------
     def save_document(self, doc: Document, *, role: str = "corpus") -> None:
@@ -266,6 +294,11 @@ class Store:
         args.append(limit)
         return [_row_to_document(r) for r in self.conn.execute(sql, args)]
 
+    def document_paths(self) -> dict[str, str]:
+        """document id -> the file it came from, for documents read from a file."""
+        return {row[0]: row[1] for row in
+                self.conn.execute("SELECT id, path FROM documents WHERE path IS NOT NULL")}
+
     def count(self, table: str) -> int:
         if table not in {"documents", "passages", "reports", "files", "claims"}:
             raise ValueError(table)
@@ -291,7 +324,7 @@ class Store:
 
     def remove_document(self, document_id: str) -> None:
         """Delete a document, its passages (FTS rows follow by trigger) and file records."""
-        self.conn.execute("DELETE FROM passages WHERE document_id = ?", (document_id,))
+        self.passages.remove_document(document_id)
         self.conn.execute("DELETE FROM files WHERE document_id = ?", (document_id,))
         self.conn.execute("DELETE FROM documents WHERE id = ?", (document_id,))
 
@@ -300,7 +333,8 @@ class Store:
         """Store a report (the JSON report contract) with its claims, evidence and verdicts."""
         rid = report_json["id"]
         article = report_json["article"]
-        with self.transaction() as c:
+        c = self.conn
+        with self.transaction():
             c.execute("DELETE FROM reports WHERE id = ?", (rid,))
             c.execute(
                 "INSERT INTO reports(id, article_id, title, created, verifier, status, json) VALUES (?,?,?,?,?,?,?)",
