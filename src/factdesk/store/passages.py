@@ -1,0 +1,142 @@
+"""Corpus passages in the store: the ``passages`` table, its FTS5 index and its vectors.
+
+The tables come from store migration 1 (``factdesk/store/sqlite.py``).  Retrieval
+(:mod:`factdesk.retrieve.index`) reads and writes passages only through
+:class:`PassageRecords`, reached as ``store.passages``.
+
+A passage row's ``vector`` is its embedding as little-endian float32 bytes;
+``passages_fts`` follows the table through triggers, so deleting and
+re-inserting a document's passages keeps it in sync.
+
+Example::
+
+    with Store.open("fd.db") as store, store.transaction():
+        store.save_document(doc)
+        store.passages.replace(doc.id, passages, [v.tobytes() for v in vectors])
+    print(store.passages.get(passages[0].id).text)
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+
+from factdesk.errors import NotFoundError
+from factdesk.types import Passage
+
+_COLUMNS = 'rowid, id, document_id, position, start, "end", text, title, published, url, source'
+_CHUNK = 500  # rowids per IN (...) query, well below SQLite's variable limit
+
+# Passage writes per database in this process: SQLite's data_version does not change for a
+# connection's own commits, so caches built over the table also compare this counter.
+_WRITES: dict[object, int] = {}
+_WRITES_LOCK = threading.Lock()
+
+
+def note_write(key: object) -> None:
+    with _WRITES_LOCK:
+        _WRITES[key] = _WRITES.get(key, 0) + 1
+
+
+class PassageRecords:
+    """Reads and writes of the ``passages`` table of one open store (``store.passages``)."""
+
+    def __init__(self, conn: sqlite3.Connection, key: object) -> None:
+        self._conn = conn
+        self._key = key
+
+    # -- writing -------------------------------------------------------------------
+    def replace(self, document_id: str, passages: Sequence[Passage], vectors: Sequence[bytes | None]) -> None:
+        """Replace the passages of a saved document (one vector blob per passage). Does not commit."""
+        conn = self._conn
+        if conn.execute("SELECT 1 FROM documents WHERE id = ?", (document_id,)).fetchone() is None:
+            raise NotFoundError(f"document {document_id!r} is not in the store",
+                                hint="save it first with store.save_document(doc)")
+        conn.execute("DELETE FROM passages WHERE document_id = ?", (document_id,))
+        conn.executemany(
+            """INSERT INTO passages(id, document_id, position, start, "end", text, title, published, url, source,
+                                    vector) VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+            [(p.id, p.document_id, p.position, p.start, p.end, p.text, p.title, p.published, p.url, p.source,
+              vec) for p, vec in zip(passages, vectors)],
+        )
+        note_write(self._key)
+
+    def remove_document(self, document_id: str) -> None:
+        """Delete one document's passages (their FTS rows follow by trigger). Does not commit."""
+        self._conn.execute("DELETE FROM passages WHERE document_id = ?", (document_id,))
+        note_write(self._key)
+
+    # -- reading -------------------------------------------------------------------
+    def version(self) -> tuple[int, int, int, int]:
+        """Changes whenever the table does: (count, max rowid, SQLite data_version, this process's writes)."""
+        conn = self._conn
+        count, = conn.execute("SELECT count(*) FROM passages").fetchone()
+        max_rowid, = conn.execute("SELECT max(rowid) FROM passages").fetchone()
+        data_version, = conn.execute("PRAGMA data_version").fetchone()
+        return int(count), int(max_rowid or 0), int(data_version), _WRITES.get(self._key, 0)
+
+    def get(self, passage_id: str) -> Passage:
+        row = self._conn.execute(f"SELECT {_COLUMNS} FROM passages WHERE id = ?", (passage_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no passage {passage_id!r} in the store")
+        return _row_to_passage(row)
+
+    def by_rowids(self, rowids: Iterable[int]) -> dict[int, Passage]:
+        """rowid -> passage, for the rowids still present."""
+        out: dict[int, Passage] = {}
+        ids = [int(r) for r in rowids]
+        for i in range(0, len(ids), _CHUNK):
+            part = ids[i:i + _CHUNK]
+            rows = self._conn.execute(
+                f"SELECT {_COLUMNS} FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part)
+            for row in rows:
+                out[int(row[0])] = _row_to_passage(row)
+        return out
+
+    def document_ids(self, rowids: Iterable[int]) -> dict[int, str]:
+        """rowid -> document id, for the rowids still present."""
+        out: dict[int, str] = {}
+        ids = [int(r) for r in rowids]
+        for i in range(0, len(ids), _CHUNK):
+            part = ids[i:i + _CHUNK]
+            rows = self._conn.execute(
+                f"SELECT rowid, document_id FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part)
+            out.update((int(r[0]), r[1]) for r in rows)
+        return out
+
+    def vector_rows(self) -> list[Sequence]:
+        """(rowid, document id, published, vector blob) of every passage with a vector, by rowid."""
+        return self._conn.execute(
+            "SELECT rowid, document_id, published, vector FROM passages WHERE vector IS NOT NULL ORDER BY rowid"
+        ).fetchall()
+
+    def lexical(self, match: str, k: int, *, exclude_documents: Iterable[str] | None = None,
+                published_after: str | None = None, after: bool = False) -> list[tuple[int, float]]:
+        """Top-k ``(rowid, -bm25)`` for an FTS5 MATCH expression over text (weight 1.0) and title (0.5).
+
+        With ``published_after`` (``YYYY-MM-DD``), only passages not published after that day are
+        searched, or only those published after it when ``after`` is true (an unknown date counts
+        as not after).
+        """
+        where, args = ["passages_fts MATCH ?"], [match]
+        join = ""
+        if exclude_documents or published_after:
+            join = "JOIN passages p ON p.rowid = passages_fts.rowid"
+            if exclude_documents:
+                where.append("p.document_id NOT IN (SELECT value FROM json_each(?))")
+                args.append(json.dumps(sorted(exclude_documents)))
+            if published_after:
+                cond = "(p.published IS NOT NULL AND p.published != '' AND substr(p.published, 1, 10) > ?)"
+                where.append(cond if after else f"NOT {cond}")
+                args.append(published_after)
+        sql = (f"SELECT passages_fts.rowid, bm25(passages_fts, 1.0, 0.5) AS s FROM passages_fts {join} "
+               f"WHERE {' AND '.join(where)} ORDER BY s LIMIT ?")
+        args.append(int(k))
+        return [(int(r[0]), -float(r[1])) for r in self._conn.execute(sql, args)]
+
+
+def _row_to_passage(row: Sequence) -> Passage:
+    return Passage(document_id=row[2], text=row[6], start=int(row[4]), end=int(row[5]), position=int(row[3]),
+                   title=row[7], published=row[8], url=row[9], source=row[10], id=row[1])
