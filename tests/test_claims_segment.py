@@ -32,3 +32,9 @@ def test_bullets_and_paragraphs():
     sentences = split_sentences(text)
     assert [s.text for s in sentences] == ["Key points:", "- Costs rose 12%", "- Delays grew", "A new paragraph starts here."]
     assert sentences[-1].paragraph == 1
+
+
+def test_a_footnote_mark_after_the_full_stop_ends_the_sentence():
+    # seen on a real press release: "… being restored.* This latest development follows …"
+    texts = [s.text for s in split_sentences("Access is being restored.* This follows a ruling of 2019.")]
+    assert texts == ["Access is being restored.*", "This follows a ruling of 2019."]

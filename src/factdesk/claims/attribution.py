@@ -42,7 +42,9 @@ VERBS = (
     "announced|announces|explained|explains|noted|notes|warned|warns|predicted|predicts|suggested|suggests|"
     "acknowledged|acknowledges|admitted|admits|confirmed|confirms|denied|denies|estimated|estimates|testified|"
     "stressed|emphasised|emphasized|revealed|reveals|declared|declares|conceded|concedes|recalled|disclosed|"
-    "insisted|boasted|boasts|promised|promises|pledged|reported|reports|concluded|concludes|found|finds|shows|showed"
+    "insisted|boasted|boasts|promised|promises|pledged|reported|reports|concluded|concludes|found|finds|shows|showed|"
+    "accused|accuses|note|argue|insist|allege|assert|contend|maintain|warn|predict|suggest|acknowledge|admit|"
+    "confirm|deny|estimate|stress|reveal|declare|concede|report|conclude|find|show|state|explain|announce|add|tell"
 )
 # verbs that present a claim as contestable (used by rebuttal detection)
 CLAIM_VERBS = {
@@ -56,31 +58,52 @@ _NEED_THAT = {
     "wrote", "writes", "posted", "estimated", "estimates", "revealed", "reveals", "recalled", "disclosed",
     "promised", "promises", "pledged", "declared", "declares", "confirmed", "confirms", "announced", "announces",
     "admitted", "admits", "maintained", "maintains", "predicted", "predicts", "noted", "notes", "stated", "states",
+    "note", "maintain", "predict", "reveal", "declare", "confirm", "deny", "estimate", "report", "conclude", "find",
+    "show", "state", "announce", "admit",
 }
 # ... unless a document is the subject: "The audit found 40 faults."
 _DOCUMENTS = {"report", "study", "survey", "audit", "review", "analysis", "inquiry", "investigation", "poll",
               "census", "data", "figures", "records", "paper", "statement", "filing", "filings", "minutes"}
 # verbs that double as nouns ("insurance claims rose"): a clause must follow
-_NEED_CLAUSE = re.compile(r"""\s*(?:that\b|["“:,]|(?:the|a|an|it|he|she|they|we|its|his|her|their|there|this|these|those|no|not|every|all|some|many|most)\b|[A-Z0-9$€£])""")
-_ADVERBS = r"(?:(?:has|had|have|also|previously|repeatedly|again|later|then|once|falsely|wrongly|recently|publicly|initially|originally|earlier|often|even)\s+)*"
+_NEED_CLAUSE = re.compile(
+    r"""\s*(?:\w+ly\s+)?(?:that\b|["“:,]|(?:the|a|an|it|he|she|they|we|its|his|her|their|there|this|these|those|no|"""
+    r"""not|every|all|some|many|most|one|two|three|four|five|six|seven|eight|nine|ten|dozens|hundreds|thousands|"""
+    r"""millions|more|fewer|less|only|about|nearly|almost|over|under|after|before|when|while|during|since|"""
+    r"""someone|somebody|nobody|people|men|women)\b|[A-Z0-9$€£])"""
+)
+# "… confirms with high certainty that …", "… stated to “Expect …”"
+_THAT_AFTER = re.compile(r"""\s*(?:,\s*)?(?:(?:with|in|on|at|for|from|to)\s+(?:[\w’'-]+\s+){1,3})?(?:that\b|[:"“])""")
+_STATED_TO = re.compile(r"""\s*to\s+["“]""")
+_ADVERBS = r"(?:(?:has|had|have|also|previously|repeatedly|again|later|then|once|falsely|wrongly|recently|publicly|initially|originally|earlier|often|even|\w+ly)\s+)*"
 _QUOTE_FIRST = re.compile(r"""^\s*(?P<oq>["“])(?P<q>.+?)(?P<cq>["”])\s*,?\s*(?P<tail>.+)$""", re.S)
 _TAIL_VERB_FIRST = re.compile(rf"^(?P<verb>{VERBS})\s+(?P<who>[^,.;!?\"“”]+?)\s*(?:,.*)?[.!?]?\s*$", re.S)
 _TAIL_WHO_FIRST = re.compile(rf"^(?P<who>[^,.;!?\"“”]+?)\s+{_ADVERBS}(?P<verb>{VERBS})\b(?P<rest>[^\"“”]*)$", re.S)
 _SUBJECT_FIRST = re.compile(
-    rf"""(?P<who>[^,"“”:;]{{1,90}}?)(?P<appos>,\s[^,"“”]{{1,90}},)?\s+{_ADVERBS}(?P<verb>{VERBS})\b(?P<rest>.*)$""",
+    rf"""(?P<who>[^,"“”:;]{{1,90}}?)(?:\s*\([A-Z]{{2,8}}\))?(?P<appos>,\s[^,"“”]{{1,90}},)?\s+{_ADVERBS}(?P<verb>{VERBS})\b(?P<rest>.*)$""",
     re.S,
 )
 _INTRO = re.compile(
     r"""^(?:In|On|At|During|After|Before|Speaking|Last|Earlier|Later|Meanwhile|However|But|Separately|Asked|When|"""
-    r"""Yesterday|Today|Since|Following|Responding|Writing|Addressing|Also|Previously|Then|Now|Still|And)\b[^,"“”]{0,60},\s+"""
+    r"""Yesterday|Today|Since|Following|Responding|Writing|Addressing|Also|Previously|Then|Now|Still|And|From|Soon|"""
+    r"""With|Thus|Overall|Instead|Likewise|Similarly|For|Under|Because|Although|While|As)\b[^,"“”]{0,60},\s+"""
 )
 _SAYS_TAIL = re.compile(
     r"""^(?P<content>[^"“”]+?),\s+(?P<verb>says|said|claims|claimed|writes|wrote|argues|argued|according\s+to)\s+(?P<who>[^,.;!?"“”]{2,80}?)\s*(?:,.*)?[.!?]?\s*$""",
     re.S,
 )
 _SAID_END = re.compile(
-    rf"""^(?P<content>.+),\s+(?P<who>[^,"“”]{{1,60}}?)\s+{_ADVERBS}(?P<verb>said|says|added|adds|told\s+[\w ]{{1,30}}?|wrote|claimed|claims|argued|insisted|warned|noted|stated)(?:\s+(?:on\s+)?\w+day|\s+in\s+a\s+\w+)?\s*[.!?]?\s*$""",
+    rf"""^(?P<content>.+),\s+(?P<who>[^,"“”]{{1,60}}?)\s+{_ADVERBS}(?P<verb>said|says|added|adds|told\s+[\w ]{{1,30}}?|wrote|claimed|claims|argued|insisted|warned|noted|stated|announced|announces|confirmed|reported|explained|estimated|declared)(?:\s+(?:on\s+)?\w+day(?:\s+(?:morning|afternoon|evening|night))?|\s+in\s+a\s+\w+|\s+(?:yesterday|today|last\s+\w+|recently|earlier))?\s*[.!?]?\s*$""",
     re.S,
+)
+_SAID_MID = re.compile(
+    rf"""^(?P<content>[^"“”]+?),\s+(?P<who>[^,"“”]{{1,50}}?)\s+{_ADVERBS}(?P<verb>said|says|say|added|noted|argued|explained|stated|claimed|claims|reported)(?:\s+(?:on\s+)?\w+day)?,\s+(?P<more>(?:and|but|while|as|which|with)\b.+)$""",
+    re.S,
+)
+# "… by 0.1°C (Copernicus Climate Change Service, 2023)." — a source cited in brackets, with a year or place
+_CITED = re.compile(r"""^(?P<content>.+?)\s*\((?P<who>[A-Z][^(),]{1,70}?),\s*[^()]{1,60}\)\s*[.!?]?\s*$""", re.S)
+_ACCORDING_MID = re.compile(
+    r"""^(?P<c1>[^"“”]+?),\s+according to (?P<who>(?:(?:Mr|Mrs|Ms|Dr|Prof|Sen|Rep|Gov|St)\.\s|[^,.;!?"“”]){1,60}),\s+(?P<c2>.+)$""",
+    re.S | re.I,
 )
 _ACCORDING_START = re.compile(r"""^\s*According to (?P<who>[^,]{1,90}),\s*(?P<content>.+)$""", re.S | re.I)
 _ACCORDING_END = re.compile(r"""^(?P<content>.+?),?\s+according to (?P<who>[^,.;!?]{1,90})(?:,[^.]*)?[.!?]?["”]?\s*$""", re.S | re.I)
@@ -117,7 +140,7 @@ class Attribution:
 
 def _valid_who(who: str) -> bool:
     words = who.split()
-    if not words or len(words) > 8:
+    if not words or len(words) > 10:
         return False
     lower = [w.lower().strip("’'") for w in words]
     if len(words) == 1 and (lower[0] in _PRONOUNS or lower[0] in _GROUPS):
@@ -176,8 +199,11 @@ def _speaker_name(who: str, who_start: int, text: str, mentions: list[Mention],
     lower = phrase.lower()
     if lower in {"he", "she"}:
         return _pronoun_speaker(lower, who_start, text, mentions, previous)
+    if lower == "they" and previous is not None and previous.speaker and previous.speaker[:1].islower() \
+            and previous.speaker.endswith("s") and who_start - previous.content_end <= 1500:
+        return previous.speaker  # "The energy experts noted … They also said …"
     if lower in _PRONOUNS:
-        return resolve_reference(lower, who_start, text, mentions) or lower
+        return resolve_reference(lower, who_start, text, mentions, strict=True) or lower
     if lower in _GROUPS:
         return lower
     if lower.split()[0] in _DETERMINERS and not any(w[:1].isupper() for w in phrase.split()[1:]):
@@ -192,6 +218,11 @@ def _speaker_name(who: str, who_start: int, text: str, mentions: list[Mention],
             if resolved:
                 return resolved
         return lower
+    named = phrase[4:] if lower.startswith("the ") else phrase
+    named_start = who_start + len(phrase) - len(named)
+    whole = [m for m in mentions if m.start <= named_start and named_start + len(named) <= m.end + 1]
+    if whole:
+        return whole[0].name
     if re.search(r"\s(?:and|&)\s", phrase):
         # several sources ("Levy and authorities from the police"): the first one named speaks
         first = re.split(r"\s(?:and|&)\s", phrase, maxsplit=1)[0].strip(" ,")
@@ -259,6 +290,12 @@ def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | No
         c_end = start + m.end("content")
         return Attribution(name, who, "according to", start + m.start("content"), c_end, "according_to")
 
+    m = _ACCORDING_MID.match(sentence)
+    if m and not _QUOTE_FIRST.match(sentence):
+        who = m.group("who")
+        name = _speaker_name(who, start + m.start("who"), text, mentions, previous)
+        return Attribution(name, who, "according to", start, end, "according_to")
+
     m = _SAID_END.match(sentence)
     if m and _valid_who(m.group("who")) and not _QUOTE_FIRST.match(sentence):
         who = m.group("who")
@@ -266,18 +303,29 @@ def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | No
         verb = m.group("verb").split()[0]
         return Attribution(name, who, verb, start + m.start("content"), start + m.end("content"), "said_end")
 
+    m = _SAID_MID.match(sentence)
+    if m and _valid_who(m.group("who")) and not _QUOTE_FIRST.match(sentence):
+        who = m.group("who")
+        name = _speaker_name(who, start + m.start("who"), text, mentions, previous)
+        return Attribution(name, who, m.group("verb"), start, end, "said_mid")
+
     found: Attribution | None = None
     intro = _INTRO.match(sentence)
-    for skip in [0] + ([intro.end()] if intro else []):
+    # the subject may follow an opening clause: "With 1,800 agents and 240 aircraft, AMO says it …"
+    after_commas = [c.end() for c in re.finditer(r""",\s+(?:(?:but|and|while|so|yet)\s+)?(?=[A-Z]|the\s+[A-Z])""", sentence[:250])]
+    skips = list(dict.fromkeys([0] + ([intro.end()] if intro else []) + after_commas))
+    for skip in skips:
         m = _SUBJECT_FIRST.match(sentence, skip)
         if not m or not _valid_who(m.group("who")):
             continue
         verb, rest = m.group("verb"), m.group("rest")
         lead = _TIME_RE.match(rest).end()
-        if verb in _NEED_THAT and not re.match(r"""\s*(?:,\s*)?(?:that\b|[:"“])""", rest[lead:]):
+        if verb in _NEED_THAT and not (_THAT_AFTER.match(rest[lead:])
+                                       or (verb in {"stated", "states"} and _STATED_TO.match(rest[lead:]))):
             if m.group("who").lower().split()[-1] not in _DOCUMENTS:
                 continue
-        if verb not in {"told", "tells"} and not _NEED_CLAUSE.match(rest[lead:]):
+        if verb not in {"told", "tells"} and not (_NEED_CLAUSE.match(rest[lead:]) or _THAT_AFTER.match(rest[lead:])
+                                                  or _STATED_TO.match(rest[lead:])):
             continue
         who = m.group("who")
         name = _speaker_name(who, start + m.start("who"), text, mentions, previous)
@@ -292,6 +340,12 @@ def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | No
             name = _speaker_name(who, start + m.start("who"), text, mentions, previous)
             if name and (name[:1].isupper() or found is None) and (_valid_who(who) or name[:1].isupper()):
                 return Attribution(name, who, m.group("verb"), start + m.start("content"), start + m.end("content"), "says_tail")
+    if found is None:
+        m = _CITED.match(sentence)
+        if m and _valid_who(m.group("who")) and m.group("who").split()[0].lower() not in _DETERMINERS:
+            who = m.group("who")
+            name = _speaker_name(who, start + m.start("who"), text, mentions, previous)
+            return Attribution(name, who, "cited", start + m.start("content"), start + m.end("content"), "cited")
     return found
 
 

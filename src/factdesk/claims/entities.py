@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_WORD = r"(?:(?:Dr|Mr|Mrs|Ms|Sen|Rep|Gov|Gen|Col|Lt|Capt|Sgt|Prof|Rev|St|Mt|Jr|Sr)\.|[A-Z]\.|[A-Z][a-zA-Z]*(?:[’'\-][A-Za-z]+)*|[A-Z]{2,})"
+_WORD = r"(?:(?:[A-Z]\.){2,}|(?:Dr|Mr|Mrs|Ms|Sen|Rep|Gov|Gen|Col|Lt|Capt|Sgt|Prof|Rev|St|Mt|Jr|Sr)\.|[A-Z]\.|[A-Z][a-zA-Z]*(?:[’'\-][A-Za-z]+)*|[A-Z]{2,})"
 _CONNECT = r"(?:of the|for the|of|for|de|da|del|van|von|der|la|le|al|bin)"
 _SEQ = re.compile(rf"(?<![\w’'])({_WORD}(?:[ \t]+(?:{_CONNECT}[ \t]+)?{_WORD})*)")
 
@@ -143,6 +143,19 @@ def _classify(words: list[str], text: str, start: int, end: int) -> tuple[str, s
     of_index = lower.index("of") if "of" in lower else -1
     head = lower[of_index - 1] if of_index > 0 else lower[-1]
     name = " ".join(words)
+    # "Acting U.S. Attorney for the District of Massachusetts Joshua Levy": a role ending in a full name
+    if (len(words) >= 3 and words[-1][:1].isupper() and words[-2][:1].isupper()
+            and any(w.rstrip(".") in TITLES for w in lower[:-2])
+            and (lower[-2] in FIRST_NAMES
+                 or re.search(rf"(?<![\w’']){re.escape(words[-1])}{_SPEECH_AFTER}", text))):
+        title = " ".join(w for w in lower[:-2] if w.rstrip(".") in TITLES)
+        return "person", " ".join(words[-2:]), title
+    # "Elizabeth Warren of Massachusetts": a person and where they come from
+    lead = 0
+    while lead < len(words) - 1 and (lower[lead] in TITLES or lower[lead].rstrip(".") in TITLES):
+        lead += 1
+    if (of_index - lead in (2, 3) and lower[lead] in FIRST_NAMES and lower[of_index - 1] not in ORG_WORDS):
+        return "person", " ".join(words[lead:of_index]), " ".join(lower[:lead]) or None
     if head in ORG_WORDS or lower[-1] in ORG_WORDS or name in KNOWN_ORGS:
         return "org", name, None
     if len(words) == 1 and words[0].isupper() and 2 <= len(words[0]) <= 6:  # NASA, WHO
@@ -161,10 +174,66 @@ def _classify(words: list[str], text: str, start: int, end: int) -> tuple[str, s
         # a person when a speech verb or an appositive follows, or "by" precedes
         after = text[end:end + 40]
         before = text[max(0, start - 6):start]
-        if re.match(r"\s*(?:,\s*(?:a|an|the|who|\d)|said|says|told|wrote|claimed|argued|added|\()", after) or re.search(r"\bby\s+$", before):
+        before_role = text[max(0, start - 30):start].lower()
+        if (re.match(r"\s*(?:,\s*(?:a|an|the|who|\d)|said|says|told|wrote|claimed|argued|added|\()", after)
+                or re.search(r"\bby\s+$", before) or _ROLE_BEFORE.search(before_role)):
             return "person", " ".join(rest), title
         return "org", " ".join(rest), None
     return "unknown", " ".join(rest), title
+
+
+# a lower-case role just before a name says it is a person: "co-host Gayle King", "its founder, Bernice Scott"
+_ROLE_BEFORE = re.compile(
+    r"\b(?:co-host|host|anchor|founder|co-founder|owner|son|daughter|wife|husband|mother|father|brother|sister|"
+    r"spokesperson|spokesman|spokeswoman|reporter|correspondent|director|manager|lawyer|attorney|professor|"
+    r"resident|student|author|chairman|chairwoman|president|ceo|candidate|senator|congressman|congresswoman)"
+    r",?\s+$"
+)
+_ABBREVIATION = re.compile(r"\s*\(([A-Z]{2,8})\)")
+_SPEECH_AFTER = r"\s+(?:said|says|told|added|wrote|explained|noted|argued|declared)\b"
+
+
+def _acronym_spans(text: str, raw: list[tuple[int, int, str, str, str, str | None]]
+                   ) -> list[tuple[int, int, str, str, str, str | None]]:
+    """Merge "National Oceanic and Atmospheric Administration (NOAA)" into one organisation.
+
+    The words before a bracketed acronym whose initials spell it form one name, even across
+    "and", which otherwise splits names ("Trump and Biden" stay two).
+    """
+    merged: set[str] = set()
+    for m in _ABBREVIATION.finditer(text):
+        acronym = m.group(1)
+        words = list(re.finditer(r"[A-Za-z][\w’'.-]*", text[max(0, m.start() - 120):m.start()]))
+        base = max(0, m.start() - 120)
+        initials, first = "", None
+        for w in reversed(words):
+            token = w.group()
+            if token.lower() in {"and", "of", "for", "the", "&"}:
+                continue
+            if not token[:1].isupper():
+                break
+            initials = token[0] + initials
+            first = base + w.start()
+            if len(initials) >= len(acronym):
+                break
+        if initials != acronym or first is None:
+            continue
+        end = m.start()
+        while end > first and text[end - 1] in " ,":
+            end -= 1
+        name = text[first:end]
+        if name.lower().startswith("the "):
+            first, name = first + 4, name[4:]
+        raw = [r for r in raw if r[1] <= first or r[0] >= end]
+        raw.append((first, end, name, name, "org", None))
+        merged.add(name)
+    # the same name written again without its acronym is the same one organisation
+    for name in merged:
+        for m in re.finditer(rf"(?<![\w’']){re.escape(name)}(?![\w’'])", text):
+            if not any(r[0] == m.start() and r[3] == name for r in raw):
+                raw = [r for r in raw if r[1] <= m.start() or r[0] >= m.end()]
+                raw.append((m.start(), m.end(), name, name, "org", None))
+    return sorted(raw)
 
 
 def find_mentions(text: str) -> list[Mention]:
@@ -202,6 +271,17 @@ def find_mentions(text: str) -> list[Mention]:
         kind, name, title = kind_name_title
         raw.append((start, end, surface, name, kind, title))
 
+    raw = _acronym_spans(text, raw)
+    # acronyms defined in brackets stand for the full name: "NOAA" -> "National Oceanic and ..."
+    acronyms = {m.group(1): r[3] for r in raw for m in [_ABBREVIATION.match(text, r[1])]
+                if m and r[4] == "org" and len(r[3].split()) >= 2}
+    # a name whose surname alone is later the subject of "said" is a person ("Gayle King" … "King said")
+    speakers = {r[3] for r in raw if len(r[3].split()) == 1 and re.match(_SPEECH_AFTER, text[r[1]:r[1] + 20])}
+    raw = [(s, e, sf, n, "person", t) if (k in {"org", "unknown"} and 2 <= len(n.split()) <= 3
+                                          and n.split()[-1] in speakers and n.split()[0][:1].isupper()
+                                          and n.split()[-1].lower() not in ORG_WORDS
+                                          and n.split()[0].lower() not in ORG_WORDS and n not in acronyms.values())
+           else (s, e, sf, n, k, t) for s, e, sf, n, k, t in raw]
     # surnames and other short forms -> full names
     persons = [r[3] for r in raw if r[4] == "person" and len(r[3].split()) >= 2]
     by_last: dict[str, set[str]] = {}
@@ -210,6 +290,10 @@ def find_mentions(text: str) -> list[Mention]:
     orgs = {r[3] for r in raw if r[4] == "org"}
     out: list[Mention] = []
     for start, end, surface, name, kind, title in raw:
+        if name in acronyms:
+            name, kind = acronyms[name], "org"
+        elif name in KNOWN_ORGS and len(by_last.get(name, ())) == 1:
+            kind = "person"  # "Bloomberg" in an article about Michael Bloomberg
         if kind in {"person", "unknown"} and len(name.split()) == 1 and len(by_last.get(name, ())) == 1:
             name, kind = next(iter(by_last[name])), "person"
         elif kind == "person" and len(name.split()) == 1 and len(by_last.get(name, ())) > 1:

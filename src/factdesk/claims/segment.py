@@ -29,7 +29,7 @@ ABBREVIATIONS = {
 }
 
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, then space.
-_BOUNDARY = re.compile(r"""([.!?…]+)(["'”’)\]]*)(\s+)""")
+_BOUNDARY = re.compile(r"""([.!?…]+)(["'”’)\]*]*)(\s+)""")  # "*": a footnote mark after the full stop
 _PARAGRAPH = re.compile(r"\n\s*\n")
 _NEWLINE = re.compile(r"[ \t]*\n[ \t]*")
 # a line that opens a block: bullet, numbered item or "Label:" (one to three words before a colon)
