@@ -25,5 +25,6 @@ mkdir -p "$WORK"
     --out "$WORK/stage2/model" --work "$WORK/stage2/work"
 "$PY" -m factdesk.train.cross_encoder --pairs 18000 --nli-share 0.12 --drop-share 0.15 --seed 16 --lr 1e-5 \
     --warmup 0.03 --time-budget 8 --precision fp32 --init-from "$WORK/stage2/work/checkpoint.pt" --resume --work "$WORK/stage3/work"
-"$PY" -m factdesk.verify.calibrate --verifier cross-encoder > "$WORK/calibration.json"
+"$PY" -m factdesk.evaluate.fit_aggregation --verifier cross-encoder --out src/factdesk/models/aggregation \
+    > "$WORK/calibration.json"
 echo "done: src/factdesk/models/verifier-ce/ and src/factdesk/models/aggregation/cross-encoder.json" >&2

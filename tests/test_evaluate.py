@@ -502,7 +502,7 @@ def test_match_task_through_run_eval():
 
 def test_verify_judges_with_the_shipped_calibration_unless_raw(tmp_path):
     """A verifier with a shipped calibration is scored as `factdesk check` would judge: pairs too."""
-    from factdesk.verify.calibrate import load_calibration
+    from factdesk.verify.calibration import load_calibration
 
     shipped = load_calibration("baseline")
     assert shipped is not None  # models/aggregation/baseline.json ships with the package

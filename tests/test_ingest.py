@@ -39,9 +39,10 @@ def test_text_date_line():
     assert doc.path == str(fixture("dated.txt").resolve())
 
 
-def test_document_from_text_matches_types_example():
-    doc = Document.from_text("date 2024-03-01\nThe dam opened in 1998.")
+def test_document_from_text_reads_the_date_header():
+    doc = document_from_text("date 2024-03-01\nThe dam opened in 1998.")
     assert (doc.published, doc.text) == ("2024-03-01", "The dam opened in 1998.")
+    assert doc.id == Document(text="The dam opened in 1998.", published="2024-03-01", kind=doc.kind).id
 
 
 def test_text_header_keys_and_normalisation():

@@ -66,7 +66,7 @@ def test_changed_and_removed_files(tmp_path: Path) -> None:
         second = pipe.index_path(corpus, prune=True)
         assert (second.updated, second.removed, second.added) == (1, 1, 0)
         assert store.count("documents") == first.added - 1
-        hits = pipe.index.search("zebra crossings", k=1, mode="lexical")
+        hits = pipe.retriever.search("zebra crossings", k=1, mode="lexical")
         assert hits and "zebra" in hits[0].passage.text
         # the old version of the changed file left nothing behind
         assert store.conn.execute("SELECT count(*) FROM documents WHERE path = ?",
@@ -79,7 +79,7 @@ def test_interrupted_index_keeps_committed_chunks_and_resumes(tmp_path: Path, mo
     db = tmp_path / "fd.db"
     with Store.open(db) as store:
         pipe = Pipeline(store)
-        real = pipe.index.add_documents
+        real = pipe.indexer.add_documents
         calls = {"n": 0}
 
         def flaky(docs, *a, **kw):
@@ -88,7 +88,7 @@ def test_interrupted_index_keeps_committed_chunks_and_resumes(tmp_path: Path, mo
                 raise KeyboardInterrupt
             return real(docs, *a, **kw)
 
-        monkeypatch.setattr(pipe.index, "add_documents", flaky)
+        monkeypatch.setattr(pipe.indexer, "add_documents", flaky)
         with pytest.raises(KeyboardInterrupt):
             pipe.index_path(corpus, chunk=8)
     with Store.open(db) as store:

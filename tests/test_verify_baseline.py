@@ -81,7 +81,7 @@ def test_aggregate_ignores_evidence_marked_irrelevant():
 
 
 def test_confidence_scaling_and_calibration_fit():
-    from factdesk.verify.calibrate import fit_confidence_scale
+    from factdesk.evaluate.fit_aggregation import fit_confidence_scale
 
     ev = [_ev("a", "2020-01-01", 0.9, 0.05)]
     raw = verdict_for(ev).confidence
@@ -96,7 +96,7 @@ def test_confidence_scaling_and_calibration_fit():
 
 
 def test_shipped_calibration_is_loaded_for_its_verifier():
-    from factdesk.verify.calibrate import calibration_path, load_calibration
+    from factdesk.verify.calibration import calibration_path, load_calibration
 
     if not calibration_path("baseline").exists():
         pytest.skip("no calibration shipped for the baseline")
@@ -109,13 +109,34 @@ def test_shipped_calibration_is_loaded_for_its_verifier():
 
 def test_calibration_without_dominance_keeps_the_default(tmp_path, monkeypatch):
     """Calibration files written before the dominance ratio was fitted still load."""
-    from factdesk.verify import calibrate as cal
     from factdesk.verify.aggregate import AggregationSettings
+    from factdesk.verify.calibration import load_calibration
 
-    monkeypatch.setattr(cal, "CALIBRATION_DIR", tmp_path)
-    (tmp_path / "old.json").write_text(json.dumps({"threshold": 0.4, "confidence_scale": [1.0, 0.0]}))
-    agg = cal.load_calibration("old")
+    (tmp_path / "aggregation").mkdir()
+    (tmp_path / "aggregation" / "old.json").write_text(json.dumps({"threshold": 0.4, "confidence_scale": [1.0, 0.0]}))
+    agg = load_calibration("old", user_dir=tmp_path)
     assert agg.threshold == 0.4 and agg.dominance == AggregationSettings().dominance
+
+
+def test_the_users_calibration_is_written_to_and_read_from_the_user_dir(tmp_path, monkeypatch):
+    """Calibration fitted by the user goes to the user data dir and wins over the shipped, read-only file."""
+    from factdesk.settings import Settings
+    from factdesk.verify.calibration import SHIPPED_DIR, aggregation_for
+
+    settings = Settings(user_dir=str(tmp_path))
+    shipped_agg, source = aggregation_for("baseline", user_dir=settings.writable_dir())
+    assert source == "models/aggregation/baseline.json"
+    own = settings.writable_dir() / "aggregation" / "baseline.json"
+    own.parent.mkdir(parents=True)
+    own.write_text(json.dumps({"threshold": 0.33, "dominance": 2.0}))
+    agg, source = aggregation_for("baseline", user_dir=settings.writable_dir())
+    assert (agg.threshold, source) == (0.33, str(own))
+    assert (SHIPPED_DIR / "baseline.json").is_file()  # untouched
+    # the fitting code's default output is the user dir named by the settings
+    from factdesk.evaluate import fit_aggregation
+
+    monkeypatch.setenv("FACTDESK_USER_DIR", str(tmp_path / "other"))
+    assert fit_aggregation.default_output_dir() == tmp_path / "other" / "aggregation"
 
 
 def test_each_document_speaks_once_and_a_clear_majority_decides():
@@ -141,7 +162,7 @@ def test_calibrate_chooses_threshold_and_dominance_on_fit_halves(tmp_path, monke
 
     from factdesk import registry
     from factdesk.verify.base import StanceResult
-    from factdesk.verify.calibrate import calibrate
+    from factdesk.evaluate.fit_aggregation import calibrate
 
     class Keyword:
         name = "keyword-cal"

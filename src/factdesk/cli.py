@@ -14,8 +14,14 @@ from typing import Any
 
 import click
 
-from factdesk import __version__
+from factdesk import __version__, demodata, registry
 from factdesk.errors import FactdeskError
+from factdesk.evaluate import format_table, run_eval
+from factdesk.pipeline import Pipeline, resolve_name
+from factdesk.report import claims_to_dict, render
+from factdesk.report.claimreview import publishing
+from factdesk.settings import Settings, load_settings
+from factdesk.store import Store, default_db_path
 
 FORMAT_CHOICES = ["markdown", "json", "html", "claimreview"]
 
@@ -35,15 +41,11 @@ class FactdeskGroup(click.Group):
             ctx.exit(130)
 
 
-def _open_store(db: str | None) -> Any:
-    from factdesk.store import Store
-
+def _open_store(db: str | None) -> Store:
     return Store.open(db)
 
 
-def _settings(**overrides: Any) -> Any:
-    from factdesk.settings import load_settings
-
+def _settings(**overrides: Any) -> Settings:
     return load_settings(**overrides)
 
 
@@ -58,7 +60,8 @@ def _emit(text: str, output: str | None) -> None:
         click.echo(text)
 
 
-db_option = click.option("--db", envvar="FACTDESK_DB", type=click.Path(dir_okay=False),
+# $FACTDESK_DB is read where the default path is made (factdesk.paths), not here too
+db_option = click.option("--db", type=click.Path(dir_okay=False),
                          help="SQLite store file (default: $FACTDESK_DB or ~/.local/share/factdesk/factdesk.db).")
 format_option = click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="markdown",
                              show_default=True, help="Report format.")
@@ -100,8 +103,6 @@ def _claimreview_options(settings: Any, fmt: str) -> dict[str, Any]:
     """Render options for ``fmt``: the publishing settings for claimreview (checked now), else none."""
     if fmt != "claimreview":
         return {}
-    from factdesk.report.claimreview import publishing
-
     options = {"publisher": settings.publisher, "publisher_url": settings.publisher_url,
                "review_url": settings.review_url_template}
     publishing(**options)  # a bad URL or template fails before any work is done
@@ -136,10 +137,8 @@ def index(path: str, prune: bool, as_json: bool, quiet: bool, db: str | None) ->
     Re-running is cheap: unchanged files are skipped, changed files are
     re-indexed, and with --prune deleted files are removed.
     """
-    from factdesk.pipeline import Pipeline
-
     with _open_store(db) as store:
-        pipe = Pipeline(store, _settings(db=db))
+        pipe = Pipeline.from_settings(_settings(), store=store)
         stats = pipe.index_path(path, prune=prune, progress=not quiet and not as_json and sys.stderr.isatty())
     if as_json:
         click.echo(json.dumps(stats.to_dict(), indent=2))
@@ -157,6 +156,7 @@ def _check_options(f: Any) -> Any:
         click.option("--top-k", type=int, default=None, help="Evidence passages per claim [5]."),
         click.option("--threshold", type=float, default=None, help="Check-worthiness cut-off in [0,1] [0.5]."),
         click.option("--verifier", default=None, help="Registered verifier name (see `factdesk info`)."),
+        click.option("--retriever", default=None, help="Registered retriever name (see `factdesk info`) [sqlite]."),
     ]):
         f = deco(f)
     return f
@@ -174,24 +174,24 @@ def _check_options(f: Any) -> Any:
 @_publish_options
 @db_option
 def check(source: str, fmt: str, output: str | None, allow_private: bool | None, top_k: int | None,
-          threshold: float | None, verifier: str | None, sources: tuple[str, ...], no_save: bool,
+          threshold: float | None, verifier: str | None, retriever: str | None, sources: tuple[str, ...],
+          no_save: bool,
           publisher: str | None, publisher_url: str | None, review_url: str | None, db: str | None) -> None:
     """Fact-check an article (file or http(s) URL), claim by claim.
 
     Prints a Markdown report (or --format json|html|claimreview) and stores it;
     see it again with `factdesk show <id>`.
     """
-    from factdesk.pipeline import Pipeline
-    from factdesk.report import render
-
     settings = _settings(allow_private=allow_private, top_k=top_k, threshold=threshold, verifier=verifier,
-                         publisher=publisher, publisher_url=publisher_url, review_url_template=review_url)
+                         retriever=retriever, publisher=publisher, publisher_url=publisher_url,
+                         review_url_template=review_url)
     options = _claimreview_options(settings, fmt)
     with _open_store(db) as store:
-        if store.count("passages") == 0:
+        pipe = Pipeline.from_settings(settings, store=store)
+        if store.count("passages") == 0 and settings.retriever == Settings.retriever:
             click.echo("warning: the store has no indexed documents, so no evidence can be found; "
                        "run `factdesk index FOLDER` first (or `factdesk demo`)", err=True)
-        report = Pipeline(store, settings).check(source, save=not no_save, sources=list(sources))
+        report = pipe.check(source, save=not no_save, sources=list(sources))
     _emit(render(report, fmt, **options), output)
     if not no_save:
         click.echo(f"report {report['id']} saved", err=True)
@@ -205,13 +205,9 @@ def check(source: str, fmt: str, output: str | None, allow_private: bool | None,
 @click.option("--allow-private", is_flag=True, default=None, help="Allow loopback/private URLs.")
 def claims(source: str, fmt: str, output: str | None, threshold: float | None, allow_private: bool | None) -> None:
     """Extract the check-worthy claims of an article, without evidence (fast)."""
-    from factdesk.pipeline import Pipeline
-    from factdesk.report import claims_to_dict, render
-    from factdesk.store import Store
-
     settings = _settings(threshold=threshold, allow_private=allow_private)
     with Store.open(":memory:") as store:
-        doc, claim_set = Pipeline(store, settings).extract(source)
+        doc, claim_set = Pipeline.from_settings(settings, store=store).extract(source)
     data = claims_to_dict(doc, claim_set)
     _emit(render(data, fmt), output)
 
@@ -245,8 +241,6 @@ def list_reports(fmt: str, limit: int, db: str | None) -> None:
 def show(report_id: str, fmt: str, output: str | None, publisher: str | None, publisher_url: str | None,
          review_url: str | None, db: str | None) -> None:
     """Show a stored report (an id prefix is enough)."""
-    from factdesk.report import render
-
     options: dict[str, Any] = {}
     if fmt == "claimreview":  # other formats need no settings (nor a readable factdesk.toml)
         options = _claimreview_options(_settings(publisher=publisher, publisher_url=publisher_url,
@@ -265,10 +259,8 @@ def show(report_id: str, fmt: str, output: str | None, publisher: str | None, pu
 @db_option
 def search(query: str, k: int, mode: str, before: str | None, as_json: bool, db: str | None) -> None:
     """Search the indexed corpus (what `check` uses to find evidence)."""
-    from factdesk.pipeline import Pipeline
-
     with _open_store(db) as store:
-        hits = Pipeline(store, _settings()).index.search(query, k=k, mode=mode, before=before)
+        hits = Pipeline.from_settings(_settings(), store=store).retriever.search(query, k=k, mode=mode, before=before)
     if as_json:
         click.echo(json.dumps([{"passage_id": h.passage.id, "document": h.passage.title, "url": h.passage.url,
                                 "published": h.passage.published, "score": round(h.score, 5),
@@ -285,13 +277,16 @@ def search(query: str, k: int, mode: str, before: str | None, as_json: bool, db:
 @db_option
 @click.option("--json", "as_json", is_flag=True)
 def info(db: str | None, as_json: bool) -> None:
-    """Show the store location, its contents and the registered components."""
-    from factdesk import registry
-    from factdesk.pipeline import resolve_name
+    """Show the store location, its contents and the registered components.
 
+    Components are listed per kind with where each comes from: factdesk's own
+    (built-in) or the installed package that declares it in the
+    `factdesk.components` entry-point group. Names marked "unavailable" are
+    declared but cannot run here (a model file or a dependency is missing).
+    """
     with _open_store(db) as store:
         s = _settings()
-        data = {
+        data: dict[str, Any] = {
             "version": __version__,
             "store": str(store.path),
             "schema_version": store.schema_version,
@@ -302,12 +297,31 @@ def info(db: str | None, as_json: bool) -> None:
             "default_verifier": resolve_name("verifier", s.verifier),
             "checkworthiness": registry.names("checkworthiness"),
             "embedders": registry.names("embedder"),
+            "components": _components(),
         }
     if as_json:
         click.echo(json.dumps(data, indent=2))
-    else:
-        for k, v in data.items():
+        return
+    for k, v in data.items():
+        if k != "components":
             click.echo(f"{k:>16}: {', '.join(v) if isinstance(v, list) else v}")
+    click.echo("components:")
+    for kind, comps in data["components"].items():
+        click.echo(f"  {kind}:")
+        for c in comps:
+            state = "" if c["available"] else f"  [unavailable{': ' + c['error'] if c['error'] else ''}]"
+            click.echo(f"    {c['name']:<20} {c['origin']}  ({c['target']}){state}")
+
+
+def _components() -> dict[str, list[dict[str, Any]]]:
+    """Each kind's registered components, whether each can run here, and where it comes from."""
+    usable = {kind: set(registry.names(kind)) for kind in registry.KINDS}
+    out: dict[str, list[dict[str, Any]]] = {}
+    for c in registry.components():
+        out.setdefault(c.kind, []).append({"name": c.name, "origin": c.origin, "target": c.target,
+                                           "available": c.name in usable.get(c.kind, set()),
+                                           "error": c.error})
+    return out
 
 
 @cli.command()
@@ -321,18 +335,12 @@ def demo(fmt: str, output: str | None, score: bool, db: str | None) -> None:
     The demo is an invented local-news story (see factdesk/demo/README.md).
     It uses its own store (demo.db in the data dir) unless --db is given.
     """
-    from factdesk import demodata
-    from factdesk.pipeline import Pipeline
-    from factdesk.report import render
-
     if db is None:
-        from factdesk.store import default_db_path
-
         db = str(default_db_path().with_name("demo.db"))
     settings = _settings()
     options = _claimreview_options(settings, fmt)
     with _open_store(db) as store:
-        pipe = Pipeline(store, settings)
+        pipe = Pipeline.from_settings(settings, store=store)
         stats = pipe.index_path(demodata.corpus_dir(), prune=True, progress=sys.stderr.isatty())
         click.echo(f"demo corpus: {stats.added + stats.updated + stats.unchanged} documents indexed "
                    f"({stats.added} new) in {db}", err=True)
@@ -399,8 +407,6 @@ def eval_cmd(task: str, data: str | None, data_opt: tuple[str, ...], limit: int 
     Example:
       factdesk eval verify fever/dev.jsonl --limit 2000 --verifier baseline --format json
     """
-    from factdesk.evaluate import format_table, run_eval
-
     if data and data_opt:
         raise click.UsageError("give the data set once: as DATA or as --data, not both")
     sets = [data] if data else list(data_opt)
@@ -410,7 +416,8 @@ def eval_cmd(task: str, data: str | None, data_opt: tuple[str, ...], limit: int 
         progress = sys.stderr.isatty()
     result = run_eval(task, sets, limit=limit, seed=seed, verifier=verifier, scorer=scorer, corpus=corpus,
                       reviews=reviews, progress=progress, threshold=threshold, level=level, mode=mode,
-                      aggregation=aggregation, stance_threshold=stance_threshold, predictions=predictions)
+                      aggregation=aggregation, stance_threshold=stance_threshold, predictions=predictions,
+                      settings=_settings())
     _emit(json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else format_table(result), output)
 
 
@@ -418,7 +425,7 @@ _TRAINERS = {
     "verifier": "factdesk.train.cross_encoder",
     "verifier-head": "factdesk.train.verifier",
     "checkworthy": "factdesk.train.checkworthy",
-    "calibration": "factdesk.verify.calibrate",
+    "calibration": "factdesk.evaluate.fit_aggregation",
 }
 
 

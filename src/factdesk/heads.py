@@ -16,15 +16,14 @@ from typing import Any
 import numpy as np
 
 from factdesk.errors import ConfigError
+from factdesk.paths import model_dir_override
 
 
 def model_dir(explicit: str | os.PathLike[str] | None, env_var: str, default: Path) -> Path:
     """The folder to load from: an explicit path, else ``$env_var``, else the shipped default."""
     if explicit is not None:
         return Path(explicit).expanduser()
-    if os.environ.get(env_var):
-        return Path(os.environ[env_var]).expanduser()
-    return default
+    return model_dir_override(env_var) or default
 
 
 def head_files_present(folder: Path) -> bool:

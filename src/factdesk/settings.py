@@ -15,25 +15,46 @@ Example factdesk.toml::
     publisher = "Example Fact Desk"
     publisher_url = "https://factcheck.example.org/"
     review_url_template = "https://factcheck.example.org/checks/{report_id}#claim-{claim_id}"
+
+A part's name may instead be a table with options for its factory (see :mod:`factdesk.registry`);
+secrets are named by environment variable, read when the part is created and never stored::
+
+    [verifier]
+    name = "cross-encoder"
+    [verifier.options]
+    threads = 4
+    # api_key = { "$env" = "MY_VERIFIER_KEY" }
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from factdesk.errors import ConfigError
+from factdesk.paths import user_data_dir
+
+# Kinds whose name may be given as a table: [verifier] name = "…" plus [verifier.options].
+COMPONENT_KINDS = ("verifier", "checkworthiness", "embedder", "retriever", "indexer", "store")
 
 
 @dataclass(frozen=True)
 class Settings:
-    db: str | None = None  # None: $FACTDESK_DB or the user data dir
     verifier: str = "auto"  # a registered verifier name; "auto": the trained one if shipped, else baseline
     checkworthiness: str = "auto"  # registered scorer; "auto": trained if shipped, else heuristic
     embedder: str = "minilm-int8"
+    retriever: str = "sqlite"  # registered retriever (searches the index)
+    indexer: str = "sqlite"  # registered indexer (writes the index)
+    store: str = "sqlite"  # registered store, when the caller does not hand one over
+    # per-kind factory options: kind -> {option: value}; a value {"$env": "NAME"} is read from the
+    # environment when the part is created, never kept here ([verifier.options] in factdesk.toml)
+    component_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # where factdesk writes its own state (calibration fitted by the user …); None: the platform's
+    # user data dir (~/.local/share/factdesk); the package's shipped files are only ever read
+    user_dir: str | None = None
     threshold: float = 0.5  # check-worthiness cut-off for claims
     max_claims: int = 40
     top_k: int = 5  # evidence passages per claim
@@ -45,16 +66,37 @@ class Settings:
     # (models/aggregation/<verifier>.json) or 0.55
     stance_threshold: float | None = None
     max_omitted: int = 10  # omitted-context facts listed per report
+    # the verifier that judges omitted-context candidates: they are many (hundreds of pairs), the
+    # transparent baseline judges them in milliseconds and found more of the demo's omitted facts than
+    # the trained v1 verifier did (docs/benchmarks.md), so it is used whatever the claim verifier is
+    omitted_verifier: str = "baseline"
     allow_private: bool = False  # let URL fetching reach loopback/private addresses
     fetch_timeout: float = 20.0
     max_bytes: int = 20_000_000
     job_timeout: float = 600.0  # web desk: seconds one background check may run; 0 = no limit
+    # web desk (factdesk serve): where it listens, its own cap on one upload or pasted text (URLs it
+    # fetches keep max_bytes), and how many failed logins a user name / a client address may have
+    # within web_login_window_s seconds before /login answers 429
+    web_host: str = "127.0.0.1"
+    web_port: int = 8000
+    web_max_upload_bytes: int = 10 * 1024 * 1024
+    web_login_per_name: int = 5
+    web_login_per_address: int = 20
+    web_login_window_s: float = 900.0
     # ClaimReview export (see factdesk.report.claimreview): who publishes the fact-checks and where.
     publisher: str = "factdesk"  # author.name
     publisher_url: str | None = None  # the publisher's home page (author.url); reviews then default to
     # <publisher_url>/factchecks/<report_id>#claim-<claim_id>
     review_url_template: str | None = None  # the page of each review, with {report_id} and {claim_id};
     # unset with no publisher_url: the local web desk's page, http://127.0.0.1:8000/checks/<report_id>
+
+    def options_for(self, kind: str) -> dict[str, Any]:
+        """The factory options given for ``kind`` (secrets still as ``{"$env": NAME}`` references)."""
+        return dict(self.component_options.get(kind, {}))
+
+    def writable_dir(self) -> Path:
+        """The folder factdesk may write state into (:attr:`user_dir`, else the user data dir)."""
+        return Path(self.user_dir).expanduser() if self.user_dir else user_data_dir()
 
     def with_overrides(self, **overrides: Any) -> "Settings":
         """Apply CLI flags; ``None`` means 'not given'."""
@@ -97,6 +139,29 @@ def _config_file() -> Path | None:
     return user if user.is_file() else None
 
 
+def _component_tables(data: dict[str, Any], path: Path) -> dict[str, Any]:
+    """``[verifier] name = …`` / ``[verifier.options]`` tables folded into plain settings."""
+    out = dict(data)
+    options = dict(out.get("component_options") or {})
+    for kind in COMPONENT_KINDS:
+        table = out.get(kind)
+        if not isinstance(table, dict):
+            continue
+        unknown = set(table) - {"name", "options"}
+        if unknown:
+            raise ConfigError(f"{path}: [{kind}] takes name and options, not {', '.join(sorted(unknown))}")
+        if "name" in table:
+            out[kind] = table["name"]
+        else:
+            del out[kind]
+        if not isinstance(table.get("options", {}), dict):
+            raise ConfigError(f"{path}: [{kind}.options] must be a table")
+        options[kind] = {**options.get(kind, {}), **table.get("options", {})}
+    if options:
+        out["component_options"] = options
+    return out
+
+
 def load_settings(**cli_overrides: Any) -> Settings:
     settings = Settings()
     path = _config_file()
@@ -105,8 +170,8 @@ def load_settings(**cli_overrides: Any) -> Settings:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read {path}: {exc}") from exc
-        settings = settings.with_overrides(**data)
+        settings = settings.with_overrides(**_component_tables(data, path))
     env = {f.name: os.environ[f"FACTDESK_{f.name.upper()}"] for f in fields(Settings)
-           if f"FACTDESK_{f.name.upper()}" in os.environ}
+           if f"FACTDESK_{f.name.upper()}" in os.environ and f.name != "component_options"}
     settings = settings.with_overrides(**env)
     return settings.with_overrides(**cli_overrides)

@@ -4,10 +4,13 @@ Every stage takes and returns these dataclasses; none of them holds a
 connection, a model or any other resource.  Ids are content hashes, so the
 same text ingested twice gets the same id (re-indexing is idempotent).
 
+This module imports nothing from the stages: reading text into a Document (its ``date``
+header, dateline, title) is :func:`factdesk.ingest.document_from_text`.
+
 Example::
 
-    >>> doc = Document.from_text("date 2024-03-01\\nThe dam opened in 1998.")
-    >>> doc.id == Document.from_text("date 2024-03-01\\nThe dam opened in 1998.").id
+    >>> doc = Document(text="The dam opened in 1998.", published="2024-03-01")
+    >>> doc.id == Document(text="The dam opened in 1998.", published="2024-03-01").id
     True
 """
 
@@ -74,13 +77,6 @@ class Document:
     @property
     def published_date(self) -> date | None:
         return date.fromisoformat(self.published) if self.published else None
-
-    @classmethod
-    def from_text(cls, text: str, **meta: Any) -> "Document":
-        """Read plain text with its leading ``date YYYY-MM-DD`` line, if any."""
-        from factdesk.ingest.text import document_from_text  # late: keeps types import-light
-
-        return document_from_text(text, **meta)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -24,24 +24,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Protocol, runtime_checkable
 
-from factdesk.registry import register
-
-
-@runtime_checkable
-class CheckworthinessScorer(Protocol):
-    """Scores sentences for check-worthiness, each in [0, 1] (higher: more worth checking)."""
-
-    name: str
-
-    def warm_up(self) -> None:
-        """Load whatever the scorer needs (models, tables); cheap to call twice."""
-        ...
-
-    def score(self, sentences: list[str]) -> list[float]:
-        """One score in [0, 1] per sentence, in order."""
-        ...
+from factdesk.protocols import CheckworthinessScorer  # noqa: F401 - defined once there, importable here
 
 
 _MONTHS = r"(?:January|February|March|April|May|June|July|August|September|October|November|December|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.?"
@@ -173,6 +157,5 @@ class HeuristicCheckworthiness:
         return [self.score_one(s) for s in sentences]
 
 
-@register("checkworthiness", "heuristic")
 def make_heuristic(**settings: object) -> HeuristicCheckworthiness:
     return HeuristicCheckworthiness(**settings)

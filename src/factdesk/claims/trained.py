@@ -44,7 +44,7 @@ import numpy as np
 from factdesk.claims.checkworthy import HeuristicCheckworthiness
 from factdesk.errors import ConfigError
 from factdesk.heads import EmbeddingHeadModel, SavedHead, head_files_present, model_dir
-from factdesk.registry import register
+from factdesk.registry import available_when
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "checkworthy"
 ENV_MODEL_DIR = "FACTDESK_CHECKWORTHY_DIR"
@@ -197,12 +197,10 @@ def logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-if model_available():
-
-    @register("checkworthiness", "trained")
-    def make_trained(**settings: object) -> TrainedCheckworthiness:
-        """The trained scorer; settings: model_dir, embedder, threads, batch_size."""
-        return TrainedCheckworthiness(**settings)  # type: ignore[arg-type]
+@available_when(model_available)
+def make_trained(*, embedder: Any = None, **settings: object) -> TrainedCheckworthiness:
+    """The trained scorer (entry point ``checkworthiness.trained``); settings: model_dir, threads, batch_size."""
+    return TrainedCheckworthiness(embedder=embedder, **settings)  # type: ignore[arg-type]
 
 
 class BlendedCheckworthiness:
@@ -234,9 +232,7 @@ class BlendedCheckworthiness:
         return [self.weight * a + (1 - self.weight) * b for a, b in zip(learned, rules)]
 
 
-if model_available():
-
-    @register("checkworthiness", "trained+heuristic")
-    def make_blended(**settings: object) -> BlendedCheckworthiness:
-        """Mean of the trained scorer and the heuristic; settings: weight, and the trained scorer's."""
-        return BlendedCheckworthiness(**settings)  # type: ignore[arg-type]
+@available_when(model_available)
+def make_blended(*, embedder: Any = None, **settings: object) -> BlendedCheckworthiness:
+    """Mean of the trained scorer and the heuristic; settings: weight, and the trained scorer's."""
+    return BlendedCheckworthiness(embedder=embedder, **settings)  # type: ignore[arg-type]

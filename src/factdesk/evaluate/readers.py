@@ -54,11 +54,11 @@ from typing import Any, TypeVar
 from factdesk.jsonlines import iter_jsonl
 
 from factdesk.errors import InputError
+from factdesk.paths import DATA_ENV, shared_data_dir
 from factdesk.types import Document, Label
 
 T = TypeVar("T")
 
-DATA_ENV = "FACTDESK_DATA"
 
 _LABEL_MAP: dict[str, Label] = {}
 for _names, _label in [
@@ -123,9 +123,9 @@ class CheckworthyExample:
 def data_roots() -> list[Path]:
     """Where names like ``fever/dev.jsonl`` are looked up: ``$FACTDESK_DATA``, ``../shared/data``, /work/shared/data."""
     roots = []
-    env = os.environ.get(DATA_ENV)
-    if env:
-        roots.append(Path(env).expanduser())
+    env = shared_data_dir()
+    if env is not None:
+        roots.append(env)
     roots += [Path.cwd().parent / "shared" / "data", Path("/work/shared/data")]
     return roots
 

@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from factdesk import registry
+from factdesk.claims.segment import split_sentences
 from factdesk.errors import ConfigError, FactdeskError, InputError
 from factdesk.evaluate import metrics as M
 from factdesk.evaluate.readers import (
@@ -50,8 +50,15 @@ from factdesk.evaluate.readers import (
     resolve_data,
     stratified_sample,
 )
+from factdesk.match.evaluate import evaluate_matching
+from factdesk.paths import cache_dir
+from factdesk.pipeline import Pipeline, resolve_name
+from factdesk.protocols import CheckworthinessScorer, Embedder, Retriever, Verifier
+from factdesk.settings import Settings
+from factdesk.store import Store
 from factdesk.types import Document, Evidence, Label, Passage, Stance
 from factdesk.verify.aggregate import AggregationSettings, verdict_for
+from factdesk.verify.calibration import aggregation_for
 
 TASKS = ("verify", "open", "checkworthy", "match")
 LABEL_ORDER = [lab.value for lab in Label]
@@ -67,7 +74,8 @@ def run_eval(task: str, data: str | os.PathLike[str] | Sequence[str | os.PathLik
              verifier_obj: Any = None, scorer_obj: Any = None, embedder_obj: Any = None,
              level: str = "auto", threshold: float = 0.5, k: int = 5, mode: str = "hybrid",
              stance_threshold: float | None = None, batch_size: int = 64,
-             aggregation: str = "shipped", predictions: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+             aggregation: str = "shipped", predictions: str | os.PathLike[str] | None = None,
+             settings: Settings | None = None) -> dict[str, Any]:
     """Evaluate ``task`` on ``data``; returns the metrics dict (see the module docstring).
 
     ``data`` is one data set or a list of them, read as one (e.g. FEVER's ``dev.jsonl`` and
@@ -75,7 +83,8 @@ def run_eval(task: str, data: str | os.PathLike[str] | Sequence[str | os.PathLik
 
     ``verifier``/``scorer`` are registry names, ``"auto"`` (the default) meaning the ones
     ``factdesk check`` uses; ``verifier_obj``/``scorer_obj``/``embedder_obj`` pass ready
-    objects instead (tests, notebooks).
+    objects instead (tests, notebooks).  The parts are built as ``factdesk check`` builds them,
+    by :meth:`Pipeline.from_settings` with ``settings`` (default: the built-in defaults).
 
     ``aggregation="shipped"`` (the default) judges exactly as ``factdesk check`` does: with the
     calibrated aggregation shipped for that verifier (``models/aggregation/<name>.json``), also
@@ -100,8 +109,6 @@ def run_eval(task: str, data: str | os.PathLike[str] | Sequence[str | os.PathLik
         if reviews is None:
             raise ConfigError("the match task needs --reviews RECORDS (ClaimReview JSON-LD, HTML, "
                               "Google Fact Check JSON or CSV)")
-        from factdesk.match.evaluate import evaluate_matching
-
         if len(paths) != 1:
             raise ConfigError("the match task takes one data set")
         if predictions is not None:
@@ -109,25 +116,27 @@ def run_eval(task: str, data: str | os.PathLike[str] | Sequence[str | os.PathLik
         result = evaluate_matching(resolve_data(paths[0]), Path(reviews), predictions=predictions)
         result.update({"task": "match", "data": str(paths[0]), "reviews": str(reviews)})
         return result
-    from factdesk.pipeline import resolve_name
-
     verifier, scorer = resolve_name("verifier", verifier), resolve_name("checkworthiness", scorer)
+    settings = (settings or Settings()).with_overrides(verifier=verifier, checkworthiness=scorer)
     if predictions is not None:
         _predictions_folder(Path(predictions))
     resolved = [resolve_data(p) for p in paths]
     started = time.perf_counter()
     if aggregation not in ("shipped", "raw"):
         raise ConfigError(f"unknown aggregation {aggregation!r}", hint="use shipped or raw")
-    agg, decision = _aggregation(task, verifier, verifier_obj, aggregation, stance_threshold)
-    if task == "verify":
-        result = _run_verify(resolved, limit, seed, _verifier(verifier, verifier_obj), level, agg,
-                             progress, batch_size, pairs_by_aggregation=decision != "raw")
-    elif task == "open":
-        result = _run_open(resolved, limit, seed, _verifier(verifier, verifier_obj), corpus,
-                           embedder_obj, k, mode, agg, progress, batch_size)
-    else:
-        result = _run_checkworthy(resolved, limit, seed, _scorer(scorer, scorer_obj), threshold,
-                                  progress, batch_size)
+    agg, decision = _aggregation(task, verifier, verifier_obj, aggregation, stance_threshold, settings)
+    with Store.open(":memory:") as scratch:  # parts that need a store get this one; eval keeps nothing
+        parts = Pipeline.from_settings(settings, store=scratch, verifier=verifier_obj, scorer=scorer_obj,
+                                       embedder=embedder_obj)
+        if task == "verify":
+            result = _run_verify(resolved, limit, seed, _warm(parts.verifier), level, agg,
+                                 progress, batch_size, pairs_by_aggregation=decision != "raw")
+        elif task == "open":
+            result = _run_open(resolved, limit, seed, _warm(parts.verifier), corpus, settings,
+                               embedder_obj, k, mode, agg, progress, batch_size)
+        else:
+            result = _run_checkworthy(resolved, limit, seed, _warm(parts.scorer), threshold,
+                                      progress, batch_size)
     if task in ("verify", "open"):
         result["aggregation"] = {"source": decision, "threshold": agg.threshold,
                                  "confidence_scale": list(agg.confidence_scale) if agg.confidence_scale else None}
@@ -176,27 +185,18 @@ def _write_predictions(path: Path, items: list[dict[str, Any]]) -> None:
 
 
 # -- components -----------------------------------------------------------------------
-def _aggregation(task: str, verifier: str, verifier_obj: Any, aggregation: str, stance_threshold: float | None
-                 ) -> tuple[AggregationSettings, str]:
+def _aggregation(task: str, verifier: str, verifier_obj: Verifier | None, aggregation: str,
+                 stance_threshold: float | None, settings: Settings) -> tuple[AggregationSettings, str]:
     """The aggregation settings to judge with, and where they came from ("raw" = uncalibrated defaults)."""
-    from factdesk.verify.calibrate import aggregation_for
-
-    name = str(getattr(verifier_obj, "name", None) or verifier)
-    return aggregation_for(name, stance_threshold, shipped=task in ("verify", "open") and aggregation == "shipped")
-
-
-def _verifier(name: str, obj: Any) -> Any:
-    v = obj if obj is not None else registry.create("verifier", name)
-    if hasattr(v, "warm_up"):
-        v.warm_up()
-    return v
+    name = verifier_obj.name if verifier_obj is not None else verifier
+    return aggregation_for(name, stance_threshold, shipped=task in ("verify", "open") and aggregation == "shipped",
+                           user_dir=settings.writable_dir())
 
 
-def _scorer(name: str, obj: Any) -> Any:
-    s = obj if obj is not None else registry.create("checkworthiness", name)
-    if hasattr(s, "warm_up"):
-        s.warm_up()
-    return s
+def _warm(part: Verifier | CheckworthinessScorer) -> Any:
+    """A part handed over ready may not have loaded yet: warm_up is cheap to call twice."""
+    part.warm_up()
+    return part
 
 
 def _names(paths: list[Path]) -> str:
@@ -300,8 +300,7 @@ def _norm(text: str) -> str:
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "factdesk" / "eval"
+    return cache_dir() / "eval"
 
 
 def fever_pool(folder: Path) -> list[str]:
@@ -313,8 +312,6 @@ def fever_pool(folder: Path) -> list[str]:
     gold sentence in it.  A retrieved sentence that lies inside a claim's gold evidence
     counts as found (see :func:`evidence_found`).
     """
-    from factdesk.claims.segment import split_sentences
-
     pool: set[str] = set()
     for f in sorted(folder.glob("*.jsonl")):
         try:
@@ -333,13 +330,14 @@ def fever_pool(folder: Path) -> list[str]:
 
 
 def open_hits(vd: VerifyData, claims: Sequence[str], *, k: int = 5, mode: str = "hybrid",
-              corpus: str | os.PathLike[str] | None = None, embedder: Any = None) -> list[list[Any]]:
+              corpus: str | os.PathLike[str] | None = None, embedder: Embedder | None = None,
+              settings: Settings | None = None) -> list[list[Any]]:
     """The top ``k`` search hits for each claim from ``corpus`` (FEVER data: its own evidence pool)."""
-    with _open_index(vd, corpus, embedder, False) as (index, _, _):
+    with _open_index(vd, corpus, settings or Settings(), embedder, False) as (index, _, _):
         return _search_all(index, claims, k, mode)
 
 
-def _search_all(index: Any, queries: Sequence[str], k: int, mode: str, on_batch: Callable[[int], Any] | None = None
+def _search_all(index: Retriever, queries: Sequence[str], k: int, mode: str, on_batch: Callable[[int], Any] | None = None
                 ) -> list[list[Any]]:
     """``index.search_many`` over all queries, 64 at a time (``on_batch(n)`` after each batch)."""
     hits: list[list[Any]] = []
@@ -352,12 +350,10 @@ def _search_all(index: Any, queries: Sequence[str], k: int, mode: str, on_batch:
 
 
 @contextmanager
-def _open_index(vd: VerifyData, corpus: str | os.PathLike[str] | None, embedder: Any, progress: bool
-                ) -> Iterator[tuple[Any, Callable[[str], str], dict[str, Any]]]:
-    """Yield ``(index, doc_text(document_id), info)`` for the corpus, building it as needed."""
-    from factdesk.retrieve import SqliteIndex
-    from factdesk.store import Store
-
+def _open_index(vd: VerifyData, corpus: str | os.PathLike[str] | None, settings: Settings,
+                embedder: Embedder | None, progress: bool
+                ) -> Iterator[tuple[Retriever, Callable[[str], str], dict[str, Any]]]:
+    """Yield ``(retriever, doc_text(document_id), info)`` for the corpus, building it as needed."""
     info: dict[str, Any] = {}
     if corpus is None:
         if vd.format != "fever-jsonl":
@@ -365,7 +361,7 @@ def _open_index(vd: VerifyData, corpus: str | os.PathLike[str] | None, embedder:
                              hint="pass --corpus FOLDER or a passages JSONL ({\"id\"?, \"title\"?, \"text\"}); "
                                   "only FEVER-shaped data builds its own pool")
         texts = fever_pool(vd.path.parent)
-        emb_name = getattr(embedder, "name", None) or "minilm-int8"
+        emb_name = embedder.name if embedder is not None else settings.embedder
         digest = hashlib.sha256("\x1e".join([CACHE_VERSION, emb_name, *texts]).encode("utf-8")).hexdigest()[:16]
         final = _cache_dir() / f"pool-{digest}.db"
         info.update(corpus=f"pool of {len(texts)} evidence sentences from {vd.path.parent}", corpus_cache=str(final))
@@ -377,7 +373,11 @@ def _open_index(vd: VerifyData, corpus: str | os.PathLike[str] | None, embedder:
                 stale.unlink(missing_ok=True)
             store = Store.open(partial)
             try:
-                SqliteIndex(store, embedder).add_documents(docs, progress=progress, save_role="corpus")
+                with store.transaction():
+                    for d in docs:
+                        store.save_document(d, role="corpus")
+                Pipeline.from_settings(settings, store=store, embedder=embedder).indexer.add_documents(
+                    docs, progress=progress)
             finally:
                 store.close()
             os.replace(partial, final)
@@ -385,7 +385,8 @@ def _open_index(vd: VerifyData, corpus: str | os.PathLike[str] | None, embedder:
         text_by_id = {d.id: d.text for d in docs}
         store = Store.open(final)
         try:
-            yield SqliteIndex(store, embedder), lambda i: text_by_id.get(i, ""), info
+            yield (Pipeline.from_settings(settings, store=store, embedder=embedder).retriever,
+                   lambda i: text_by_id.get(i, ""), info)
         finally:
             store.close()
         return
@@ -394,17 +395,16 @@ def _open_index(vd: VerifyData, corpus: str | os.PathLike[str] | None, embedder:
     with tempfile.TemporaryDirectory(prefix="factdesk-eval-") as tmp:
         store = Store.open(Path(tmp) / "eval.db")
         try:
+            pipe = Pipeline.from_settings(settings, store=store, embedder=embedder)
             if cpath.is_dir():
-                from factdesk.pipeline import Pipeline
-
-                pipe = Pipeline(store, embedder=embedder)
                 stats = pipe.index_path(cpath, progress=progress)
-                index = pipe.index
                 info.update(corpus=str(cpath), corpus_documents=stats.added, corpus_failed=len(stats.failed))
             else:
                 docs = [d for _, d in read_corpus_jsonl(cpath)]
-                index = SqliteIndex(store, embedder)
-                index.add_documents(docs, progress=progress, save_role="corpus")
+                with store.transaction():
+                    for d in docs:
+                        store.save_document(d, role="corpus")
+                pipe.indexer.add_documents(docs, progress=progress)
                 info.update(corpus=str(cpath), corpus_documents=len({d.id for d in docs}))
             texts: dict[str, str] = {}
 
@@ -416,7 +416,7 @@ def _open_index(vd: VerifyData, corpus: str | os.PathLike[str] | None, embedder:
                         texts[doc_id] = ""
                 return texts[doc_id]
 
-            yield index, doc_text, info
+            yield pipe.retriever, doc_text, info
         finally:
             store.close()
 
@@ -435,11 +435,12 @@ def evidence_found(gold_units: Sequence[str], passage_text: str, document_text: 
     return False
 
 
-def _run_open(paths: list[Path], limit: int | None, seed: int, verifier: Any, corpus: Any, embedder: Any, k: int,
-              mode: str, agg: AggregationSettings, progress: bool, batch_size: int) -> dict[str, Any]:
+def _run_open(paths: list[Path], limit: int | None, seed: int, verifier: Verifier, corpus: Any, settings: Settings,
+              embedder: Embedder | None, k: int, mode: str, agg: AggregationSettings, progress: bool,
+              batch_size: int) -> dict[str, Any]:
     vd = read_verify_many(paths)
     examples = stratified_sample(vd.examples, lambda e: e.label.value, limit, seed)
-    with _open_index(vd, corpus, embedder, progress) as (index, doc_text, info):
+    with _open_index(vd, corpus, settings, embedder, progress) as (index, doc_text, info):
         t = time.perf_counter()
         queries = [e.claim for e in examples]
         bar = _bar(len(queries), "retrieving", progress, unit="claim")

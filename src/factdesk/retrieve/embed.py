@@ -27,31 +27,14 @@ import importlib.util
 import os
 import threading
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from factdesk.errors import ConfigError
-from factdesk.registry import register
+from factdesk.protocols import Embedder  # noqa: F401 - defined once there, importable here
 
 ENV_MODEL_DIR = "FACTDESK_EMBEDDER_DIR"
 _TOKENIZER_SUBPATH = ("embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json")
-
-
-@runtime_checkable
-class Embedder(Protocol):
-    """What retrieval needs from an embedder.
-
-    ``embed`` returns a float32 array of shape ``(len(texts), dim)`` whose rows
-    have unit L2 norm.  ``__init__`` must be light; ``warm_up()`` loads models.
-    """
-
-    name: str
-    dim: int
-
-    def warm_up(self) -> None: ...
-
-    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
 
 
 def _packaged_tokenizer_path() -> Path:
@@ -196,7 +179,6 @@ class OnnxMiniLMEmbedder:
         return out
 
 
-@register("embedder", "minilm-int8")
 def make_minilm_int8(**settings: object) -> OnnxMiniLMEmbedder:
     """The default embedder; settings: model_dir, threads, max_length, spinning."""
     return OnnxMiniLMEmbedder(**settings)  # type: ignore[arg-type]

@@ -17,10 +17,11 @@ from typing import Any
 
 import numpy as np
 
+from factdesk.paths import cache_dir
+
 
 def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "factdesk" / "verifier-train"
+    return cache_dir() / "verifier-train"
 
 
 def _key(text: str) -> str:

@@ -34,6 +34,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from factdesk.paths import shared_data_dir
 from factdesk.verify.focus import focus_terms
 
 Pair = tuple[str, str, str]  # claim, evidence, stance label
@@ -44,9 +45,9 @@ NLI_LABELS = {"entailment": "supports", "contradiction": "refutes", "neutral": "
 
 
 def data_root() -> Path:
-    env = os.environ.get("FACTDESK_DATA")
-    if env:
-        return Path(env).expanduser()
+    env = shared_data_dir()
+    if env is not None:
+        return env
     here = Path(__file__).resolve()
     for parent in here.parents:
         cand = parent.parent / "shared" / "data"

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from factdesk.paths import shared_data_dir
+
 LABELS = ("supports", "refutes", "neutral")
 _MAP = {"SUPPORTS": "supports", "REFUTES": "refutes", "NOT_ENOUGH_INFO": "neutral",
         "entailment": "supports", "contradiction": "refutes", "neutral": "neutral",
@@ -28,10 +30,7 @@ Pair = tuple[str, str, str]  # claim, passage, label
 
 
 def data_dir() -> Path:
-    env = os.environ.get("FACTDESK_DATA")
-    if env:
-        return Path(env).expanduser()
-    return Path(__file__).resolve().parents[3].parent / "shared" / "data"
+    return shared_data_dir() or Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -31,7 +31,7 @@ class AggregationSettings:
     max_cited: int = 3
     # one side outweighing the other this many times over (summed per-document strength) decides
     dominance: float = 2.0
-    # (a, b): confidence -> sigmoid(a * logit(confidence) + b), fitted by factdesk.verify.calibrate
+    # (a, b): confidence -> sigmoid(a * logit(confidence) + b), fitted by factdesk.evaluate.fit_aggregation
     confidence_scale: tuple[float, float] | None = None
 
 

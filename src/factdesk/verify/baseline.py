@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 
-from factdesk.registry import register
 from factdesk.verify.base import StanceResult
 
 STOPWORDS = frozenset("""
@@ -209,6 +208,5 @@ class BaselineVerifier:
                             reasons)
 
 
-@register("verifier", "baseline")
 def make_baseline(**settings: object) -> BaselineVerifier:
     return BaselineVerifier(**settings)  # type: ignore[arg-type]

@@ -34,11 +34,12 @@ from pathlib import Path
 from typing import Any
 
 from factdesk.claims.segment import split_sentences
-from factdesk.registry import register
+from factdesk.paths import VERIFIER_DIR_ENV, model_dir_override
+from factdesk.registry import available_when
 from factdesk.verify.base import StanceResult
 from factdesk.verify.focus import focus_terms, key_sentence
 
-ENV_DIR = "FACTDESK_VERIFIER_DIR"
+ENV_DIR = VERIFIER_DIR_ENV
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "models" / "verifier-ce"
 REQUIRED_FILES = ("model.onnx", "tokenizer.json", "config.json")
 STANCES = ("supports", "refutes", "neutral")
@@ -55,9 +56,9 @@ def model_dir_from_env() -> Path:
     The ``trained`` verifier reads the same variable for its own (different) layout, so a folder
     without ``model.onnx`` + ``tokenizer.json`` + ``config.json`` is left to it.
     """
-    env = os.environ.get(ENV_DIR)
-    if env and has_model(Path(env).expanduser()):
-        return Path(env).expanduser()
+    env = model_dir_override(ENV_DIR)
+    if env is not None and has_model(env):
+        return env
     return SHIPPED_DIR
 
 
@@ -305,9 +306,12 @@ class CrossEncoderVerifier:
         return StanceResult(probabilities=pr, reasons=[reason], key_sentence=window_text)
 
 
-if has_model():
-    @register("verifier", "cross-encoder")
-    def _make(**settings: Any) -> CrossEncoderVerifier:
-        allowed = {k: v for k, v in settings.items()
-                   if k in ("model_dir", "threads", "batch_size", "windows", "max_windows")}
-        return CrossEncoderVerifier(**allowed)
+@available_when(has_model)
+def make_cross_encoder(**settings: Any) -> CrossEncoderVerifier:
+    """The cross-encoder verifier (entry point ``verifier.cross-encoder``), when its model is present.
+
+    Settings: model_dir, threads, batch_size, windows, max_windows; others are ignored.
+    """
+    allowed = {k: v for k, v in settings.items()
+               if k in ("model_dir", "threads", "batch_size", "windows", "max_windows")}
+    return CrossEncoderVerifier(**allowed)

@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from factdesk.heads import EmbeddingHeadModel, SavedHead, head_files_present, model_dir
-from factdesk.registry import register
+from factdesk.registry import available_when
 from factdesk.verify.base import StanceResult
 from factdesk.verify.baseline import (
     _ANTONYM_MAP,
@@ -231,9 +231,10 @@ class TrainedVerifier(EmbeddingHeadModel):
         return reasons
 
 
-if model_available():
+@available_when(model_available)
+def make_trained(*, embedder: Any = None, **settings: object) -> TrainedVerifier:
+    """The trained verifier (entry point ``verifier.trained``), sharing the pipeline's embedder.
 
-    @register("verifier", "trained")
-    def make_trained(**settings: object) -> TrainedVerifier:
-        """The trained verifier; settings: model_dir, embedder, threads, batch_size, cache_size."""
-        return TrainedVerifier(**settings)  # type: ignore[arg-type]
+    Settings: model_dir, threads, batch_size, cache_size.
+    """
+    return TrainedVerifier(embedder=embedder, **settings)  # type: ignore[arg-type]

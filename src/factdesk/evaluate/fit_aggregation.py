@@ -25,10 +25,13 @@ What is fitted:
   logistic regression of "the verdict was right" on the FEVER half only, so that a verdict said
   to be 80 % sure is right about 80 % of the time.
 
-The result is written to ``models/aggregation/<verifier>.json`` and the pipeline (and
-``factdesk eval``) loads it for that verifier::
+The result is written to ``<user data dir>/aggregation/<verifier>.json`` (``Settings.user_dir``,
+default ``~/.local/share/factdesk``), where the pipeline and ``factdesk eval`` read it before the
+calibration shipped in the package (:mod:`factdesk.verify.calibration`); ``--out DIR`` writes
+elsewhere, e.g. ``src/factdesk/models/aggregation`` when refreshing the shipped file in a checkout::
 
-    python -m factdesk.verify.calibrate --verifier cross-encoder
+    python -m factdesk.evaluate.fit_aggregation --verifier cross-encoder
+    factdesk train calibration --verifier cross-encoder          # the same
 """
 
 from __future__ import annotations
@@ -41,10 +44,15 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from factdesk import registry
+from factdesk.evaluate import metrics as M
+from factdesk.evaluate.readers import read_verify, resolve_data, stratified_sample
+from factdesk.evaluate.runner import open_hits, unit_evidence
+from factdesk.settings import load_settings
 from factdesk.types import Evidence, Passage
 from factdesk.verify.aggregate import AggregationSettings, verdict_for
+from factdesk.verify.calibration import USER_SUBDIR
 
-CALIBRATION_DIR = Path(__file__).resolve().parent.parent / "models" / "aggregation"
 THRESHOLDS = [round(0.20 + 0.05 * i, 2) for i in range(15)]  # 0.20 … 0.90
 DOMINANCE = [1.5, 2.0, 3.0, 4.0]
 # candidates whose objective is within this of the best are ties, settled by the FEVER score
@@ -52,38 +60,9 @@ DOMINANCE = [1.5, 2.0, 3.0, 4.0]
 TIE = 0.005
 
 
-def calibration_path(verifier: str) -> Path:
-    return CALIBRATION_DIR / f"{verifier}.json"
-
-
-def load_calibration(verifier: str) -> AggregationSettings | None:
-    """The calibrated aggregation settings shipped for ``verifier``, if any."""
-    path = calibration_path(verifier)
-    if not path.is_file():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    scale = data.get("confidence_scale")
-    return AggregationSettings(threshold=float(data["threshold"]),
-                               dominance=float(data.get("dominance", AggregationSettings.dominance)),
-                               confidence_scale=(float(scale[0]), float(scale[1])) if scale else None)
-
-
-def aggregation_for(verifier: str, stance_threshold: float | None = None, *, shipped: bool = True
-                    ) -> tuple[AggregationSettings, str]:
-    """The settings ``factdesk check`` judges with for ``verifier``, and where they came from.
-
-    The shipped calibration when there is one (and ``shipped``), else the uncalibrated defaults
-    ("raw"); a ``stance_threshold`` given by the user goes on top either way.
-    """
-    agg, source = AggregationSettings(), "raw"
-    if shipped:
-        calibrated = load_calibration(verifier)
-        if calibrated is not None:
-            agg, source = calibrated, f"models/aggregation/{calibration_path(verifier).name}"
-    if stance_threshold is not None:
-        agg.threshold = stance_threshold
-        source = f"{source}, threshold {stance_threshold}"
-    return agg, source
+def default_output_dir() -> Path:
+    """Where a fitted calibration goes unless ``--out`` says otherwise: the user's data dir."""
+    return load_settings().writable_dir() / USER_SUBDIR
 
 
 def _split(items: list[Any], seed: int) -> tuple[list[Any], list[Any]]:
@@ -105,8 +84,6 @@ def _split(items: list[Any], seed: int) -> tuple[list[Any], list[Any]]:
 def _judged(examples: list[Any], verifier: Any, passages: list[list[tuple[Passage, float]]]
             ) -> list[tuple[str, list[Evidence]]]:
     """``(gold label, judged evidence)`` per example, each judged against its ``(passage, score)`` list."""
-    from factdesk.evaluate.runner import unit_evidence
-
     pairs = [(e.claim, p.text) for e, ps in zip(examples, passages) for p, _ in ps]
     results = iter(verifier.stances(pairs)) if pairs else iter(())
     return [(e.label.value, [unit_evidence(p.document_id, p.text, next(results), score, p) for p, score in ps])
@@ -121,14 +98,10 @@ def _gold(examples: list[Any]) -> list[list[tuple[Passage, float]]]:
 
 def _retrieved(examples: list[Any], pool: Any, k: int) -> list[list[tuple[Passage, float]]]:
     """The top ``k`` passages retrieved for each claim from the FEVER evidence pool."""
-    from factdesk.evaluate.runner import open_hits
-
     return [[(h.passage, h.score) for h in hs] for hs in open_hits(pool, [e.claim for e in examples], k=k)]
 
 
 def _scores(judged: list[tuple[str, list[Evidence]]], settings: AggregationSettings) -> dict[str, Any]:
-    from factdesk.evaluate import metrics as M
-
     gold, pred, conf = [], [], []
     for label, evidence in judged:
         v = verdict_for(evidence, settings)
@@ -160,10 +133,9 @@ def fit_confidence_scale(conf: list[float], correct: list[bool], steps: int = 20
 def calibrate(verifier_name: str, *, tune_data: str = "averitec/dev.json",
               fit_data: tuple[str, ...] = ("fever/dev.jsonl", "fever/dev_nei_retrieved.jsonl"),
               limit: int = 1500, seed: int = 0, k: int = 5, tune_weight: float = 0.0,
-              write: bool = True) -> dict[str, Any]:
-    from factdesk import registry
-    from factdesk.evaluate.readers import read_verify, resolve_data, stratified_sample
-
+              write: bool = True, out_dir: Path | None = None) -> dict[str, Any]:
+    """Fit the aggregation for ``verifier_name``; with ``write``, save it in ``out_dir``
+    (default :func:`default_output_dir`) as ``<verifier>.json``."""
     verifier = registry.create("verifier", verifier_name)
     verifier.warm_up()
     base = AggregationSettings()
@@ -216,13 +188,14 @@ def calibrate(verifier_name: str, *, tune_data: str = "averitec/dev.json",
             tune_data + " (other half)": {"before": public(_scores(jt_held, base)),
                                           "after": public(_scores(jt_held, calibrated))},
         },
-        "command": f"python -m factdesk.verify.calibrate --verifier {verifier_name}",
+        "command": f"python -m factdesk.evaluate.fit_aggregation --verifier {verifier_name}",
         "seed": seed,
         "limit": limit,
     }
     if write:
-        CALIBRATION_DIR.mkdir(parents=True, exist_ok=True)
-        calibration_path(verifier_name).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        folder = out_dir or default_output_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{verifier_name}.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     return result
 
 
@@ -237,11 +210,14 @@ def main(argv: list[str] | None = None) -> None:
                     help="weight of the tune data's macro-F1 in the objective (default 0: FEVER open only)")
     ap.add_argument("--limit", type=int, default=1500, help="FEVER dev pairs (label-stratified) to fit and check on")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--no-write", action="store_true", help="print only; do not write models/aggregation/")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="folder to write <verifier>.json into (default: aggregation/ in the user data dir, "
+                         "read before the shipped calibration; src/factdesk/models/aggregation refreshes the "
+                         "shipped file in a checkout)")
+    ap.add_argument("--no-write", action="store_true", help="print only; write no calibration file")
     args = ap.parse_args(argv)
     result = calibrate(args.verifier, tune_data=args.tune_data, limit=args.limit, seed=args.seed,
-                       tune_weight=args.tune_weight,
-                       write=not args.no_write)
+                       tune_weight=args.tune_weight, write=not args.no_write, out_dir=args.out)
     print(json.dumps(result, indent=2))
 
 

@@ -1,0 +1,204 @@
+"""The contracts of factdesk's swappable parts, in one place.
+
+The pipeline holds these protocols only; every concrete part (the SQLite store,
+the cross-encoder verifier, a plugin's retriever …) is built by
+:mod:`factdesk.registry` from a registered name and handed to it.  Each part
+has a light ``__init__`` and loads anything heavy in ``warm_up()``, which is
+cheap to call twice.  :mod:`factdesk.testing` holds a conformance suite per
+protocol that every registered implementation must pass.
+
+Example::
+
+    from factdesk.protocols import Verifier
+    from factdesk.registry import create
+
+    verifier = create("verifier", "baseline")
+    assert isinstance(verifier, Verifier)
+    verifier.warm_up()
+    [result] = verifier.stances([("The dam opened in 1998.", "The dam opened in 2001.")])
+    result.stance  # Stance.REFUTES
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from factdesk.types import Document, Hit, Passage, Stance
+
+# The labels a verifier may put probability on, in a fixed order.
+STANCE_LABELS: tuple[str, ...] = tuple(s.value for s in Stance)
+
+
+@dataclass
+class StanceResult:
+    """Probabilities over supports / refutes / neutral for one (claim, passage) pair.
+
+    Example::
+
+        r = StanceResult({"supports": 0.7, "refutes": 0.1, "neutral": 0.2})
+        r.stance, r.probability  # (Stance.SUPPORTS, 0.7)
+    """
+
+    probabilities: dict[str, float]
+    reasons: list[str] = field(default_factory=list)
+    # the sentence of the passage the judgement rests on, when the verifier can say (None: the whole)
+    key_sentence: str | None = None
+
+    @property
+    def stance(self) -> Stance:
+        return Stance(max(self.probabilities, key=lambda k: self.probabilities[k]))
+
+    @property
+    def probability(self) -> float:
+        return self.probabilities[self.stance.value]
+
+
+@runtime_checkable
+class Verifier(Protocol):
+    """A stance per (claim, passage) pair: one :class:`StanceResult` per pair, in order.
+
+    Probabilities are over :data:`STANCE_LABELS` and sum to 1; an empty list in gives an
+    empty list out.
+    """
+
+    name: str
+
+    def warm_up(self) -> None:
+        """Load models; cheap to call twice."""
+
+    def stances(self, pairs: list[tuple[str, str]]) -> list[StanceResult]:
+        """Judge each (claim, passage) pair."""
+        ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What retrieval needs from an embedder.
+
+    ``embed`` returns a float32 array of shape ``(len(texts), dim)`` whose rows have unit L2
+    norm, the same rows for the same texts.
+    """
+
+    name: str
+    dim: int
+
+    def warm_up(self) -> None: ...
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray: ...
+
+
+@runtime_checkable
+class CheckworthinessScorer(Protocol):
+    """Scores sentences for check-worthiness, each in [0, 1] (higher: more worth checking)."""
+
+    name: str
+
+    def warm_up(self) -> None:
+        """Load whatever the scorer needs (models, tables); cheap to call twice."""
+        ...
+
+    def score(self, sentences: list[str]) -> list[float]:
+        """One score in [0, 1] per sentence, in order."""
+        ...
+
+
+@runtime_checkable
+class Retriever(Protocol):
+    """Search over indexed passages.
+
+    ``mode`` is ``hybrid`` (lexical + vector, fused), ``lexical`` or ``dense`` (vector search over
+    the embedder's space).  ``before`` is an ISO date: passages published after it are flagged
+    ``after_claim_date`` and ranked down; in :meth:`search_many` it may be one date per query.
+    Passages of ``exclude_documents`` are never returned; ``max_per_document`` (0 = off) caps the
+    hits one document may take while others still have some.
+    """
+
+    def search(self, query: str, k: int = 10, *, mode: str = "hybrid", before: str | None = None,
+               exclude_documents: set[str] | None = None, max_per_document: int = 0) -> list[Hit]: ...
+
+    def search_many(self, queries: Sequence[str], k: int = 10, *, mode: str = "hybrid",
+                    before: str | None | Sequence[str | None] = None,
+                    exclude_documents: set[str] | None = None, max_per_document: int = 0) -> list[list[Hit]]:
+        """:meth:`search` for each query, in order (one embedding call where the backend can)."""
+        ...
+
+
+@runtime_checkable
+class Indexer(Protocol):
+    """Writes documents into the index a :class:`Retriever` searches; returns passages written."""
+
+    def add_documents(self, docs: Iterable[Document], progress: bool = False) -> int: ...
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where documents, passages, reports and files indexed are kept.
+
+    The conformance suite (:class:`factdesk.testing.StoreSuite`) covers these methods; the SQLite
+    store has more (reviews, the web desk's tables) that later backends add as they arrive.
+    """
+
+    path: Path | None
+
+    def transaction(self) -> AbstractContextManager[Any]: ...
+
+    def save_document(self, doc: Document, *, role: str = "corpus") -> None: ...
+
+    def get_document(self, document_id: str) -> Document: ...
+
+    def remove_document(self, document_id: str) -> None: ...
+
+    def indexed_files(self, under: str | None = None) -> dict[str, str]: ...
+
+    def file_hash(self, path: str) -> str | None: ...
+
+    def record_file(self, path: str, content_hash: str, document_id: str) -> None: ...
+
+    def save_report(self, report_json: dict[str, Any]) -> str: ...
+
+    def get_report(self, report_id: str) -> dict[str, Any]: ...
+
+    def list_reports(self, limit: int = 50) -> list[dict[str, Any]]: ...
+
+    def count(self, table: str) -> int: ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class LLMClient(Protocol):
+    """A text-generation backend (arrives with issue 14: LLM verifiers and claim rewriting).
+
+    Kept minimal until then: one prompt in, one completion out.
+    """
+
+    name: str
+
+    def warm_up(self) -> None: ...
+
+    def complete(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.0) -> str: ...
+
+
+@runtime_checkable
+class EvidenceSource(Protocol):
+    """Evidence from outside the local index (arrives with issue 16: web and Wikipedia search).
+
+    Kept minimal until then: passages for a query, newest information flagged by date as the
+    :class:`Retriever` does.
+    """
+
+    name: str
+
+    def warm_up(self) -> None: ...
+
+    def find(self, query: str, k: int = 5, *, before: str | None = None) -> Iterator[Passage]: ...
+
+
+__all__ = ["STANCE_LABELS", "StanceResult", "Verifier", "Embedder", "CheckworthinessScorer", "Retriever",
+           "Indexer", "Store", "LLMClient", "EvidenceSource"]
