@@ -25,9 +25,11 @@ pytest.importorskip("httpx")
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from factdesk.errors import NotReadyError, StoreError, TooManyAttempts  # noqa: E402
 from factdesk.settings import Settings  # noqa: E402
 from factdesk.store import Store  # noqa: E402
-from factdesk.web import deskdb  # noqa: E402
+from factdesk.store.desk import DeskTables  # noqa: E402
+from factdesk.web import accounts  # noqa: E402
 from factdesk.web.app import create_app  # noqa: E402
 
 DEMO = Path(__file__).resolve().parents[1] / "src" / "factdesk" / "demo"
@@ -191,6 +193,47 @@ def test_error_shape_404_and_validation(local: TestClient) -> None:
     assert page.status_code == 404 and "not_found" in page.text and page.headers["content-security-policy"] == CSP
 
 
+def test_every_factdesk_error_has_a_status_and_a_stable_code() -> None:
+    from factdesk import errors
+
+    classes = [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, errors.FactdeskError)]
+    assert len(classes) > 15
+    for cls in classes:
+        assert 400 <= cls.status < 600 and re.fullmatch(r"[a-z_]+", cls.code), cls
+    assert (errors.InputError.status, errors.InputError.code) == (422, "invalid_input")
+    assert (errors.UnsafeURLError.status, errors.UnsafeURLError.code) == (400, "unsafe_url")
+    assert (errors.NotFoundError.status, errors.NotFoundError.code) == (404, "not_found")
+
+
+@pytest.mark.parametrize("exc, status, code", [
+    (StoreError("the disk is full"), 500, "store_failed"),
+    (TooManyAttempts(7), 429, "too_many_requests"),
+    (NotReadyError("still running"), 409, "not_ready"),
+])
+def test_one_handler_renders_every_factdesk_error(db: Path, monkeypatch: pytest.MonkeyPatch, exc: Exception,
+                                                  status: int, code: str) -> None:
+    def refuse(*_a: Any, **_k: Any) -> Any:
+        raise exc
+
+    with client_for(db, start_worker=False) as c:
+        monkeypatch.setattr(DeskTables, "corpus_counts", refuse)
+        r = c.get("/api/corpus")
+        err = assert_error(r, status, code)
+        assert err["message"] == str(exc)
+        if status == 429:
+            assert r.headers["retry-after"] == "7"
+        page = c.get("/corpus", headers=HTML)  # a browser: the same fields as a page
+        assert page.status_code == status and code in page.text
+
+
+def test_upload_cap_comes_from_the_settings(db: Path) -> None:
+    settings = Settings(verifier="baseline", web_max_upload_bytes=2000)
+    with client_for(db, settings=settings, start_worker=False) as c:
+        big = b"The council met. " * 200
+        assert_error(c.post("/api/checks", files={"file": ("big.txt", big, "text/plain")}), 413, "too_large")
+        assert c.post("/api/checks", files={"file": ("small.txt", big[:1000], "text/plain")}).status_code == 202
+
+
 def test_error_shape_upload_limits_and_types(db: Path) -> None:
     with client_for(db, max_upload_bytes=2000, start_worker=False) as c:
         big = b"The council met. " * 200
@@ -222,7 +265,7 @@ def test_unhandled_exception_is_500_in_the_error_shape(db: Path, monkeypatch: py
         raise RuntimeError("database on fire")
 
     with client_for(db, start_worker=False) as c:
-        monkeypatch.setattr(deskdb, "list_jobs", boom)
+        monkeypatch.setattr(DeskTables, "list_jobs", boom)
         err = assert_error(c.get("/api/checks"), 500, "internal_error")
         assert "fire" not in err["message"], "internals are not leaked"
 
@@ -248,9 +291,9 @@ def test_openapi_documents_the_api(local: TestClient) -> None:
 @pytest.fixture
 def secured(db: Path) -> Iterator[tuple[TestClient, dict[str, str]]]:
     with Store.open(db) as store:
-        deskdb.add_user(store, "alice", "correct horse battery", "reviewer")
-        deskdb.add_user(store, "victor", "viewer password 1", "viewer")
-        tokens = {"alice": deskdb.new_token(store, "alice"), "victor": deskdb.new_token(store, "victor")}
+        accounts.add_user(store, "alice", "correct horse battery", "reviewer")
+        accounts.add_user(store, "victor", "viewer password 1", "viewer")
+        tokens = {"alice": accounts.new_token(store, "alice"), "victor": accounts.new_token(store, "victor")}
     with client_for(db, require_login=True) as c:
         yield c, tokens
 
@@ -291,7 +334,7 @@ def test_bearer_tokens(secured: tuple[TestClient, dict[str, str]]) -> None:
     assert c.get("/api/me", headers=bearer(tokens["victor"])).json()["role"] == "viewer"
     assert_error(c.get("/api/me", headers=bearer("fdk_not-a-token")), 401, "invalid_token")
     assert_error(c.get("/api/me", headers={"authorization": "Basic YWxpY2U6eA=="}), 401, "invalid_token")
-    with Store.open(c.app.state.stores.path) as store:
+    with Store.open(c.app.state.desk.stores.path) as store:
         stored = [r[0] for r in store.conn.execute("SELECT token_hash FROM api_tokens")]
     assert tokens["alice"] not in stored, "tokens are stored hashed"
     job = submit_and_wait(c, **bearer(tokens["alice"]))
@@ -387,9 +430,9 @@ def test_review_edits_audit_and_exports(secured: tuple[TestClient, dict[str, str
     html = c.get(f"/checks/{job['id']}/export.html", headers=alice)
     assert html.status_code == 200 and "attachment" in html.headers["content-disposition"]
     # the stored report (what `factdesk show` prints) is the reviewed one; the original is kept
-    with Store.open(c.app.state.stores.path) as store:
+    with Store.open(c.app.state.desk.stores.path) as store:
         stored = store.get_report(report["id"])
-        original = deskdb.original_report(store, report["id"])
+        original = store.desk.original_report(report["id"])
     assert next(cl for cl in stored["claims"] if cl["id"] == claim["id"])["verdict"]["label"] == new_label
     assert original is not None
     assert next(cl for cl in original["claims"] if cl["id"] == claim["id"])["verdict"]["label"] == \

@@ -27,7 +27,7 @@ from fastapi.testclient import TestClient  # noqa: E402
 
 from factdesk.settings import Settings, load_settings  # noqa: E402
 from factdesk.store import Store  # noqa: E402
-from factdesk.web import deskdb, throttle  # noqa: E402
+from factdesk.web import accounts, throttle  # noqa: E402
 from factdesk.web.app import create_app  # noqa: E402
 from factdesk.web.commands import serve, user  # noqa: E402
 from factdesk.web.throttle import LoginLimits  # noqa: E402
@@ -43,8 +43,8 @@ ADDR_A, ADDR_B = ("10.0.0.1", 40000), ("10.0.0.2", 40000)
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "desk.db"
     with Store.open(path) as store:
-        deskdb.add_user(store, "alice", ALICE_PW, "reviewer")
-        deskdb.add_user(store, "bob", "bob's long password", "viewer")
+        accounts.add_user(store, "alice", ALICE_PW, "reviewer")
+        accounts.add_user(store, "bob", "bob's long password", "viewer")
     return path
 
 
@@ -138,7 +138,7 @@ def test_counters_survive_a_restart_on_the_same_store(db: Path) -> None:
 
 
 def test_unknown_names_take_the_same_path_as_known_ones(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = deskdb._hasher
+    real = accounts._hasher
     verifies: list[str] = []
 
     class Counting:
@@ -152,7 +152,7 @@ def test_unknown_names_take_the_same_path_as_known_ones(db: Path, monkeypatch: p
         def __getattr__(self, name: str) -> Any:
             return getattr(self.inner, name)
 
-    monkeypatch.setattr(deskdb, "_hasher", Counting)
+    monkeypatch.setattr(accounts, "_hasher", Counting)
     answers = {}
     for name, client in (("alice", ADDR_A), ("nobody-here", ADDR_B)):
         verifies.clear()

@@ -45,8 +45,9 @@ from factdesk.types import Document
 SUPPORTED_SUFFIXES = {".txt", ".text", ".md", ".markdown", ".html", ".htm", ".pdf"}
 DEFAULT_MAX_FILE_BYTES = 50_000_000  # local files (PDF reports with images run large)
 
-_KIND_BY_SUFFIX = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
-                   ".html": "html", ".htm": "html", ".pdf": "pdf"}
+# how each supported suffix is read (public: the web desk checks uploads against it)
+KIND_BY_SUFFIX = {".txt": "text", ".text": "text", ".md": "markdown", ".markdown": "markdown",
+                  ".html": "html", ".htm": "html", ".pdf": "pdf"}
 _URL_LIKE = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _WEB_LIKE = re.compile(r"^(?:www\.)?[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/")
 
@@ -125,11 +126,23 @@ def load_file(path: Path | str | os.PathLike[str], *, max_bytes: int = DEFAULT_M
         raise InputError(f"cannot read {shown}: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
         raise InputError(f"{shown} is larger than {max_bytes} bytes")
+    return load_bytes(data, shown, path=str(path.resolve()))  # the same key the indexer stores
+
+
+def load_bytes(data: bytes, name: str, *, path: str | None = None) -> Document:
+    """Read a file's bytes by the suffix of ``name``: what :func:`load_file` read, or an upload.
+
+    ``name`` is shown in messages; ``path`` (default: ``name``) becomes ``Document.path``.
+    """
+    shown = name
+    suffix = Path(name).suffix.lower()
+    kind = KIND_BY_SUFFIX.get(suffix)
+    if kind is None:
+        raise InputError(f"unsupported file type {suffix or '(no extension)'} for {shown}: supported types are "
+                         f"{_supported_list()}", hint="convert it to .txt, .md, .html or .pdf first")
     if not data.strip():
         raise InputError(f"{shown} is empty")
-    absolute = str(path.resolve())  # the same key the indexer stores
-    kind = _KIND_BY_SUFFIX[path.suffix.lower()]
-
+    absolute = name if path is None else path
     if kind == "pdf":
         if not is_pdf(data):
             raise InputError(f"{shown} is not a PDF file (it does not start with %PDF)")
@@ -198,7 +211,8 @@ def file_sha256(path: Path | str | os.PathLike[str]) -> str:
 
 
 __all__ = [
-    "SUPPORTED_SUFFIXES", "DEFAULT_MAX_FILE_BYTES", "load", "load_file", "find_files", "file_sha256", "is_url",
+    "SUPPORTED_SUFFIXES", "KIND_BY_SUFFIX", "DEFAULT_MAX_FILE_BYTES", "load", "load_file", "load_bytes",
+    "find_files", "file_sha256", "is_url",
     "document_from_text", "document_from_markdown", "document_from_html", "document_from_pdf",
     "document_from_url", "fetch", "FetchedPage", "parse_date",
 ]

@@ -7,10 +7,13 @@ The main CLI adds them with::
     cli.add_command(user)
 
 They import FastAPI & co. only when run, so ``factdesk --help`` works without the ``web`` extra.
+``serve`` takes its defaults from the settings (``web_host``, ``web_port``, ``job_timeout``,
+``web_max_upload_bytes``, ``web_login_*``; factdesk.toml or ``FACTDESK_WEB_HOST`` …); flags win.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import sys
 from typing import Any
@@ -18,6 +21,9 @@ from typing import Any
 import click
 
 from factdesk.errors import ConfigError, FactdeskError, InputError
+from factdesk.settings import load_settings
+from factdesk.store import Store, default_db_path
+from factdesk.web import accounts
 
 db_option = click.option("--db", envvar="FACTDESK_DB", type=click.Path(dir_okay=False),
                          help="SQLite store file (default: $FACTDESK_DB or ~/.local/share/factdesk/factdesk.db).")
@@ -26,8 +32,6 @@ WEB_MODULES = ("fastapi", "uvicorn", "jinja2", "multipart", "argon2", "itsdanger
 
 
 def _need_web() -> None:
-    import importlib.util
-
     missing = [m for m in WEB_MODULES if importlib.util.find_spec(m) is None]
     if missing:
         raise ConfigError(f"the web desk needs {', '.join(missing)}", hint="pip install 'factdesk[web]'")
@@ -43,9 +47,13 @@ def is_loopback(host: str) -> bool:
 
 
 def _store_path(db: str | None) -> str:
-    from factdesk.store.sqlite import default_db_path
-
     return str(db) if db else str(default_db_path())
+
+
+def _given(ctx: click.Context, **values: Any) -> dict[str, Any]:
+    """The flags typed on the command line; None for those left at their default (the setting wins then)."""
+    return {k: None if ctx.get_parameter_source(k) == click.core.ParameterSource.DEFAULT else v
+            for k, v in values.items()}
 
 
 def _run(fn: Any) -> None:
@@ -79,33 +87,31 @@ def serve(host: str, port: int, db: str | None, allow_private_urls: bool, requir
     asks for one: create accounts first with
       factdesk user add alice --role reviewer
     """
+    given = _given(click.get_current_context(), host=host, port=port)
 
     def go() -> None:
         _need_web()
-        login = (not is_loopback(host)) if require_login is None else require_login
-        if not login and not is_loopback(host):
-            click.echo(f"warning: serving {host} WITHOUT login: anyone who can reach it can edit verdicts",
+        import uvicorn  # the `web` extra
+
+        from factdesk.web.app import create_app  # imports FastAPI: the `web` extra
+
+        settings = load_settings(job_timeout=job_timeout, web_host=given["host"], web_port=given["port"])
+        host_, port_ = settings.web_host, settings.web_port
+        login = (not is_loopback(host_)) if require_login is None else require_login
+        if not login and not is_loopback(host_):
+            click.echo(f"warning: serving {host_} WITHOUT login: anyone who can reach it can edit verdicts",
                        err=True)
-        import uvicorn
-
-        from factdesk.settings import load_settings
-        from factdesk.web.app import create_app
-
-        settings = load_settings(db=db, job_timeout=job_timeout)
         path = _store_path(db)
         app = create_app(path, require_login=login, allow_private_urls=allow_private_urls, settings=settings,
                          warm_up=not no_warm_up)
         if login:
-            from factdesk.store import Store
-            from factdesk.web import deskdb
-
             with Store.open(path) as store:
-                if not deskdb.list_users(store):
+                if not accounts.list_users(store):
                     click.echo("warning: login is required but there are no users yet: "
                                "run `factdesk user add NAME --role reviewer`", err=True)
-        click.echo(f"factdesk desk on http://{host if ':' not in host else '[' + host + ']'}:{port}/ "
+        click.echo(f"factdesk desk on http://{host_ if ':' not in host_ else '[' + host_ + ']'}:{port_}/ "
                    f"(store {path}; login {'required' if login else 'not required'})", err=True)
-        uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False, server_header=False)
+        uvicorn.run(app, host=host_, port=port_, log_level=log_level, proxy_headers=False, server_header=False)
 
     _run(go)
 
@@ -130,9 +136,6 @@ def user_add(name: str, role: str, password_stdin: bool, db: str | None) -> None
     """Create a user; prompts for the password (or reads it with --password-stdin)."""
 
     def go() -> None:
-        from factdesk.store import Store
-        from factdesk.web import deskdb
-
         if password_stdin:
             password = sys.stdin.readline().rstrip("\r\n")
         else:
@@ -140,7 +143,7 @@ def user_add(name: str, role: str, password_stdin: bool, db: str | None) -> None
         if not password:
             raise InputError("empty password")
         with Store.open(_store_path(db)) as store:
-            deskdb.add_user(store, name, password, role)
+            accounts.add_user(store, name, password, role)
         click.echo(f"user {name} added ({role})", err=True)
 
     _run(go)
@@ -153,11 +156,8 @@ def user_token(name: str, db: str | None) -> None:
     """Print a new API token for NAME (send it as `Authorization: Bearer TOKEN`); it is shown only once."""
 
     def go() -> None:
-        from factdesk.store import Store
-        from factdesk.web import deskdb
-
         with Store.open(_store_path(db)) as store:
-            token = deskdb.new_token(store, name)
+            token = accounts.new_token(store, name)
         click.echo(token)
 
     _run(go)
@@ -169,11 +169,8 @@ def user_list(db: str | None) -> None:
     """List users: role, API tokens, when added, and active or disabled."""
 
     def go() -> None:
-        from factdesk.store import Store
-        from factdesk.web import deskdb
-
         with Store.open(_store_path(db)) as store:
-            users = deskdb.list_users(store)
+            users = accounts.list_users(store)
         if not users:
             click.echo("no users (add one with `factdesk user add NAME --role reviewer`)", err=True)
         for u in users:
@@ -194,11 +191,8 @@ def user_revoke_tokens(name: str, db: str | None) -> None:
     """
 
     def go() -> None:
-        from factdesk.store import Store
-        from factdesk.web import deskdb
-
         with Store.open(_store_path(db)) as store:
-            count = deskdb.revoke_tokens(store, name)
+            count = accounts.revoke_tokens(store, name)
         click.echo(f"revoked {count} API token(s) of {name}", err=True)
 
     _run(go)
@@ -216,11 +210,8 @@ def user_disable(name: str, db: str | None) -> None:
     """
 
     def go() -> None:
-        from factdesk.store import Store
-        from factdesk.web import deskdb
-
         with Store.open(_store_path(db)) as store:
-            done = deskdb.set_disabled(store, name, True)
+            done = accounts.set_disabled(store, name, True)
         head = f"user {name} disabled" if done["changed"] else f"user {name} was already disabled"
         click.echo(f"{head}: {done['sessions_ended']} session(s) ended, {done['tokens']} API token(s) suspended "
                    f"(undo with `factdesk user enable {name}`)", err=True)
@@ -235,11 +226,8 @@ def user_enable(name: str, db: str | None) -> None:
     """Let a disabled NAME log in again; their API tokens work again too."""
 
     def go() -> None:
-        from factdesk.store import Store
-        from factdesk.web import deskdb
-
         with Store.open(_store_path(db)) as store:
-            done = deskdb.set_disabled(store, name, False)
+            done = accounts.set_disabled(store, name, False)
         head = f"user {name} enabled" if done["changed"] else f"user {name} was not disabled"
         click.echo(f"{head} ({done['tokens']} API token(s))", err=True)
 

@@ -26,26 +26,16 @@ claims are approved and how many edits were made.
 from __future__ import annotations
 
 import copy
-import json
 import threading
 from typing import Any
 
 from factdesk.errors import InputError, NotFoundError
+from factdesk.report.markdown import escape
 from factdesk.store import Store
-from factdesk.web import deskdb
 
 LABELS = ("supported", "refuted", "not_enough_evidence", "conflicting")
 MAX_TEXT = 5000
 _LOCK = threading.Lock()
-
-
-def _dec(value: str | None) -> Any:
-    if value is None:
-        return None
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
 
 
 def _claim_review(claim: dict[str, Any]) -> dict[str, Any]:
@@ -123,13 +113,13 @@ def _recount(d: dict[str, Any]) -> None:
 
 def base_report(store: Store, report_id: str) -> dict[str, Any]:
     """The machine-made report (the original, if a reviewer has edited it)."""
-    return deskdb.original_report(store, report_id) or store.get_report(report_id)
+    return store.desk.original_report(report_id) or store.get_report(report_id)
 
 
 def reviewed_report(store: Store, report_id: str) -> dict[str, Any]:
     """The report with every reviewer edit applied (always carries ``review`` blocks)."""
     original = base_report(store, report_id)
-    return apply_edits(original, deskdb.list_edits(store, original["id"]))
+    return apply_edits(original, store.desk.list_edits(original["id"]))
 
 
 def review_claim(store: Store, report_id: str, claim_id: str, user: str, *, label: str | None = None,
@@ -143,7 +133,7 @@ def review_claim(store: Store, report_id: str, claim_id: str, user: str, *, labe
     with _LOCK:
         original = base_report(store, report_id)
         rid = original["id"]
-        current = apply_edits(original, deskdb.list_edits(store, rid))
+        current = apply_edits(original, store.desk.list_edits(rid))
         claim = next((c for c in current.get("claims") or [] if c.get("id") == claim_id), None)
         if claim is None:
             raise NotFoundError(f"no claim {claim_id!r} in report {rid}")
@@ -181,17 +171,15 @@ def review_claim(store: Store, report_id: str, claim_id: str, user: str, *, labe
             actions.append(("unapprove", None, True, False))
         if not actions:
             return current
-        deskdb.keep_original(store, original)
-        deskdb.add_edits(store, rid, claim_id, user, actions)
-        reviewed = apply_edits(original, deskdb.list_edits(store, rid))
+        store.desk.keep_original(original)
+        store.desk.add_edits(rid, claim_id, user, actions)
+        reviewed = apply_edits(original, store.desk.list_edits(rid))
         store.save_report(reviewed)
         return reviewed
 
 
 def review_markdown(d: dict[str, Any]) -> str:
     """A Markdown section on the review state (appended to the Markdown export)."""
-    from factdesk.report.markdown import escape
-
     claims = [c for c in d.get("claims") or [] if isinstance(c, dict)]
     info = d.get("review") or {}
     lines = ["", "## Review", "",

@@ -1,4 +1,4 @@
-"""Who is asking, and may they: sessions, bearer tokens, CSRF, roles.
+"""Sessions, bearer tokens, CSRF and roles: the primitives :mod:`factdesk.web.auth` builds on.
 
 * Every browser gets a signed ``fd_session`` cookie (HttpOnly, SameSite=Lax)
   holding a random session id: anonymous until login, then the id of a row
@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from starlette.requests import Request
+from starlette.responses import Response
 
 COOKIE = "fd_session"
 CSRF_HEADER = "x-csrf-token"
@@ -82,3 +84,9 @@ def cross_site(headers: Any, host: str | None) -> bool:
         bare = origin.split("://", 1)[-1].rstrip("/")
         return bare.lower() != host.lower()
     return origin == "null"
+
+
+def set_cookie(request: Request, resp: Response, value: str) -> None:
+    """Set the signed session cookie (Secure when the desk is served over https)."""
+    resp.set_cookie(COOKIE, value, max_age=SESSION_MAX_AGE, httponly=True, samesite="lax",
+                    secure=request.url.scheme == "https", path="/")

@@ -1,4 +1,8 @@
-"""Helpers for the server-rendered pages: the Jinja2 environment (autoescaped) and claim highlighting."""
+"""Rendering the desk's pages: the Jinja2 environment (autoescaped), its filters, claim highlighting.
+
+:func:`render` turns a template into a response and gives a browser without a
+valid session cookie a fresh anonymous one (its CSRF token is in the page).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from fastapi import Request
+from fastapi.responses import Response
 
 from factdesk.report._common import safe_http_url
+from factdesk.web import sessions
+from factdesk.web.state import desk_of
 
 LABEL_TEXT = {"supported": "Supported", "refuted": "Refuted", "conflicting": "Conflicting",
               "not_enough_evidence": "Not enough evidence", None: "Unchecked"}
@@ -85,3 +93,24 @@ def segments(d: dict[str, Any]) -> list[dict[str, Any]]:
     if pos < len(text):
         out.append({"text": text[pos:], "claim": None})
     return out
+
+
+def render(request: Request, name: str, ctx: dict[str, Any], status_code: int = 200) -> Response:
+    """The template ``name`` as an HTML page for this request (never cached)."""
+    desk = desk_of(request)
+    sid = getattr(request.state, "sid", None)
+    data = desk.signer.load(request.cookies.get(sessions.COOKIE)) if sid is None else {"sid": sid}
+    new_cookie = None
+    if data is None:
+        sid = sessions.new_sid()
+        new_cookie = desk.signer.dump(sid, False)
+    else:
+        sid = data["sid"]
+    user = getattr(request.state, "user", None)
+    html = desk.templates.get_template(name).render(request=request, user=user, csrf=desk.signer.csrf_for(sid),
+                                                    require_login=desk.require_login, **ctx)
+    resp = Response(html, status_code=status_code, media_type="text/html; charset=utf-8")
+    resp.headers["cache-control"] = "no-store"
+    if new_cookie:
+        sessions.set_cookie(request, resp, new_cookie)
+    return resp

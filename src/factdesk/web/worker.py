@@ -1,7 +1,7 @@
 """The background checker: one thread, its own Store connection, one check at a time.
 
 Jobs are rows in the store (``jobs``), so nothing is lost when the server
-stops: at start-up :func:`~factdesk.web.deskdb.recover_jobs` re-queues a job
+stops: at start-up :meth:`~factdesk.store.desk.DeskTables.recover_jobs` re-queues a job
 left ``running`` once (then marks it failed with the reason) and the worker
 picks up everything ``queued``, oldest first.
 
@@ -9,7 +9,7 @@ Each job runs under ``settings.job_timeout`` seconds (``factdesk serve
 --job-timeout``; 0: no limit).  The pipeline reports every stage it starts
 (ingest, retrieve, verify, context, report) through ``on_progress``; the
 worker checks the deadline there and after reading the input, and a job past
-it stops with :class:`JobTimeout` before its next stage starts: the worker
+it stops with :class:`~factdesk.errors.JobTimeout` before its next stage starts: the worker
 thread itself returns to the queue, nothing is left running behind it, and
 nothing of the job is saved.  The price is granularity: a stage that has
 started runs to its end, so a job overruns its limit by at most one stage.
@@ -18,6 +18,10 @@ caps, but a single stage's duration is not itself limited (stopping a model
 call mid-way would take a child process per check and a second copy of every
 model).  A report already saved when the deadline passes is kept and the job
 is done.
+
+A job's input becomes a Document through the same ingest calls as the CLI's:
+a URL through ``Pipeline.load``, an upload through ``ingest.load_bytes`` (the
+reader ``ingest.load_file`` uses for files on disk).
 """
 
 from __future__ import annotations
@@ -25,26 +29,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from factdesk.errors import FactdeskError, InputError
+from factdesk import ingest
+from factdesk.errors import FactdeskError, InputError, JobTimeout
+from factdesk.pipeline import Pipeline
 from factdesk.settings import Settings
 from factdesk.store import Store
 from factdesk.types import Document
-from factdesk.web import deskdb
 
 log = logging.getLogger("factdesk.web")
 
 
-class JobTimeout(FactdeskError):
-    """A check ran past the desk's per-job limit; raised between stages, before the next one starts."""
-
-    def __init__(self, limit: float, stage: str) -> None:
-        super().__init__(f"timed out after {limit:g} s; try a shorter document or raise --job-timeout "
-                         f"(stopped before stage '{stage}')")
-        self.limit, self.stage = limit, stage
+def error_text(exc: BaseException) -> str:
+    """What a failed check records: the message of a FactdeskError, the type of anything else."""
+    if isinstance(exc, FactdeskError):
+        return str(exc)
+    return f"internal error: {type(exc).__name__}: {exc}"
 
 
 class Deadline:
@@ -61,22 +64,8 @@ class Deadline:
 
 
 def document_from_upload(data: bytes, filename: str, title: str | None = None) -> Document:
-    """A Document from an uploaded file's bytes, read by its (already checked) extension."""
-    from factdesk import ingest
-    from factdesk.ingest._common import decode_text_file
-
-    suffix = Path(filename).suffix.lower()
-    kind = ingest._KIND_BY_SUFFIX.get(suffix)
-    if kind is None:
-        raise InputError(f"unsupported file type {suffix or '(none)'}")
-    if kind == "pdf":
-        doc = ingest.document_from_pdf(data, path=filename)
-    elif kind == "html":
-        doc = ingest.document_from_html(data, path=filename)
-    elif kind == "markdown":
-        doc = ingest.document_from_markdown(decode_text_file(data, filename), path=filename)
-    else:
-        doc = ingest.document_from_text(decode_text_file(data, filename), path=filename)
+    """A Document from an uploaded file's bytes, read like a file of that name on disk."""
+    doc = ingest.load_bytes(data, filename)
     if title and not doc.title:
         doc.title = title
     return doc
@@ -113,8 +102,6 @@ class Worker:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        from factdesk.pipeline import Pipeline
-
         store = Store.open(self.store_path)
         try:
             embedder = None
@@ -133,7 +120,7 @@ class Worker:
                     log.exception("warm-up failed")
             self.ready.set()
             while not self._stop.is_set():
-                job_id = deskdb.claim_next_job(store)
+                job_id = store.desk.claim_next_job()
                 if job_id is None:
                     self._wake.wait(self.poll_seconds)
                     self._wake.clear()
@@ -154,33 +141,29 @@ class Worker:
                 # "ingest" comes right after the check above; at "done" the report is saved: keep it
                 if stage not in ("ingest", "done"):
                     deadline.check(stage)
-                deskdb.set_progress(store, job_id, stage, fraction)
+                store.desk.set_progress(job_id, stage, fraction)
 
             report = self.pipeline.check(doc, save=True, on_progress=progress)
-            deskdb.finish_job(store, job_id, report["id"])
+            store.desk.finish_job(job_id, report["id"])
         except Exception as exc:  # noqa: BLE001 - recorded on the job, never lost
             if isinstance(exc, JobTimeout):
                 log.warning("check %s: %s", job_id, exc)
             elif not isinstance(exc, InputError):
                 log.exception("check %s failed", job_id)
             try:
-                if store.conn.in_transaction:
-                    store.conn.execute("ROLLBACK")
-                deskdb.fail_job(store, job_id, deskdb.error_text(exc))
+                store.desk.discard_open_transaction()
+                store.desk.fail_job(job_id, error_text(exc))
             except Exception:  # noqa: BLE001
                 log.exception("cannot record the failure of %s", job_id)
         finally:
             self.current = None
 
     def _document(self, store: Store, job_id: str) -> Document:
-        from factdesk import ingest
-
-        row = deskdb.job_input(store, job_id)
-        deskdb.set_progress(store, job_id, "ingest", 0.0)
+        row = store.desk.job_input(job_id)
+        store.desk.set_progress(job_id, "ingest", 0.0)
         kind, title = row["input_kind"], row["title"] or None
         if kind == "url":
-            return ingest.load(row["input_text"], allow_private=self.settings.allow_private,
-                               timeout=self.settings.fetch_timeout, max_bytes=self.settings.max_bytes)
+            return self.pipeline.load(row["input_text"])
         if kind == "file":
             return document_from_upload(bytes(row["input_blob"] or b""), row["filename"] or "upload.txt", title)
         return ingest.document_from_text(row["input_text"] or "", title=title, path=None)
