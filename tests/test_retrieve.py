@@ -308,3 +308,39 @@ def test_empty_store(tmp_path, embedder):
         assert index.search("anything at all", k=5, mode=mode) == []
     assert index.search_many([], k=3) == []
     store.close()
+
+
+def test_retriever_and_indexer_are_separate_parts(tmp_path, embedder):
+    from factdesk.retrieve import SqliteIndexer, SqliteRetriever, sqlite_indexer, sqlite_retriever
+
+    store = Store.open(tmp_path / "fd.db")
+    indexer = sqlite_indexer(store, embedder, chunk_size=2)
+    retriever = sqlite_retriever(store, embedder, max_per_document=1)
+    assert isinstance(indexer, SqliteIndexer) and not hasattr(indexer, "search")
+    assert isinstance(retriever, SqliteRetriever) and not hasattr(retriever, "add_documents")
+    assert indexer.add_documents(DOCS, save_role="corpus") == store.count("passages")
+    # the retriever's cache sees the indexer's writes; its own defaults apply (one passage per document)
+    hits = retriever.search("dam reservoir water construction", k=3)
+    assert len({h.passage.document_id for h in hits}) == 3
+    capped_off = retriever.search("dam reservoir water construction", k=3, max_per_document=0)
+    assert [h.passage.document_id for h in capped_off].count(DOCS[0].id) > 1
+    assert len(retriever.search_many(["dam", "budget"], k=2)) == 2
+    with store.transaction():
+        indexer.remove_document(DOCS[0].id)
+    assert all(h.passage.document_id != DOCS[0].id for h in retriever.search("fish ladder dam", k=10))
+    assert store.get_document(DOCS[0].id).title == "Harbor dam opens"  # only its passages went
+    with pytest.raises(ValueError, match="search mode"):
+        sqlite_retriever(store, embedder, mode="fuzzy").search("dam")
+    store.close()
+
+
+def test_search_by_vector_matches_dense_search(tmp_path, embedder):
+    store, index = _store_with(tmp_path, embedder)
+    q = "How much water does the reservoir hold?"
+    by_text = index.search(q, k=3, mode="dense", before="2022-01-01")
+    by_vector = index.search_by_vector(embedder.embed([q])[0], k=3, before="2022-01-01")
+    assert [h.passage.id for h in by_vector] == [h.passage.id for h in by_text]
+    assert [h.after_claim_date for h in by_vector] == [h.after_claim_date for h in by_text]
+    with pytest.raises(ConfigError, match="dimensions"):
+        index.search_by_vector(np.ones(7, dtype=np.float32), k=3)
+    store.close()

@@ -93,3 +93,70 @@ def test_default_path_honours_env(monkeypatch, tmp_path):
     monkeypatch.delenv("FACTDESK_DB")
     assert default_db_path().name == "factdesk.db"
     assert "factdesk" in str(default_db_path().parent)
+
+
+def test_transaction_yields_the_store_not_a_connection(tmp_path):
+    with Store.open(tmp_path / "fd.db") as s:
+        assert not s.in_transaction
+        with s.transaction() as unit:
+            assert unit is s and s.in_transaction
+            unit.save_document(Document(text="A", title="a", path="/corpus/a.txt"))
+            unit.save_document(Document(text="B", title="b"))
+        assert not s.in_transaction
+        assert sorted(s.document_paths().values()) == ["/corpus/a.txt"]
+
+
+def test_passage_records(tmp_path):
+    from factdesk.types import Passage
+
+    with Store.open(tmp_path / "fd.db") as s:
+        doc = Document(text="The ferry runs hourly. The bridge opened in 2001.", title="Ferry", published="2020-05-01")
+        ps = [Passage(document_id=doc.id, text="The ferry runs hourly.", start=0, end=22, position=0, title="Ferry",
+                      published=doc.published),
+              Passage(document_id=doc.id, text="The bridge opened in 2001.", start=23, end=49, position=1,
+                      title="Ferry", published=doc.published)]
+        with pytest.raises(NotFoundError, match="save it first"):
+            s.passages.replace(doc.id, ps, [None, None])
+        before = s.passages.version()
+        with s.transaction():
+            s.save_document(doc)
+            s.passages.replace(doc.id, ps, [b"\0" * 8, None])
+        assert s.passages.version() != before
+        assert s.passages.get(ps[1].id).text == "The bridge opened in 2001."
+        [(rowid, score)] = s.passages.lexical('"bridge"', 5)
+        assert score > 0 and s.passages.by_rowids([rowid])[rowid].id == ps[1].id
+        assert s.passages.document_ids([rowid]) == {rowid: doc.id}
+        assert s.passages.lexical('"bridge"', 5, exclude_documents={doc.id}) == []
+        assert s.passages.lexical('"bridge"', 5, published_after="2019-12-31") == []
+        assert len(s.passages.lexical('"bridge"', 5, published_after="2019-12-31", after=True)) == 1
+        assert [r[0] for r in s.passages.vector_rows()] == [s.passages.lexical('"ferry"', 1)[0][0]]
+        with s.transaction():
+            s.passages.remove_document(doc.id)
+        assert s.count("passages") == 0 and s.count("documents") == 1
+        with pytest.raises(NotFoundError):
+            s.passages.get(ps[0].id)
+
+
+def test_claimreview_records(tmp_path):
+    from factdesk.store.claimreviews import fts_stems
+
+    with Store.open(tmp_path / "fd.db") as s:
+        reviews = s.claimreviews
+        assert reviews.count() == 0 and reviews.max_rowid() == 0
+        before = reviews.version()
+        with s.transaction():
+            reviews.add([{"id": "fc-1", "claim": "Crime rose in Porto.", "url": "https://fc.example/1",
+                          "date": "2024-01-02", "vector": b"\0" * 8},
+                         {"id": "fc-2", "claim": "Crimes fell in Lisbon.", "url": "https://fc.example/2"}])
+            reviews.add([{"id": "fc-1", "claim": "changed", "url": "https://fc.example/1"}])  # id kept: ignored
+        assert reviews.version() != before and reviews.count() == 2
+        assert reviews.existing_ids(["fc-1", "fc-3"]) == {"fc-1"}
+        assert [r["id"] for r in reviews.page()] == ["fc-1", "fc-2"]  # dated first
+        assert reviews.page(limit=1, offset=1)[0]["claim"] == "Crimes fell in Lisbon."
+        found = reviews.lexical('"porto"', 5)
+        assert len(found) == 1
+        record = reviews.by_rowids([found[0][0]])[found[0][0]]
+        assert record["id"] == "fc-1" and record["vector"] == b"\0" * 8 and record["title_vector"] is None
+        assert [len(b) for b in reviews.vector_batches(1)] == [1]
+        assert fts_stems(["crimes", "rising"]) == ["crime", "rise"]
+        assert reviews.document_frequency("crime") == 2 and reviews.document_frequency("zzyzx") == 0

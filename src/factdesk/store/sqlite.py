@@ -26,7 +26,6 @@ from factdesk.errors import NotFoundError, StoreError
 from factdesk.store import schema_desk, schema_reviews
 from factdesk.store.claimreviews import ClaimReviewRecords
 from factdesk.store.clock import now_iso
-from factdesk.store.desk import DeskTables
 from factdesk.store.passages import PassageRecords
 from factdesk.types import Document
 
@@ -207,11 +206,6 @@ class Store:
         self.close()
 
     @property
-    def desk(self) -> DeskTables:
-        """The web desk's tables (jobs, users, sessions, edits): see :mod:`factdesk.store.desk`."""
-        return DeskTables(self)
-
-    @property
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
@@ -258,13 +252,6 @@ class Store:
     def in_transaction(self) -> bool:
         """True inside :meth:`transaction` (writes then join it instead of committing their own)."""
         return self.conn.in_transaction
-
-    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
-        """Transitional, for ``factdesk.web`` only: its tables move behind ``store.desk``; then this goes.
-
-        Code that did ``with store.transaction() as conn: conn.execute(...)`` keeps working meanwhile.
-        """
-        return self.conn.execute(sql, params)
 
     # -- documents -----------------------------------------------------------------
     def save_document(self, doc: Document, *, role: str = "corpus") -> None:
