@@ -26,6 +26,7 @@ from factdesk.errors import NotFoundError, StoreError
 from factdesk.store import schema_desk, schema_reviews
 from factdesk.store.claimreviews import ClaimReviewRecords
 from factdesk.store.clock import now_iso
+from factdesk.store.desk import DeskTables
 from factdesk.store.passages import PassageRecords
 from factdesk.types import Document
 
@@ -204,6 +205,11 @@ class Store:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @property
+    def desk(self) -> DeskTables:
+        """The web desk's tables (jobs, users, sessions, edits): see :mod:`factdesk.store.desk`."""
+        return DeskTables(self)
 
     @property
     def schema_version(self) -> int:
