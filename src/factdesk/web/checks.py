@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi.responses import Response
 
-from factdesk import ingest
+from factdesk import ingest, registry
 from factdesk.errors import (
     InputError,
     NotFoundError,
@@ -24,7 +24,6 @@ from factdesk.errors import (
 )
 from factdesk.ingest.url import check_url as guard_url
 from factdesk.report import render
-from factdesk.retrieve import SqliteIndex
 from factdesk.web import review
 from factdesk.web.sessions import User
 from factdesk.web.state import Desk
@@ -183,13 +182,15 @@ def hit_json(hit: Any) -> dict[str, Any]:
 
 
 def search(desk: Desk, q: str, k: int, before: str | None, mode: str) -> list[dict[str, Any]]:
-    """Search the indexed corpus with the index the checks use."""
+    """Search the indexed corpus with the retriever the checks use (setting ``retriever``)."""
     store = desk.store()
     if store.count("passages") == 0:
         return []
-    index = SqliteIndex(store, desk.embedders.get() if mode != "lexical" else None)
+    embedder = desk.embedders.get if mode != "lexical" else lambda: None  # lexical: no model to load
+    retriever = registry.create("retriever", desk.settings.retriever, parts={"store": lambda: store,
+                                "embedder": embedder}, **desk.settings.options_for("retriever"))
     try:
-        hits = index.search(q, k, mode=mode, before=before or None)  # type: ignore[arg-type]
+        hits = retriever.search(q, k, mode=mode, before=before or None)
     except ValueError as exc:
         raise RequestError(str(exc)) from None
     return [hit_json(h) for h in hits]

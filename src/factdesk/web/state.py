@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from fastapi import Request
@@ -19,6 +19,9 @@ from factdesk.settings import Settings
 from factdesk.store import Store
 from factdesk.web.sessions import Signer
 from factdesk.web.throttle import LoginLimits
+
+if TYPE_CHECKING:  # the worker imports the pipeline; the state needs only its type
+    from factdesk.web.worker import Worker
 
 
 class Stores:
@@ -79,7 +82,7 @@ class Desk:
     start_worker: bool = True  # False: checks stay queued (tests)
     warm_up: bool = True  # load the models when the worker starts, not on the first check
     embedders: Embedders = field(init=False)
-    worker: Any = None  # a factdesk.web.worker.Worker while the app runs with one
+    worker: Worker | None = None  # while the app runs with one
 
     def __post_init__(self) -> None:
         self.embedders = Embedders(self.settings)

@@ -110,7 +110,7 @@ class Worker:
                     embedder = self.embedder_factory()
                 except Exception:  # noqa: BLE001 - the pipeline makes its own and reports the failure per check
                     log.exception("cannot load the embedder")
-            self.pipeline = Pipeline(store, self.settings, embedder=embedder)
+            self.pipeline = Pipeline.from_settings(self.settings, store=store, embedder=embedder)
             if self.warm_up:
                 started = time.perf_counter()
                 try:
