@@ -108,10 +108,16 @@ def match(extracted: list[str], gold: list[str], threshold: float = MATCH) -> li
     return out
 
 
+def _without_article(name: str) -> str:
+    """"The Four Paths Police" and "Four Paths Police" name the same speaker."""
+    name = norm(name).casefold()
+    return name[4:] if name.startswith("the ") else name
+
+
 def same_speaker(pred: str | None, gold: str | None) -> bool:
     if not pred or not gold:
         return not pred and not gold
-    return norm(pred).casefold() == norm(gold).casefold()
+    return _without_article(pred) == _without_article(gold)
 
 
 def speaker_overlap(pred: str | None, gold: str | None) -> bool:

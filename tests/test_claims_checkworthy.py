@@ -71,3 +71,16 @@ def test_registered_and_follows_the_protocol():
     assert scorer.name == "heuristic"
     scorer.warm_up()
     scorer.warm_up()
+
+
+def test_news_reporting_adjustment_marks_timed_events_up_and_bare_quoted_views_down():
+    from factdesk.claims.checkworthy import reporting_adjustment
+
+    assert "clock_or_age" in reporting_adjustment("The fire started at about 2:15 p.m. on the third floor.")
+    assert "clock_or_age" in reporting_adjustment("The driver, 47, of Eastfield was taken to hospital.")
+    assert "event_outcome" in reporting_adjustment("Two men were charged with theft after the raid.")
+    assert "quoted_view" in reporting_adjustment("\u201cIt is a huge gamble for the council,\u201d said Tom Banks.")
+    # a quotation with something to check in it is not a bare view
+    assert "quoted_view" not in reporting_adjustment("\u201cFares rose 12% in 2023,\u201d said Tom Banks.")
+    assert "reported_view" in reporting_adjustment("The mayor emphasized the need for faster repairs.")
+    assert reporting_adjustment("The bridge opened in 1998.") == {}

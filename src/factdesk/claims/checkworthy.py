@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 from factdesk.protocols import CheckworthinessScorer  # noqa: F401 - defined once there, importable here
 
@@ -155,6 +156,34 @@ class HeuristicCheckworthiness:
 
     def score(self, sentences: list[str]) -> list[float]:
         return [self.score_one(s) for s in sentences]
+
+
+# News reporting, beside the features above (which the trained head also reads, so they stay fixed):
+# what a fact-checker of news checks that a debate-trained model underrates (dated, timed events, ages,
+# people charged or hurt), and quoted or reported views with nothing in them to verify.
+_QUOTED = re.compile(r"""^\W{0,3}["“‘]""")
+_SAID_TAIL = re.compile(r"""["”’]\s*,?\s*(?:(?:said|says|added|told)\b|[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*){0,3}\s+(?:said|says|added)\b)""")
+_SPECIFIC = re.compile(rf"\d|\b{_MONTHS}\b|\b(?:first|last|only|record|percent)\b", re.I)
+_REPORTING: list[tuple[str, re.Pattern[str] | Callable[[str], bool], float]] = [
+    ("quoted_view", lambda s: bool(_QUOTED.search(s) and _SAID_TAIL.search(s) and not _SPECIFIC.search(
+        _SAID_TAIL.split(s)[0])), -1.2),
+    ("reported_view", _re(r"\b(?:emphasi[sz](?:es|ed)|urg(?:es|ed)|calls? for|called for|liken(?:s|ed)|underscor\w+|"
+                          r"stresse[sd] the need|hopes? that|wants? to|believes? that)\b"), -0.8),
+    ("clock_or_age", _re(r"\b\d{1,2}(?::\d\d)?\s?[ap]\.?\s?m\b|\b\d{1,3}[- ]years?[- ]old\b|,\s\d{1,3},\s(?:of\s)?[A-Z]", 0), 0.9),
+    ("event_outcome", _re(r"\b(?:was|were|has been|have been|had been)\s+(?:\w+ly\s+)?(?:arraigned|charged|arrested|"
+                          r"injured|hospitali[sz]ed|admitted|killed|sentenced|convicted|indicted|jailed|fined|released|"
+                          r"evacuated|rescued|detained|identified|named|taken)\b"), 0.9),
+]
+
+
+def reporting_adjustment(sentence: str) -> dict[str, float]:
+    """Logit changes for news reporting that fired on ``sentence`` (name -> weight)."""
+    out: dict[str, float] = {}
+    for name, feature, weight in _REPORTING:
+        hit = feature.search(sentence) if isinstance(feature, re.Pattern) else feature(sentence)
+        if hit:
+            out[name] = weight
+    return out
 
 
 def make_heuristic(**settings: object) -> HeuristicCheckworthiness:

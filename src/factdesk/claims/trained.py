@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from factdesk.claims.checkworthy import HeuristicCheckworthiness
+from factdesk.claims.checkworthy import HeuristicCheckworthiness, reporting_adjustment
 from factdesk.errors import ConfigError
 from factdesk.heads import EmbeddingHeadModel, SavedHead, head_files_present, model_dir
 from factdesk.registry import available_when
@@ -215,10 +215,9 @@ class BlendedCheckworthiness:
 
     name = "trained+heuristic"
 
-    def __init__(self, weight: float = 0.5, **trained_settings: object) -> None:
-        from factdesk.claims.checkworthy import HeuristicCheckworthiness
-
+    def __init__(self, weight: float = 0.5, news: bool = True, **trained_settings: object) -> None:
         self.weight = weight
+        self.news = news  # the news-reporting adjustment (checkworthy.reporting_adjustment)
         self.trained = TrainedCheckworthiness(**trained_settings)  # type: ignore[arg-type]
         self.heuristic = HeuristicCheckworthiness()
 
@@ -229,7 +228,12 @@ class BlendedCheckworthiness:
     def score(self, sentences: list[str]) -> list[float]:
         learned = self.trained.score(sentences)
         rules = self.heuristic.score(sentences)
-        return [self.weight * a + (1 - self.weight) * b for a, b in zip(learned, rules)]
+        out = []
+        for sentence, a, b in zip(sentences, learned, rules):
+            p = min(max(self.weight * a + (1 - self.weight) * b, 1e-6), 1 - 1e-6)
+            shift = sum(reporting_adjustment(sentence).values()) if self.news else 0.0
+            out.append(1.0 / (1.0 + math.exp(-(math.log(p / (1 - p)) + shift))))
+        return out
 
 
 @available_when(model_available)
