@@ -1,6 +1,7 @@
 """Schema for the web desk: users, sessions, API tokens, check jobs, reviewer edits and the audit trail.
 
-Owned by `factdesk.web`; applied as store migration 3.
+Applied as store migration 3 (migration 4 adds ``login_failures`` and ``users.disabled``);
+read and written only through :class:`factdesk.store.desk.DeskTables` (``store.desk``).
 
 * ``desk_meta``: key/value rows; ``session_secret`` signs the desk's cookies.
 * ``users``: reviewers and viewers (argon2 password hashes).

@@ -44,11 +44,6 @@ def add_user(store: Store, name: str, password: str, role: str) -> int:
     return store.desk.add_user(name, _hasher().hash(password), role)
 
 
-def get_user(store: Store, name: str) -> dict[str, Any]:
-    """``id, name, role, created, disabled``; NotFoundError (with a hint) for an unknown name."""
-    return store.desk.get_user(name)
-
-
 def list_users(store: Store) -> list[dict[str, Any]]:
     return store.desk.list_users()
 
