@@ -233,3 +233,31 @@ def test_evidence_names_its_key_sentence(demo_report: tuple[dict, dict]) -> None
     for _, ev in evidence:
         if not ev["key_sentence"]:
             assert len(split_sentences(ev["text"])) < 2
+
+
+def test_from_settings_checks_every_name_before_any_work(tmp_path: Path) -> None:
+    from factdesk.errors import ConfigError
+
+    with Store.open(tmp_path / "fd.db") as store:
+        with pytest.raises(ConfigError, match="unknown retriever 'nope'"):
+            Pipeline.from_settings(Settings(retriever="nope"), store=store)
+        pipe = Pipeline.from_settings(Settings(verifier="baseline"), store=store)
+        assert pipe.verifier.name == "baseline"
+
+
+def test_the_pipeline_runs_on_fakes_only(tmp_path: Path) -> None:
+    """Every part injected: no model loads, and the fakes' answers reach the report."""
+    from factdesk.testing import FakeEmbedder, FakeRetriever, FakeScorer, FakeVerifier
+    from factdesk.types import Document
+
+    corpus = [Document(text="Records show the Ridgeway dam opened in 1998.", title="Dam history")]
+    retriever = FakeRetriever(corpus)
+    with Store.open(tmp_path / "fd.db") as store:
+        pipe = Pipeline.from_settings(Settings(), store=store, verifier=FakeVerifier(label="refutes"),
+                                      embedder=FakeEmbedder(), scorer=FakeScorer(), retriever=retriever,
+                                      indexer=retriever)
+        report = pipe.check(Document(text="The Ridgeway dam opened in 1998, officials said on Monday."),
+                            save=False)
+    assert report["verifier"] == "fake"
+    ev = report["claims"][0]["evidence"][0]
+    assert ev["stance"] == "refutes" and "Ridgeway" in ev["text"]

@@ -28,3 +28,25 @@ def test_bad_settings_are_reported(tmp_path, monkeypatch):
     monkeypatch.setenv("FACTDESK_TOP_K", "many")
     with pytest.raises(ConfigError, match="top_k"):
         load_settings()
+
+
+def test_component_tables_give_names_and_options_and_keep_secrets_as_references(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "factdesk.toml").write_text(
+        'top_k = 4\n[verifier]\nname = "baseline"\n[verifier.options]\nrelevance_floor = 0.2\n'
+        'api_key = { "$env" = "SOME_KEY" }\n[retriever.options]\nbatch_size = 8\n')
+    monkeypatch.setenv("SOME_KEY", "never-stored")
+    s = load_settings()
+    assert (s.verifier, s.retriever, s.top_k) == ("baseline", "sqlite", 4)
+    assert s.options_for("verifier") == {"relevance_floor": 0.2, "api_key": {"$env": "SOME_KEY"}}
+    assert s.options_for("retriever") == {"batch_size": 8} and s.options_for("embedder") == {}
+    assert "never-stored" not in repr(s)
+    (tmp_path / "factdesk.toml").write_text('[verifier]\nname = "baseline"\ncolour = "red"\n')
+    with pytest.raises(ConfigError, match="colour"):
+        load_settings()
+
+
+def test_writable_state_goes_to_the_user_data_dir_not_the_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert Settings().writable_dir() == tmp_path / "data" / "factdesk"
+    assert Settings(user_dir=str(tmp_path / "mine")).writable_dir() == tmp_path / "mine"

@@ -138,10 +138,15 @@ class Pipeline:
                    indexer=indexer)
 
     # -- components (lazy) -----------------------------------------------------------
-    def _create(self, kind: str, name: str) -> Any:
-        """A registered part, given the shared parts its factory asks for, warmed up when it can be."""
+    def _create(self, kind: str, name: str, *, configured: bool = True) -> Any:
+        """A registered part, given the shared parts its factory asks for.
+
+        ``[kind.options]`` belong to the part the settings name for ``kind``; another part of the
+        same kind (the omitted-context verifier) gets its factory's defaults.
+        """
+        options = self.settings.options_for(kind) if configured else {}
         return registry.create(kind, name, parts={"store": lambda: self.store, "embedder": lambda: self.embedder},
-                               **self.settings.options_for(kind))
+                               **options)
 
     @property
     def verifier(self) -> Verifier:
@@ -154,7 +159,7 @@ class Pipeline:
     def omitted_verifier(self) -> Verifier:
         """The verifier that judges omitted-context candidates (``settings.omitted_verifier``)."""
         if self._omitted_verifier is None:
-            self._omitted_verifier = self._create("verifier", self.settings.omitted_verifier)
+            self._omitted_verifier = self._create("verifier", self.settings.omitted_verifier, configured=False)
             self._omitted_verifier.warm_up()
         return self._omitted_verifier
 

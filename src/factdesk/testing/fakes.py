@@ -1,0 +1,183 @@
+"""Deterministic stand-ins for factdesk's parts: fast, model-free, the same answer every run.
+
+Each fake satisfies its protocol in :mod:`factdesk.protocols` (and passes its conformance suite in
+:mod:`factdesk.testing.conformance`), so a test can build a whole pipeline without loading a model.
+
+Example::
+
+    from factdesk.pipeline import Pipeline
+    from factdesk.testing import FakeEmbedder, FakeRetriever, FakeVerifier
+
+    retriever = FakeRetriever()
+    pipe = Pipeline(store, verifier=FakeVerifier(), embedder=FakeEmbedder(), retriever=retriever,
+                    indexer=retriever)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from factdesk.protocols import StanceResult
+from factdesk.types import Document, Hit, Passage
+
+_WORD = re.compile(r"[a-z0-9]+")
+_NEGATIONS = {"not", "no", "never", "denies", "denied", "false"}
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+class FakeVerifier:
+    """Supports when the passage holds every word of the claim, refutes when it also negates, else neutral.
+
+    Example::
+
+        [r] = FakeVerifier().stances([("dam opened", "The dam opened.")])
+        r.stance.value  # 'supports'
+    """
+
+    name = "fake"
+
+    def __init__(self, label: str | None = None) -> None:
+        self.label = label  # always this stance, when given
+        self.warm_ups = 0
+
+    def warm_up(self) -> None:
+        self.warm_ups += 1
+
+    def stances(self, pairs: list[tuple[str, str]]) -> list[StanceResult]:
+        return [self._judge(claim, passage) for claim, passage in pairs]
+
+    def _judge(self, claim: str, passage: str) -> StanceResult:
+        if self.label is not None:
+            top = self.label
+        else:
+            c, p = _words(claim), _words(passage)
+            top = "neutral"
+            if c and c - _NEGATIONS <= p:
+                top = "refutes" if (p & _NEGATIONS) - c else "supports"
+        probabilities = {s: 0.1 for s in ("supports", "refutes", "neutral")}
+        probabilities[top] = 0.8
+        return StanceResult(probabilities, reasons=[f"fake: {top}"])
+
+
+class FakeEmbedder:
+    """Hashed bag of words, L2-normalised: texts sharing words get similar vectors.
+
+    Example::
+
+        FakeEmbedder(dim=16).embed(["a dam", "the dam"]).shape  # (2, 16)
+    """
+
+    name = "fake-embedder"
+
+    def __init__(self, dim: int = 64) -> None:
+        self.dim = dim
+
+    def warm_up(self) -> None:
+        pass
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for w in _WORD.findall(text.lower()) or ["<empty>"]:
+                out[i, int(hashlib.sha1(w.encode()).hexdigest(), 16) % self.dim] += 1.0
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+        return out
+
+
+class FakeScorer:
+    """Check-worthiness from surface cues: a number or a capitalised word mid-sentence scores high.
+
+    Example::
+
+        FakeScorer().score(["The dam cost 40 million.", "Lovely weather."])  # [0.9, 0.1]
+    """
+
+    name = "fake-scorer"
+
+    def warm_up(self) -> None:
+        pass
+
+    def score(self, sentences: list[str]) -> list[float]:
+        return [0.9 if re.search(r"\d|\s[A-Z]", s) else 0.1 for s in sentences]
+
+
+class FakeRetriever:
+    """An in-memory retriever and indexer: one passage per document, ranked by shared words.
+
+    ``mode`` is accepted and ignored (there are no vectors); ``before`` flags and ranks down
+    passages published after it, as the :class:`~factdesk.protocols.Retriever` contract says.
+
+    Example::
+
+        r = FakeRetriever([Document(text="The dam opened in 1998.")])
+        r.search("dam opened")[0].passage.text  # 'The dam opened in 1998.'
+    """
+
+    name = "fake-retriever"
+
+    def __init__(self, documents: Iterable[Document] = ()) -> None:
+        self.passages: list[Passage] = []
+        self.add_documents(documents)
+
+    def add_documents(self, docs: Iterable[Document], progress: bool = False, **_: Any) -> int:
+        added = [Passage(document_id=d.id, text=d.text, start=0, end=len(d.text), title=d.title,
+                         published=d.published, url=d.url) for d in docs]
+        known = {p.document_id for p in added}
+        self.passages = [p for p in self.passages if p.document_id not in known] + added
+        return len(added)
+
+    def search(self, query: str, k: int = 10, *, mode: str = "hybrid", before: str | None = None,
+               exclude_documents: set[str] | None = None, max_per_document: int = 0) -> list[Hit]:
+        words = _words(query)
+        scored = []
+        for p in self.passages:
+            if exclude_documents and p.document_id in exclude_documents:
+                continue
+            shared = len(words & _words(p.text))
+            if shared:
+                after = bool(before and p.published and p.published > before)
+                scored.append(Hit(passage=p, score=shared / (len(words) or 1) * (0.5 if after else 1.0),
+                                  after_claim_date=after))
+        scored.sort(key=lambda h: (-h.score, h.passage.id))
+        return scored[:k]
+
+    def search_many(self, queries: Sequence[str], k: int = 10, *, mode: str = "hybrid",
+                    before: str | None | Sequence[str | None] = None,
+                    exclude_documents: set[str] | None = None, max_per_document: int = 0) -> list[list[Hit]]:
+        dates = list(before) if isinstance(before, (list, tuple)) else [before] * len(queries)
+        return [self.search(q, k, mode=mode, before=d, exclude_documents=exclude_documents,
+                            max_per_document=max_per_document) for q, d in zip(queries, dates)]
+
+
+class FakeLLM:
+    """A canned :class:`~factdesk.protocols.LLMClient` for the LLM parts of issue 14.
+
+    Example::
+
+        FakeLLM({"capital of France": "Paris"}).complete("What is the capital of France?")  # 'Paris'
+    """
+
+    name = "fake-llm"
+
+    def __init__(self, answers: dict[str, str] | None = None, default: str = "") -> None:
+        self.answers = answers or {}
+        self.default = default
+        self.prompts: list[str] = []
+
+    def warm_up(self) -> None:
+        pass
+
+    def complete(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.0) -> str:
+        self.prompts.append(prompt)
+        return next((a for key, a in self.answers.items() if key in prompt), self.default)
+
+
+__all__ = ["FakeVerifier", "FakeEmbedder", "FakeScorer", "FakeRetriever", "FakeLLM"]
