@@ -1,6 +1,7 @@
 """Schema for imported fact-checks (ClaimReview records) and claim matching.
 
-Owned by the `factdesk.match` stage; applied as store migration 2.
+Applied as store migrations 2 and 5; read and written only through
+:mod:`factdesk.store.claimreviews` (``store.claimreviews``), for the `factdesk.match` stage.
 
 * ``reviews``: one row per fact-check of one claim.  ``id`` is a content hash
   of the review URL and the *normalised* claim text (see
