@@ -10,6 +10,7 @@ from factdesk.registry import create, names
 from factdesk.retrieve import Embedder, OnnxMiniLMEmbedder, SqliteIndex, make_passages
 from factdesk.retrieve.index import build_fts_query, latest_date
 from factdesk.store import Store
+from factdesk.testing.conformance import RetrieverSuite, index_corpus
 from factdesk.types import Document
 
 DOCS = [
@@ -344,3 +345,17 @@ def test_search_by_vector_matches_dense_search(tmp_path, embedder):
     with pytest.raises(ConfigError, match="dimensions"):
         index.search_by_vector(np.ones(7, dtype=np.float32), k=3)
     store.close()
+
+
+class TestSqliteRetrieverConformance(RetrieverSuite):
+    """The split parts, built by their factories, pass the suite every registered retriever must."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def retriever(cls, tmp_path_factory, embedder):
+        from factdesk.retrieve import sqlite_indexer, sqlite_retriever
+
+        store = Store.open(tmp_path_factory.mktemp("conformance") / "fd.db")
+        index_corpus(store, sqlite_indexer(store, embedder))
+        yield sqlite_retriever(store, embedder)
+        store.close()
