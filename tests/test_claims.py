@@ -468,3 +468,23 @@ def test_attributed_claims_are_checked_without_the_attribution(text, checked_as)
     claims = extract_claims(Document(text=text)).claims
     assert len(claims) == 1
     assert claims[0].checked_as == checked_as
+
+
+def _standalone(text: str, fragment: str, published: str = "2023-11-09") -> str:
+    doc = Document(text=text, published=published)
+    return by_text(extract_claims(doc).claims, fragment).standalone
+
+
+def test_a_pronoun_opening_a_sentence_continues_the_previous_subject():
+    text = ("Nadia Okafor, 27, won 58% of the vote, defeating Dale Brant, who got 41%. "
+            "She has served on the city council since she was elected in 2019.")
+    assert _standalone(text, "She has served").startswith("Nadia Okafor has served")
+    # two people as the subject: no guess
+    text = "Tom Banks and Dale Brant visited the site in 2022. He said the toll rose to $4 in 2023."
+    assert _standalone(text, "He said the toll").startswith("He said")
+
+
+def test_its_and_this_company_become_the_company_named_in_short_and_long_form():
+    text = ("Harbour Pharmacy Group runs 900 stores. Harbour also sells insurance to 2 million members. "
+            "Its operating profit rose 17.6 percent to $2.7 billion in 2015.")
+    assert _standalone(text, "Its operating").startswith("Harbour Pharmacy Group's operating profit")

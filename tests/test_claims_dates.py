@@ -227,3 +227,14 @@ def test_demo_article_claims_have_no_unresolved_relative_date(tmp_path):
     assert by_start["On November"].standalone.startswith("On November 4, 2024, council set the standard adult fare")
     assert by_start["Last month"].standalone.startswith("In October 2024 the authority's board confirmed Lassiter")
     assert by_start["This year"].standalone == "In 2024 the authority took delivery of all 18 of its light rail vehicles."
+
+
+def test_a_weekday_after_a_clock_time_and_a_possessive_weekday_resolve():
+    # shapes from real news pages (issue 12), our own sentences; Thursday 9 November 2023
+    ref = date(2023, 11, 9)
+    assert resolve_relative_dates("The van left the depot at about 9:15 a.m. Tuesday.", ref)[0] == (
+        "The van left the depot at about 9:15 a.m. on November 7, 2023.")
+    assert resolve_relative_dates("Lopez won 58% of the vote in Tuesday\u2019s council election.", ref)[0] == (
+        "Lopez won 58% of the vote in the November 7, 2023 council election.")
+    assert resolve_relative_dates("Saturday's peak demand reached 41,200 megawatts.", ref)[0] == (
+        "The November 4, 2023 peak demand reached 41,200 megawatts.")

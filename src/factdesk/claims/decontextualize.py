@@ -81,6 +81,7 @@ _DATE_RE = re.compile(
         rf"(?P<md>\b(?P<md_m>{_MON})\s+(?P<md_d>{_DAY})\b(?!,?\s*\d))",
         rf"(?P<dm>\b(?P<dm_d>{_DAY})\s+(?:of\s+)?(?P<dm_m>{_MON})(?![\w.]|,?\s*\d))",
         rf"(?P<wd>\b(?P<wd_pre>[Oo]n\s+|[Ll]ast\s+|[Tt]his\s+past\s+)?(?P<wd_d>{_WD})\b(?![’']s))",
+        rf"(?P<wd_poss>\b(?P<wd_poss_d>{_WD})[’']s\b)",
         rf"(?P<ago>\b(?P<ago_q>(?i:about|around|nearly|almost|roughly|some|more\s+than|over|less\s+than|under|just|only)\s+)?(?P<ago_n>(?i:{_NUM}))\s+(?P<ago_u>year|month|week|day|decade)s?\s+ago\b)",
         r"(?P<rel_day>(?<![Tt]he\s)\b(?:(?P<rel_day_w>[Yy]esterday|[Tt]oday|[Tt]omorrow|[Tt]onight)(?:\s+(?P<rel_day_part>morning|afternoon|evening|night))?"
         r"|(?P<rel_day_this>[Tt]his)\s+(?P<rel_day_part_this>morning|afternoon|evening)|(?P<rel_day_last>[Ll]ast)\s+night)\b(?![’']s))",
@@ -205,6 +206,18 @@ def resolve_relative_dates(text: str, reference: date | None) -> tuple[str, list
                 lead = "" if after_prep and not pre else "on "
                 return _cap(whole, lead + _fmt_day(d))
             return "on " + _fmt_day(d)
+        if kind == "wd_poss":  # "Tuesday's election" -> "the November 7, 2023 election"
+            target = _WEEKDAYS.index(g("wd_poss_d").lower())
+            tense = _tense(text, m.start(), m.end())
+            if tense == "past":
+                d = reference - timedelta(days=(reference.weekday() - target) % 7 or 7)
+            elif tense == "future" and target != reference.weekday():
+                d = reference + timedelta(days=(target - reference.weekday()) % 7)
+            else:
+                return whole
+            add(d.isoformat())
+            return ("The " if whole[:1].isupper() and (m.start() == 0 or text[:m.start()].rstrip()[-1:] in ".!?\"“")
+                    else "the ") + _fmt_day(d)
         if kind == "rel_day":
             # against the article date, but not inside a quotation (the speaker's day) nor in
             # reported speech that names another day ("said on Monday that … today")
@@ -360,7 +373,7 @@ _CLAUSE_BREAK = re.compile(
     r"unless|if|so)\b|(?P<after>\b(?:said|says|told|announced|added|stated|wrote|claimed|argued|warned|reported|explained|"
     r"noted|insisted|promised|predicted|confirmed|revealed|estimated)\b)"
 )
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])[\"”’]?\s+(?=[A-Z\"“‘])")
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])(?<![ap]\.m\.)[\"”’]?\s+(?=[A-Z\"“‘])")  # "at 10 a.m. Tuesday" is one clause
 
 
 def _word_before(text: str, pos: int) -> str:
@@ -434,9 +447,9 @@ def _in_quotation(text: str, pos: int) -> bool:
 _REPORTING = re.compile(r"\b(?:said|says|told|announced|added|stated|wrote|claimed|warned|reported|confirmed|revealed)\b")
 
 
-_TOP_GROUPS = ["iso", "mry", "mdy", "dmy", "wd_md", "my", "md", "dm", "wd", "ago", "rel_day", "rel", "last_mon", "in_mon", "in_year",
+_TOP_GROUPS = ["iso", "mry", "mdy", "dmy", "wd_md", "my", "md", "dm", "wd", "wd_poss", "ago", "rel_day", "rel", "last_mon", "in_mon", "in_year",
                "det_year"]
-_DAY_ANCHORS = {"wd", "md", "dm", "mdy", "dmy", "iso", "wd_md"}
+_DAY_ANCHORS = {"wd", "wd_poss", "md", "dm", "mdy", "dmy", "iso", "wd_md"}
 _FUTURE = re.compile(r"\b(?:will|would|shall|plans?\s+to|planned|is\s+to|are\s+to|scheduled|expected|set\s+to|going\s+to|due\s+to|next|upcoming|intends?)\b", re.I)
 
 # pronouns and roles that may open a claim
@@ -444,8 +457,30 @@ _OPENING_REFERENCE = re.compile(
     r"^(?P<ref>He|She|It|They|The\s+(?:company|firm|group|mayor|minister|senator|governor|president|ministry|agency|"
     r"council|department|government|project|bridge|dam|plant|city|authority|commission|university|bank|board|"
     r"committee|spokesperson|chief\s+executive|ceo|organisation|organization|carmaker|manufacturer|retailer|airline|"
-    r"startup|charity|party|tunnel|scheme|programme|program)|His|Her(?=\s+[a-z]))\b(?![’']s\b)"
+    r"startup|charity|party|tunnel|scheme|programme|program)|(?:This|That)\s+(?:company|firm|group|organisation|"
+    r"organization|agency|city|state)|His|Her(?=\s+[a-z])|Its(?=\s+[a-z])|Their(?=\s+[a-z]))\b(?![’']s\b)"
 )
+_PREVIOUS_SENTENCE = re.compile(r"[.!?][\"”’)]*\s+")
+
+
+def _previous_subject(pos: int, text: str, mentions: list[Mention], kinds: set[str]) -> Mention | None:
+    """The entity the sentence before ``pos`` opens with ("Nadia Mohamed, 27, won … She has served …").
+
+    A pronoun that opens a sentence most often continues the previous sentence's subject; only a
+    mention within the first few words of that sentence counts, and only of the wanted kind.
+    """
+    base = max(0, pos - 600)
+    body = text[base:pos].rstrip()
+    cuts = [m.end() for m in _PREVIOUS_SENTENCE.finditer(body) if m.end() < len(body)]
+    if not cuts and base > 0:
+        return None  # the sentence before is longer than the window: do not guess
+    start, end = base + (cuts[-1] if cuts else 0), base + len(body)
+    head = [m for m in mentions if start <= m.start < min(end, start + 40)]
+    if not head or head[0].kind not in kinds:
+        return None
+    if re.match(r"\s*(?:,\s*)?(?:and|or|&|with)\b", text[head[0].end:end]):
+        return None  # "Tom Banks and Peter Hale visited …": "He" could be either
+    return head[0]
 _DUMMY_IT = re.compile(
     r"^It(?:'s|’s|\s+(?:is|was|has\s+been|had\s+been|will\s+be|would\s+be|remains|remained|seems|seemed|appears|appeared|"
     r"takes|took|means|meant|matters|follows|turns\s+out|emerged))\b"
@@ -467,9 +502,16 @@ def _resolve_opening(claim_text: str, pos: int, text: str, mentions: list[Mentio
     if gender:
         # "He" cannot be a woman named in between, nor "She" a man (by title or first name)
         mentions = [x for x in mentions if x.kind != "person" or person_gender(x) in (None, gender)]
-    possessive = ref in ("His", "Her")
-    name = resolve_reference("he" if ref == "His" else "she" if ref == "Her" else ref, pos, text, mentions,
-                             strict=True)
+    possessive = ref in ("His", "Her", "Its", "Their")
+    pronoun = {"His": "he", "Her": "she", "Its": "it", "Their": "they"}.get(ref, ref)
+    if ref.startswith(("This", "That")):
+        pronoun = "the " + ref.split()[-1]
+    name = resolve_reference(pronoun, pos, text, mentions, strict=True)
+    if not name and pronoun.lower() in {"he", "she", "it", "they"}:
+        kinds = {"person"} if pronoun.lower() in {"he", "she"} else {"org"}
+        subject = _previous_subject(pos, text, mentions, kinds)
+        if subject is not None and (not gender or person_gender(subject) in (None, gender)):
+            name = subject.name
     if not name:
         return None
     if possessive:

@@ -282,6 +282,13 @@ def find_mentions(text: str) -> list[Mention]:
                                           and n.split()[-1].lower() not in ORG_WORDS
                                           and n.split()[0].lower() not in ORG_WORDS and n not in acronyms.values())
            else (s, e, sf, n, k, t) for s, e, sf, n, k, t in raw]
+    # "Tom Banks and Dale Brant": a two-word name joined to a person by "and" is a person too
+    for i in range(1, len(raw)):
+        prev, cur = raw[i - 1], raw[i]
+        if (prev[4] == "person" and cur[4] in {"org", "unknown"} and len(cur[3].split()) == 2
+                and re.fullmatch(r"\s+and\s+", text[prev[1]:cur[0]])
+                and not any(w.lower() in ORG_WORDS for w in cur[3].split()) and cur[3] not in KNOWN_ORGS):
+            raw[i] = (cur[0], cur[1], cur[2], cur[3], "person", cur[5])
     # surnames and other short forms -> full names
     persons = [r[3] for r in raw if r[4] == "person" and len(r[3].split()) >= 2]
     by_last: dict[str, set[str]] = {}
@@ -407,8 +414,12 @@ def resolve_reference(
         sent_start = _sentence_start_before(text, last.start)
         same_sentence = [m for m in before if m.start >= sent_start]
         names = {m.name for m in candidates if m.start >= sent_start}
+        # "CVS" and "CVS Health" in one sentence are one organisation, named short and long
+        names = {n for n in names if not any(o != n and o.startswith(n + " ") for o in names)}
         if len(names) > 1:
             return None
+        if names and last.name not in names:
+            return next(iter(names))
         if p in {"they", "their", "them"} and any(m.kind == "person" for m in same_sentence):
             return None
         if p in {"he", "she", "him", "her", "his"}:
