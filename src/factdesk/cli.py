@@ -17,11 +17,13 @@ import click
 from factdesk import __version__, demodata, registry
 from factdesk.errors import FactdeskError
 from factdesk.evaluate import format_table, run_eval
+from factdesk.match.commands import reviews
 from factdesk.pipeline import Pipeline, resolve_name
 from factdesk.report import claims_to_dict, render
 from factdesk.report.claimreview import publishing
 from factdesk.settings import Settings, load_settings
 from factdesk.store import Store, default_db_path
+from factdesk.web.commands import serve, user
 
 FORMAT_CHOICES = ["markdown", "json", "html", "claimreview"]
 
@@ -461,17 +463,10 @@ def train(ctx: click.Context, model: str | None) -> None:
     ctx.exit(int(code or 0))
 
 
-def _add_optional_commands() -> None:
-    """Commands whose modules import lazily and explain a missing extra themselves."""
-    from factdesk.match.commands import reviews
-    from factdesk.web.commands import serve, user
-
-    cli.add_command(reviews)
-    cli.add_command(serve)
-    cli.add_command(user)
-
-
-_add_optional_commands()
+# these commands' modules import their extras lazily and explain a missing one themselves
+cli.add_command(reviews)
+cli.add_command(serve)
+cli.add_command(user)
 
 
 def main() -> None:

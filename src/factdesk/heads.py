@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from factdesk import registry
 from factdesk.errors import ConfigError
 from factdesk.paths import model_dir_override
 
@@ -82,10 +83,7 @@ class EmbeddingHeadModel:
             if self._head is not None:
                 return
             head = self.head_class.load(self.model_dir)
-            if self._embedder is None:
-                from factdesk.retrieve.embed import OnnxMiniLMEmbedder
-
-                self._embedder = OnnxMiniLMEmbedder(threads=self.threads)
-            if hasattr(self._embedder, "warm_up"):
-                self._embedder.warm_up()
+            if self._embedder is None:  # none shared by the pipeline: the default one, our own
+                self._embedder = registry.create("embedder", "minilm-int8", threads=self.threads)
+            self._embedder.warm_up()
             self._head = head

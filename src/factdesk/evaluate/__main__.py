@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
+from factdesk.cli import cli
+
 
 def main() -> None:
-    from factdesk.cli import cli
-
     cli(["eval", *sys.argv[1:]], prog_name="python -m factdesk.evaluate")
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from factdesk.errors import FactdeskError
-from factdesk.protocols import (STANCE_LABELS, CheckworthinessScorer, Embedder, Indexer, Retriever, Store,
+from factdesk.protocols import (STANCE_LABELS, CheckworthinessScorer, Embedder, Retriever, Store,
                                 Verifier)
 from factdesk.report import report_to_dict
 from factdesk.types import Document, Hit, Report

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import random
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from factdesk.claims.segment import split_sentences
 from factdesk.paths import shared_data_dir
 from factdesk.verify.focus import focus_terms
 
@@ -176,8 +176,6 @@ def drop_key_sentence(claim: str, evidence: str) -> str | None:
     with the claim than every other, and what is left still shares a word with the claim but
     none of its numbers.  Returns None otherwise (so as not to make a pair that still decides).
     """
-    from factdesk.claims.segment import split_sentences
-
     sentences = [s.text for s in split_sentences(evidence)]
     if len(sentences) < 2:
         return None
@@ -206,8 +204,6 @@ class DistractorIndex:
     """
 
     def __init__(self, evidences: Iterable[str], max_df_share: float = 0.02):
-        from factdesk.claims.segment import split_sentences
-
         seen: dict[str, None] = {}
         for ev in evidences:
             for sent in split_sentences(ev):
@@ -228,8 +224,6 @@ class DistractorIndex:
         """The best-scoring sentence that is not in ``own_evidence``, shares at most 3/4 of the
         claim's words and none of its numbers (so that it cannot settle the claim by them); None
         when no indexed word of the claim is rare enough."""
-        from factdesk.claims.segment import split_sentences
-
         want = focus_terms(claim)
         scores: dict[int, float] = defaultdict(float)
         for w in want:

@@ -32,9 +32,12 @@ from typing import Any
 
 import numpy as np
 
+from factdesk.claims.checkworthy import HeuristicCheckworthiness
 from factdesk.claims.trained import DEFAULT_MODEL_DIR, TrainedCheckworthiness, feature_names, logit, sentence_features
+from factdesk.evaluate import run_eval
 from factdesk.evaluate.metrics import average_precision, binary_scores
 from factdesk.evaluate.readers import read_checkworthy
+from factdesk.retrieve.embed import OnnxMiniLMEmbedder
 from factdesk.train.cache import EmbeddingCache, default_cache_dir
 from factdesk.train.data import data_dir
 from factdesk.train.head import fit_temperature, forward, nll, train_head
@@ -57,8 +60,6 @@ class _Embedder:
     """The packaged MiniLM, as :class:`TrainedCheckworthiness` uses it at run time."""
 
     def __init__(self, threads: int = 2) -> None:
-        from factdesk.retrieve.embed import OnnxMiniLMEmbedder
-
         self.inner = OnnxMiniLMEmbedder(threads=threads)
         self.name = self.inner.name
 
@@ -253,9 +254,6 @@ def train(train_items: list[tuple[str, bool]], dev_items: list[tuple[str, bool]]
 # -- evaluation ---------------------------------------------------------------------------------
 def evaluate(model_dir: Path, root: Path, ct20_limit: int | None, embedder: Any = None) -> dict[str, Any]:
     """F1 (at the shipped cut-off 0.5), precision, recall, AP for trained vs heuristic on each eval set."""
-    from factdesk.claims.checkworthy import HeuristicCheckworthiness
-    from factdesk.evaluate import run_eval
-
     trained = TrainedCheckworthiness(model_dir=model_dir, embedder=embedder)
     heuristic = HeuristicCheckworthiness()
     table: dict[str, Any] = {}

@@ -9,7 +9,6 @@ AVeriTeC and HealthVer are evaluation-only and never enter a training mix.
 from __future__ import annotations
 
 import json
-import os
 import random
 from collections import Counter
 from collections.abc import Iterable

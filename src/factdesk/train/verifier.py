@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from factdesk.retrieve.embed import OnnxMiniLMEmbedder
 from factdesk.train import synth
 from factdesk.train.cache import EmbeddingCache, default_cache_dir
 from factdesk.train.data import (
@@ -43,6 +44,7 @@ from factdesk.train.data import (
     stratified,
 )
 from factdesk.train.head import expected_calibration_error, fit_temperature, forward, nll, train_head
+from factdesk.verify.baseline import BaselineVerifier
 from factdesk.verify.trained import DEFAULT_MODEL_DIR, LEXICAL_FEATURES, Head, feature_names, pair_features
 
 FORMAT_VERSION = 1
@@ -150,8 +152,6 @@ class _DirectEmbedder:
     """Embeds with the packaged MiniLM (what TrainedVerifier uses at run time)."""
 
     def __init__(self, threads: int = 2) -> None:
-        from factdesk.retrieve.embed import OnnxMiniLMEmbedder
-
         self.inner = OnnxMiniLMEmbedder(threads=threads)
         self.name = self.inner.name
 
@@ -229,8 +229,6 @@ def save(out: Path, fitted: dict[str, Any], summary: dict, extra: dict) -> None:
 def evaluate(model_dir: Path, cache: EmbeddingCache, root: Path, fever_n: int = 2000,
              extra_heads: dict[str, Any] | None = None) -> dict[str, Any]:
     """Baseline vs trained on every evaluation set (pair level), from cached embeddings."""
-    from factdesk.verify.baseline import BaselineVerifier
-
     head = Head.load(model_dir)
     base = BaselineVerifier()
     table = {}

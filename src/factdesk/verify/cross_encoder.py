@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from factdesk.claims.segment import split_sentences
+from factdesk.errors import ConfigError
 from factdesk.paths import VERIFIER_DIR_ENV, model_dir_override
 from factdesk.registry import available_when
 from factdesk.verify.base import StanceResult
@@ -219,8 +220,6 @@ class CrossEncoderVerifier:
             return
         missing = [f for f in REQUIRED_FILES if not (self.model_dir / f).is_file()]
         if missing:
-            from factdesk.errors import ConfigError
-
             raise ConfigError(f"cross-encoder model folder {self.model_dir} lacks {', '.join(missing)}",
                               hint=f"point {ENV_DIR} at a folder with model.onnx, tokenizer.json and config.json")
         import onnxruntime as ort
@@ -229,8 +228,6 @@ class CrossEncoderVerifier:
         self.config = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
         labels = [str(x) for x in self.config.get("labels", STANCES)]
         if sorted(labels) != sorted(STANCES):
-            from factdesk.errors import ConfigError
-
             raise ConfigError(f"config.json labels must be {', '.join(STANCES)}; got {labels}")
         self.labels = labels
         self.temperature = float(self.config.get("temperature", 1.0)) or 1.0
