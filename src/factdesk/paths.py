@@ -9,6 +9,7 @@ variable's meaning cannot drift between the store, the evaluation harness and th
 ``FACTDESK_DATA``          the shared data sets (FEVER, AVeriTeC, CheckThat! …) for eval/train
 ``FACTDESK_VERIFIER_DIR``  a verifier model folder to load instead of the shipped one
 ``FACTDESK_CHECKWORTHY_DIR`` a check-worthiness model folder instead of the shipped one
+``FACTDESK_EMBEDDER_DIR``  an embedding model folder (model.onnx + tokenizer.json) instead of MiniLM
 ``XDG_CACHE_HOME``         the base of factdesk's caches (evaluation pools, training embeddings)
 =========================  ==============================================================
 
@@ -30,6 +31,7 @@ DB_ENV = "FACTDESK_DB"
 DATA_ENV = "FACTDESK_DATA"
 VERIFIER_DIR_ENV = "FACTDESK_VERIFIER_DIR"
 CHECKWORTHY_DIR_ENV = "FACTDESK_CHECKWORTHY_DIR"
+EMBEDDER_DIR_ENV = "FACTDESK_EMBEDDER_DIR"
 
 
 def _env_path(name: str) -> Path | None:
