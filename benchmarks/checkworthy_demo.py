@@ -20,7 +20,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from factdesk import demodata, registry
-    from factdesk.claims.segment import split_sentences
+    from factdesk.text.sentences import split_sentences
     from factdesk.ingest import load
 
     doc = load(str(demodata.article_path()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from factdesk.claims.attribution import attribute_all
 from factdesk.claims.entities import find_mentions, person_gender
-from factdesk.claims.segment import split_sentences
+from factdesk.text.sentences import split_sentences
 
 
 def _speakers(text: str) -> list[tuple[str, str | None]]:

@@ -221,7 +221,7 @@ def test_earlier_fact_checks_are_matched_per_claim(demo_store: Path, tmp_path: P
 
 
 def test_evidence_names_its_key_sentence(demo_report: tuple[dict, dict]) -> None:
-    from factdesk.claims.segment import split_sentences
+    from factdesk.text.sentences import split_sentences
 
     report, _ = demo_report
     evidence = [(c, ev) for c in report["claims"] for ev in c["evidence"]]

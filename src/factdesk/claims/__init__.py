@@ -22,7 +22,7 @@ from factdesk.claims.checkworthy import CheckworthinessScorer, HeuristicCheckwor
 from factdesk.claims.decontextualize import decontextualize, resolve_relative_dates
 from factdesk.claims.entities import find_mentions
 from factdesk.claims.rebuttal import _LABEL, _RATING, RebuttalSpan, find_rebuttals, rebutted_author
-from factdesk.claims.segment import Sentence, split_sentences
+from factdesk.text.sentences import Sentence, split_sentences
 from factdesk.claims.timeline import build_timeline
 from factdesk.types import Claim, ClaimKind, ClaimSet, Document
 

@@ -35,6 +35,7 @@ from factdesk.claims.entities import (
     pronoun_gender,
     resolve_reference,
 )
+from factdesk.text.quotes import quoted_part
 
 VERBS = (
     "said|says|say|told|tells|added|adds|stated|states|claimed|claims|claim|argued|argues|insisted|insists|"
@@ -441,8 +442,6 @@ def proposition(standalone: str, speaker: str | None) -> str:
     """
     if not speaker:
         return standalone
-    from factdesk.context.quotes import quoted_part
-
     part = quoted_part(standalone, speaker).strip()
     if len(part.split()) < 4 or part == standalone.strip() or _FIRST_PERSON.search(part):
         return standalone

@@ -19,7 +19,7 @@ labelled claims that name no speaker of their own.
 
 Example::
 
-    >>> from factdesk.claims.segment import split_sentences
+    >>> from factdesk.text.sentences import split_sentences
     >>> text = "Claim: The dam leaks.\\nFact: Inspections in 2023 found no leak."
     >>> [(s.role, text[s.start:s.end]) for s in find_rebuttals(text, split_sentences(text))]
     [('rebutted', 'The dam leaks.'), ('rebuttal', 'Inspections in 2023 found no leak.')]
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from factdesk.claims.attribution import CLAIM_VERBS, attribute
 from factdesk.claims.entities import Mention, clean_speaker, find_mentions
-from factdesk.claims.segment import Sentence
+from factdesk.text.sentences import Sentence
 
 _CLAIM_LABELS = r"(?:the\s+)?(?:false\s+|viral\s+|misleading\s+|fake\s+|original\s+)?claims?|(?:the\s+)?myths?|rumou?rs?|what\s+was\s+claimed"
 _FACT_LABELS = r"(?:the\s+)?facts?|(?:the\s+)?reality|(?:our\s+|the\s+)?verdict|(?:the\s+)?truth|fact[\s-]?check|(?:our\s+)?ruling|(?:the\s+)?evidence"

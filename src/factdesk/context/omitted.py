@@ -43,7 +43,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from factdesk.claims.segment import split_sentences
+from factdesk.text.sentences import split_sentences
 from factdesk.context.quotes import FUNCTION_WORDS
 from factdesk.types import CheckedClaim, Claim, Document, Hit, Passage
 

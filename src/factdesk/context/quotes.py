@@ -50,6 +50,7 @@ from dataclasses import asdict, dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
+from factdesk.text.quotes import TOKEN, quoted_part
 from factdesk.types import CheckedClaim, Claim, ClaimKind, Document
 
 QUOTE_KINDS = (ClaimKind.QUOTED, ClaimKind.REBUTTED)
@@ -93,19 +94,6 @@ _TRANSLATE = str.maketrans({
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
     "\u00a0": " ", "\u2009": " ", "\u202f": " ", "\u2007": " ",
 })
-# a number (commas and decimals inside), or a word with inner apostrophes/hyphens
-_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['\u2019][^\W\d_]+)*", re.UNICODE)
-_QUOTED = re.compile(r"[\"\u201c\u201d\u201e\u00ab\u00bb](.+?)[\"\u201c\u201d\u201e\u00ab\u00bb]", re.S)
-_EDGE = re.compile(r"^[\s\"'\u2018\u2019\u201c\u201d\u00ab\u00bb.,;:!?\u2026-]+|[\s\"'\u2018\u2019\u201c\u201d\u00ab\u00bb.,;:!?\u2026-]+$")
-
-_VERBS = (r"said|says|say|told|tells|added|adds|stated|states|claimed|claims|argued|argues|insisted|insists|"
-          r"alleged|alleges|asserted|asserts|wrote|writes|posted|tweeted|announced|announces|explained|explains|"
-          r"noted|notes|warned|warns|declared|declares|maintained|maintains|contended|contends|suggested|suggests")
-# ", says the column by X." / ", Ortiz said." / ", according to the ministry."
-_TRAIL = re.compile(r"[,;]\s*(?:[^,;]{0,60}?\s)?(?:(?:" + _VERBS + r")\b|according to\b)[^,;]{0,100}$", re.I | re.S)
-_LEAD_ACCORDING = re.compile(r"^\s*according to [^,]{1,80},\s*", re.I)
-_LEAD_SPEAKER = re.compile(r"^(?P<head>[^,.;:!?\"\u201c]{1,80}?)\s+(?:" + _VERBS + r")\b(?:\s+(?:that|how))?\s*[:,]?\s*",
-                           re.I)
 
 
 @dataclass
@@ -164,7 +152,7 @@ def _normalized_with_map(text: str) -> tuple[str, list[int]]:
 def tokens(text: str) -> list[_Tok]:
     """Word tokens with their offsets; numbers lose thousands commas ("42,000" → "42000")."""
     out = []
-    for m in _TOKEN.finditer(text):
+    for m in TOKEN.finditer(text):
         raw = m.group().translate(_TRANSLATE).lower()
         if raw[0].isdigit():
             raw = raw.replace(",", "")
@@ -187,37 +175,6 @@ def _is_number(w: str) -> bool:
 
 def _is_content(w: str) -> bool:
     return w not in FUNCTION_WORDS
-
-
-def quoted_part(text: str, speaker: str | None = None) -> str:
-    """The words a claim attributes to someone: inside its quotation marks, else without the attribution.
-
-    >>> quoted_part('"We cut crime by 20%," said Mayor Lena Ortiz.')
-    'We cut crime by 20%'
-    >>> quoted_part('Crime fell every year, says the column by Jo Lee.')
-    'Crime fell every year'
-    """
-    t = text.strip()
-    segments = [m.group(1).strip() for m in _QUOTED.finditer(t)]
-    segments = [s for s in segments if len(_TOKEN.findall(s)) >= 3]
-    if segments:
-        return _EDGE.sub("", " ".join(segments))
-    s = _LEAD_ACCORDING.sub("", t)
-    m = _LEAD_SPEAKER.match(s)
-    if m and (_names_speaker(m.group("head"), speaker) or len(m.group("head").split()) <= 6
-              and m.group("head")[:1].isupper() and len(_TOKEN.findall(s[m.end():])) >= 4):
-        s = s[m.end():]
-    cut = _TRAIL.search(s)
-    if cut and len(_TOKEN.findall(s[: cut.start()])) >= 3:
-        s = s[: cut.start()]
-    return _EDGE.sub("", s)
-
-
-def _names_speaker(head: str, speaker: str | None) -> bool:
-    if not speaker:
-        return False
-    names = {w.lower() for w in speaker.split() if len(w) > 2}
-    return bool(names & {w.lower().strip(".,") for w in head.split()})
 
 
 # -- alignment ---------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from factdesk.claims.segment import split_sentences
+from factdesk.text.sentences import split_sentences
 from factdesk.errors import ConfigError, FactdeskError, InputError
 from factdesk.evaluate import metrics as M
 from factdesk.evaluate.readers import (

@@ -21,7 +21,7 @@ Example::
 
 from __future__ import annotations
 
-from factdesk.claims.segment import split_sentences
+from factdesk.text.sentences import split_sentences
 from factdesk.types import Document, Passage
 
 

@@ -33,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from factdesk.claims.segment import split_sentences
+from factdesk.text.sentences import split_sentences
 from factdesk.paths import shared_data_dir
 from factdesk.verify.focus import focus_terms
 

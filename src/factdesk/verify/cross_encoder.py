@@ -33,7 +33,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from factdesk.claims.segment import split_sentences
+from factdesk.text.sentences import split_sentences
 from factdesk.errors import ConfigError
 from factdesk.paths import VERIFIER_DIR_ENV, model_dir_override
 from factdesk.registry import available_when

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from factdesk.claims.segment import split_sentences
+from factdesk.text.sentences import split_sentences
 
 
 def focus_terms(text: str) -> set[str]:

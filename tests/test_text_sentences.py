@@ -1,8 +1,8 @@
-"""Sentence splitting details the claims stage relies on."""
+"""Sentence splitting (factdesk.text.sentences) details the claims stage relies on."""
 
 from __future__ import annotations
 
-from factdesk.claims.segment import split_sentences
+from factdesk.text.sentences import split_sentences
 
 
 def texts(text: str) -> list[str]:
