@@ -109,11 +109,12 @@ class Candidate:
     title_cosine: float | None = None  # the same with the review title's vector (None: no title vector)
 
 
-# -- writing ---------------------------------------------------------------------------------------
-_CACHES: dict[str, "_VectorCache"] = {}  # by Store.key
+# per process, by Store.key: the vector matrices (vector_cache) and term counts (document_frequencies)
+_CACHES: dict[str, "_VectorCache"] = {}
 _LOCK = threading.Lock()
 
 
+# -- writing ---------------------------------------------------------------------------------------
 def add_reviews(store: Store, reviews: Iterable[Review], *, embedder: Any = None,
                 batch_size: int = 256) -> tuple[int, int]:
     """Insert new reviews; returns ``(added, duplicates)``.
