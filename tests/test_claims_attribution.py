@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from factdesk.claims.attribution import attribute_all
-from factdesk.claims.entities import find_mentions, person_gender
+from factdesk.text.entities import find_mentions, person_gender
 from factdesk.text.sentences import split_sentences
 
 

@@ -20,7 +20,7 @@ from factdesk import registry
 from factdesk.claims.attribution import Attribution, attribute, attribute_all, proposition
 from factdesk.claims.checkworthy import CheckworthinessScorer, HeuristicCheckworthiness
 from factdesk.claims.decontextualize import decontextualize, resolve_relative_dates
-from factdesk.claims.entities import find_mentions
+from factdesk.text.entities import find_mentions
 from factdesk.claims.rebuttal import _LABEL, _RATING, RebuttalSpan, find_rebuttals, rebutted_author
 from factdesk.text.sentences import Sentence, split_sentences
 from factdesk.claims.timeline import build_timeline

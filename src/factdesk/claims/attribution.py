@@ -15,7 +15,7 @@ article's own voice.
 
 Example::
 
-    >>> from factdesk.claims.entities import find_mentions
+    >>> from factdesk.text.entities import find_mentions
     >>> text = '"We cut crime by 20%," said Mayor Lena Ortiz.'
     >>> attribute(text, 0, text, find_mentions(text)).speaker
     'Lena Ortiz'
@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from factdesk.claims.entities import (
+from factdesk.text.entities import (
     Mention,
     TITLES,
     clean_speaker,

@@ -176,6 +176,11 @@ _REPORTING: list[tuple[str, re.Pattern[str] | Callable[[str], bool], float]] = [
 ]
 
 
+def feature_names() -> list[str]:
+    """The heuristic's feature names in order (the trained head reads them as inputs)."""
+    return [name for name, _, _ in _FEATURES]
+
+
 def reporting_adjustment(sentence: str) -> dict[str, float]:
     """Logit changes for news reporting that fired on ``sentence`` (name -> weight)."""
     out: dict[str, float] = {}

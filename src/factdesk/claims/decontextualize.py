@@ -50,7 +50,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from factdesk.claims.entities import Mention, find_mentions, person_gender, pronoun_gender, resolve_reference
+from factdesk.text.entities import Mention, find_mentions, person_gender, pronoun_gender, resolve_reference
 from factdesk.types import Claim, ClaimKind, Document
 
 MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September",

@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 
 from factdesk.claims.attribution import CLAIM_VERBS, attribute
-from factdesk.claims.entities import Mention, clean_speaker, find_mentions
+from factdesk.text.entities import Mention, clean_speaker, find_mentions
 from factdesk.text.sentences import Sentence
 
 _CLAIM_LABELS = r"(?:the\s+)?(?:false\s+|viral\s+|misleading\s+|fake\s+|original\s+)?claims?|(?:the\s+)?myths?|rumou?rs?|what\s+was\s+claimed"

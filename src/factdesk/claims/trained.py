@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from factdesk.claims.checkworthy import HeuristicCheckworthiness, reporting_adjustment
+from factdesk.claims.checkworthy import feature_names as rule_feature_names
 from factdesk.errors import ConfigError
 from factdesk.heads import EmbeddingHeadModel, SavedHead, head_files_present, model_dir
 from factdesk.registry import available_when
@@ -54,9 +55,7 @@ _HEURISTIC = HeuristicCheckworthiness()
 
 def heuristic_feature_names() -> list[str]:
     """The heuristic's named features (in its own order) and its logit."""
-    from factdesk.claims import checkworthy
-
-    return [f"h_{name}" for name, _, _ in checkworthy._FEATURES] + ["h_logit"]
+    return [f"h_{name}" for name in rule_feature_names()] + ["h_logit"]
 
 
 def heuristic_features(sentences: list[str], names: list[str]) -> np.ndarray:

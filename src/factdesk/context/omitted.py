@@ -14,7 +14,7 @@
    share, so one new sentence among restatements is not enough (``min_novelty``); a passage with a
    sentence close to one claim as a whole (a restatement) is dropped;
 4. are **on topic** — the passage (or its document title) names at least ``min_entities`` of the
-   article's people or multi-word organisations/places (:func:`factdesk.claims.entities.find_mentions`,
+   article's people or multi-word organisations/places (:func:`factdesk.text.entities.find_mentions`,
    matched case-sensitively), which keeps passages about unrelated local matters out;
 5. **bear on** a claim (the verifier's stance on one of the ``stance_claims`` claims that
    retrieved it best is not neutral, with probability at least ``min_stance_probability``) or on the
@@ -43,8 +43,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from factdesk.text.sentences import split_sentences
 from factdesk.context.quotes import FUNCTION_WORDS
+from factdesk.text.entities import find_mentions
+from factdesk.text.sentences import split_sentences
 from factdesk.types import CheckedClaim, Claim, Document, Hit, Passage
 
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['\u2019][^\W\d_]+)*", re.UNICODE)
@@ -178,10 +179,6 @@ def _entity_names(article: Document) -> tuple[set[str], set[str]]:
     *main* entities are those in the title/lead or mentioned at least twice.  Matching is
     case-sensitive; single capitalised words other than people's names are left out.
     """
-    try:
-        from factdesk.claims.entities import find_mentions
-    except Exception:  # pragma: no cover - optional dependency of this helper
-        return set(), set()
     text = article.text or ""
     lead = _lead(article)
     counts: dict[str, int] = {}

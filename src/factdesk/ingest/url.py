@@ -49,6 +49,10 @@ from urllib.parse import urljoin, urlsplit
 
 from factdesk import __version__
 from factdesk.errors import FetchError, InputError, UnsafeURLError
+from factdesk.ingest._common import control_ratio, decode_bytes
+from factdesk.ingest.html import document_from_html
+from factdesk.ingest.pdf import document_from_pdf
+from factdesk.ingest.text import document_from_markdown, document_from_text
 from factdesk.types import Document
 
 USER_AGENT = "factdesk/" + ".".join(__version__.split(".")[:2])  # factdesk/0.1
@@ -459,8 +463,6 @@ def _sniff(page: FetchedPage) -> str | None:
 
 def document_from_fetched(page: FetchedPage) -> Document:
     """Read a fetched page with the reader its content type (or content) calls for."""
-    from factdesk.ingest._common import decode_bytes
-
     media = page.content_type
     if media in _HTML_TYPES:
         kind = "html"
@@ -480,17 +482,10 @@ def document_from_fetched(page: FetchedPage) -> Document:
     if not page.data.strip():
         raise InputError(f"{page.final_url} is empty")
     if kind == "html":
-        from factdesk.ingest.html import document_from_html
-
         return document_from_html(page.data, url=page.final_url, path=page.url, charset=page.charset)
     if kind == "pdf":
-        from factdesk.ingest.pdf import document_from_pdf
-
         doc = document_from_pdf(page.data, path=page.url, url=page.final_url)
         return doc
-    from factdesk.ingest._common import control_ratio
-    from factdesk.ingest.text import document_from_markdown, document_from_text
-
     text, _ = decode_bytes(page.data, [page.charset])
     if "\x00" in text or control_ratio(text) > 0.02:
         raise InputError(f"{page.final_url} looks like binary data, not text")
