@@ -89,6 +89,9 @@ def test_restating_passage_is_dropped_and_new_one_kept():
         def search(self, q, k, **kw):
             return [Hit(passage=p, score=1.0) for p in (same, new, later)]
 
+        def search_many(self, queries, k, **kw):
+            return [self.search(q, k, **kw) for q in queries]
+
     class Verifier:
         def stances(self, pairs):
             return []

@@ -39,7 +39,7 @@ Nothing here knows about any particular corpus: every threshold is a parameter.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -251,12 +251,9 @@ def find_omitted(
     queries = topic_queries + [c.standalone or c.text for c in claims]
     n_topic = len(topic_queries)
     kwargs = dict(mode=mode, before=article.published, exclude_documents={article.id})
-    if hasattr(index, "search_many"):
-        results: list[list[Hit]] = list(index.search_many(topic_queries, k, **kwargs))
-        if claims:
-            results += index.search_many(queries[n_topic:], claim_k, **kwargs)
-    else:
-        results = [index.search(q, k if i < n_topic else claim_k, **kwargs) for i, q in enumerate(queries)]
+    results: list[list[Hit]] = list(index.search_many(topic_queries, k, **kwargs))
+    if claims:
+        results += index.search_many(queries[n_topic:], claim_k, **kwargs)
 
     passages: dict[str, Passage] = {}
     topic: dict[str, float] = {}
@@ -361,7 +358,3 @@ def find_omitted(
         if len(chosen) >= limit:
             break
     return [f for f, _ in chosen]
-
-
-def omitted_to_dicts(facts: Sequence[OmittedFact]) -> list[dict[str, Any]]:
-    return [f.to_dict() for f in facts]

@@ -38,7 +38,6 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from factdesk.types import (
-    CheckedClaim,
     Claim,
     ClaimSet,
     Document,
@@ -50,7 +49,6 @@ from factdesk.types import (
 )
 
 LABELS = ("supported", "refuted", "not_enough_evidence", "conflicting")
-KINDS = ("assertion", "quoted", "rebutted", "rebuttal")
 STANCES = ("supports", "refutes", "neutral")
 
 _FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
@@ -351,8 +349,3 @@ def claims_to_dict(article: Document, claim_set: ClaimSet, *, created: str | Non
         "summary": summarize(claims),
         "omitted": [],
     }
-
-
-def checked_claims_to_dict(checked: list[CheckedClaim]) -> list[dict[str, Any]]:
-    """Claim dicts for a bare list of checked claims (handy for partial results)."""
-    return [_claim_to_dict(cc.claim, cc.evidence, cc.verdict) for cc in checked]

@@ -105,8 +105,6 @@ chloe ella lucy jo kate kim eva nina rosa clara julia ines marta ingrid astrid f
 """.split()))
 FIRST_NAMES = set(FIRST_NAMES_ORDER)
 
-PRONOUNS_PERSON = {"he", "she"}
-
 # first names and titles that say whether "he" or "she" can refer to a person (names used for both are
 # left out: "Jean", "Kim", "Jo", "Alex", "Sam" …)
 _AMBIGUOUS_FIRST = {"jean", "kim", "jo", "alex", "sam", "li", "wei", "yuki", "max", "jesse", "jordan", "kelly",
