@@ -160,9 +160,9 @@ def random_unit_vectors(nrng: Any, n: int, dim: int) -> Any:
 
 def shared_data(name: str, arg: str | None = None, marker: str = "gold.jsonl") -> Path | None:
     """A shared data folder: ``arg``, else ``name`` under a data root (``$FACTDESK_DATA``,
-    ``../shared/data``, /work/shared/data: :func:`factdesk.evaluate.readers.data_roots`), else beside this
+    ``../shared/data``, /work/shared/data: :func:`factdesk.paths.data_roots`), else beside this
     checkout; the first that holds ``marker`` (None when none does)."""
-    from factdesk.evaluate.readers import data_roots
+    from factdesk.paths import data_roots
 
     candidates = [Path(arg)] if arg else []
     candidates += [root / name for root in data_roots()] + [ROOT.parent / "shared" / "data" / name]

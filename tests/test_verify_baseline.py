@@ -5,7 +5,8 @@ import pytest
 from factdesk import registry
 from factdesk.types import Evidence, Label, Passage, Stance
 from factdesk.verify.aggregate import AggregationSettings, verdict_for
-from factdesk.verify.baseline import BaselineVerifier, numbers
+from factdesk.text.words import numbers
+from factdesk.verify.baseline import BaselineVerifier
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,16 @@ def shared_data_dir() -> Path | None:
     return _env_path(DATA_ENV)
 
 
+def data_roots() -> list[Path]:
+    """Where names like ``fever/dev.jsonl`` are looked up: ``$FACTDESK_DATA``, ``../shared/data``, /work/shared/data."""
+    roots = []
+    env = shared_data_dir()
+    if env is not None:
+        roots.append(env)
+    roots += [Path.cwd().parent / "shared" / "data", Path("/work/shared/data")]
+    return roots
+
+
 def model_dir_override(env_var: str) -> Path | None:
     """A model folder named by ``env_var`` (one of the ``*_DIR_ENV`` names above), when set."""
     return _env_path(env_var)

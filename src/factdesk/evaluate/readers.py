@@ -54,7 +54,7 @@ from typing import Any, TypeVar
 from factdesk.jsonlines import iter_jsonl
 
 from factdesk.errors import InputError
-from factdesk.paths import DATA_ENV, shared_data_dir
+from factdesk.paths import DATA_ENV, data_roots
 from factdesk.types import Document, Label
 
 T = TypeVar("T")
@@ -120,16 +120,6 @@ class CheckworthyExample:
 
 
 # -- paths ----------------------------------------------------------------------------
-def data_roots() -> list[Path]:
-    """Where names like ``fever/dev.jsonl`` are looked up: ``$FACTDESK_DATA``, ``../shared/data``, /work/shared/data."""
-    roots = []
-    env = shared_data_dir()
-    if env is not None:
-        roots.append(env)
-    roots += [Path.cwd().parent / "shared" / "data", Path("/work/shared/data")]
-    return roots
-
-
 def resolve_data(path: str | os.PathLike[str]) -> Path:
     """A data file or folder: the path itself when it exists, else the name under a data root."""
     p = Path(path).expanduser()

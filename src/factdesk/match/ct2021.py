@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from factdesk.errors import InputError
-from factdesk.evaluate.readers import data_roots
+from factdesk.paths import data_roots
 from factdesk.match.store import Review
 
 FOLDER = "claim-retrieval-ct2021-2a-en"
@@ -31,7 +31,7 @@ POOL_FILE = "CT2021-Task2A-EN-Verified_Claims.txt"
 
 
 def ct2021_dir(path: str | Path | None = None) -> Path | None:
-    """The data folder: ``path``, else under a data root (:func:`factdesk.evaluate.readers.data_roots`),
+    """The data folder: ``path``, else under a data root (:func:`factdesk.paths.data_roots`),
     else ``../shared/data`` beside this checkout (None if absent)."""
     candidates = [Path(path)] if path else []
     candidates += [root / FOLDER for root in data_roots()]

@@ -63,8 +63,8 @@ from typing import Any
 from factdesk.match.store import Candidate, Review, search_reviews_many
 from factdesk.store.sqlite import Store
 from factdesk.match.posts import normalise_post
-from factdesk.verify.baseline import ANTONYMS as _VERDICT_ANTONYMS
-from factdesk.verify.baseline import NEGATORS, STOPWORDS, content_words, numbers, stem
+from factdesk.text.words import ANTONYMS as _VERDICT_ANTONYMS
+from factdesk.text.words import NEGATORS, STOPWORDS, content_words, numbers, stem
 
 FEATURES = ("relevance", "cosine", "title_cosine", "lexical", "cover_q", "cover_r", "restated", "negation",
             "antonym", "num_clash", "num_agree", "ent_clash", "scope_clash", "mismatch")
@@ -176,7 +176,7 @@ def name_groups(text: str) -> list[frozenset[str]]:
     return [frozenset(g) for g in groups]
 
 
-# baseline.numbers() reads a scale letter glued to the next word ("2006 killing" -> 2006 thousand), so the
+# text.words.numbers() reads a scale letter glued to the next word ("2006 killing" -> 2006 thousand), so the
 # text goes through it with a word boundary enforced: digits followed by a space and a word that only
 # starts with a scale letter get a comma in between (which numbers() does not join across).
 _SCALE_GLITCH = re.compile(r"(\d),?(\s+)(?=(?:k|m|bn)[a-z])(?!(?:million|thousand|billion)\b)", re.I)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import re
 
-from factdesk.verify.baseline import ANTONYMS
+from factdesk.text.words import ANTONYMS
 
 _YEAR_OR_NUM = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w])")
 _NEG_AUX = re.compile(r"\b(is|was|are|were|has|have|had|can|could|will|would|does|did)\b(?! not\b| never\b)")

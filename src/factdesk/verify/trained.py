@@ -42,14 +42,8 @@ import numpy as np
 from factdesk.heads import EmbeddingHeadModel, SavedHead, head_files_present, model_dir
 from factdesk.registry import available_when
 from factdesk.verify.base import StanceResult
-from factdesk.verify.baseline import (
-    _ANTONYM_MAP,
-    _WORD,
-    BaselineVerifier,
-    _negations,
-    content_words,
-    numbers,
-)
+from factdesk.text.words import ANTONYM_MAP, WORD, content_words, negation_count, numbers
+from factdesk.verify.baseline import BaselineVerifier
 
 LABELS = ("supports", "refutes", "neutral")
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models" / "verifier"
@@ -71,8 +65,8 @@ def lexical_features(claim: str, passage: str, cosine: float) -> list[float]:
     """The transparent part of the feature vector, in :data:`LEXICAL_FEATURES` order."""
     cw, pw = content_words(claim), content_words(passage)
     coverage = len(cw & pw) / len(cw) if cw else 0.0
-    claim_words = _WORD.findall(claim)
-    passage_words = _WORD.findall(passage)
+    claim_words = WORD.findall(claim)
+    passage_words = WORD.findall(passage)
     passage_lower = {w.lower() for w in passage_words}
     # capitalised words after the first word: names, places, titles
     names = {m.group(0).lower() for m in _CAP.finditer(claim) if m.start() > 0}
@@ -94,11 +88,11 @@ def lexical_features(claim: str, passage: str, cosine: float) -> list[float]:
             absent = 1.0
         any_agree = max(any_agree, agree)
         num_feats += [has, agree, differ]
-    neg_c, neg_p = _negations(claim) > 0, _negations(passage) > 0
+    neg_c, neg_p = negation_count(claim) > 0, negation_count(passage) > 0
     claim_lower = {w.lower() for w in claim_words}
     antonym = 0.0
     for w in claim_lower:
-        if w not in passage_lower and _ANTONYM_MAP.get(w, set()) & passage_lower:
+        if w not in passage_lower and ANTONYM_MAP.get(w, set()) & passage_lower:
             antonym = 1.0
             break
     base = _BASELINE._judge(claim, passage).probabilities
