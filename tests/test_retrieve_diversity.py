@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -220,3 +225,20 @@ def test_select_diverse_mmr_skips_near_duplicates():
     assert select_diverse(scores, docs, 2, mmr_lambda=0.5, vectors=v)[0] == 0
     assert select_diverse(scores, docs, 2, mmr_lambda=0.5, vectors=v)[1] != 1
     assert select_diverse(scores, docs, 2, mmr_lambda=0.5, vectors=None) == [0, 1]  # no vectors: rank order
+
+
+def test_the_search_command_applies_the_cap(corpus, tmp_path):
+    """`factdesk search` shows several documents in its k results, as `check` does; --per-document 0 turns it off."""
+    store, _ = corpus
+    factdesk = Path(sys.executable).parent / "factdesk"
+
+    def run(*extra: str) -> list[dict]:
+        out = subprocess.run([str(factdesk), "search", QUERY, "-k", "5", "--mode", "lexical", "--json",
+                              "--db", str(store.path), *extra], capture_output=True, text=True, check=True)
+        return json.loads(out.stdout)
+
+    capped = run()
+    assert len({h["document"] for h in capped}) >= 3
+    assert [h["document"] for h in capped].count(CHRONICLE.title) <= 2
+    uncapped = run("--per-document", "0")
+    assert [h["document"] for h in uncapped].count(CHRONICLE.title) >= 3

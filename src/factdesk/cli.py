@@ -257,12 +257,22 @@ def show(report_id: str, fmt: str, output: str | None, publisher: str | None, pu
 @click.option("-k", type=int, default=5, show_default=True)
 @click.option("--mode", type=click.Choice(["hybrid", "lexical", "dense"]), default="hybrid", show_default=True)
 @click.option("--before", help="ISO date: flag and rank down passages published after it.")
+@click.option("--per-document", "per_document", type=int, default=None,
+              help="At most this many passages from one document (default: the max_per_document setting, "
+                   "2 unless changed; 0 = no cap), so the k results show several sources.")
 @click.option("--json", "as_json", is_flag=True)
 @db_option
-def search(query: str, k: int, mode: str, before: str | None, as_json: bool, db: str | None) -> None:
-    """Search the indexed corpus (what `check` uses to find evidence)."""
+def search(query: str, k: int, mode: str, before: str | None, per_document: int | None, as_json: bool,
+           db: str | None) -> None:
+    """Search the indexed corpus (what `check` uses to find evidence).
+
+    Example: factdesk search "when did the depot open?" -k 5 --json
+    """
+    settings = _settings()
+    cap = settings.max_per_document if per_document is None else per_document
     with _open_store(db) as store:
-        hits = Pipeline.from_settings(_settings(), store=store).retriever.search(query, k=k, mode=mode, before=before)
+        hits = Pipeline.from_settings(settings, store=store).retriever.search(
+            query, k=k, mode=mode, before=before, max_per_document=cap)
     if as_json:
         click.echo(json.dumps([{"passage_id": h.passage.id, "document": h.passage.title, "url": h.passage.url,
                                 "published": h.passage.published, "score": round(h.score, 5),
