@@ -155,10 +155,10 @@ def test_eval_command_prints_json_metrics(tmp_path: Path) -> None:
     missing = run("eval", "verify", str(tmp_path / "none.jsonl"), db=tmp_path / "x.db")
     assert missing.returncode != 0 and missing.stderr.startswith("error:")
     # the module entry point is the same command
-    mod = subprocess.run([sys.executable, "-m", "factdesk.evaluate", "verify", str(fixture), "--format", "json"],
+    mod = subprocess.run([sys.executable, "-m", "factdesk", "eval", "verify", str(fixture), "--format", "json"],
                          capture_output=True, text=True, check=True)
     assert json.loads(mod.stdout)["confusion"] == result["confusion"]
-    bad = subprocess.run([sys.executable, "-m", "factdesk.evaluate", "verify", str(tmp_path / "none.jsonl")],
+    bad = subprocess.run([sys.executable, "-m", "factdesk", "eval", "verify", str(tmp_path / "none.jsonl")],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and bad.stderr.startswith("error:") and "Traceback" not in bad.stderr
 

@@ -238,7 +238,7 @@ def test_the_search_command_applies_the_cap(corpus, tmp_path):
         return json.loads(out.stdout)
 
     capped = run()
-    assert len({h["document"] for h in capped}) >= 3
-    assert [h["document"] for h in capped].count(CHRONICLE.title) <= 2
+    assert len({h["document_id"] for h in capped}) >= 3
+    assert [h["title"] for h in capped].count(CHRONICLE.title) <= 2
     uncapped = run("--per-document", "0")
-    assert [h["document"] for h in uncapped].count(CHRONICLE.title) >= 3
+    assert [h["title"] for h in uncapped].count(CHRONICLE.title) >= 3

@@ -274,10 +274,7 @@ def search(query: str, k: int, mode: str, before: str | None, per_document: int 
         hits = Pipeline.from_settings(settings, store=store).retriever.search(
             query, k=k, mode=mode, before=before, max_per_document=cap)
     if as_json:
-        click.echo(json.dumps([{"passage_id": h.passage.id, "document": h.passage.title, "url": h.passage.url,
-                                "published": h.passage.published, "score": round(h.score, 5),
-                                "after_date": h.after_claim_date, "text": h.passage.text} for h in hits],
-                              indent=2, ensure_ascii=False))
+        click.echo(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
         return
     for i, h in enumerate(hits, 1):
         flag = "  [after date]" if h.after_claim_date else ""

@@ -166,6 +166,13 @@ class Hit:
     dense_similarity: float | None = None
     after_claim_date: bool = False
 
+    def to_dict(self) -> dict[str, Any]:
+        """One search hit as the CLI's ``search --json`` and the web desk's search API give it."""
+        p = self.passage
+        return {"passage_id": p.id, "document_id": p.document_id, "title": p.title, "url": p.url,
+                "published": p.published, "source": p.source, "score": round(float(self.score), 4),
+                "after_date": self.after_claim_date, "text": p.text}
+
 
 @dataclass
 class Evidence:

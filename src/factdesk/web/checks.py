@@ -174,13 +174,6 @@ def export(desk: Desk, check_id: str, fmt: str, approved_only: bool, desk_url: s
 
 
 # -- the corpus ------------------------------------------------------------------------------------------
-def hit_json(hit: Any) -> dict[str, Any]:
-    """One search hit as the API returns it and the corpus page shows it."""
-    p = hit.passage
-    return {"passage_id": p.id, "document_id": p.document_id, "title": p.title, "url": p.url,
-            "published": p.published, "source": p.source, "text": p.text, "score": round(float(hit.score), 4)}
-
-
 def search(desk: Desk, q: str, k: int, before: str | None, mode: str) -> list[dict[str, Any]]:
     """Search the indexed corpus with the retriever the checks use (setting ``retriever``)."""
     store = desk.store()
@@ -190,10 +183,11 @@ def search(desk: Desk, q: str, k: int, before: str | None, mode: str) -> list[di
     retriever = registry.create("retriever", desk.settings.retriever, parts={"store": lambda: store,
                                 "embedder": embedder}, **desk.settings.options_for("retriever"))
     try:
-        hits = retriever.search(q, k, mode=mode, before=before or None)
+        hits = retriever.search(q, k, mode=mode, before=before or None,
+                                max_per_document=desk.settings.max_per_document)
     except ValueError as exc:
         raise RequestError(str(exc)) from None
-    return [hit_json(h) for h in hits]
+    return [h.to_dict() for h in hits]
 
 
 def corpus_stats(desk: Desk) -> dict[str, int]:
