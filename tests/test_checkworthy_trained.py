@@ -10,7 +10,7 @@ import pytest
 
 from factdesk import registry
 from factdesk.claims.checkworthy import CheckworthinessScorer
-from factdesk.claims.trained import TrainedCheckworthiness, feature_names, model_available
+from factdesk.claims.checkworthy_head import TrainedCheckworthiness, feature_names, model_available
 from factdesk.errors import ConfigError
 from factdesk.train.checkworthy import main as train_main
 from factdesk.train.checkworthy import quick_task

@@ -11,7 +11,7 @@ import pytest
 from factdesk import registry
 from factdesk.train import synth
 from factdesk.train.verifier import main as train_main
-from factdesk.verify.trained import LABELS, TrainedVerifier, model_available
+from factdesk.verify.pair_head import LABELS, TrainedVerifier, model_available
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ Data (read from the shared data folder, ``$FACTDESK_DATA`` or ``../shared/data``
 * **evaluation only** (``--eval``): the CT24 dev half again, ``checkthat2022-1ab-en`` 1A dev (tweets),
   ``checkthat2020-t5-debates-en/test-gold`` (a stratified ``--ct20-limit`` sample).
 
-Features and head: see :mod:`factdesk.claims.trained`.  Embeddings are cached under
+Features and head: see :mod:`factdesk.claims.checkworthy_head`.  Embeddings are cached under
 ``$XDG_CACHE_HOME/factdesk/checkworthy-train/`` (never in the repository).
 """
 
@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from factdesk.claims.checkworthy import HeuristicCheckworthiness
-from factdesk.claims.trained import DEFAULT_MODEL_DIR, TrainedCheckworthiness, feature_names, logit, sentence_features
+from factdesk.claims.checkworthy_head import DEFAULT_MODEL_DIR, TrainedCheckworthiness, feature_names, logit, sentence_features
 from factdesk.evaluate import run_eval
 from factdesk.evaluate.metrics import average_precision, binary_scores
 from factdesk.evaluate.readers import read_checkworthy

@@ -8,7 +8,7 @@ Steps: read the training mix (FEVER train S/R with gold evidence + NEI with
 retrieved evidence, stratified; FM2 dev; SciFact train; synthetic hard cases
 from FEVER supports pairs), embed every distinct text once with the packaged
 MiniLM (cached on disk, resumable), build the features of
-:func:`factdesk.verify.trained.pair_features`, hold out 10 % of the mix, train a
+:func:`factdesk.verify.pair_head.pair_features`, hold out 10 % of the mix, train a
 softmax regression and a 1-hidden-layer MLP, keep the one with the lower
 held-out loss, fit a temperature on the held-out slice, write ``head.npz`` +
 ``config.json``.  Evaluation sets (FEVER dev, FM2 test, SciFact dev, WiCE test,
@@ -45,7 +45,7 @@ from factdesk.train.data import (
 )
 from factdesk.train.head import expected_calibration_error, fit_temperature, forward, nll, train_head
 from factdesk.verify.baseline import BaselineVerifier
-from factdesk.verify.trained import DEFAULT_MODEL_DIR, LEXICAL_FEATURES, Head, feature_names, pair_features
+from factdesk.verify.pair_head import DEFAULT_MODEL_DIR, LEXICAL_FEATURES, Head, feature_names, pair_features
 
 FORMAT_VERSION = 1
 
