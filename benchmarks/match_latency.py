@@ -12,7 +12,7 @@ bytes per record), reported as ``cold_load_s`` and excluded from p50/p95.
     python benchmarks/match_latency.py --sizes 10000 100000 1000000 --json benchmarks/out/match_latency.json
 
 Each size is timed twice over the same queries: as a running process sees them
-(term document counts cached, :func:`factdesk.match.store.document_frequency`)
+(term document counts cached, :func:`factdesk.match.reviews.document_frequency`)
 and with that cache emptied before every query (every term new).
 
 Target: p95 <= 100 ms at 1,000,000 records on a 2-core box.
@@ -67,7 +67,7 @@ def main() -> None:
     ap.add_argument("--json")
     args = ap.parse_args()
     from factdesk.match.matcher import ClaimMatcher, default_embedder
-    from factdesk.match.store import _DF_CACHE, _usearch
+    from factdesk.match.reviews import _DF_CACHE, _usearch
 
     emb = default_embedder()
     emb.warm_up()

@@ -5,7 +5,7 @@
 1. **Ranking, CT2021 2A dev** (199 tweets -> 13,825 Snopes verified claims): BM25 alone, dense alone,
    their reciprocal-rank fusion on the raw tweets (the retrieval before this benchmark's changes) and on
    normalised tweets, and the shipped ranking (``ClaimMatcher.rank_many``), side by side from one store.
-   MAP@1/3/5, MRR and P@1 come from :mod:`factdesk.match.evaluate`; when ``trectools`` is installed
+   MAP@1/3/5, MRR and P@1 come from :mod:`factdesk.match.quality`; when ``trectools`` is installed
    (``pip install trectools``; the CheckThat! 2021 Task 2 scorer is ``trectools.TrecEval``) the same TREC
    run files are scored by it too and the two must agree.
 2. **Threshold, CT2021 2A dev**: of the tweets whose first-ranked record is right, the share kept as a
@@ -36,10 +36,10 @@ from _common import OUT, ROOT, machine, print_table, write_json
 
 from factdesk.match import calibrate as cal
 from factdesk.match import ct2021, matcher as M
-from factdesk.match.evaluate import ranking_metrics, write_trec_qrels, write_trec_run
+from factdesk.match.quality import ranking_metrics, write_trec_qrels, write_trec_run
 from factdesk.match.hardneg import Variant, load_variants, make_variants
 from factdesk.match.posts import normalise_post
-from factdesk.match.store import Review, add_reviews, search_reviews_many
+from factdesk.match.reviews import Review, add_reviews, search_reviews_many
 from factdesk.store import Store
 
 HAND = ROOT / "data" / "claim-matching" / "ct2021-hand-variants.jsonl"
@@ -106,7 +106,7 @@ def ranking_section(store: Store, emb: Any, matcher: M.ClaimMatcher, dev: list[d
 
 def margin_sweep(matcher: M.ClaimMatcher, queries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Matched precision / recall of the full returned lists (k = 5) for other MARGIN values."""
-    from factdesk.match.evaluate import match_metrics
+    from factdesk.match.quality import match_metrics
 
     shipped = M.MARGIN
     rows = []
@@ -194,7 +194,7 @@ def ranking_grid(store: Store, emb: Any, train: list[dict[str, Any]], dev: list[
 
 
 def own_set() -> list[dict[str, Any]]:
-    from factdesk.match.evaluate import evaluate_matching
+    from factdesk.match.quality import evaluate_matching
 
     data = ROOT / "data" / "claim-matching"
     out = []

@@ -47,7 +47,7 @@ def start_server() -> tuple[subprocess.Popen[bytes], str, str]:
         Pipeline(store, Settings(verifier="baseline")).index_path(DEMO / "corpus")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-c", "from factdesk.web.commands import serve; serve()",
+    proc = subprocess.Popen([sys.executable, "-c", "from factdesk.web.serve_cli import serve; serve()",
                              "--host", "127.0.0.1", "--port", str(port), "--db", str(db), "--log-level", "warning"],
                             env=dict(os.environ, FACTDESK_VERIFIER="baseline"))
     for _ in range(300):

@@ -61,7 +61,7 @@ def main() -> int:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, FACTDESK_VERIFIER="baseline")
-    proc = subprocess.Popen([sys.executable, "-c", "from factdesk.web.commands import serve; serve()",
+    proc = subprocess.Popen([sys.executable, "-c", "from factdesk.web.serve_cli import serve; serve()",
                              "--host", "127.0.0.1", "--port", str(port), "--db", str(db), "--log-level", "warning"],
                             env=env)
     try:

@@ -12,12 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from factdesk.errors import InputError, UnsafeURLError
-from factdesk.match.commands import reviews
-from factdesk.match.evaluate import (average_precision, evaluate_matching, read_queries, score_runs,
+from factdesk.match.reviews_cli import reviews
+from factdesk.match.quality import (average_precision, evaluate_matching, read_queries, score_runs,
                                      write_trec_qrels, write_trec_run)
 from factdesk.match.importer import import_reviews, read_records
 from factdesk.match.matcher import ClaimMatcher, default_embedder
-from factdesk.match.store import Review, add_reviews, count_reviews, list_reviews, search_reviews
+from factdesk.match.reviews import Review, add_reviews, count_reviews, list_reviews, search_reviews
 from factdesk.store import Store
 
 FIX = Path(__file__).parent / "fixtures" / "match"
@@ -294,7 +294,7 @@ def test_cli_search_on_empty_store_is_one_line_error(tmp_path):
 
 
 def test_large_store_lexical_query_keeps_rare_terms_only(store):
-    from factdesk.match.store import prune_query
+    from factdesk.match.reviews import prune_query
     from factdesk.retrieve.index import build_fts_query
 
     import_reviews(store, FIX / "graph.jsonld", embedder=None)

@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from factdesk.errors import InputError
-from factdesk.match.commands import reviews
+from factdesk.match.reviews_cli import reviews
 from factdesk.match.importer import (BadField, InvalidRecord, import_reviews, load_json_lenient, parse_date,
                                      read_records)
-from factdesk.match.store import list_reviews
+from factdesk.match.reviews import list_reviews
 from factdesk.store import Store
 
 FIX = Path(__file__).parent / "fixtures" / "claimreview"

@@ -11,7 +11,7 @@ from factdesk.match.hardneg import apply_edits, load_variants, make_variants, ne
 from factdesk.match.matcher import (ClaimMatcher, default_embedder, features, mismatch_features, name_groups,
                                     negated, parse, relevance, score)
 from factdesk.match.posts import normalise_post
-from factdesk.match.store import Review, add_reviews, search_reviews
+from factdesk.match.reviews import Review, add_reviews, search_reviews
 from factdesk.store import Store
 
 
@@ -218,7 +218,7 @@ def test_store_from_before_title_vectors_is_migrated(tmp_path, emb):
 
 
 def test_term_counts_follow_store_changes(tmp_path):
-    from factdesk.match.store import document_frequency, prune_query
+    from factdesk.match.reviews import document_frequency, prune_query
 
     with Store.open(tmp_path / "df.db") as store:
         add_reviews(store, [Review(claim=f"Crime in Town{i} rose.", url=f"https://fc.example/{i}") for i in range(3)])

@@ -520,7 +520,7 @@ def test_failed_check_reports_its_error(local: TestClient) -> None:
 def test_user_commands(db: Path) -> None:
     from click.testing import CliRunner
 
-    from factdesk.web.commands import user
+    from factdesk.web.serve_cli import user
 
     runner = CliRunner()
     r = runner.invoke(user, ["add", "rita", "--role", "reviewer", "--password-stdin", "--db", str(db)],
@@ -538,7 +538,7 @@ def test_user_commands(db: Path) -> None:
 
 
 def test_serve_defaults_login_by_host() -> None:
-    from factdesk.web.commands import is_loopback
+    from factdesk.web.serve_cli import is_loopback
 
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4")

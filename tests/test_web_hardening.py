@@ -29,7 +29,7 @@ from factdesk.settings import Settings, load_settings  # noqa: E402
 from factdesk.store import Store  # noqa: E402
 from factdesk.web import accounts, throttle  # noqa: E402
 from factdesk.web.app import create_app  # noqa: E402
-from factdesk.web.commands import serve, user  # noqa: E402
+from factdesk.web.serve_cli import serve, user  # noqa: E402
 from factdesk.web.throttle import LoginLimits  # noqa: E402
 
 SETTINGS = Settings(verifier="baseline")

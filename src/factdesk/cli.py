@@ -17,13 +17,13 @@ import click
 from factdesk import __version__, demodata, registry
 from factdesk.errors import FactdeskError
 from factdesk.evaluate import format_table, run_eval
-from factdesk.match.commands import reviews
+from factdesk.match.reviews_cli import reviews
 from factdesk.pipeline import Pipeline, resolve_name
 from factdesk.report import claims_to_dict, render
 from factdesk.report.claimreview import publishing
 from factdesk.settings import Settings, load_settings
 from factdesk.store import Store, default_db_path
-from factdesk.web.commands import serve, user
+from factdesk.web.serve_cli import serve, user
 
 FORMAT_CHOICES = ["markdown", "json", "html", "claimreview"]
 

@@ -33,7 +33,7 @@ from factdesk.claims import extract_claims
 from factdesk.context import find_omitted, provenance_for_claims
 from factdesk.errors import FactdeskError, InputError, StageError
 from factdesk.match.matcher import ClaimMatcher
-from factdesk.match.store import count_reviews
+from factdesk.match.reviews import count_reviews
 from factdesk.protocols import CheckworthinessScorer, Embedder, Indexer, Retriever, Store, Verifier
 from factdesk.report import report_to_dict
 from factdesk.settings import Settings

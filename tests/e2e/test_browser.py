@@ -73,7 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = dict(os.environ, FACTDESK_VERIFIER="baseline", PYTHONUNBUFFERED="1")
     log = open(db.parent / "server.log", "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from factdesk.web.commands import serve; serve()", "--host", "127.0.0.1",
+        [sys.executable, "-c", "from factdesk.web.serve_cli import serve; serve()", "--host", "127.0.0.1",
          "--port", str(port), "--db", str(db), "--log-level", "warning"],
         stdout=log, stderr=subprocess.STDOUT, env=env)
     try:

@@ -50,7 +50,7 @@ from factdesk.evaluate.readers import (
     resolve_data,
     stratified_sample,
 )
-from factdesk.match.evaluate import evaluate_matching
+from factdesk.match.quality import evaluate_matching
 from factdesk.paths import cache_dir
 from factdesk.pipeline import Pipeline, resolve_name
 from factdesk.protocols import CheckworthinessScorer, Embedder, Retriever, Verifier

@@ -51,7 +51,7 @@ CENTER_GRID = tuple(round(x, 3) for x in np.arange(0.30, 0.901, 0.01))
 
 def ensure_pool(store: Store, folder: Path, embedder: Any, extra: Sequence[Any] = ()) -> None:
     """Import the CT2021 pool (and ``extra`` reviews) into ``store``; a no-op when already there."""
-    from factdesk.match.store import add_reviews
+    from factdesk.match.reviews import add_reviews
 
     add_reviews(store, [*ct2021.read_pool(folder), *extra], embedder=embedder)
 

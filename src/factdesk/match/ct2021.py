@@ -2,11 +2,11 @@
 
 The files stay where they are (``$FACTDESK_DATA/claim-retrieval-ct2021-2a-en``,
 else ``../shared/data/…`` beside the repository); nothing is copied.  The pool
-becomes :class:`~factdesk.match.store.Review` records whose URL is
+becomes :class:`~factdesk.match.reviews.Review` records whose URL is
 ``https://ct2021.example/vclaim/<vclaim_id>`` (the data set has no review
 URLs), so a ranked URL maps back to the id the official scorer expects
 (:func:`vclaim_id`).  Queries come as ``{"id", "query", "relevant",
-"not_relevant"}`` dicts, the shape :mod:`factdesk.match.evaluate` scores.
+"not_relevant"}`` dicts, the shape :mod:`factdesk.match.quality` scores.
 
 Licence: "free for general research use"; evaluation, thresholds and settings
 only, never the weights of a shipped model (see the folder's MANIFEST).
@@ -23,7 +23,7 @@ from typing import Any
 
 from factdesk.errors import InputError
 from factdesk.paths import data_roots
-from factdesk.match.store import Review
+from factdesk.match.reviews import Review
 
 FOLDER = "claim-retrieval-ct2021-2a-en"
 URL_PREFIX = "https://ct2021.example/vclaim/"

@@ -81,7 +81,7 @@ from pathlib import Path
 from typing import Any, Union
 
 from factdesk.errors import InputError
-from factdesk.match.store import Review, add_reviews, normalise_claim
+from factdesk.match.reviews import Review, add_reviews, normalise_claim
 from factdesk.store.sqlite import Store
 from factdesk.types import content_id
 

@@ -3,7 +3,7 @@
 1. **Normalising** (:func:`factdesk.match.posts.normalise_post`): links,
    handles, hashtags, emoji and a pasted tweet's signature are cleaned out of
    the claim first (a no-op for an article's sentences).
-2. **Retrieval** (:func:`factdesk.match.store.search_reviews_many`): FTS5 BM25
+2. **Retrieval** (:func:`factdesk.match.reviews.search_reviews_many`): FTS5 BM25
    over the stored claims (+ review titles) and a dense scan over their MiniLM
    vectors, each ``CANDIDATES`` deep, fused by reciprocal rank.
 3. **Ranking** by *relevance*, three readable terms::
@@ -60,7 +60,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
-from factdesk.match.store import Candidate, Review, search_reviews_many
+from factdesk.match.reviews import Candidate, Review, search_reviews_many
 from factdesk.store.sqlite import Store
 from factdesk.match.posts import normalise_post
 from factdesk.text.words import ANTONYMS as _VERDICT_ANTONYMS

@@ -1,7 +1,7 @@
 """Imported fact-checks in the store: the ``reviews`` table, its FTS5 index, term counts and vectors.
 
 The tables come from store migrations 2 and 5 (:mod:`factdesk.store.schema_reviews`).
-Claim matching (:mod:`factdesk.match.store`) reads and writes them only through
+Claim matching (:mod:`factdesk.match.reviews`) reads and writes them only through
 :class:`ClaimReviewRecords`, reached as ``store.claimreviews``.  Records go in
 and come out as plain dicts keyed by column name (:data:`RECORD_COLUMNS`, plus
 ``raw``, ``vector`` and ``title_vector`` where they are written or asked for);

@@ -5,7 +5,7 @@ Applied as store migrations 2 and 5; read and written only through
 
 * ``reviews``: one row per fact-check of one claim.  ``id`` is a content hash
   of the review URL and the *normalised* claim text (see
-  ``factdesk.match.store.normalise_claim``), so re-importing the same record
+  ``factdesk.match.reviews.normalise_claim``), so re-importing the same record
   is a no-op.  ``vector`` is the claim's embedding, little-endian float32,
   L2-normalised (NULL when imported without an embedder); ``title_vector``
   the same for the review's title (migration 5; NULL without a title).

@@ -1,6 +1,6 @@
 """The factdesk web desk: submit articles, follow checks, review verdicts, export.
 
-Run it with ``factdesk serve`` (see :mod:`factdesk.web.commands`) or build the
+Run it with ``factdesk serve`` (see :mod:`factdesk.web.serve_cli`) or build the
 ASGI app yourself::
 
     from factdesk.web import create_app

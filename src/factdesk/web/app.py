@@ -1,7 +1,7 @@
 """The web desk: a FastAPI app with server-rendered pages and a JSON API under ``/api/``.
 
 ``create_app(store_path, require_login=...)`` builds it; ``factdesk serve``
-(:mod:`factdesk.web.commands`) runs it with uvicorn.  The app is assembled from
+(:mod:`factdesk.web.serve_cli`) runs it with uvicorn.  The app is assembled from
 routers, each a module of its own that reaches the shared state through
 ``app.state.desk`` (:mod:`factdesk.web.state`):
 

@@ -81,7 +81,7 @@ def import_cmd(sources: tuple[str, ...], allow_private: bool, as_json: bool, db:
 @db_option
 def list_cmd(limit: int, as_json: bool, db: str | None) -> None:
     """List stored fact-checks, newest first."""
-    from factdesk.match.store import count_reviews, list_reviews
+    from factdesk.match.reviews import count_reviews, list_reviews
 
     with _open_store(db) as store:
         rows = list_reviews(store, limit)
@@ -108,7 +108,7 @@ def list_cmd(limit: int, as_json: bool, db: str | None) -> None:
 def search_cmd(text: str, k: int, show_all: bool, as_json: bool, db: str | None) -> None:
     """Find earlier fact-checks of a claim (only matches above the calibrated threshold, unless --all)."""
     from factdesk.match.matcher import ClaimMatcher
-    from factdesk.match.store import count_reviews
+    from factdesk.match.reviews import count_reviews
 
     if not text.strip():
         raise InputError("the claim text is empty", hint='give the claim in quotes: reviews search "…"')

@@ -2,7 +2,7 @@
 
 The main CLI adds them with::
 
-    from factdesk.web.commands import serve, user
+    from factdesk.web.serve_cli import serve, user
     cli.add_command(serve)
     cli.add_command(user)
 

@@ -177,7 +177,7 @@ def evaluate_matching(queries_path: str | Path, records_path: str | Path | Seque
     """Import the records, match every query, return the metrics (see the module docstring)."""
     from factdesk.match.importer import import_reviews
     from factdesk.match.matcher import ClaimMatcher, default_embedder
-    from factdesk.match.store import count_reviews
+    from factdesk.match.reviews import count_reviews
     from factdesk.store import Store
 
     queries = read_queries(queries_path)
