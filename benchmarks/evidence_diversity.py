@@ -106,13 +106,14 @@ def measure(index: Any, claims: list[dict], doc_file: dict[str, str], before: st
 def fever_recall(n: int, k: int, data: Path, embedder: Any, seed: int) -> dict[str, Any]:
     from factdesk.evaluate.readers import read_verify_many, stratified_sample
     from factdesk.evaluate.runner import _open_index, evidence_found
+    from factdesk.settings import Settings
     from factdesk.types import Label
 
     vd = read_verify_many([data])
     examples = [e for e in stratified_sample(vd.examples, lambda e: e.label.value, n, seed)
                 if e.label != Label.NOT_ENOUGH_EVIDENCE and e.evidence]
     out: dict[str, Any] = {"claims": len(examples), "data": str(data), "seed": seed}
-    with _open_index(vd, None, embedder, True) as (index, doc_text, info):
+    with _open_index(vd, None, Settings(), embedder, True) as (index, doc_text, info):
         out["corpus"] = info.get("corpus")
         for label, cap, lam in SETTINGS:
             t = time.perf_counter()
