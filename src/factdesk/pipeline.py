@@ -235,7 +235,7 @@ class Pipeline:
                         stats.unchanged += 1
                         bar.update(1)
                         continue
-                    doc = ingest.load_file(f)
+                    doc = ingest.load_file(f, max_bytes=self.settings.max_bytes)
                 except InputError as exc:
                     stats.failed.append((str(f), exc.message))
                     bar.update(1)

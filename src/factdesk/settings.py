@@ -72,7 +72,9 @@ class Settings:
     omitted_verifier: str = "baseline"
     allow_private: bool = False  # let URL fetching reach loopback/private addresses
     fetch_timeout: float = 20.0
-    max_bytes: int = 20_000_000
+    # the one size cap on any input the pipeline reads (a file to check or index, a fetched URL); the web
+    # desk has its own, smaller cap on uploads (web_max_upload_bytes)
+    max_bytes: int = 50_000_000
     job_timeout: float = 600.0  # web desk: seconds one background check may run; 0 = no limit
     # web desk (factdesk serve): where it listens, its own cap on one upload or pasted text (URLs it
     # fetches keep max_bytes), and how many failed logins a user name / a client address may have
