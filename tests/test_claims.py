@@ -488,3 +488,15 @@ def test_its_and_this_company_become_the_company_named_in_short_and_long_form():
     text = ("Harbour Pharmacy Group runs 900 stores. Harbour also sells insurance to 2 million members. "
             "Its operating profit rose 17.6 percent to $2.7 billion in 2015.")
     assert _standalone(text, "Its operating").startswith("Harbour Pharmacy Group's operating profit")
+
+
+def test_his_honour_is_a_title_and_a_possessor_is_not_the_subject():
+    text = ("Harold Vance was sentenced on Friday. His Honour Judge Neil Marsh gave him three years for the 2019 fire. "
+            "Vance's wife and two friends sobbed in court as Vance was led away. "
+            "He told the jury his daughter had started work at a bank in 2018.")
+    assert _standalone(text, "His Honour").startswith("His Honour Judge Neil Marsh gave")
+    from factdesk.claims.decontextualize import _previous_subject
+    from factdesk.text.entities import find_mentions
+
+    pos = text.index("He told")
+    assert _previous_subject(pos, text, find_mentions(text), {"person"}) is None  # "Vance's wife" is the subject

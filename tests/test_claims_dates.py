@@ -37,9 +37,11 @@ FRIDAY = date(2024, 3, 15)  # the article date used throughout: Friday 15 March 
         ("On March 10 the council voted.", "On March 10, 2024 the council voted.", ["2024-03-10"]),
         ("On March 15 the council voted.", "On March 15, 2024 the council voted.", ["2024-03-15"]),
         ("The vote was held on 24 November.", "The vote was held on 24 November 2023.", ["2023-11-24"]),
-        # weekdays: the most recent one before the article date
+        # weekdays: the most recent one on or before the article date (news style: "met Friday" in a Friday
+        # article is that day, as two real pages' gold says; "last Friday" is a week back)
         ("The council met on Monday.", "The council met on March 11, 2024.", ["2024-03-11"]),
-        ("The council met on Friday.", "The council met on March 8, 2024.", ["2024-03-08"]),
+        ("The council met on Friday.", "The council met on March 15, 2024.", ["2024-03-15"]),
+        ("The council met last Friday.", "The council met on March 8, 2024.", ["2024-03-08"]),
         ("The council voted Monday to close it.", "The council voted on March 11, 2024 to close it.", ["2024-03-11"]),
         ("Last Tuesday the bridge closed.", "On March 12, 2024 the bridge closed.", ["2024-03-12"]),
         # explicit dates stay as written and are normalised

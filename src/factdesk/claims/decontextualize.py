@@ -196,7 +196,11 @@ def resolve_relative_dates(text: str, reference: date | None) -> tuple[str, list
                 return whole  # "next Tuesday": this week's or the week after? leave it
             tense = "past" if pre and pre.strip().lower() != "on" else _tense(text, m.start(), m.end())
             if tense == "past":
-                d = reference - timedelta(days=(reference.weekday() - target) % 7 or 7)
+                # "announced Tuesday" in a Tuesday article is that day; "last Tuesday" is a week back
+                back = (reference.weekday() - target) % 7
+                if back == 0 and pre and pre.strip().lower() != "on":
+                    back = 7
+                d = reference - timedelta(days=back)
             elif tense == "future" and target != reference.weekday():
                 d = reference + timedelta(days=(target - reference.weekday()) % 7)
             else:
@@ -210,7 +214,7 @@ def resolve_relative_dates(text: str, reference: date | None) -> tuple[str, list
             target = _WEEKDAYS.index(g("wd_poss_d").lower())
             tense = _tense(text, m.start(), m.end())
             if tense == "past":
-                d = reference - timedelta(days=(reference.weekday() - target) % 7 or 7)
+                d = reference - timedelta(days=(reference.weekday() - target) % 7)
             elif tense == "future" and target != reference.weekday():
                 d = reference + timedelta(days=(target - reference.weekday()) % 7)
             else:
@@ -478,8 +482,8 @@ def _previous_subject(pos: int, text: str, mentions: list[Mention], kinds: set[s
     head = [m for m in mentions if start <= m.start < min(end, start + 40)]
     if not head or head[0].kind not in kinds:
         return None
-    if re.match(r"\s*(?:,\s*)?(?:and|or|&|with)\b", text[head[0].end:end]):
-        return None  # "Tom Banks and Peter Hale visited …": "He" could be either
+    if re.match(r"\s*(?:,\s*)?(?:and|or|&|with)\b|[’']s\b", text[head[0].end:end]):
+        return None  # "Tom Banks and Peter Hale visited …": either; "Hartley's wife sobbed": not Hartley
     return head[0]
 _DUMMY_IT = re.compile(
     r"^It(?:'s|’s|\s+(?:is|was|has\s+been|had\s+been|will\s+be|would\s+be|remains|remained|seems|seemed|appears|appeared|"
@@ -493,8 +497,8 @@ _DUMMY_IT = re.compile(
 
 def _resolve_opening(claim_text: str, pos: int, text: str, mentions: list[Mention]) -> str | None:
     m = _OPENING_REFERENCE.match(claim_text)
-    if not m:
-        return None
+    if not m or re.match(r"(?:His|Her)\s+(?:Honour|Honor|Majesty|Excellency|Holiness|Royal\s+Highness|Grace|Lordship|Ladyship)\b", claim_text):
+        return None  # "His Honour Judge Ford" is a title, not a possessive
     ref = m.group("ref")
     if ref == "It" and (_DUMMY_IT.match(claim_text) or re.match(r"^It\s+(?:is|was)\s+\w+\s+(?:that|to)\b", claim_text)):
         return None
