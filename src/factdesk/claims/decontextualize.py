@@ -511,7 +511,7 @@ def _resolve_opening(claim_text: str, pos: int, text: str, mentions: list[Mentio
     if ref.startswith(("This", "That")):
         pronoun = "the " + ref.split()[-1]
     name = resolve_reference(pronoun, pos, text, mentions, strict=True)
-    if not name and pronoun.lower() in {"he", "she", "it", "they"}:
+    if not name and pronoun.lower() in {"he", "she", "it"}:  # "they" needs a plural antecedent: not guessed
         kinds = {"person"} if pronoun.lower() in {"he", "she"} else {"org"}
         subject = _previous_subject(pos, text, mentions, kinds)
         if subject is not None and (not gender or person_gender(subject) in (None, gender)):
