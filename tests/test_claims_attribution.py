@@ -119,3 +119,11 @@ def test_a_surname_later_said_makes_the_full_name_a_person():
             "Michael Bloomberg spent $400 million. \"We spent it well,\" Bloomberg said.")
     assert _speaker_of(text, "\"Turnout") == "Gayle Ambrose"
     assert _speaker_of(text, "\"We spent") == "Michael Bloomberg"
+
+
+def test_a_british_mr_picks_the_man_among_two_people_with_the_surname():
+    mentions = find_mentions("Zoe Marsh died in 2010. Her father Chris Marsh spoke. Mr Marsh, who runs a firm, left.")
+    assert [(m.name, m.kind) for m in mentions][-1] == ("Chris Marsh", "person")
+    # a woman's title fits both a woman and an ambiguous first name: no guess
+    mentions = find_mentions("Zoe Marsh died in 2010. Her father Chris Marsh spoke. Ms Marsh was 24.")
+    assert mentions[-1].name == "Marsh"

@@ -510,12 +510,17 @@ def _resolve_opening(claim_text: str, pos: int, text: str, mentions: list[Mentio
     pronoun = {"His": "he", "Her": "she", "Its": "it", "Their": "they"}.get(ref, ref)
     if ref.startswith(("This", "That")):
         pronoun = "the " + ref.split()[-1]
-    name = resolve_reference(pronoun, pos, text, mentions, strict=True)
-    if not name and pronoun.lower() in {"he", "she", "it"}:  # "they" needs a plural antecedent: not guessed
+    # A pronoun opening a sentence continues the previous sentence's subject (centering): "Mr Anderson …
+    # during Hartley's trial. He told the jury …" is Anderson, not the nearer Hartley. Without such a
+    # subject, the nearest candidate when it is unambiguous. "They" needs a plural antecedent: not guessed.
+    name = None
+    if pronoun.lower() in {"he", "she", "it"}:
         kinds = {"person"} if pronoun.lower() in {"he", "she"} else {"org"}
         subject = _previous_subject(pos, text, mentions, kinds)
         if subject is not None and (not gender or person_gender(subject) in (None, gender)):
             name = subject.name
+    if not name:
+        name = resolve_reference(pronoun, pos, text, mentions, strict=True)
     if not name:
         return None
     if possessive:

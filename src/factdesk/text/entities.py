@@ -36,7 +36,7 @@ TITLES = {
     "defense", "education", "transport", "interior", "economy", "environment", "state", "city", "county",
     "district", "attorney", "auditor", "treasurer", "premier", "ambassador", "mp", "lawmaker", "economist",
     "scientist", "researcher", "analyst", "founder", "owner", "editor", "columnist", "lord", "lady", "sir",
-    "dame", "mx.", "st.", "superintendent", "principal", "dean", "head", "leader", "opposition", "labour",
+    "dame", "mx.", "st.", "mr", "mrs", "ms", "dr", "superintendent", "principal", "dean", "head", "leader", "opposition", "labour",
     "police", "fire", "energy", "housing", "trade", "agriculture", "science", "works", "public",
 }
 # a name whose last word (or the word before "of") is one of these names an organisation or a thing
@@ -101,13 +101,13 @@ julie olivia joyce virginia victoria kelly lauren christina joan evelyn judith m
 jacqueline martha gloria teresa ann sara madison frances kathryn janice jean abigail alice judy sophia grace
 denise amber doris marilyn danielle beverly isabella theresa diana natalie brittany charlotte marie kayla
 alexis lori jane lena ana sofia elena irina olga priya anika mei yuna aisha fatima amina leila nadia zara
-chloe ella lucy jo kate kim eva nina rosa clara julia ines marta ingrid astrid freya
+chloe ella lucy jo kate kim eva nina rosa clara julia ines marta ingrid astrid freya zoe chris
 """.split()))
 FIRST_NAMES = set(FIRST_NAMES_ORDER)
 
 # first names and titles that say whether "he" or "she" can refer to a person (names used for both are
 # left out: "Jean", "Kim", "Jo", "Alex", "Sam" …)
-_AMBIGUOUS_FIRST = {"jean", "kim", "jo", "alex", "sam", "li", "wei", "yuki", "max", "jesse", "jordan", "kelly",
+_AMBIGUOUS_FIRST = {"jean", "kim", "jo", "alex", "sam", "li", "wei", "yuki", "max", "jesse", "jordan", "kelly", "chris",
                     "terry", "willie", "taylor", "morgan", "ali", "mei"}
 _FEMALE_FROM = "mary"  # FIRST_NAMES lists men's names first, then women's from "mary" on
 MALE_TITLES = {"mr.", "mr", "sir", "lord", "king", "prince", "spokesman", "chairman", "congressman", "councilman",
@@ -234,6 +234,17 @@ def _acronym_spans(text: str, raw: list[tuple[int, int, str, str, str, str | Non
     return sorted(raw)
 
 
+def _title_fits_first_name(title: str | None, full_name: str) -> bool:
+    """False when a gendered title ("mr", "mrs") contradicts the full name's first name."""
+    words = set((title or "").split())
+    first = full_name.split()[0].lower()
+    if words & MALE_TITLES:
+        return first not in FEMALE_FIRST_NAMES
+    if words & FEMALE_TITLES:
+        return first not in MALE_FIRST_NAMES
+    return False
+
+
 def find_mentions(text: str) -> list[Mention]:
     """Every named person/organisation mention in ``text``, in order, with canonical names."""
     raw: list[tuple[int, int, str, str, str, str | None]] = []
@@ -245,7 +256,8 @@ def find_mentions(text: str) -> list[Mention]:
         if poss:
             tokens[-1] = (last_start, last[: poss.start()])
         # drop leading stop words ("The", "However", "On") and trailing connectors
-        while tokens and tokens[0][1].lower().rstrip(".") in STOPWORDS and tokens[0][1].lower() not in {"mr.", "mrs.", "ms.", "dr."}:
+        while (tokens and tokens[0][1].lower().rstrip(".") in STOPWORDS
+               and tokens[0][1].lower().rstrip(".") not in {"mr", "mrs", "ms", "dr"}):  # "Mr Anderson" (British: no dot)
             tokens.pop(0)
         while tokens and tokens[-1][1].lower() in {"of", "for", "de", "the", "la", "le", "al"}:
             tokens.pop()
@@ -302,7 +314,12 @@ def find_mentions(text: str) -> list[Mention]:
         if kind in {"person", "unknown"} and len(name.split()) == 1 and len(by_last.get(name, ())) == 1:
             name, kind = next(iter(by_last[name])), "person"
         elif kind == "person" and len(name.split()) == 1 and len(by_last.get(name, ())) > 1:
-            kind = "unknown"  # two people share the surname: ambiguous
+            # two people share the surname: "Mr Anderson" is still the one who is not a woman by first name
+            fits = [full for full in by_last[name] if _title_fits_first_name(title, full)]
+            if title and len(fits) == 1:
+                name = fits[0]
+            else:
+                kind = "unknown"
         if kind == "unknown":
             if name in orgs:
                 kind = "org"
