@@ -116,3 +116,20 @@ def test_rewrites_are_our_own_words(rows: list[dict[str, Any]], folder: Path) ->
             copied = [mine[i:i + MAX_COPIED] for i in range(len(mine) - MAX_COPIED + 1)
                       if tuple(mine[i:i + MAX_COPIED]) in grams]
             assert not copied, (r["file"], c["start"], " ".join(copied[0]))
+
+
+def test_rewrite_judgements_point_at_gold_spans_of_their_split() -> None:
+    """Hand judgements of factdesk's rewrites: one per (page, gold span, rewrite hash), on a real gold span."""
+    path = ROOT / "data" / "claims-real" / "rewrite_judgements.jsonl"
+    spans = {split: {(r["file"], c["start"]) for r in _load(file) for c in r["claims"]}
+             for split, (file, _) in SPLITS.items()}
+    seen = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        j = json.loads(line)
+        assert set(j) == {"split", "file", "gold_start", "rewrite_sha1", "right", "why"}
+        assert (j["file"], j["gold_start"]) in spans[j["split"]]
+        assert re.fullmatch(r"[0-9a-f]{16}", j["rewrite_sha1"]) and isinstance(j["right"], bool)
+        assert (j["why"] is None) == j["right"]
+        key = (j["file"], j["gold_start"], j["rewrite_sha1"])
+        assert key not in seen
+        seen.add(key)
