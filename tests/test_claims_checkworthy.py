@@ -84,3 +84,12 @@ def test_news_reporting_adjustment_marks_timed_events_up_and_bare_quoted_views_d
     assert "quoted_view" not in reporting_adjustment("\u201cFares rose 12% in 2023,\u201d said Tom Banks.")
     assert "reported_view" in reporting_adjustment("The mayor emphasized the need for faster repairs.")
     assert reporting_adjustment("The bridge opened in 1998.") == {}
+
+
+def test_limits_and_dated_plans_count_as_checkworthy_news():
+    """Shapes a fact-checker checks that were missed on real pages (issue 12); our own sentences."""
+    from factdesk.claims.checkworthy import reporting_adjustment
+
+    assert "numeric_limit" in reporting_adjustment("Noise at the stadium will be capped at 90 decibels.")
+    assert "dated_plan" in reporting_adjustment("The mayor is due to meet the transport minister on 3 June.")
+    assert "dated_plan" not in reporting_adjustment("The mayor is due to meet the transport minister soon.")

@@ -170,6 +170,13 @@ _REPORTING: list[tuple[str, re.Pattern[str] | Callable[[str], bool], float]] = [
     ("reported_view", _re(r"\b(?:emphasi[sz](?:es|ed)|urg(?:es|ed)|calls? for|called for|liken(?:s|ed)|underscor\w+|"
                           r"stresse[sd] the need|hopes? that|wants? to|believes? that)\b"), -0.8),
     ("clock_or_age", _re(r"\b\d{1,2}(?::\d\d)?\s?[ap]\.?\s?m\b|\b\d{1,3}[- ]years?[- ]old\b|,\s\d{1,3},\s(?:of\s)?[A-Z]", 0), 0.9),
+    # a limit or a scheduled, dated event is checkable even in the future tense ("capped at 85 decibels",
+    # "is due to meet the president on 14 March")
+    ("numeric_limit", _re(r"\b(?:capped|limited|restricted)\s+(?:at|to)\s+\d|\b(?:no more than|not exceed|at most|a maximum of|"
+                          r"a minimum of|at least)\s+\$?\d"), 1.2),
+    ("dated_plan", _re(rf"\b(?:is|are|was|were)\s+(?:due|scheduled|set|expected)\s+to\s+\w+.{{0,60}}?\b(?:on|by|in)\s+"
+                       rf"(?:\d{{1,2}}\s+{_MONTHS}|{_MONTHS}\s+\d{{1,2}}|(?:Monday|Tuesday|Wednesday|Thursday|Friday|"
+                       rf"Saturday|Sunday))"), 0.6),
     ("event_outcome", _re(r"\b(?:was|were|has been|have been|had been)\s+(?:\w+ly\s+)?(?:arraigned|charged|arrested|"
                           r"injured|hospitali[sz]ed|admitted|killed|sentenced|convicted|indicted|jailed|fined|released|"
                           r"evacuated|rescued|detained|identified|named|taken)\b"), 0.9),
