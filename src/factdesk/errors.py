@@ -98,6 +98,29 @@ class StoreError(BackendError):
     code = "store_failed"
 
 
+class LLMError(BackendError):
+    """The LLM server failed: unreachable, refused the request, or kept answering 429/5xx.
+
+    Stages catch this family to fall back, claim by claim, to the built-in verifier.
+    """
+
+    status = 502
+    code = "llm_failed"
+
+
+class LLMTimeout(LLMError):
+    """The LLM server did not answer within the client's timeout."""
+
+    status = 504
+    code = "llm_timeout"
+
+
+class LLMOutputError(LLMError):
+    """The model's answer is not valid JSON for the requested schema, even after one repair attempt."""
+
+    code = "llm_bad_output"
+
+
 class NotFoundError(FactdeskError):
     """A report, document or other stored object does not exist."""
 

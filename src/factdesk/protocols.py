@@ -171,18 +171,50 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-@runtime_checkable
-class LLMClient(Protocol):
-    """A text-generation backend (arrives with issue 14: LLM verifiers and claim rewriting).
+@dataclass(frozen=True)
+class LLMReply:
+    """One answer of an :class:`LLMClient`.
 
-    Kept minimal until then: one prompt in, one completion out.
+    ``data`` is the parsed JSON, already checked against the schema, when one was asked for.
+    A ``cached`` reply made no server call; its token counts are those of the call that
+    first produced it (the client's usage ledger counts only what the server spent).
+
+    Example::
+
+        reply = client.complete(messages, schema=VERDICT_SCHEMA, stage="verdict", prompt_version="verdict.v1")
+        reply.data["label"], reply.cached  # ('supported', False)
     """
 
-    name: str
+    text: str  # the message content as returned
+    data: Any | None  # parsed, validated JSON when a schema was requested, else None
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    cached: bool  # True when served from the cache (no server call)
+
+
+@runtime_checkable
+class LLMClient(Protocol):
+    """A chat model behind an OpenAI-compatible API, or a stand-in (:class:`factdesk.testing.FakeLLM`).
+
+    ``complete`` sends chat ``messages`` (``{"role": ..., "content": ...}`` dicts); with a JSON
+    ``schema`` it returns the parsed answer in ``reply.data`` or raises
+    :class:`~factdesk.errors.LLMOutputError`.  Every failure is an :class:`~factdesk.errors.LLMError`
+    (timeouts :class:`~factdesk.errors.LLMTimeout`), so a stage can fall back claim by claim.
+    ``stage`` and ``prompt_version`` name the request for the cache and the per-stage ``usage``
+    ledger (``usage.to_dict()``, ``usage.total()``).  ``ping`` never raises: it reports
+    ``{"ok", "base_url", "model", "models", "json_schema", "seconds", "error"?}``.
+    """
+
+    model: str
+    usage: Any  # factdesk.llm.usage.UsageLedger
 
     def warm_up(self) -> None: ...
 
-    def complete(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.0) -> str: ...
+    def complete(self, messages: list[dict[str, str]], *, schema: dict[str, Any] | None = None, stage: str,
+                 prompt_version: str) -> LLMReply: ...
+
+    def ping(self) -> dict[str, Any]: ...
 
 
 @runtime_checkable
@@ -201,4 +233,4 @@ class EvidenceSource(Protocol):
 
 
 __all__ = ["STANCE_LABELS", "StanceResult", "Verifier", "Embedder", "CheckworthinessScorer", "Retriever",
-           "Indexer", "Store", "LLMClient", "EvidenceSource"]
+           "Indexer", "Store", "LLMReply", "LLMClient", "EvidenceSource"]

@@ -1,8 +1,8 @@
 """The one place swappable parts are registered; built-ins register like any plugin.
 
 A part is found by kind and name.  Kinds: ``store``, ``embedder``, ``retriever``,
-``indexer``, ``verifier``, ``checkworthiness`` (``llm`` and ``evidence`` arrive with
-issues 14 and 16).  Every part comes from a factory, and every factory is declared
+``indexer``, ``verifier``, ``checkworthiness``, ``llm`` (``evidence`` arrives with
+issue 16).  Every part comes from a factory, and every factory is declared
 the same way: an entry point in the ``factdesk.components`` group, named
 ``<kind>.<name>`` with the value ``module:factory`` — factdesk's own built-ins are
 declared in its ``pyproject.toml`` exactly as a plugin package declares its parts::
@@ -43,7 +43,7 @@ from typing import Any
 from factdesk.errors import ConfigError
 
 GROUP = "factdesk.components"
-KINDS = ("store", "embedder", "retriever", "indexer", "verifier", "checkworthiness")
+KINDS = ("store", "embedder", "retriever", "indexer", "verifier", "checkworthiness", "llm")
 # Parts a factory may ask for by parameter name; the caller supplies them lazily.
 SHARED_PARTS = ("store", "embedder")
 _OWN_DISTRIBUTION = "factdesk"

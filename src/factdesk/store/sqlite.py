@@ -23,10 +23,11 @@ from pathlib import Path
 from typing import Any
 
 from factdesk.errors import NotFoundError, StoreError
-from factdesk.store import schema_desk, schema_reviews
+from factdesk.store import llm_cache, schema_desk, schema_reviews
 from factdesk.store.claimreviews import ClaimReviewRecords
 from factdesk.store.clock import now_iso
 from factdesk.store.desk import DeskTables
+from factdesk.store.llm_cache import LLMCache
 from factdesk.store.passages import PassageRecords
 from factdesk.types import Document
 
@@ -136,6 +137,8 @@ MIGRATIONS: list[str] = [
     # 5: claim matching: the fact-check title's embedding beside the claim's (NULL for untitled records
     # and for records imported before this version; matching then uses the claim vector alone)
     schema_reviews.SQL_TITLE_VECTORS,
+    # 6: the LLM response cache (factdesk.llm): a re-run of the same check makes no server call
+    llm_cache.SQL,
 ]
 
 
@@ -210,6 +213,11 @@ class Store:
     def desk(self) -> DeskTables:
         """The web desk's tables (jobs, users, sessions, edits): see :mod:`factdesk.store.desk`."""
         return DeskTables(self)
+
+    @property
+    def llm_cache(self) -> LLMCache:
+        """The LLM response cache: see :mod:`factdesk.store.llm_cache`."""
+        return LLMCache(self)
 
     @property
     def schema_version(self) -> int:

@@ -16,13 +16,18 @@ Example::
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from factdesk.protocols import StanceResult
+from factdesk.errors import LLMOutputError
+from factdesk.llm.client import cache_key
+from factdesk.llm.structured import JSONAnswerError, parse_json
+from factdesk.llm.usage import UsageLedger
+from factdesk.protocols import LLMReply, StanceResult
 from factdesk.types import Document, Hit, Passage
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -158,26 +163,103 @@ class FakeRetriever:
 
 
 class FakeLLM:
-    """A canned :class:`~factdesk.protocols.LLMClient` for the LLM parts of issue 14.
+    """A scripted :class:`~factdesk.protocols.LLMClient`: the same ``complete()/ping()/usage`` as the real one.
+
+    ``replies`` says what to answer, checked in this order for each call:
+
+    * a mapping: the first key found in the last user message (or equal to the ``stage``) gives
+      the reply; a list under a key is consumed one reply per call (the last one then repeats;
+      wrap a JSON array answer in a list of its own);
+    * a callable ``(messages, schema, stage) -> reply``;
+    * otherwise ``default``.
+
+    A reply is a string (the raw answer: parsed and checked strictly when a ``schema`` is asked
+    for, so malformed JSON raises :class:`~factdesk.errors.LLMOutputError` as the real client
+    does after its repair), a dict or list (the JSON answer), or an exception instance (raised:
+    e.g. ``LLMTimeout("…")`` to test a stage's fallback).  Token counts are word counts; with
+    ``cache=True`` a repeated request is answered as cached, as a store-backed client would.
 
     Example::
 
-        FakeLLM({"capital of France": "Paris"}).complete("What is the capital of France?")  # 'Paris'
+        llm = FakeLLM({"verdict": {"label": "supported", "justification": "[p1] says so"},
+                       "capital of France": "Paris"})
+        llm.complete([{"role": "user", "content": "The capital of France?"}],
+                     stage="demo", prompt_version="demo.v1").text           # 'Paris'
+        llm.complete(messages, schema=VERDICT_SCHEMA, stage="verdict", prompt_version="verdict.v1").data
+        llm.usage.to_dict()["verdict"]["calls"]                             # 1
     """
 
     name = "fake-llm"
 
-    def __init__(self, answers: dict[str, str] | None = None, default: str = "") -> None:
-        self.answers = answers or {}
+    def __init__(self, replies: Any = None, default: Any = "", *, model: str = "fake-llm",
+                 cache: bool = False, json_schema: bool = True) -> None:
+        self.replies = replies if replies is not None else {}
         self.default = default
-        self.prompts: list[str] = []
+        self.model = model
+        self.usage = UsageLedger()
+        self.calls: list[dict[str, Any]] = []  # every complete() call: messages, schema, stage, prompt_version
+        self.cache = cache
+        self.json_schema = json_schema
+        self._cached: dict[str, Any] = {}
+        self._consumed: dict[str, int] = {}
+
+    @property
+    def prompts(self) -> list[str]:
+        """The last user message of each call, in order."""
+        return [_last_user(c["messages"]) for c in self.calls]
 
     def warm_up(self) -> None:
         pass
 
-    def complete(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.0) -> str:
-        self.prompts.append(prompt)
-        return next((a for key, a in self.answers.items() if key in prompt), self.default)
+    def ping(self) -> dict[str, Any]:
+        return {"ok": True, "base_url": "fake://llm", "model": self.model, "models": [self.model],
+                "model_listed": True, "json_schema": self.json_schema,
+                "structured_output": "json_schema" if self.json_schema else "prompt", "seconds": 0.0}
+
+    def complete(self, messages: list[dict[str, str]], *, schema: dict[str, Any] | None = None, stage: str,
+                 prompt_version: str) -> Any:
+        key = cache_key(self.model, prompt_version, stage, messages, schema, 0, 0.0)
+        if self.cache and key in self._cached:
+            self.usage.record(stage, cached=1)
+            return LLMReply(**{**self._cached[key], "cached": True})
+        self.calls.append({"messages": messages, "schema": schema, "stage": stage, "prompt_version": prompt_version})
+        reply = self._script(messages, schema, stage)
+        if isinstance(reply, BaseException):
+            self.usage.record(stage, failures=1)
+            raise reply
+        text = reply if isinstance(reply, str) else json.dumps(reply)
+        data = None
+        if schema is not None:
+            try:
+                data = parse_json(text, schema)
+            except JSONAnswerError as exc:
+                self.usage.record(stage, failures=1)
+                raise LLMOutputError(f"model {self.model!r} gave no usable JSON for stage {stage!r}: {exc}") from None
+        prompt_tokens = sum(len(m.get("content", "").split()) for m in messages)
+        completion_tokens = len(text.split())
+        self.usage.record(stage, calls=1, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        out = LLMReply(text, data, prompt_tokens, completion_tokens, 0.0, False)
+        if self.cache:
+            self._cached[key] = {"text": text, "data": data, "prompt_tokens": prompt_tokens,
+                                 "completion_tokens": completion_tokens, "seconds": 0.0}
+        return out
+
+    def _script(self, messages: list[dict[str, str]], schema: dict[str, Any] | None, stage: str) -> Any:
+        if callable(self.replies):
+            return self.replies(messages, schema, stage)
+        asked = _last_user(messages)
+        for key, reply in self.replies.items():
+            if key == stage or key in asked:
+                if isinstance(reply, list):
+                    n = self._consumed.get(key, 0)
+                    self._consumed[key] = n + 1
+                    return reply[min(n, len(reply) - 1)]
+                return reply
+        return self.default
+
+
+def _last_user(messages: list[dict[str, str]]) -> str:
+    return next((m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), "")
 
 
 __all__ = ["FakeVerifier", "FakeEmbedder", "FakeScorer", "FakeRetriever", "FakeLLM"]
