@@ -30,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
+from factdesk import paths
 from factdesk.errors import ConfigError
 from factdesk.protocols import Embedder  # noqa: F401 - defined once there, importable here
 
-ENV_MODEL_DIR = "FACTDESK_EMBEDDER_DIR"
 _TOKENIZER_SUBPATH = ("embeddings", "data", "all-MiniLM-L6-v2-onnx-int8", "tokenizer.json")
 
 
@@ -69,8 +69,8 @@ class OnnxMiniLMEmbedder:
 
     def __init__(self, model_dir: str | os.PathLike[str] | None = None, *, threads: int = 2,
                  max_length: int = 256, name: str | None = None, spinning: bool = False) -> None:
-        if model_dir is None and os.environ.get(ENV_MODEL_DIR):
-            model_dir = os.environ[ENV_MODEL_DIR]
+        if model_dir is None:
+            model_dir = paths.model_dir_override(paths.EMBEDDER_DIR_ENV)
         self.model_dir = Path(model_dir).expanduser() if model_dir is not None else None
         self.threads = max(1, int(threads))
         self.max_length = int(max_length)

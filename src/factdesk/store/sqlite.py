@@ -15,13 +15,13 @@ Example::
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from factdesk import paths
 from factdesk.errors import NotFoundError, StoreError
 from factdesk.store import llm_cache, schema_desk, schema_reviews
 from factdesk.store.claimreviews import ClaimReviewRecords
@@ -143,13 +143,8 @@ MIGRATIONS: list[str] = [
 
 
 def default_db_path() -> Path:
-    """``$FACTDESK_DB``, else the user's data dir (``~/.local/share/factdesk/factdesk.db``)."""
-    env = os.environ.get("FACTDESK_DB")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("factdesk", appauthor=False)) / "factdesk.db"
+    """``$FACTDESK_DB``, else the user's data dir (``~/.local/share/factdesk/factdesk.db``): see factdesk.paths."""
+    return paths.default_db_path()
 
 
 class Store:
