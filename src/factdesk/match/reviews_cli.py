@@ -18,7 +18,7 @@ import click
 
 from factdesk.errors import FactdeskError, InputError
 
-db_option = click.option("--db", envvar="FACTDESK_DB", type=click.Path(dir_okay=False),
+db_option = click.option("--db", type=click.Path(dir_okay=False),  # None: factdesk.paths.default_db_path()
                          help="SQLite store file (default: $FACTDESK_DB or ~/.local/share/factdesk/factdesk.db).")
 
 

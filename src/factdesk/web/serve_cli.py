@@ -25,7 +25,7 @@ from factdesk.settings import load_settings
 from factdesk.store import Store, default_db_path
 from factdesk.web import accounts
 
-db_option = click.option("--db", envvar="FACTDESK_DB", type=click.Path(dir_okay=False),
+db_option = click.option("--db", type=click.Path(dir_okay=False),  # None: factdesk.paths.default_db_path()
                          help="SQLite store file (default: $FACTDESK_DB or ~/.local/share/factdesk/factdesk.db).")
 
 WEB_MODULES = ("fastapi", "uvicorn", "jinja2", "multipart", "argon2", "itsdangerous")
