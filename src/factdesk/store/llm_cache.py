@@ -58,7 +58,13 @@ def _lock_for(key: object) -> threading.Lock:
 
 
 class LLMCache:
-    """Reads and writes of the ``llm_cache`` table of one open store (``store.llm_cache``)."""
+    """Reads and writes of the ``llm_cache`` table of one open store (``store.llm_cache``).
+
+    Example::
+
+        store.llm_cache.count(model="smollm2")  # answers kept for that model
+        store.llm_cache.clear(model="smollm2")  # forget them: the next check asks the server again
+    """
 
     def __init__(self, store: Store) -> None:
         self._store = store
