@@ -306,3 +306,16 @@ def test_a_job_over_its_time_limit_fails_and_the_next_one_runs(db: Path, slow_re
     with Store.open(db) as store:
         assert store.count("reports") == 2
         assert not store.conn.execute("SELECT 1 FROM documents WHERE text LIKE ?", (f"%{SLOW_MARK}%",)).fetchone()
+
+
+def test_deeply_nested_json_is_a_400_not_a_traceback(db: Path) -> None:
+    """POST /api/checks with JSON nested past the parser's limit answers 400 like a review body (issue 17)."""
+    app = create_app(db, require_login=False, start_worker=False, warm_up=False)
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        nested = '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        r = c.post("/api/checks", content=nested, headers={"content-type": "application/json"})
+        assert r.status_code == 400
+        assert r.json()["error"]["code"] == "bad_request" and "Traceback" not in r.text
+        # the desk still works afterwards
+        ok = c.post("/api/checks", json={"text": "The bridge opened in 1998 and cost $40 million."})
+        assert ok.status_code == 202

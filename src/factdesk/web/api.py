@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from factdesk.errors import InputError, RequestError
+from factdesk.errors import HTTPError, InputError, RequestError
 from factdesk.web import checks
 from factdesk.web.auth import editor, identify_sync
 from factdesk.web.state import desk_of
@@ -72,6 +72,8 @@ async def _submission(request: Request) -> dict[str, Any]:
                 "data": await upload.read(), "title": title if isinstance(title, str) else None}  # type: ignore[union-attr]
     try:
         raw = await request.json()
+    except RecursionError:  # nested deeper than the JSON parser goes: a bad request, as for review bodies
+        raise HTTPError(400, "bad_request", "the JSON body is nested too deeply") from None
     except ValueError:
         raise RequestError("the body must be JSON (or multipart with a file)") from None
     try:
