@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from factdesk.errors import InputError
 from factdesk.match.reviews_cli import reviews
 from factdesk.match.importer import (BadField, InvalidRecord, import_reviews, load_json_lenient, parse_date,
-                                     read_records)
+                                     iter_records, read_records)
 from factdesk.match.reviews import list_reviews
 from factdesk.store import Store
 
@@ -383,3 +383,57 @@ def test_cli_import_lists_warnings(tmp_path):
     assert data["warnings"][1] == {"position": f"{src}: row 9", "field": "fact_check_url",
                                    "reason": "no scheme: https assumed (https://www.truthgauge.example/factchecks/"
                                              "2020/jun/02/instagram-posts/westmark-river-green/)"}
+
+
+# Hostile import files (issue 17 item 3): a clear message, never a traceback, nothing else lost.
+
+GOOD_CSV = "claim,url,rating\n\"The Harbour dam opened in 1998\",https://fc.example/dam,True\n"
+
+
+def test_deeply_nested_json_is_an_invalid_record_not_a_traceback(tmp_path: Path) -> None:
+    f = tmp_path / "nested.json"
+    f.write_text("[" * 100_000 + "]" * 100_000)
+    records = list(iter_records([f]))
+    assert [type(r) for _, r in records] == [InvalidRecord] and "nested too deeply" in str(records[0][1])
+
+
+def test_a_huge_csv_cell_is_read_and_binary_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    big.write_text("claim,url,rating\n\"" + "x" * 200_000 + "\",https://fc.example/x,False\n")
+    assert [type(r).__name__ for _, r in iter_records([big])] == ["Review"]
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(bytes(range(256)) * 100)
+    with pytest.raises(InputError, match="binary"):
+        list(iter_records([binary]))
+
+
+def test_utf16_without_a_byte_order_mark_is_read_and_said(tmp_path: Path) -> None:
+    f = tmp_path / "excel.csv"
+    f.write_bytes(GOOD_CSV.encode("utf-16-le"))
+    records = list(iter_records([f]))
+    assert any(type(r).__name__ == "Review" and "Harbour dam" in r.claim for _, r in records)
+    assert any(type(r).__name__ == "FieldWarning" and "UTF-16" in r.reason for _, r in records)
+
+
+def test_devices_and_pipes_are_refused(tmp_path: Path) -> None:
+    import os
+
+    with pytest.raises(InputError, match="not a regular file"):
+        list(iter_records(["/dev/zero"]))
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        list(iter_records([fifo]))
+
+
+def test_one_bad_file_in_a_folder_is_skipped_and_the_rest_imported(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "a.csv").write_text(GOOD_CSV)
+    (folder / "b.json").write_text("{")
+    (folder / "c.csv").write_text("no,header,here\n1,2,3\n")
+    (folder / "d.csv").write_text(GOOD_CSV.replace("Harbour dam opened in 1998", "Tolls rose 12% in 2023"))
+    with Store.open(tmp_path / "fd.db") as store:
+        stats = import_reviews(store, folder, embedder=None)
+        assert stats.imported == 2 and len(stats.invalid) == 2
+        assert any("c.csv" in pos and "file skipped" in why for pos, why in stats.invalid)

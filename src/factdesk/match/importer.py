@@ -73,6 +73,7 @@ import io
 import json
 import math
 import re
+import stat
 import warnings as _warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -673,6 +674,16 @@ def csv_columns(header: Sequence[str]) -> dict[str, list[int]]:
 
 
 def reviews_from_csv(text: str, source: str) -> Iterator[tuple[str, Parsed]]:
+    if "\x00" in text[:65536]:
+        raise InputError(f"{source}: binary data, not a CSV file")
+    csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
+    try:
+        yield from _csv_records(text, source)
+    except csv.Error as exc:  # an unterminated quote, a cell over the limit …: the rows before it are kept
+        yield source, InvalidRecord(f"CSV stopped being readable: {exc}")
+
+
+def _csv_records(text: str, source: str) -> Iterator[tuple[str, Parsed]]:
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=_csv_delimiter(text))
     header = next(reader, None)
     header = [h.replace("\ufeff", "").strip() for h in header] if header else []
@@ -826,6 +837,9 @@ def reviews_from_json(text: str, source: str) -> Iterator[tuple[str, Parsed]]:
     except json.JSONDecodeError as exc:
         yield f"{source}", InvalidRecord(f"invalid JSON: {_json_error(exc)}")
         return
+    except RecursionError:
+        yield f"{source}", InvalidRecord("invalid JSON: nested too deeply to read")
+        return
     if repairs:
         yield f"{source}", FieldWarning("JSON", "repaired: " + "; ".join(repairs))
     if is_google_shape(data):
@@ -885,18 +899,57 @@ def _sniff(text: str) -> str:
     return "csv"
 
 
-def _decode(data: bytes, charset: str | None = None) -> str:
+# an import file larger than this is refused (fact-check exports run to tens of MB; /dev/zero must not)
+MAX_IMPORT_BYTES = 256 * 1024 * 1024
+# CSV cells may hold long review bodies, but not without bound
+_CSV_FIELD_LIMIT = 16 * 1024 * 1024
+
+
+def _decode_noted(data: bytes, charset: str | None = None) -> tuple[str, str | None]:
+    """The text of an import file and, when it was not plain UTF-8, how it was read (a warning for the user)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel "Unicode text" exports
         try:
-            return data.decode("utf-16")
+            return data.decode("utf-16"), "read as UTF-16 (byte-order mark)"
         except UnicodeDecodeError:
             pass
-    for enc in filter(None, (charset, "utf-8-sig", "cp1252")):
+    head = data[:4096]
+    if len(head) >= 8 and head.count(b"\x00") * 3 >= len(head):  # UTF-16 without a byte-order mark
+        even_nuls = head[0::2].count(0) > head[1::2].count(0)
         try:
-            return data.decode(enc)
+            return data.decode("utf-16-be" if even_nuls else "utf-16-le"), "read as UTF-16 (no byte-order mark)"
+        except UnicodeDecodeError:
+            pass
+    for enc in filter(None, (charset, "utf-8-sig")):
+        try:
+            return data.decode(enc), None
         except (UnicodeDecodeError, LookupError):
             continue
-    return data.decode("utf-8", errors="replace")
+    try:
+        return data.decode("cp1252"), "not valid UTF-8: read as Windows-1252 (cp1252); check accented letters"
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace"), "not valid UTF-8: undecodable bytes replaced with U+FFFD"
+
+
+def _decode(data: bytes, charset: str | None = None) -> str:
+    return _decode_noted(data, charset)[0]
+
+
+def _read_file(f: Path) -> bytes:
+    """The bytes of one import file: a regular file, at most MAX_IMPORT_BYTES (InputError otherwise)."""
+    try:
+        st = f.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(f"{f}: not a regular file", hint="give a .json, .jsonld, .html or .csv file or a folder")
+        if st.st_size > MAX_IMPORT_BYTES:
+            raise InputError(f"{f}: {st.st_size} bytes is larger than the {MAX_IMPORT_BYTES}-byte import limit",
+                             hint="split the export into smaller files")
+        with f.open("rb") as fh:
+            data = fh.read(MAX_IMPORT_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read {f}: {exc.strerror or exc}") from exc
+    if len(data) > MAX_IMPORT_BYTES:
+        raise InputError(f"{f}: larger than the {MAX_IMPORT_BYTES}-byte import limit")
+    return data
 
 
 def _read_url(url: str, allow_private: bool) -> tuple[str, str]:
@@ -947,15 +1000,20 @@ def iter_records(sources: Sequence[str | Path], *, allow_private: bool = False,
         if p.is_dir() and not files:
             raise InputError(f"{s}: no .json, .jsonld, .html or .csv files in this folder")
         for f in files:
+            # one bad file in a folder is reported and skipped; a file named on its own stops the import
             try:
-                data = f.read_bytes()
-            except OSError as exc:
-                raise InputError(f"cannot read {f}: {exc.strerror or exc}") from exc
-            text = _decode(data)
-            kind = EXTENSIONS.get(f.suffix.lower()) or _sniff(text)
-            if stats is not None:
-                stats.sources += 1
-            yield from reviews_from_text(text, kind, str(f))
+                data = _read_file(f)
+                text, note = _decode_noted(data)
+                kind = EXTENSIONS.get(f.suffix.lower()) or _sniff(text)
+                if stats is not None:
+                    stats.sources += 1
+                if note:
+                    yield str(f), FieldWarning("encoding", note)
+                yield from reviews_from_text(text, kind, str(f))
+            except InputError as exc:
+                if not p.is_dir():
+                    raise
+                yield str(f), InvalidRecord(f"file skipped: {exc.message}")
 
 
 def import_reviews(store: Store, sources: str | Path | Sequence[str | Path], *, allow_private: bool = False,
