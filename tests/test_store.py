@@ -1,4 +1,5 @@
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +161,22 @@ def test_claimreview_records(tmp_path):
         assert [len(b) for b in reviews.vector_batches(1)] == [1]
         assert fts_stems(["crimes", "rising"]) == ["crime", "rise"]
         assert reviews.document_frequency("crime") == 2 and reviews.document_frequency("zzyzx") == 0
+
+
+def test_the_store_and_its_wal_files_are_private(tmp_path: Path) -> None:
+    """The store holds the desk's signing secret and sessions: owner-only, and tightened if it was not (issue 17)."""
+    import stat as stat_mod
+
+    path = tmp_path / "private" / "fd.db"
+    with Store.open(path) as store:
+        store.save_document(Document(text="The dam opened in 1998.", title="Dam"))
+        for f in (path, path.with_name("fd.db-wal"), path.with_name("fd.db-shm")):
+            if f.exists():
+                assert stat_mod.S_IMODE(f.stat().st_mode) & 0o077 == 0, f
+    loose = tmp_path / "loose.db"
+    with Store.open(loose):
+        pass
+    loose.chmod(0o644)
+    with Store.open(loose):
+        pass
+    assert stat_mod.S_IMODE(loose.stat().st_mode) == 0o600

@@ -15,7 +15,9 @@ Example::
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -147,6 +149,30 @@ def default_db_path() -> Path:
     return paths.default_db_path()
 
 
+def _make_private(path: Path) -> None:
+    """Create the store file readable by its owner only (0600), or tighten an existing one we own.
+
+    The store holds the web desk's cookie-signing secret and session ids: another local user who can
+    read it can forge a reviewer's session.  SQLite gives the -wal and -shm files the same permissions.
+    """
+    if not path.exists():
+        try:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            pass
+        return
+    st = path.stat()
+    if st.st_mode & 0o077 and st.st_uid == os.geteuid() and stat.S_ISREG(st.st_mode):
+        os.chmod(path, stat.S_IMODE(st.st_mode) & 0o700)
+    for side in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            side_st = side.stat()
+        except FileNotFoundError:
+            continue
+        if side_st.st_mode & 0o077 and side_st.st_uid == os.geteuid():
+            os.chmod(side, stat.S_IMODE(side_st.st_mode) & 0o700)
+
+
 class Store:
     """A factdesk SQLite store. Open with :meth:`open`; use as a context manager.
 
@@ -166,16 +192,25 @@ class Store:
     # -- lifecycle -----------------------------------------------------------------
     @classmethod
     def open(cls, path: str | Path | None = None) -> "Store":
-        """Open (creating and migrating if needed) the store at ``path``; ``":memory:"`` works."""
+        """Open (creating and migrating if needed) the store at ``path``; ``":memory:"`` works.
+
+        A ``postgresql://`` URL (as ``path`` or in ``$FACTDESK_DB``) opens a
+        :class:`~factdesk.store.postgres.PostgresStore` instead (extra ``postgres``).
+        """
         if path is None:
-            path = default_db_path()
+            path = paths.default_db_target()
+        if isinstance(path, str) and path.strip().lower().startswith(("postgresql://", "postgres://")):
+            from factdesk.store.postgres import PostgresStore  # psycopg only when a server is named
+
+            return PostgresStore.open(path.strip())  # type: ignore[return-value]  # the same protocol
         memory = str(path) == ":memory:"
         p = None if memory else Path(path).expanduser()
         try:
             if p is not None:
-                p.parent.mkdir(parents=True, exist_ok=True)
+                p.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
                 if p.exists() and p.is_dir():
                     raise StoreError(f"store path {p} is a directory", hint="give --db a file path")
+                _make_private(p)
             conn = sqlite3.connect(":memory:" if memory else str(p), timeout=30, check_same_thread=False)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys = ON")
