@@ -409,6 +409,26 @@ def test_concurrency_limit_is_respected_across_threads(stub):
     assert llm.usage.to_dict()["plain"]["calls"] == 6
 
 
+def test_threads_share_one_store_cache(stub, tmp_path):
+    stub.default = lambda req: reply("ok", delay=0.05)
+    with Store.open(tmp_path / "fd.db") as store:
+        llm = client(stub, concurrency=3, store=store)
+        threads = [threading.Thread(target=llm.complete, args=([{"role": "user", "content": f"q{i}"}],),
+                                    kwargs={"stage": "plain", "prompt_version": "v1"}) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert store.llm_cache.count() == 8 and llm.usage.to_dict()["plain"]["calls"] == 8
+
+
+def test_a_refused_key_says_to_check_it(stub):
+    stub.default = error(401, "invalid api key")
+    with pytest.raises(LLMError, match="check the API key"):
+        client(stub).complete(ASK, stage="plain", prompt_version="v1")
+    assert len(stub.requests) == 1
+
+
 def test_usage_ledger_sums_per_stage_and_in_total(stub):
     stub.script = [reply("a", prompt_tokens=100, completion_tokens=10),
                    reply(GOOD, prompt_tokens=200, completion_tokens=20),
