@@ -13,6 +13,7 @@ from factdesk.pipeline import Pipeline
 from factdesk.report import validate_report
 from factdesk.settings import Settings
 from factdesk.store import Store
+from factdesk.types import Document
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +94,9 @@ def test_interrupted_index_keeps_committed_chunks_and_resumes(tmp_path: Path, mo
             pipe.index_path(corpus, chunk=8)
     with Store.open(db) as store:
         assert len(store.indexed_files()) == 8  # the first chunk survived
+        # ... whole: no document of the interrupted chunk is stored without its passages (issue 17)
+        assert store.count("documents") == 8
+        assert store.conn.execute("SELECT count(DISTINCT document_id) FROM passages").fetchone()[0] == 8
         stats = Pipeline(store).index_path(corpus)
         total = len(list(corpus.iterdir()))
         assert stats.unchanged == 8 and stats.added == total - 8
@@ -141,6 +145,25 @@ def test_bad_article_raises_input_error_and_stores_nothing(demo_store: Path, tmp
         with pytest.raises(InputError, match="empty"):
             Pipeline(store).check(empty)
         assert store.count("reports") == 0
+
+
+def test_prune_removes_documents_an_older_killed_run_left_without_a_file_record(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("The Harbour dam opened in 1998 after six years of work.")
+    (corpus / "b.txt").write_text("Tolls on the Harbour bridge rose 12% in 2023, the authority said.")
+    with Store.open(tmp_path / "fd.db") as store:
+        Pipeline(store, Settings(verifier="baseline")).index_path(corpus)
+        # what a run killed between its writes used to leave: a document without its file record
+        orphan = Document(text="A half-indexed note about the dam.", path=str(corpus / "gone.txt"), title="gone")
+        elsewhere = Document(text="A document read from another folder.", path=str(tmp_path / "x.txt"), title="x")
+        with store.transaction():
+            store.save_document(orphan)
+            store.save_document(elsewhere)
+        stats = Pipeline(store, Settings(verifier="baseline")).index_path(corpus, prune=True)
+        assert stats.removed == 1
+        ids = {r[0] for r in store.conn.execute("SELECT id FROM documents")}
+        assert orphan.id not in ids and elsewhere.id in ids and len(ids) == 3
 
 
 def test_index_missing_folder_is_a_clear_error(tmp_path: Path) -> None:

@@ -254,28 +254,29 @@ class Pipeline:
             prefix = str(root.resolve())
             present = {str(f.resolve()) for f in files}
             gone = {p: d for p, d in self.store.indexed_files(prefix).items() if p not in present}
+            orphans = [d for d in self.store.unfiled_corpus_documents(prefix) if d not in gone.values()]
             with self.store.transaction():
-                for doc_id in gone.values():
+                for doc_id in [*gone.values(), *orphans]:
                     self.store.remove_document(doc_id)
-            stats.removed = len(gone)
+            stats.removed = len(gone) + len(orphans)
         stats.seconds = time.perf_counter() - started
         return stats
 
     def _commit_chunk(self, pending: list[tuple[str, str, Document, str | None]], stats: IndexStats) -> None:
-        with stage("retrieve"):
-            with self.store.transaction():
-                for _key, _digest, doc, old_id in pending:
-                    if old_id and old_id != doc.id:
-                        self.store.remove_document(old_id)
-                    self.store.save_document(doc, role="corpus")
+        # one transaction per chunk: documents, their passages and their file records land together, so a
+        # killed run leaves no document without passages that a re-run or --prune would not see
+        with stage("retrieve"), self.store.transaction():
+            for _key, _digest, doc, old_id in pending:
+                if old_id and old_id != doc.id:
+                    self.store.remove_document(old_id)
+                self.store.save_document(doc, role="corpus")
             stats.passages += self.indexer.add_documents([doc for _, _, doc, _ in pending])
-            with self.store.transaction():
-                for key, digest, doc, old_id in pending:
-                    self.store.record_file(key, digest, doc.id)
-                    if old_id:
-                        stats.updated += 1
-                    else:
-                        stats.added += 1
+            for key, digest, doc, old_id in pending:
+                self.store.record_file(key, digest, doc.id)
+                if old_id:
+                    stats.updated += 1
+                else:
+                    stats.added += 1
 
     # -- claims --------------------------------------------------------------------
     def extract(self, source: str | Path | Document) -> tuple[Document, ClaimSet]:

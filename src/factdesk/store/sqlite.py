@@ -359,6 +359,14 @@ class Store:
         rows = self.conn.execute("SELECT path, document_id FROM files").fetchall()
         return {r[0]: r[1] for r in rows if under is None or r[0].startswith(under)}
 
+    def unfiled_corpus_documents(self, under: str) -> list[str]:
+        """Corpus documents read from a file under ``under`` that have no file record (so ``index --prune``
+        would never see them): left by an index run killed between its writes before they were one transaction."""
+        rows = self.conn.execute(
+            """SELECT id, path FROM documents WHERE role = 'corpus' AND path IS NOT NULL
+               AND id NOT IN (SELECT document_id FROM files)""").fetchall()
+        return [r[0] for r in rows if str(Path(r[1]).expanduser().resolve()).startswith(under)]
+
     def remove_document(self, document_id: str) -> None:
         """Delete a document, its passages (FTS rows follow by trigger) and file records."""
         self.passages.remove_document(document_id)
