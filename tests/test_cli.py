@@ -168,3 +168,12 @@ def test_train_command_runs_a_quick_training(tmp_path: Path) -> None:
     assert (tmp_path / "cw" / "head.npz").exists() and (tmp_path / "cw" / "config.json").exists(), proc.stdout
     unknown = run("train", "nothing", db=tmp_path / "x.db")
     assert unknown.returncode != 0 and "choose one of" in unknown.stderr
+
+
+def test_index_of_a_single_unreadable_file_fails(tmp_path: Path) -> None:
+    """Issue 17: `index FILE` exited 0 when its only file was skipped."""
+    bad = tmp_path / "report.pdf"
+    bad.write_bytes(b"%PDF-1.7 this is not really a pdf")
+    proc = run("index", str(bad), db=tmp_path / "x.db")
+    assert proc.returncode != 0
+    assert "nothing indexed" in proc.stderr and "Traceback" not in proc.stderr

@@ -388,3 +388,28 @@ def test_load_file_and_sha256(tmp_path):
 
 def test_same_file_same_id():
     assert load(fixture("news.html")).id == load(fixture("news.html")).id
+
+
+def test_a_subfolder_that_cannot_be_listed_is_reported_not_skipped_silently(tmp_path: Path, monkeypatch) -> None:
+    """Issue 17: index named nothing when a subfolder was unreadable (we simulate the permission error: tests
+    may run as root, who can list anything)."""
+    import os
+
+    from factdesk.ingest import find_files
+
+    (tmp_path / "ok").mkdir()
+    (tmp_path / "ok" / "a.txt").write_text("The dam opened in 1998.")
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "b.txt").write_text("Tolls rose 12% in 2023.")
+    real = os.scandir
+
+    def scandir(path=".", *a, **kw):
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *a, **kw)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    problems: list[tuple[str, str]] = []
+    files = find_files(tmp_path, unreadable=problems)
+    assert [f.name for f in files] == ["a.txt"]
+    assert len(problems) == 1 and problems[0][0].endswith("locked") and "Permission denied" in problems[0][1]

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from factdesk import __version__, demodata, registry
-from factdesk.errors import FactdeskError
+from factdesk.errors import FactdeskError, InputError
 from factdesk.evaluate import format_table, run_eval
 from factdesk.match.reviews_cli import reviews
 from factdesk.pipeline import Pipeline, resolve_name
@@ -144,11 +144,15 @@ def index(path: str, prune: bool, as_json: bool, quiet: bool, db: str | None) ->
         stats = pipe.index_path(path, prune=prune, progress=not quiet and not as_json and sys.stderr.isatty())
     if as_json:
         click.echo(json.dumps(stats.to_dict(), indent=2))
-        return
-    click.echo(f"indexed {path}: {stats.added} added, {stats.updated} updated, {stats.unchanged} unchanged, "
-               f"{stats.removed} removed, {stats.passages} passages in {stats.seconds:.1f}s")
-    for p, err in stats.failed:
-        click.echo(f"  skipped {p}: {err}", err=True)
+    else:
+        click.echo(f"indexed {path}: {stats.added} added, {stats.updated} updated, {stats.unchanged} unchanged, "
+                   f"{stats.removed} removed, {stats.passages} passages in {stats.seconds:.1f}s")
+        for p, err in stats.failed:
+            click.echo(f"  skipped {p}: {err}", err=True)
+    if stats.failed and not (stats.added or stats.updated or stats.unchanged):
+        # nothing could be read: a script must not take this for success
+        raise InputError(f"nothing indexed from {path}: {len(stats.failed)} file(s) or folder(s) skipped",
+                         hint="see the reasons above; fix or remove those files")
 
 
 def _check_options(f: Any) -> Any:

@@ -218,11 +218,12 @@ class Pipeline:
         root = Path(path).expanduser()
         if not root.exists():
             raise InputError(f"no such file or folder: {path}")
-        files = ingest.find_files(root) if root.is_dir() else [root]
+        unreadable: list[tuple[str, str]] = []
+        files = ingest.find_files(root, unreadable=unreadable) if root.is_dir() else [root]
         if root.is_dir() and not files:
             raise InputError(f"no supported files in {path}",
                              hint=f"factdesk reads {', '.join(sorted(ingest.SUPPORTED_SUFFIXES))}")
-        stats = IndexStats()
+        stats = IndexStats(failed=list(unreadable))
         known = self.store.indexed_files()
         bar = _progress(len(files), "indexing", progress)
         pending: list[tuple[str, str, Document, str | None]] = []

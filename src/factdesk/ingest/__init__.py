@@ -163,12 +163,15 @@ def load_bytes(data: bytes, name: str, *, path: str | None = None) -> Document:
     return doc
 
 
-def find_files(folder: Path | str | os.PathLike[str]) -> list[Path]:
+def find_files(folder: Path | str | os.PathLike[str], *,
+               unreadable: list[tuple[str, str]] | None = None) -> list[Path]:
     """Supported files under ``folder``, recursively, sorted; hidden files and folders skipped.
 
     Symbolic links to folders are not followed; a symbolic link to a file is
     kept only when its target lies inside ``folder``.  A file given as
-    ``folder`` is returned alone when its type is supported.
+    ``folder`` is returned alone when its type is supported.  Subfolders that
+    cannot be listed are appended to ``unreadable`` as ``(path, reason)`` when
+    it is given (never skipped without a word).
     """
     root = Path(folder).expanduser()
     if not root.exists():
@@ -177,7 +180,11 @@ def find_files(folder: Path | str | os.PathLike[str]) -> list[Path]:
         return [root] if root.suffix.lower() in SUPPORTED_SUFFIXES else []
     real_root = root.resolve()
     found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=None):
+    def report(exc: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append((str(exc.filename or root), f"cannot list this folder: {exc.strerror or exc}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=report):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
