@@ -319,3 +319,32 @@ def test_deeply_nested_json_is_a_400_not_a_traceback(db: Path) -> None:
         # the desk still works afterwards
         ok = c.post("/api/checks", json={"text": "The bridge opened in 1998 and cost $40 million."})
         assert ok.status_code == 202
+
+
+def test_serving_on_another_loopback_address_answers_to_it(db: Path) -> None:
+    """Issue 17: `serve --host 127.0.0.2` turned login off and then answered every request 400 bad_host."""
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.2", 0))
+        port = s.getsockname()[1]
+    exe = Path(sys.executable).parent / "factdesk"
+    proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.2", "--port", str(port), "--db", str(db),
+                             "--no-warm-up"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 60
+        status = None
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.2:{port}/api/checks", timeout=5) as r:
+                    status = r.status
+                    break
+            except OSError:
+                time.sleep(0.3)
+        assert status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)

@@ -93,7 +93,7 @@ def serve(host: str, port: int, db: str | None, allow_private_urls: bool, requir
         _need_web()
         import uvicorn  # the `web` extra
 
-        from factdesk.web.app import create_app  # imports FastAPI: the `web` extra
+        from factdesk.web.app import LOOPBACK_HOSTS, create_app  # imports FastAPI: the `web` extra
 
         settings = load_settings(job_timeout=job_timeout, web_host=given["host"], web_port=given["port"])
         host_, port_ = settings.web_host, settings.web_port
@@ -102,8 +102,11 @@ def serve(host: str, port: int, db: str | None, allow_private_urls: bool, requir
             click.echo(f"warning: serving {host_} WITHOUT login: anyone who can reach it can edit verdicts",
                        err=True)
         path = _store_path(db)
+        # without login only loopback Host names are answered (DNS-rebinding guard); serving on another
+        # loopback address (127.0.0.2) must answer to that address too, or every request is a 400 bad_host
+        hosts = None if login else [*LOOPBACK_HOSTS, host_.strip("[]"), f"[{host_.strip('[]')}]"]
         app = create_app(path, require_login=login, allow_private_urls=allow_private_urls, settings=settings,
-                         warm_up=not no_warm_up)
+                         warm_up=not no_warm_up, allowed_hosts=hosts)
         if login:
             with Store.open(path) as store:
                 if not accounts.list_users(store):
