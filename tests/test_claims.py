@@ -500,3 +500,19 @@ def test_his_honour_is_a_title_and_a_possessor_is_not_the_subject():
 
     pos = text.index("He told")
     assert _previous_subject(pos, text, find_mentions(text), {"person"}) is None  # "Vance's wife" is the subject
+
+
+def test_work_is_bounded_on_hostile_text():
+    """Issue 17: a 5 MB 'sentence' took 98 s and 1.9 GB; 150,000 sentences were all scored."""
+    import time
+
+    from factdesk.claims import MAX_SENTENCES
+
+    started = time.perf_counter()
+    giant = "The toll rose 12% in 2023. Lorem " + "ipsum " * 500_000 + "end. The dam opened in 1998."
+    result = extract_claims(Document(text=giant))
+    assert [c.text for c in result.claims] == ["The toll rose 12% in 2023.", "The dam opened in 1998."]
+    many = extract_claims(Document(text=" ".join(f"Bridge {i} opened in 1998." for i in range(MAX_SENTENCES + 500))),
+                          max_claims=10)
+    assert many.sentences == MAX_SENTENCES and len(many.claims) == 10
+    assert time.perf_counter() - started < 60

@@ -413,3 +413,19 @@ def test_a_subfolder_that_cannot_be_listed_is_reported_not_skipped_silently(tmp_
     files = find_files(tmp_path, unreadable=problems)
     assert [f.name for f in files] == ["a.txt"]
     assert len(problems) == 1 and problems[0][0].endswith("locked") and "Permission denied" in problems[0][1]
+
+
+def test_a_tag_with_thousands_of_attributes_is_read_quickly(tmp_path: Path) -> None:
+    """Issue 17: 200,000 attributes on one tag kept the HTML parsers busy for minutes."""
+    import time
+
+    from factdesk.ingest import load_file
+
+    page = tmp_path / "attrs.html"
+    attrs = " ".join(f'data-x{i}="y"' for i in range(100_000))
+    page.write_text(f"<html><head><title>Dam</title></head><body><p {attrs}>The dam opened in 1998 after "
+                    "six years of work by the regional authority.</p></body></html>")
+    started = time.perf_counter()
+    doc = load_file(page)
+    assert "The dam opened in 1998" in doc.text
+    assert time.perf_counter() - started < 20

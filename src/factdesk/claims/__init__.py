@@ -51,6 +51,10 @@ def _is_label_only(sentence: str) -> bool:
     return not rest or bool(_RATING.match(rest))
 
 
+MAX_SENTENCE_CHARS = 3000  # longer "sentences" are never claims (and are not scored)
+MAX_SENTENCES = 6000  # sentences read per article (about 120,000 words); the rest is not scored
+
+
 def extract_claims(
     doc: Document,
     *,
@@ -60,7 +64,9 @@ def extract_claims(
 ) -> ClaimSet:
     """The claims of ``doc`` in document order, with a timeline of their dated events."""
     text = doc.text or ""
-    sentences = split_sentences(text)
+    # Bounded work whatever the input: a "sentence" of thousands of characters is a table or a dump, not a
+    # claim, and the rules below are not linear in its length; past MAX_SENTENCES it is not an article.
+    sentences = [s for s in split_sentences(text) if len(s.text) <= MAX_SENTENCE_CHARS][:MAX_SENTENCES]
     if not sentences:
         return ClaimSet(claims=[], timeline=[], sentences=0)
     if scorer is None:
