@@ -13,6 +13,12 @@ from factdesk.testing import (CheckworthinessSuite, EmbedderSuite, FakeEmbedder,
 from factdesk.testing.conformance import CORPUS
 
 FAKE = "<fake>"
+# parts that need a server run their suites in tests/test_postgres.py (pytest -m postgres)
+SERVER_BACKED = {"postgres"}
+
+
+def _local(kind: str) -> list[str]:
+    return [n for n in registry.names(kind) if n not in SERVER_BACKED]
 
 
 @pytest.fixture(scope="session")
@@ -55,12 +61,12 @@ def scorer(request, default_embedder):
     return s
 
 
-@pytest.fixture(scope="module", params=registry.names("retriever") + [FAKE])
+@pytest.fixture(scope="module", params=_local("retriever") + [FAKE])
 def retriever(request, tmp_path_factory, default_embedder):
     if request.param == FAKE:
         yield FakeRetriever(CORPUS)
         return
-    indexer_name = request.param if request.param in registry.names("indexer") else "sqlite"
+    indexer_name = request.param if request.param in _local("indexer") else "sqlite"
     store = registry.create("store", "sqlite", path=str(tmp_path_factory.mktemp("retriever") / "r.db"))
     parts = {"store": lambda: store, "embedder": lambda: default_embedder}
     index_corpus(store, registry.create("indexer", indexer_name, parts=parts))
@@ -68,7 +74,7 @@ def retriever(request, tmp_path_factory, default_embedder):
     store.close()
 
 
-@pytest.fixture(params=registry.names("store"))
+@pytest.fixture(params=_local("store"))
 def store(request, tmp_path):
     s = registry.create("store", request.param, path=str(tmp_path / "store.db"))
     yield s

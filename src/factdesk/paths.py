@@ -49,6 +49,14 @@ def default_db_path() -> Path:
     return _env_path(DB_ENV) or user_data_dir() / "factdesk.db"
 
 
+def default_db_target() -> str | Path:
+    """Like :func:`default_db_path`, but a ``postgresql://`` URL in ``$FACTDESK_DB`` is returned as is."""
+    value = os.environ.get(DB_ENV, "")
+    if value.strip().lower().startswith(("postgresql://", "postgres://")):
+        return value.strip()  # a Path would fold the URL's "//"
+    return default_db_path()
+
+
 def shared_data_dir() -> Path | None:
     """``$FACTDESK_DATA``: the folder of shared data sets, when set."""
     return _env_path(DATA_ENV)

@@ -23,12 +23,27 @@ from factdesk.store import Store
 
 
 def sqlite_retriever(store: Store, embedder: Embedder | None = None, **options: Any) -> SqliteRetriever:
-    """Search over ``store``'s passages; options: ``batch_size``, ``mode``, ``max_per_document``, ``mmr_lambda``."""
+    """Search over ``store``'s passages; options: ``batch_size``, ``mode``, ``max_per_document``, ``mmr_lambda``.
+
+    Given a PostgreSQL store (``--db postgresql://…``), the default retriever is that store's own
+    (:class:`~factdesk.retrieve.postgres.PostgresRetriever`), so no ``--retriever`` is needed.
+    """
+    if getattr(store, "backend", "sqlite") == "postgres":
+        from factdesk.retrieve.postgres import PostgresRetriever
+
+        return PostgresRetriever(store, embedder, **options)  # type: ignore[arg-type]
     return SqliteRetriever(store, embedder, **options)
 
 
 def sqlite_indexer(store: Store, embedder: Embedder | None = None, **options: Any) -> SqliteIndexer:
-    """Write documents' passages and vectors into ``store``; options: ``batch_size``, ``chunk_size``."""
+    """Write documents' passages and vectors into ``store``; options: ``batch_size``, ``chunk_size``.
+
+    Given a PostgreSQL store, the default indexer is that store's own (``PostgresIndexer``).
+    """
+    if getattr(store, "backend", "sqlite") == "postgres":
+        from factdesk.retrieve.postgres import PostgresIndexer
+
+        return PostgresIndexer(store, embedder, **options)  # type: ignore[arg-type]
     return SqliteIndexer(store, embedder, **options)
 
 

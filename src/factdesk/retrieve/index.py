@@ -80,7 +80,6 @@ Example::
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -90,38 +89,18 @@ import numpy as np
 
 from factdesk.errors import ConfigError
 from factdesk.retrieve.embed import Embedder, OnnxMiniLMEmbedder
+from factdesk.retrieve.fusion import (MAX_QUERY_TOKENS, RRF_K, STOPWORDS, latest_date, query_terms, rrf_fuse,
+                                      select_diverse)
+from factdesk.retrieve.fusion import befores as _befores
 from factdesk.retrieve.passages import make_passages
 from factdesk.store import Store
 from factdesk.types import Document, Hit, Passage
 
 Mode = Literal["hybrid", "lexical", "dense"]
-RRF_K = 60
-MAX_QUERY_TOKENS = 48
-
-STOPWORDS = frozenset("""
-a about above after again against all am an and any are aren't as at be because been before being below
-between both but by can could did do does doing down during each few for from further had has have having
-he her here hers herself him himself his how i if in into is it its itself just let me more most my myself
-no nor not of off on once only or other our ours ourselves out over own same she should so some such than
-that the their theirs them themselves then there these they this those through to too under until up very
-was we were what when where which while who whom why will with would you your yours yourself yourselves
-also said says say near
-""".split())
-
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
 def build_fts_query(text: str) -> str | None:
     """A safe FTS5 MATCH expression for free text: quoted tokens OR-ed; None when no words."""
-    tokens = [t.lower() for t in _TOKEN.findall(text or "")]
-    tokens = [t.replace("_", " ").strip() for t in tokens]
-    tokens = [t for t in tokens if t]
-    content = [t for t in tokens if t not in STOPWORDS and not (len(t) == 1 and not t.isdigit())]
-    chosen = content or tokens
-    seen: dict[str, None] = {}
-    for t in chosen:
-        seen.setdefault(t, None)
-    unique = list(seen)[:MAX_QUERY_TOKENS]
+    unique = query_terms(text)
     if not unique:
         return None
     return " OR ".join('"' + t.replace('"', '""') + '"' for t in unique)
@@ -135,19 +114,6 @@ def embedding_text(passage: Passage) -> str:
     """
     title = (passage.title or "").strip()
     return f"{title}. {passage.text}" if title and not passage.text.startswith(title) else passage.text
-
-
-def latest_date(value: str) -> str:
-    """The last day an ISO date, ``YYYY-MM`` or ``YYYY`` can mean (``YYYY-MM-DD``)."""
-    m = _DATE.match(value.strip()[:10])
-    if not m:
-        raise ValueError(f"not an ISO date: {value!r} (expected YYYY-MM-DD, YYYY-MM or YYYY)")
-    year, month, day = m.groups()
-    if day:
-        return f"{year}-{month}-{day}"
-    if month:
-        return f"{year}-{month}-31"  # string comparison only: 31 is after every real day
-    return f"{year}-12-31"
 
 
 # -- the dense matrix cache, shared per process and per database ----------------------
@@ -509,7 +475,7 @@ class SqliteRetriever(_PassageIndexPart):
             if scores is not None and mode != "lexical":
                 idx = self._top(scores, later_mask if flagged else avail_mask, want)
                 dense = [(int(cache.rowids[i]), float(scores[i])) for i in idx]
-            fused = [(rid, s, lr, dr, flagged) for rid, s, lr, dr in _fuse(lex, dense, mode)]
+            fused = [(rid, s, lr, dr, flagged) for rid, s, lr, dr in rrf_fuse(lex, dense, mode)]
             if diversify and fused:
                 slots = k - len(ranked)
                 docs = self._documents_of([r[0] for r in fused], cache)
@@ -557,97 +523,7 @@ class SqliteIndex(SqliteIndexer, SqliteRetriever):
         self.chunk_size = chunk_size
 
 
-def _befores(before: str | None | Sequence[str | None], n: int) -> list[str | None]:
-    """One claim date per query, each checked to be a date."""
-    if isinstance(before, (str, type(None))):
-        befores: list[str | None] = [before] * n
-    else:
-        befores = list(before)
-        if len(befores) != n:
-            raise ValueError("before must be one date or one per query")
-    for b in befores:
-        if b:
-            latest_date(b)  # validate early
-    return befores
-
-
-def select_diverse(scores: Sequence[float], documents: Sequence[str], k: int, *, max_per_document: int = 0,
-                   mmr_lambda: float = 1.0, vectors: np.ndarray | None = None, mmr_depth: int | None = None,
-                   counts: dict[str, int] | None = None) -> list[int]:
-    """Indices of ``k`` candidates (given best first) chosen for variety; see the module docstring.
-
-    ``max_per_document`` caps the passages taken from one document (0: no cap);
-    ``mmr_lambda`` < 1 picks greedily by maximal marginal relevance,
-    ``lambda * relevance - (1 - lambda) * max cosine to a passage already chosen``, with the scores
-    min-max scaled to [0, 1], among the first ``mmr_depth`` candidates (default ``max(4k, 20)``)
-    and only where ``vectors`` (unit rows, one per candidate) are given.  Slots the cap leaves
-    empty are filled with the best capped-out candidates in their original order, so a short
-    corpus still fills k.  ``counts`` (document -> passages already chosen) is read and updated.
-    The first candidate is always chosen first (unless ``counts`` already holds its document at the cap).
-    """
-    n = len(scores)
-    k = min(k, n)
-    if k <= 0:
-        return []
-    counts = {} if counts is None else counts
-    taken = [False] * n
-    chosen: list[int] = []
-
-    def allowed(i: int) -> bool:
-        return not taken[i] and (max_per_document <= 0 or counts.get(documents[i], 0) < max_per_document)
-
-    def take(i: int) -> None:
-        taken[i] = True
-        chosen.append(i)
-        counts[documents[i]] = counts.get(documents[i], 0) + 1
-
-    use_mmr = mmr_lambda < 1.0 and vectors is not None and len(vectors) == n
-    if use_mmr:
-        depth = min(n, mmr_depth if mmr_depth is not None else max(4 * k, 20))
-        rel = np.asarray(scores[:depth], dtype=np.float64)
-        spread = float(rel.max() - rel.min())
-        rel = (rel - rel.min()) / spread if spread > 0 else np.ones(depth)
-        vecs = np.asarray(vectors[:depth], dtype=np.float32)
-        max_sim = np.full(depth, -np.inf)
-        while len(chosen) < k:
-            best, best_value = -1, -np.inf
-            for i in range(depth):
-                if not allowed(i):
-                    continue
-                penalty = max_sim[i] if chosen else 0.0
-                value = mmr_lambda * rel[i] - (1.0 - mmr_lambda) * penalty
-                if value > best_value:
-                    best, best_value = i, value
-            if best < 0:
-                break
-            take(best)
-            max_sim = np.maximum(max_sim, vecs @ vecs[best])
-    for i in range(n):  # in rank order: the cap alone, or MMR's leftover slots
-        if len(chosen) >= k:
-            break
-        if allowed(i):
-            take(i)
-    for i in range(n):  # the cap left slots empty: the best capped-out candidates fill them
-        if len(chosen) >= k:
-            break
-        if not taken[i]:
-            take(i)
-    return chosen
-
-
-def _fuse(lex: list[tuple[int, float]], dense: list[tuple[int, float]], mode: str
-          ) -> list[tuple[int, float, int | None, int | None]]:
-    """(rowid, score, lexical_rank, dense_rank), best first."""
-    lrank = {rid: i + 1 for i, (rid, _) in enumerate(lex)}
-    drank = {rid: i + 1 for i, (rid, _) in enumerate(dense)}
-    if mode == "lexical":
-        return [(rid, s, lrank[rid], None) for rid, s in lex]
-    if mode == "dense":
-        return [(rid, s, None, drank[rid]) for rid, s in dense]
-    fused: dict[int, float] = {}
-    for ranks in (lrank, drank):
-        for rid, r in ranks.items():
-            fused[rid] = fused.get(rid, 0.0) + 1.0 / (RRF_K + r)
-    order = sorted(fused, key=lambda rid: (-fused[rid], min(lrank.get(rid, 10**9), drank.get(rid, 10**9))))
-    return [(rid, fused[rid], lrank.get(rid), drank.get(rid)) for rid in order]
-
+# RRF_K, STOPWORDS, MAX_QUERY_TOKENS, latest_date and select_diverse now live in retrieve.fusion
+# (shared with the PostgreSQL retriever); they stay importable from here for existing callers.
+__all__ = ["MAX_QUERY_TOKENS", "RRF_K", "STOPWORDS", "Mode", "SqliteIndex", "SqliteIndexer", "SqliteRetriever",
+           "build_fts_query", "embedding_text", "latest_date", "select_diverse"]

@@ -1,0 +1,131 @@
+"""Hybrid passage retrieval over a PostgreSQL store: tsvector full-text + dense cosine, fused.
+
+The same search as :mod:`factdesk.retrieve.index` (read its docstring for modes, claim dates,
+the per-document cap and MMR), over :class:`~factdesk.store.postgres.PostgresStore`:
+
+* **lexical**: the query's words (:func:`factdesk.retrieve.fusion.query_terms`, the FTS5 query's
+  words) OR-ed in ``websearch_to_tsquery('english', …)`` against a GIN-indexed ``tsvector``
+  (text weight 1.0, title 0.5), ranked by ``ts_rank_cd``.  PostgreSQL has no BM25: ranks differ
+  from FTS5's, so evidence recall was measured on the demo gold (docs/benchmarks.md, PostgreSQL).
+* **dense**: the same in-memory scan of every stored vector as SQLite (vectors are the same
+  little-endian float32 bytes), reloaded when the ``passage_changes`` counter moves — a write
+  from any process, not only this one.  pgvector is not used yet (Debian's server has no
+  package for it); :func:`pgvector_available` reports whether the server offers it.
+* **hybrid**: reciprocal-rank fusion, the date groups and the cap all come from the shared code
+  (:mod:`factdesk.retrieve.fusion` and the search loop of
+  :class:`~factdesk.retrieve.index.SqliteRetriever`, which holds no SQL: it reads through
+  ``store.passages``).
+
+Example::
+
+    with PostgresStore.open("postgresql://factdesk@127.0.0.1/factdesk") as store:
+        PostgresIndexer(store, embedder).add_documents(docs, save_role="corpus")
+        hits = PostgresRetriever(store, embedder, max_per_document=2).search("when did the dam open?", k=5)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from factdesk.errors import ConfigError
+from factdesk.retrieve.embed import Embedder
+from factdesk.retrieve.fusion import latest_date, query_terms
+from factdesk.retrieve.index import SqliteIndexer, SqliteRetriever
+from factdesk.store.postgres import PostgresStore
+
+__all__ = ["PostgresIndexer", "PostgresRetriever", "pgvector_available", "postgres_indexer", "postgres_retriever"]
+
+
+def _require_postgres(store: Any) -> None:
+    if getattr(store, "backend", "sqlite") != "postgres":
+        raise ConfigError("the postgres retriever and indexer need a PostgreSQL store",
+                          hint="open the store with --db postgresql://user@host/dbname")
+
+
+class PostgresIndexer(SqliteIndexer):
+    """The write side over a PostgreSQL store: passages and vectors go in with COPY, per chunk.
+
+    The SQLite indexer's logic (passages, one embedding call per chunk of documents, a transaction
+    per chunk) holds no SQL, so it is reused as is; ``store.passages`` does the writing.
+
+    Example::
+
+        indexer = PostgresIndexer(store, embedder)
+        indexer.add_documents(docs, save_role="corpus")  # one transaction per 64 documents
+    """
+
+    def __init__(self, store: PostgresStore, embedder: Embedder | None = None, **options: Any) -> None:
+        _require_postgres(store)
+        super().__init__(store, embedder, **options)  # type: ignore[arg-type]
+
+    def _write_chunk(self, chunk, per_doc, vectors, save_role, on_document) -> None:
+        # the whole chunk in one batch of document rows and one COPY of passages, not per document
+        if save_role is not None:
+            self.store.save_documents(chunk, role=save_role)
+        vectors = np.ascontiguousarray(vectors, dtype="<f4")
+        items, offset = [], 0
+        for doc, passages in zip(chunk, per_doc):
+            items.append((doc.id, passages, [vectors[offset + i].tobytes() for i in range(len(passages))]))
+            offset += len(passages)
+        self.store.passages.replace_many(items)
+        if on_document is not None:
+            for doc in chunk:
+                on_document(doc)
+
+
+class PostgresRetriever(SqliteRetriever):
+    """The read side over a PostgreSQL store: tsvector lexical, dense scan, hybrid by RRF.
+
+    Example::
+
+        retriever = PostgresRetriever(store, embedder, max_per_document=2)
+        for hit in retriever.search("when did the dam open?", k=5, before="2024-03-01"):
+            print(hit.score, hit.after_claim_date, hit.passage.text)
+    """
+
+    def __init__(self, store: PostgresStore, embedder: Embedder | None = None, *, ranking: str = "bm25",
+                 **options: Any) -> None:
+        _require_postgres(store)
+        super().__init__(store, embedder, **options)  # type: ignore[arg-type]
+        if ranking not in ("bm25", "ts_rank_cd"):
+            raise ConfigError(f"unknown lexical ranking {ranking!r}", hint="use bm25 or ts_rank_cd")
+        self.ranking = ranking
+
+    def lexical_search(self, query: str, k: int = 10, *, exclude_documents: set[str] | None = None,
+                       before: str | None = None, after_date: bool = False) -> list[tuple[int, float]]:
+        """Top-k ``(passage_rowid, ts_rank_cd)``; ``before``/``after_date`` as in the SQLite retriever."""
+        terms = query_terms(query)
+        if not terms or k <= 0:
+            return []
+        return self.store.passages.lexical(terms, k, exclude_documents=exclude_documents,
+                                           published_after=latest_date(before) if before else None,
+                                           after=after_date, ranking=self.ranking)
+
+
+def pgvector_available(store: PostgresStore) -> bool:
+    """Whether the server offers the ``vector`` extension (pgvector); not used by the search yet."""
+    return bool(store.conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')").fetchone()[0])
+
+
+def postgres_retriever(store: PostgresStore, embedder: Embedder | None = None, **options: Any) -> PostgresRetriever:
+    """Search a PostgreSQL store's passages (entry point ``retriever.postgres``); options as the SQLite one."""
+    return PostgresRetriever(store, embedder, **options)
+
+
+def postgres_indexer(store: PostgresStore, embedder: Embedder | None = None, **options: Any) -> PostgresIndexer:
+    """Write passages and vectors into a PostgreSQL store (entry point ``indexer.postgres``)."""
+    return PostgresIndexer(store, embedder, **options)
+
+
+def _psycopg_check() -> bool:
+    from factdesk.store.postgres import psycopg_available
+
+    return psycopg_available()
+
+
+# listed by the registry only where the postgres extra is installed
+postgres_retriever.factdesk_available = _psycopg_check  # type: ignore[attr-defined]
+postgres_indexer.factdesk_available = _psycopg_check  # type: ignore[attr-defined]

@@ -1,0 +1,225 @@
+"""Corpus passages in a PostgreSQL store: the ``passages`` table, its tsvector index and its vectors.
+
+The PostgreSQL twin of :class:`factdesk.store.passages.PassageRecords`, with the same methods
+except :meth:`PostgresPassageRecords.lexical`, which takes the query's words instead of an FTS5
+expression.  The tables come from :data:`factdesk.store.postgres.MIGRATIONS`.
+
+* ``tsv`` is a stored generated column: English-stemmed text (weight A) and title (weight B),
+  indexed with GIN.  A lexical search ORs the words through ``websearch_to_tsquery`` (which
+  never raises on user text) and ranks with ``ts_rank_cd``, the title counting half the text.
+* ``vector`` is the embedding as little-endian float32 ``bytea``, the SQLite blob's format, so
+  the retriever's in-memory scan reads both backends alike.
+* ``passage_changes.n`` is bumped by a statement trigger on every write from any process, so
+  caches built over the table (the dense matrix) know when to reload.
+
+Example::
+
+    with PostgresStore.open("postgresql://me@db/factdesk") as store, store.transaction():
+        store.save_document(doc)
+        store.passages.replace(doc.id, passages, [v.tobytes() for v in vectors])
+    store.passages.lexical(["ridgeway", "dam"], k=5)  # [(rowid, score), ...]
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from factdesk.errors import NotFoundError
+from factdesk.types import Passage
+
+_COLUMNS = 'rowid, id, document_id, position, start, "end", text, title, published, url, source'
+# ts_rank_cd's weights, in the order {D, C, B, A}: text is A, the title B at half its weight
+# (as FTS5's bm25(passages_fts, 1.0, 0.5))
+_RANK_WEIGHTS = "{0.1, 0.2, 0.5, 1.0}"
+# BM25's parameters, FTS5's defaults
+_K1 = 1.2
+_B = 0.75
+
+
+class PostgresPassageRecords:
+    """Reads and writes of the ``passages`` table of one open PostgreSQL store (``store.passages``)."""
+
+    def __init__(self, conn: Any, key: str) -> None:
+        self._conn = conn
+        self._key = key
+
+    # -- writing -------------------------------------------------------------------
+    def replace(self, document_id: str, passages: Sequence[Passage], vectors: Sequence[bytes | None]) -> None:
+        """Replace the passages of a saved document (one vector blob per passage). Does not commit."""
+        conn = self._conn
+        if conn.execute("SELECT 1 FROM documents WHERE id = %s", (document_id,)).fetchone() is None:
+            raise NotFoundError(f"document {document_id!r} is not in the store",
+                                hint="save it first with store.save_document(doc)")
+        conn.execute("DELETE FROM passages WHERE document_id = %s", (document_id,))
+        if not passages:
+            return
+        with conn.cursor() as cur:
+            # COPY: several times faster than INSERTs for the thousands of rows an index chunk writes
+            with cur.copy('COPY passages(id, document_id, position, start, "end", text, title, published, url, '
+                          'source, vector) FROM STDIN') as copy:
+                for p, vec in zip(passages, vectors):
+                    copy.write_row((p.id, p.document_id, p.position, p.start, p.end, p.text, p.title,
+                                    p.published, p.url, p.source, vec))
+
+    def replace_many(self, items: Sequence[tuple[str, Sequence[Passage], Sequence[bytes | None]]]) -> None:
+        """:meth:`replace` for many saved documents at once: one DELETE and one COPY. Does not commit.
+
+        An index chunk of one-passage documents otherwise pays three round trips per passage.
+        """
+        if not items:
+            return
+        conn = self._conn
+        ids = [doc_id for doc_id, _, _ in items]
+        found = {r[0] for r in conn.execute("SELECT id FROM documents WHERE id = ANY(%s)", (ids,))}
+        missing = [d for d in ids if d not in found]
+        if missing:
+            raise NotFoundError(f"document {missing[0]!r} is not in the store",
+                                hint="save it first with store.save_document(doc)")
+        conn.execute("DELETE FROM passages WHERE document_id = ANY(%s)", (ids,))
+        with conn.cursor() as cur:
+            with cur.copy('COPY passages(id, document_id, position, start, "end", text, title, published, url, '
+                          'source, vector) FROM STDIN') as copy:
+                for _, passages, vectors in items:
+                    for p, vec in zip(passages, vectors):
+                        copy.write_row((p.id, p.document_id, p.position, p.start, p.end, p.text, p.title,
+                                        p.published, p.url, p.source, vec))
+
+    def remove_document(self, document_id: str) -> None:
+        """Delete one document's passages. Does not commit."""
+        self._conn.execute("DELETE FROM passages WHERE document_id = %s", (document_id,))
+
+    # -- reading -------------------------------------------------------------------
+    def version(self) -> tuple[int, int]:
+        """Changes whenever the table does: (writes counted by trigger, max rowid)."""
+        row = self._conn.execute(
+            "SELECT (SELECT n FROM passage_changes WHERE id = 1), (SELECT max(rowid) FROM passages)").fetchone()
+        return int(row[0] or 0), int(row[1] or 0)
+
+    def count(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM passages").fetchone()[0])
+
+    def get(self, passage_id: str) -> Passage:
+        row = self._conn.execute(f"SELECT {_COLUMNS} FROM passages WHERE id = %s", (passage_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no passage {passage_id!r} in the store")
+        return _row_to_passage(row)
+
+    def by_rowids(self, rowids: Iterable[int]) -> dict[int, Passage]:
+        """rowid -> passage, for the rowids still present."""
+        ids = [int(r) for r in rowids]
+        if not ids:
+            return {}
+        rows = self._conn.execute(f"SELECT {_COLUMNS} FROM passages WHERE rowid = ANY(%s)", (ids,))
+        return {int(row[0]): _row_to_passage(row) for row in rows}
+
+    def document_ids(self, rowids: Iterable[int]) -> dict[int, str]:
+        """rowid -> document id, for the rowids still present."""
+        ids = [int(r) for r in rowids]
+        if not ids:
+            return {}
+        rows = self._conn.execute("SELECT rowid, document_id FROM passages WHERE rowid = ANY(%s)", (ids,))
+        return {int(r[0]): r[1] for r in rows}
+
+    def vector_rows(self) -> list[Sequence]:
+        """(rowid, document id, published, vector bytes) of every passage with a vector, by rowid."""
+        # a binary cursor hands bytea over as is, without hex-decoding a gigabyte of text at 1 M passages
+        with self._conn.cursor(binary=True) as cur:
+            cur.execute("SELECT rowid, document_id, published, vector FROM passages "
+                        "WHERE vector IS NOT NULL ORDER BY rowid")
+            return [(r[0], r[1], r[2], bytes(r[3])) for r in cur.fetchall()]
+
+    def lexical(self, terms: Sequence[str], k: int, *, exclude_documents: Iterable[str] | None = None,
+                published_after: str | None = None, after: bool = False,
+                ranking: str = "bm25") -> list[tuple[int, float]]:
+        """Top-k ``(rowid, score)`` of passages matching any of ``terms`` (words, OR-ed), best first.
+
+        ``ranking`` is ``bm25`` (Okapi BM25 over the stemmed lexemes, the title's occurrences
+        counting half: FTS5's ranking, which PostgreSQL lacks) or ``ts_rank_cd`` (PostgreSQL's
+        cover density, which has no inverse document frequency).  ``published_after``
+        (``YYYY-MM-DD``) and ``after`` filter by date as
+        :meth:`factdesk.store.passages.PassageRecords.lexical` does.
+        """
+        words = [w for t in terms for w in str(t).split() if w]
+        if not words or k <= 0:
+            return []
+        if ranking not in ("bm25", "ts_rank_cd"):
+            raise ValueError(f"unknown ranking {ranking!r}: use bm25 or ts_rank_cd")
+        # websearch syntax: "a or b or c"; the words are \w+ tokens, so no other operator can appear
+        query = " or ".join(words)
+        where, args = ["p.tsv @@ q"], []
+        if exclude_documents:
+            where.append("p.document_id <> ALL(%s)")
+            args.append(sorted(exclude_documents))
+        if published_after:
+            cond = "(p.published IS NOT NULL AND p.published <> '' AND substr(p.published, 1, 10) > %s)"
+            where.append(cond if after else f"NOT {cond}")
+            args.append(published_after)
+        if ranking == "ts_rank_cd":
+            sql = (f"SELECT p.rowid, ts_rank_cd('{_RANK_WEIGHTS}', p.tsv, q, 1) AS s "
+                   f"FROM passages p, websearch_to_tsquery('english', %s) AS q "
+                   f"WHERE {' AND '.join(where)} ORDER BY s DESC, p.rowid LIMIT %s")
+            return [(int(r[0]), float(r[1])) for r in self._conn.execute(sql, [query, *args, int(k)])]
+        stats = self._term_stats(query)
+        if not stats.idf:
+            return []
+        lexemes, idfs = list(stats.idf), [stats.idf[x] for x in stats.idf]
+        # tf: a lexeme's positions, those in the title (weight B) counting half; dl: distinct lexemes
+        sql = f"""
+            SELECT p.rowid, sum(w.idf * t.tf * {_K1 + 1}
+                   / (t.tf + {_K1} * (1 - {_B} + {_B} * length(p.tsv) / %s::float8))) AS s
+            FROM passages p CROSS JOIN websearch_to_tsquery('english', %s) AS q
+            CROSS JOIN LATERAL (
+                SELECT u.lexeme, cardinality(u.weights) - 0.5 * cardinality(array_positions(u.weights, 'B')) AS tf
+                FROM unnest(p.tsv) AS u) AS t
+            JOIN unnest(%s::text[], %s::float8[]) AS w(lexeme, idf) ON w.lexeme = t.lexeme
+            WHERE {' AND '.join(where)}
+            GROUP BY p.rowid ORDER BY s DESC, p.rowid LIMIT %s"""
+        rows = self._conn.execute(sql, [stats.avgdl, query, lexemes, idfs, *args, int(k)])
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def _term_stats(self, query: str) -> "_TermStats":
+        """The query's lexemes with their BM25 idf, and the mean passage length: cached per table version."""
+        lexemes = [r[0] for r in self._conn.execute(
+            "SELECT lexeme FROM unnest(to_tsvector('english', %s))", (query.replace(" or ", " "),))]
+        version = self.version()
+        with _STATS_LOCK:
+            cache = _STATS.get(self._key)
+            if cache is None or cache.version != version:
+                n, avgdl = self._conn.execute("SELECT count(*), avg(length(tsv)) FROM passages").fetchone()
+                cache = _TermStats(version, int(n), float(avgdl or 1.0), {})
+                _STATS[self._key] = cache
+            missing = [x for x in lexemes if x not in cache.df]
+        for x in missing:  # one GIN lookup per new lexeme; frequent ones are the slow ones, and cached
+            cache.df[x] = int(self._conn.execute(
+                "SELECT count(*) FROM passages WHERE tsv @@ %s::tsquery", (_quote_lexeme(x),)).fetchone()[0])
+        n = cache.n
+        idf = {x: math.log(1 + (n - cache.df[x] + 0.5) / (cache.df[x] + 0.5)) for x in lexemes if cache.df[x]}
+        return _TermStats(version, n, cache.avgdl, {}, idf)
+
+
+@dataclass
+class _TermStats:
+    version: tuple[int, int]
+    n: int
+    avgdl: float
+    df: dict[str, int]
+    idf: dict[str, float] = field(default_factory=dict)
+
+
+# document frequencies per database (store.key), reset when the passages table changes
+_STATS: dict[str, _TermStats] = {}
+_STATS_LOCK = threading.Lock()
+
+
+def _quote_lexeme(lexeme: str) -> str:
+    """A tsquery literal matching exactly this (already stemmed) lexeme."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _row_to_passage(row: Sequence) -> Passage:
+    return Passage(document_id=row[2], text=row[6], start=int(row[4]), end=int(row[5]), position=int(row[3]),
+                   title=row[7], published=row[8], url=row[9], source=row[10], id=row[1])

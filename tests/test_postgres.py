@@ -1,0 +1,322 @@
+"""The PostgreSQL backend against a real server (pytest -m postgres; CI: bash .ci/postgres.sh).
+
+``FACTDESK_TEST_PG`` names a server and a database whose user may create databases; each test
+that needs an empty store gets a fresh database, dropped afterwards.  Everything here skips
+when the variable is unset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.postgres
+
+PG_ENV = "FACTDESK_TEST_PG"
+
+
+def _server() -> str:
+    url = os.environ.get(PG_ENV)
+    if not url:
+        pytest.skip(f"{PG_ENV} is not set: run bash .ci/postgres.sh")
+    pytest.importorskip("psycopg")
+    return url
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+class _Databases:
+    """Creates throwaway databases on the test server and drops them at the end."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.url = url
+        self.admin = psycopg.connect(url, autocommit=True)
+        self.names: list[str] = []
+
+    def new(self) -> str:
+        name = f"fdtest_{uuid.uuid4().hex[:12]}"
+        self.admin.execute(f'CREATE DATABASE "{name}"')
+        self.names.append(name)
+        return _with_database(self.url, name)
+
+    def drop_all(self) -> None:
+        for name in self.names:
+            self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.close()
+
+
+@pytest.fixture(scope="session")
+def pg_databases():
+    dbs = _Databases(_server())
+    yield dbs
+    dbs.drop_all()
+
+
+@pytest.fixture
+def pg_url(pg_databases) -> str:
+    """A fresh, empty database on the test server."""
+    return pg_databases.new()
+
+
+@pytest.fixture(scope="session")
+def minilm():
+    from factdesk import registry
+
+    emb = registry.create("embedder", "minilm-int8")
+    emb.warm_up()
+    return emb
+
+
+# -- the conformance suites --------------------------------------------------------------------
+from factdesk.testing import CORPUS, RetrieverSuite, StoreSuite, index_corpus  # noqa: E402
+
+
+class TestPostgresStore(StoreSuite):
+    @pytest.fixture
+    def store(self, pg_url):
+        from factdesk import registry
+
+        s = registry.create("store", "postgres", url=pg_url)
+        yield s
+        s.close()
+
+
+@pytest.fixture(scope="module")
+def indexed_pg(pg_databases, minilm):
+    from factdesk import registry
+
+    store = registry.create("store", "postgres", url=pg_databases.new())
+    parts = {"store": lambda: store, "embedder": lambda: minilm}
+    index_corpus(store, registry.create("indexer", "postgres", parts=parts))
+    yield store
+    store.close()
+
+
+class TestPostgresRetriever(RetrieverSuite):
+    @pytest.fixture
+    def retriever(self, indexed_pg, minilm):
+        from factdesk import registry
+
+        return registry.create("retriever", "postgres", parts={"store": lambda: indexed_pg,
+                                                               "embedder": lambda: minilm})
+
+
+# -- the store: opening, migrations, transactions -------------------------------------------------
+def test_a_url_opens_postgres_from_store_open_and_factdesk_db(pg_url, monkeypatch):
+    from factdesk.store import Store
+    from factdesk.store.postgres import MIGRATIONS, PostgresStore
+
+    with Store.open(pg_url) as store:
+        assert isinstance(store, PostgresStore) and store.schema_version == len(MIGRATIONS)
+    monkeypatch.setenv("FACTDESK_DB", pg_url)
+    with Store.open() as store:  # the default store: $FACTDESK_DB, kept as a URL
+        assert isinstance(store, PostgresStore)
+        rows = store.conn.execute("SELECT version FROM schema_version").fetchall()
+        assert [r[0] for r in rows] == list(range(1, len(MIGRATIONS) + 1))  # applied once, reopened
+
+
+def test_migrations_are_versioned_and_a_newer_schema_is_refused(pg_url):
+    from factdesk.errors import StoreError
+    from factdesk.store.postgres import MIGRATIONS, PostgresStore
+
+    with PostgresStore.open(pg_url) as store:
+        store.conn.execute("INSERT INTO schema_version VALUES (%s)", (len(MIGRATIONS) + 1,))
+    with pytest.raises(StoreError, match="newer"):
+        PostgresStore.open(pg_url)
+
+
+def test_two_stores_migrating_one_database_at_once(pg_url):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from factdesk.store.postgres import MIGRATIONS, PostgresStore
+
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: PostgresStore.open(pg_url), range(4)))
+    assert all(s.schema_version == len(MIGRATIONS) for s in stores)
+    for s in stores:
+        s.close()
+
+
+def test_nested_transactions_and_a_failed_inner_block(pg_url):
+    from factdesk.store.postgres import PostgresStore
+
+    with PostgresStore.open(pg_url) as store:
+        with store.transaction():
+            store.save_document(CORPUS[0])
+            assert store.in_transaction
+            with pytest.raises(RuntimeError):
+                with store.transaction():  # a savepoint: only the inner block is undone
+                    store.save_document(CORPUS[1])
+                    raise RuntimeError("boom")
+        assert not store.in_transaction
+        assert store.count("documents") == 1 and store.get_document(CORPUS[0].id).title == CORPUS[0].title
+
+
+def test_unreachable_server_is_a_store_error():
+    from factdesk.errors import StoreError
+    from factdesk.store.postgres import PostgresStore
+
+    _server()
+    with pytest.raises(StoreError, match="cannot connect"):
+        PostgresStore.open("postgresql://nobody:secret@127.0.0.1:1/none")
+    try:
+        PostgresStore.open("postgresql://nobody:secret@127.0.0.1:1/none")
+    except StoreError as exc:
+        assert "secret" not in str(exc)  # the password never reaches a message
+
+
+def test_reports_keep_claims_evidence_and_verdicts(pg_url):
+    from factdesk.store.postgres import PostgresStore
+
+    report = {"id": "r-1", "created": "2024-01-01T00:00:00+00:00", "verifier": "fake",
+              "article": {"id": CORPUS[0].id, "title": "Dam"},
+              "claims": [{"id": "c1", "text": "The dam opened in 1998.", "kind": "factual",
+                          "evidence": [{"passage_id": "p1", "stance": "supports", "score": 0.5},
+                                       {"passage_id": "p1", "stance": "refutes", "score": 0.2}],
+                          "verdict": {"label": "supported", "confidence": 0.8}},
+                         {"id": "c2", "text": "It holds water.", "kind": "factual",
+                          "verdict": {"label": "supported", "confidence": 0.6}}]}
+    with PostgresStore.open(pg_url) as store:
+        store.save_report(report)
+        store.save_report(report)  # saving again replaces
+        assert store.get_report("r-")["claims"][0]["text"] == "The dam opened in 1998."
+        [listed] = store.list_reports()
+        assert listed["claims"] == 2 and listed["verdicts"] == {"supported": 2}
+        assert store.count("claims") == 2
+        stance = store.conn.execute("SELECT stance FROM evidence WHERE claim_id = 'c1'").fetchall()
+        assert stance == [("refutes",)]  # the last row for one passage wins, as SQLite's OR REPLACE
+
+
+def test_sqlite_only_record_sets_say_so(pg_url):
+    from factdesk.errors import StoreError
+    from factdesk.store.postgres import PostgresStore
+
+    with PostgresStore.open(pg_url) as store:
+        assert store.claimreviews.count() == 0  # a check finds no earlier fact-checks, and goes on
+        with pytest.raises(StoreError, match="not available on a PostgreSQL store"):
+            store.claimreviews.add([{"id": "x"}])
+        with pytest.raises(StoreError, match="web desk"):
+            store.desk.list_jobs(10)
+        with pytest.raises(StoreError, match="LLM response cache"):
+            store.llm_cache.get("k")
+
+
+# -- retrieval: the same answers as SQLite ----------------------------------------------------------
+def test_default_parts_follow_the_store(indexed_pg, minilm):
+    from factdesk import registry
+    from factdesk.retrieve.postgres import PostgresIndexer, PostgresRetriever
+
+    parts = {"store": lambda: indexed_pg, "embedder": lambda: minilm}
+    assert isinstance(registry.create("retriever", "sqlite", parts=parts), PostgresRetriever)
+    assert isinstance(registry.create("indexer", "sqlite", parts=parts), PostgresIndexer)
+
+
+def test_search_matches_sqlite_on_the_conformance_corpus(indexed_pg, minilm, tmp_path):
+    from factdesk.retrieve.index import SqliteIndex
+    from factdesk.retrieve.postgres import PostgresRetriever
+    from factdesk.store import Store
+
+    with Store.open(tmp_path / "s.db") as sq:
+        lite = SqliteIndex(sq, minilm)
+        with sq.transaction():
+            for d in CORPUS:
+                sq.save_document(d)
+        lite.add_documents(CORPUS)
+        pg = PostgresRetriever(indexed_pg, minilm)
+        for query in ("When did the Ridgeway dam open?", "light rail Eastfield construction", "repairs"):
+            for mode in ("lexical", "dense", "hybrid"):
+                for before in (None, "2023"):
+                    a = [h.passage.id for h in lite.search(query, k=3, mode=mode, before=before)]
+                    b = [h.passage.id for h in pg.search(query, k=3, mode=mode, before=before)]
+                    assert a == b, (query, mode, before)
+
+
+def test_per_document_cap_and_dates_as_on_sqlite(pg_url, minilm, tmp_path):
+    from factdesk.retrieve.index import SqliteIndex
+    from factdesk.retrieve.postgres import PostgresIndexer, PostgresRetriever
+    from factdesk.store import Store
+    from factdesk.store.postgres import PostgresStore
+    from factdesk.types import Document
+
+    long_doc = Document(text=" ".join(f"The harbour tunnel cost {n} million in year {n}." for n in range(12)),
+                        title="Tunnel costs", published="2020-01-01")
+    other = Document(text="The harbour tunnel opened late.", title="Tunnel", published="2021-01-01")
+    later = Document(text="The harbour tunnel cost more than planned, an audit found.", title="Audit",
+                     published="2025-01-01")
+    docs = [long_doc, other, later]
+    with PostgresStore.open(pg_url) as store, Store.open(tmp_path / "s.db") as sq:
+        PostgresIndexer(store, minilm).add_documents(docs, save_role="corpus")
+        lite = SqliteIndex(sq, minilm)
+        lite.add_documents(docs, save_role="corpus")
+        pg = PostgresRetriever(store, minilm)
+        for mode in ("lexical", "hybrid"):
+            for k in (2, 3, 8):
+                for cap in (0, 1):
+                    args = dict(k=k, mode=mode, max_per_document=cap, before="2022-06")
+                    hits = pg.search("harbour tunnel cost", **args)
+                    assert [h.passage.id for h in hits] == \
+                        [h.passage.id for h in lite.search("harbour tunnel cost", **args)], args
+                    assert all(h.after_claim_date == (h.passage.document_id == later.id) for h in hits)
+                    if cap and k == 2:  # the cap makes room for the second document
+                        assert {h.passage.document_id for h in hits} == {long_doc.id, other.id}
+        assert all(h.passage.document_id != long_doc.id
+                   for h in pg.search("harbour tunnel", k=5, exclude_documents={long_doc.id}))
+
+
+def test_dense_cache_sees_another_connections_writes(pg_url, minilm):
+    from factdesk.retrieve.postgres import PostgresIndexer, PostgresRetriever
+    from factdesk.store.postgres import PostgresStore
+    from factdesk.types import Document
+
+    with PostgresStore.open(pg_url) as reader, PostgresStore.open(pg_url) as writer:
+        PostgresIndexer(writer, minilm).add_documents(CORPUS[:1], save_role="corpus")
+        r = PostgresRetriever(reader, minilm)
+        assert len(r.search("volcano eruption", k=5, mode="dense")) == 1
+        extra = Document(text="The volcano erupted on Tuesday, covering the town in ash.", title="Volcano")
+        PostgresIndexer(writer, minilm).add_documents([extra], save_role="corpus")
+        hits = r.search("volcano eruption", k=5, mode="dense")
+        assert hits[0].passage.document_id == extra.id
+
+
+def test_hostile_query_text_never_raises(indexed_pg, minilm):
+    from factdesk.retrieve.postgres import PostgresRetriever
+
+    r = PostgresRetriever(indexed_pg, minilm)
+    for q in ['"', "dam' OR 1=1 --", "a & b | !c <-> d", "NEAR(dam*)", "", "   ", "::tsquery", "\\"]:
+        assert isinstance(r.search(q, k=2, mode="lexical"), list)
+
+
+# -- end to end: the demo on PostgreSQL finds what it finds on SQLite -------------------------------
+def _demo(db: str, out: Path) -> dict:
+    from click.testing import CliRunner
+
+    from factdesk import demodata
+    from factdesk.cli import cli
+    from factdesk.store import Store
+
+    runner = CliRunner()
+    res = runner.invoke(cli, ["index", str(demodata.corpus_dir()), "--quiet", "--db", db])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["check", str(demodata.article_path()), "--format", "json", "-o", str(out),
+                              "--db", db])
+    assert res.exit_code == 0, res.output
+    report = json.loads(out.read_text())
+    with Store.open(db) as store:
+        assert store.get_report(report["id"])["id"] == report["id"]
+        return demodata.score_report(report, store=store)
+
+
+def test_demo_check_on_postgres_scores_as_on_sqlite(pg_url, tmp_path):
+    on_pg = _demo(pg_url, tmp_path / "pg.json")
+    on_sqlite = _demo(str(tmp_path / "demo.db"), tmp_path / "sqlite.json")
+    assert on_pg["claims_found"] == on_sqlite["claims_found"]
+    assert on_pg["evidence_recall"] >= on_sqlite["evidence_recall"]
