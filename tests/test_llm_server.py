@@ -79,7 +79,7 @@ def test_rerun_is_served_from_the_store_with_zero_calls(llama_server, tmp_path):
 
 def test_a_too_short_timeout_is_an_llm_timeout(llama_server):
     base_url, model = llama_server
-    llm = OpenAICompatibleClient(base_url, model, max_tokens=200, timeout=0.05)
+    llm = OpenAICompatibleClient(base_url, model, max_tokens=64, timeout=0.05)
     with pytest.raises(LLMTimeout, match="raise the timeout"):
         llm.complete([{"role": "user", "content": "Write a long story about a dam."}], stage="plain",
                      prompt_version="plain.v1")
