@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from factdesk import registry
-from factdesk.errors import ConfigError, LLMError, LLMOutputError, LLMTimeout
+from factdesk.errors import ConfigError, LLMError, LLMOutputError, LLMTimeout, StoreError
 from factdesk.llm import OpenAICompatibleClient, UsageLedger, cache_key
 from factdesk.llm.client import retry_after_seconds
 from factdesk.llm.structured import JSONAnswerError, parse_json, schema_errors
@@ -380,6 +380,18 @@ def test_cache_write_joins_an_open_transaction(stub, tmp_path):
         assert store.llm_cache.count() == 1 and store.llm_cache.clear() == 1
 
 
+def test_a_store_without_the_cache_table_falls_back_to_memory(stub):
+    class NoCache:  # as a PostgreSQL store answers store.llm_cache today
+        @property
+        def llm_cache(self):
+            raise StoreError("the LLM response cache are not available on a PostgreSQL store yet")
+
+    llm = client(stub, store=NoCache())
+    for _ in range(2):
+        assert llm.complete(ASK, stage="plain", prompt_version="v1").text == GOOD
+    assert len(stub.requests) == 1 and llm.store is None
+
+
 def test_without_a_store_the_cache_is_in_memory(stub):
     llm = client(stub)
     for _ in range(3):
@@ -463,6 +475,16 @@ def test_ping_finds_a_server_that_ignores_response_format(stub):
     out = llm.ping()
     assert out["ok"] and out["json_schema"] is False and out["structured_output"] == "prompt"
     assert llm.structured_output == "prompt"
+
+
+def test_a_named_structured_output_form_is_used_and_kept(stub):
+    stub.default = lambda req: reply('{"ok": true}')
+    llm = client(stub, structured_output="prompt")
+    assert llm.ping()["structured_output"] == "json_schema" and llm.structured_output == "prompt"
+    llm.complete(ASK, schema={"type": "object"}, stage="verdict", prompt_version="v1")
+    assert "response_format" not in stub.requests[-1]["json"]
+    with pytest.raises(ConfigError, match="structured_output"):
+        client(stub, structured_output="grammar")
 
 
 def test_ping_of_a_server_that_is_down_reports_the_error():

@@ -36,7 +36,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from factdesk.errors import ConfigError, LLMError, LLMOutputError, LLMTimeout
+from factdesk.errors import ConfigError, LLMError, LLMOutputError, LLMTimeout, StoreError
 from factdesk.llm.structured import JSONAnswerError, json_instruction, parse_json, repair_request
 from factdesk.llm.usage import UsageLedger
 from factdesk.protocols import LLMReply
@@ -106,8 +106,9 @@ class OpenAICompatibleClient:
     """Chat completions from an OpenAI-compatible server, with retries, a cache and per-stage accounting.
 
     ``base_url`` is the API root: ``http://127.0.0.1:11434/v1`` (Ollama), ``http://127.0.0.1:8080/v1``
-    (llama.cpp); a bare ``http://host:port`` gets ``/v1`` added.  ``structured_output`` forces one
-    form (``json_schema``, ``json_object`` or ``prompt``) instead of ``auto``.
+    (llama.cpp); a bare ``http://host:port`` gets ``/v1`` added.  ``structured_output`` names the
+    form to start from (``json_schema``, ``json_object`` or ``prompt``) instead of ``auto``; a
+    refused form still steps down to the next, and :meth:`ping` leaves a named form alone.
 
     Example::
 
@@ -151,6 +152,7 @@ class OpenAICompatibleClient:
         self.usage = UsageLedger()
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._mode = "json_schema" if structured_output == "auto" else structured_output
+        self._mode_chosen = structured_output != "auto"
         self._mode_lock = threading.Lock()
         self._memory: dict[str, dict[str, Any]] = {}  # the cache without a store
         self._memory_lock = threading.Lock()
@@ -209,8 +211,9 @@ class OpenAICompatibleClient:
                                hint="check the URL: it should be the server's OpenAI-compatible API root (…/v1)") from None
             out["model_listed"] = self.model in out["models"]
             mode = self._probe_structured_output()
-            with self._mode_lock:
-                self._mode = mode
+            if not self._mode_chosen:
+                with self._mode_lock:
+                    self._mode = mode
             out.update(ok=True, json_schema=mode != "prompt", structured_output=mode)
         except LLMError as exc:
             out["error"] = str(exc)
@@ -405,7 +408,10 @@ class OpenAICompatibleClient:
     # -- the cache -------------------------------------------------------------------------------------
     def _cache_get(self, key: str) -> dict[str, Any] | None:
         if self.store is not None:
-            return self.store.llm_cache.get(key)
+            try:
+                return self.store.llm_cache.get(key)
+            except StoreError as exc:
+                self._cache_unavailable(exc)
         with self._memory_lock:
             return self._memory.get(key)
 
@@ -413,10 +419,18 @@ class OpenAICompatibleClient:
         entry = {"text": reply.text, "data": reply.data, "prompt_tokens": reply.prompt_tokens,
                  "completion_tokens": reply.completion_tokens, "seconds": reply.seconds}
         if self.store is not None:
-            self.store.llm_cache.put(key, model=self.model, stage=stage, prompt_version=prompt_version, **entry)
-        else:
-            with self._memory_lock:
-                self._memory[key] = entry
+            try:
+                self.store.llm_cache.put(key, model=self.model, stage=stage, prompt_version=prompt_version, **entry)
+                return
+            except StoreError as exc:
+                self._cache_unavailable(exc)
+        with self._memory_lock:
+            self._memory[key] = entry
+
+    def _cache_unavailable(self, exc: StoreError) -> None:
+        # a store without the cache table (PostgreSQL, for now) costs the re-run, never the check
+        log.warning("LLM answers are cached in memory only: %s", exc)
+        self.store = None
 
 
 def _check_messages(messages: list[dict[str, str]]) -> None:
