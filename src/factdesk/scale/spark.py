@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -83,7 +84,8 @@ def run_spark(articles: Sequence[Article], *, settings: Settings, store: StoreSp
         if store.is_url:
             shipped: StoreSpec | None = None
         else:
-            copy = snapshot(store, Path(tmp))
+            # a new name per run: executors fetch a name once, and keep a checker per store
+            copy = snapshot(store, Path(tmp), name=f"factdesk-{uuid.uuid4().hex[:12]}.db")
             sc.addFile(str(copy))
             shipped = StoreSpec(copy.name, immutable=True)  # a name: each executor resolves its local copy
         n = partitions or max(1, min(len(articles), sc.defaultParallelism * 4))

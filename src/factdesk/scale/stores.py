@@ -5,8 +5,8 @@ Workers only read the store (batch checks never save), so a SQLite file is opene
 still running, the web desk — is never blocked.  A Spark executor gets its own copy, a
 consistent snapshot made with SQLite's backup API and shipped with ``SparkContext.addFile``;
 nobody writes that copy, so it is opened ``immutable`` (no locks, no ``-shm`` file).  A
-``postgresql://`` URL is handed to :meth:`factdesk.store.Store.open` unchanged: the shared server
-is the store for a real cluster.
+``postgresql://`` URL opens the registered ``postgres`` store (extra ``factdesk[postgres]``) in
+every worker: the shared server is the store for a real cluster.
 
 Example::
 
@@ -20,9 +20,11 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-from factdesk.errors import InputError, StoreError
+from factdesk import registry
+from factdesk.errors import ConfigError, InputError, StoreError
 from factdesk.paths import default_db_path
 from factdesk.store import Store
 
@@ -60,15 +62,21 @@ def resolve_store(db: str | None) -> tuple[StoreSpec, int]:
             raise InputError(f"no store at {path}",
                              hint="index a corpus first (factdesk index FOLDER --db FILE) or give --db")
         spec = StoreSpec(str(path.resolve()))
-    with Store.open(spec.location) as store:
+    store = open_store(spec) if spec.is_url else Store.open(spec.location)
+    try:
         passages = store.count("passages")
+    finally:
+        store.close()
     return spec, passages
 
 
-def open_store(spec: StoreSpec) -> Store:
-    """Open the store for reading (SQLite read-only; a URL through :meth:`Store.open`)."""
+def open_store(spec: StoreSpec) -> Any:
+    """Open the store for reading (SQLite read-only; a ``postgresql://`` URL as the registered ``postgres`` store)."""
     if spec.is_url:
-        return Store.open(spec.location)
+        scheme = spec.location.split("://", 1)[0].lower()
+        if scheme not in ("postgresql", "postgres"):
+            raise ConfigError(f"unsupported store URL {scheme}://…", hint="give a SQLite file or a postgresql:// URL")
+        return registry.create("store", "postgres", url=spec.location)
     path = Path(spec.location)
     query = "mode=ro&immutable=1" if spec.immutable else "mode=ro"
     try:
@@ -80,11 +88,11 @@ def open_store(spec: StoreSpec) -> Store:
     return Store(conn, path)
 
 
-def snapshot(spec: StoreSpec, folder: Path) -> Path:
+def snapshot(spec: StoreSpec, folder: Path, name: str | None = None) -> Path:
     """A consistent copy of a SQLite store in ``folder`` (committed WAL content included), to ship to executors."""
     if spec.is_url:
         raise ValueError("a server store is shared, not copied")
-    target = folder / Path(spec.location).name
+    target = folder / (name or Path(spec.location).name)
     src = sqlite3.connect(f"file:{quote(spec.location)}?mode=ro", uri=True)
     dst = sqlite3.connect(str(target))
     try:

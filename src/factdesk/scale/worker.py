@@ -107,10 +107,16 @@ _CACHED: dict[tuple[Any, ...], ArticleChecker] = {}
 
 
 def cached_checker(settings: Settings, store: StoreSpec, out: ReportDir) -> ArticleChecker:
-    """The process's checker for these arguments, built (and warmed up) on the first call only."""
+    """The process's checker for these arguments, built (and warmed up) on the first call only.
+
+    One is kept: a call with other arguments (the next batch in a long-lived Spark worker) closes it.
+    """
     key = (repr(settings), store, str(out.root), tuple(out.formats), repr(sorted(out.render_options.items())))
     checker = _CACHED.get(key)
     if checker is None:
+        for old in _CACHED.values():
+            old.close()
+        _CACHED.clear()
         checker = ArticleChecker(settings, store, out)
         checker.warm_up()
         _CACHED[key] = checker
