@@ -21,6 +21,7 @@ from factdesk.match.reviews_cli import reviews
 from factdesk.pipeline import Pipeline, resolve_name
 from factdesk.report import claims_to_dict, render
 from factdesk.report.claimreview import publishing
+from factdesk.scale.batch_cli import batch
 from factdesk.settings import Settings, load_settings
 from factdesk.store import Store, default_db_path
 from factdesk.web.serve_cli import serve, user
@@ -155,6 +156,22 @@ def index(path: str, prune: bool, as_json: bool, quiet: bool, db: str | None) ->
                          hint="see the reasons above; fix or remove those files")
 
 
+def _llm_options(f: Any) -> Any:
+    """--llm URL, --llm-model NAME and --llm-stages LIST (each defaults to its setting)."""
+    for deco in reversed([
+        click.option("--llm", "llm_url", metavar="URL", default=None,
+                     help="An OpenAI-compatible LLM server's API root, e.g. http://127.0.0.1:11434/v1 "
+                     "(Ollama), http://127.0.0.1:8080/v1 (llama.cpp server) [setting llm_url; off]."),
+        click.option("--llm-model", metavar="NAME", default=None,
+                     help="The model the LLM server serves, e.g. qwen2.5:7b-instruct [setting llm_model]."),
+        click.option("--llm-stages", metavar="LIST", default=None,
+                     help="Which stages use the LLM: decompose,questions,verdict (comma-separated) "
+                     "[setting llm_stages; all three]."),
+    ]):
+        f = deco(f)
+    return f
+
+
 def _check_options(f: Any) -> Any:
     for deco in reversed([
         click.option("--allow-private", is_flag=True, default=None,
@@ -177,20 +194,26 @@ def _check_options(f: Any) -> Any:
               help="A text the article quotes or rebuts (file, URL or stored document id); repeatable. "
               "Without it, stored documents by the quoted author or with a matching title are used.")
 @click.option("--no-save", is_flag=True, help="Do not store the report.")
+@_llm_options
 @_publish_options
 @db_option
 def check(source: str, fmt: str, output: str | None, allow_private: bool | None, top_k: int | None,
           threshold: float | None, verifier: str | None, retriever: str | None, sources: tuple[str, ...],
-          no_save: bool,
+          no_save: bool, llm_url: str | None, llm_model: str | None, llm_stages: str | None,
           publisher: str | None, publisher_url: str | None, review_url: str | None, db: str | None) -> None:
     """Fact-check an article (file or http(s) URL), claim by claim.
 
     Prints a Markdown report (or --format json|html|claimreview) and stores it;
     see it again with `factdesk show <id>`.
+
+    With --llm URL --llm-model NAME a local LLM splits claims, writes search
+    questions and gives verdicts with cited passages, beside the built-in
+    verifier's stances (docs/llm.md); a re-run is answered from the cache.
     """
     settings = _settings(allow_private=allow_private, top_k=top_k, threshold=threshold, verifier=verifier,
                          retriever=retriever, publisher=publisher, publisher_url=publisher_url,
-                         review_url_template=review_url)
+                         review_url_template=review_url, llm_url=llm_url, llm_model=llm_model,
+                         llm_stages=llm_stages)
     options = _claimreview_options(settings, fmt)
     with _open_store(db) as store:
         pipe = Pipeline.from_settings(settings, store=store)
@@ -199,8 +222,20 @@ def check(source: str, fmt: str, output: str | None, allow_private: bool | None,
                        "run `factdesk index FOLDER` first (or `factdesk demo`)", err=True)
         report = pipe.check(source, save=not no_save, sources=list(sources))
     _emit(render(report, fmt, **options), output)
+    if isinstance(report.get("llm"), dict):
+        click.echo(_llm_summary(report["llm"]), err=True)
     if not no_save:
         click.echo(f"report {report['id']} saved", err=True)
+
+
+def _llm_summary(info: dict[str, Any]) -> str:
+    """One line on stderr: what the LLM cost this check, and how many of its steps fell back."""
+    t = info.get("total") or {}
+    line = (f"LLM {info.get('model')}: {t.get('calls', 0)} calls ({t.get('cached', 0)} cached), "
+            f"{t.get('prompt_tokens', 0)} + {t.get('completion_tokens', 0)} tokens, {t.get('seconds', 0)}s")
+    if info.get("fallbacks"):
+        line += f"; {len(info['fallbacks'])} step(s) fell back to the built-in path (see the report)"
+    return line
 
 
 @cli.command()
@@ -310,6 +345,8 @@ def info(db: str | None, as_json: bool) -> None:
             "default_verifier": resolve_name("verifier", s.verifier),
             "checkworthiness": registry.names("checkworthiness"),
             "embedders": registry.names("embedder"),
+            "llm": (f"{s.llm_model} at {s.llm_url} ({s.llm}; stages: {', '.join(s.llm_stage_list()) or 'none'})"
+                    if s.llm_configured else "none (set --llm URL --llm-model NAME or [llm] in factdesk.toml)"),
             "components": _components(),
         }
     if as_json:
@@ -401,10 +438,15 @@ def demo(fmt: str, output: str | None, score: bool, db: str | None) -> None:
               "and explanation to FILE, one JSON object a line (for error analysis). match: a TREC run file "
               "(qid Q0 docid rank score tag) for CheckThat!'s official scorer.")
 @click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
+@click.option("--llm", "llm_url", metavar="URL", default=None,
+              help="verify, open: also ask this OpenAI-compatible LLM server for each claim's verdict over the same "
+              "evidence and score it beside the built-in verifier (accuracy, macro-F1, seconds and tokens per claim) "
+              "[setting llm_url].")
+@click.option("--llm-model", metavar="NAME", default=None, help="verify, open: the LLM's model [setting llm_model].")
 def eval_cmd(task: str, data: str | None, data_opt: tuple[str, ...], limit: int | None, seed: int, verifier: str, scorer: str, corpus: str | None,
              reviews: str | None, threshold: float, level: str, mode: str, aggregation: str,
              stance_threshold: float | None, fmt: str, output: str | None, predictions: str | None,
-             progress: bool | None) -> None:
+             progress: bool | None, llm_url: str | None, llm_model: str | None) -> None:
     """Score factdesk on a labelled data set.
 
     \b
@@ -430,8 +472,49 @@ def eval_cmd(task: str, data: str | None, data_opt: tuple[str, ...], limit: int 
     result = run_eval(task, sets, limit=limit, seed=seed, verifier=verifier, scorer=scorer, corpus=corpus,
                       reviews=reviews, progress=progress, threshold=threshold, level=level, mode=mode,
                       aggregation=aggregation, stance_threshold=stance_threshold, predictions=predictions,
-                      settings=_settings())
+                      settings=_settings(llm_url=llm_url, llm_model=llm_model))
     _emit(json.dumps(result, indent=2, ensure_ascii=False) if fmt == "json" else format_table(result), output)
+
+
+@cli.group()
+def llm() -> None:
+    """The LLM server factdesk can use (docs/llm.md)."""
+
+
+@llm.command()
+@click.option("--llm", "llm_url", metavar="URL", default=None, help="The server's API root [setting llm_url].")
+@click.option("--llm-model", metavar="NAME", default=None, help="The model to use [setting llm_model].")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def ping(llm_url: str | None, llm_model: str | None, as_json: bool) -> None:
+    """Check that the LLM server answers, serves the model and supports structured output.
+
+    Exits 0 when the server answered, 4 when it did not.
+
+    Example: factdesk llm ping --llm http://127.0.0.1:11434/v1 --llm-model qwen2.5:7b-instruct
+    """
+    settings = _settings(llm_url=llm_url, llm_model=llm_model)
+    if not settings.llm_configured:
+        raise FactdeskError("no LLM configured", hint="give --llm URL --llm-model NAME, or set [llm] url and model "
+                            "in factdesk.toml")
+    client = registry.create("llm", settings.llm, base_url=settings.llm_url, model=settings.llm_model,
+                             **settings.options_for("llm"))
+    result = client.ping()
+    if as_json:
+        click.echo(json.dumps(result, indent=2))
+    else:
+        click.echo(f"server: {result.get('base_url')}: {'reachable' if result.get('ok') else 'NOT reachable'} "
+                   f"({result.get('seconds', 0)}s)")
+        listed = result.get("model_listed")
+        click.echo(f"model: {result.get('model')}" + ("" if listed is None else
+                                                       " (served)" if listed else " (NOT in the server's list)"))
+        if result.get("models"):
+            click.echo(f"models served: {', '.join(map(str, result['models'][:20]))}")
+        click.echo(f"structured output: {'yes' if result.get('json_schema') else 'no'}"
+                   + (f" ({result['structured_output']})" if result.get("structured_output") else ""))
+        if result.get("error"):
+            click.echo(f"error: {result['error']}", err=True)
+    if not result.get("ok"):
+        sys.exit(4)
 
 
 _TRAINERS = {
@@ -478,6 +561,7 @@ def train(ctx: click.Context, model: str | None) -> None:
 cli.add_command(reviews)
 cli.add_command(serve)
 cli.add_command(user)
+cli.add_command(batch)
 
 
 def main() -> None:

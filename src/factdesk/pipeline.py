@@ -1,5 +1,10 @@
 """Runs factdesk's stages in order: ingest → claims → retrieve → verify → report.
 
+With an LLM configured (``settings.llm_url`` and ``llm_model``; :mod:`factdesk.llm`), the stages
+named in ``settings.llm_stages`` use it: claims → *decompose* → *questions* (extra retrieval
+queries) → retrieve → verify → *verdict* → report.  Any LLM failure falls back, claim by claim,
+to the built-in path, with the reason in the report; without an LLM nothing changes.
+
 Each stage's failure is reported with the stage's name; bad input
 (:class:`~factdesk.errors.InputError`) passes through unchanged so the user
 sees what was wrong with the input itself.
@@ -31,7 +36,11 @@ from tqdm import tqdm
 from factdesk import ingest, registry
 from factdesk.claims import extract_claims
 from factdesk.context import find_omitted, provenance_for_claims
-from factdesk.errors import FactdeskError, InputError, StageError
+from factdesk.errors import FactdeskError, InputError, LLMError, StageError
+from factdesk.llm.decompose import ClaimDecomposer
+from factdesk.llm.judge import LLMJudge
+from factdesk.llm.questions import QuestionWriter, merge_hits
+from factdesk.llm.record import CompletionClient, LLMRecord
 from factdesk.match.matcher import ClaimMatcher
 from factdesk.match.reviews import count_reviews
 from factdesk.protocols import CheckworthinessScorer, Embedder, Indexer, Retriever, Store, Verifier
@@ -105,7 +114,7 @@ class Pipeline:
     def __init__(self, store: Store, settings: Settings | None = None, *, verifier: Verifier | None = None,
                  embedder: Embedder | None = None, scorer: CheckworthinessScorer | None = None,
                  retriever: Retriever | None = None, indexer: Indexer | None = None,
-                 omitted_verifier: Verifier | None = None) -> None:
+                 omitted_verifier: Verifier | None = None, llm: CompletionClient | None = None) -> None:
         self.store = store
         self.settings = settings or Settings()
         self._verifier = verifier
@@ -114,17 +123,19 @@ class Pipeline:
         self._retriever = retriever
         self._indexer = indexer
         self._omitted_verifier = omitted_verifier
+        self._llm = llm
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, store: Store | None = None,
                       verifier: Verifier | None = None, embedder: Embedder | None = None,
                       scorer: CheckworthinessScorer | None = None, retriever: Retriever | None = None,
-                      indexer: Indexer | None = None) -> "Pipeline":
+                      indexer: Indexer | None = None, llm: CompletionClient | None = None) -> "Pipeline":
         """A pipeline with the parts ``settings`` names; parts given here are used as they are.
 
         Every name is checked now, so a typo fails before any work.  Without ``store``, the
         registered store ``settings.store`` is opened with ``[store.options]`` (the caller closes
-        it: ``pipe.store.close()``).
+        it: ``pipe.store.close()``).  ``llm`` (a client, e.g. a test's fake) is used by the stages in
+        ``settings.llm_stages`` as a configured LLM would be.
         """
         settings = settings or Settings()
         given = {"verifier": verifier, "checkworthiness": scorer, "embedder": embedder,
@@ -132,10 +143,13 @@ class Pipeline:
         for kind, part in given.items():
             if part is None and getattr(settings, kind) != "auto":
                 registry.require(kind, getattr(settings, kind))
+        if llm is None and settings.llm_configured:
+            registry.require("llm", settings.llm)
+        settings.llm_stage_list()  # an unknown stage name fails now, before any work
         if store is None:
             store = registry.create("store", settings.store, **settings.options_for("store"))
         return cls(store, settings, verifier=verifier, embedder=embedder, scorer=scorer, retriever=retriever,
-                   indexer=indexer)
+                   indexer=indexer, llm=llm)
 
     # -- components (lazy) -----------------------------------------------------------
     def _create(self, kind: str, name: str, *, configured: bool = True) -> Any:
@@ -188,6 +202,42 @@ class Pipeline:
         if self._indexer is None:
             self._indexer = self._create("indexer", self.settings.indexer)
         return self._indexer
+
+    @property
+    def llm(self) -> CompletionClient | None:
+        """The LLM client (``settings.llm`` with ``[llm.options]``), or None when no LLM is configured."""
+        if self._llm is None and self.settings.llm_configured:
+            self._llm = registry.create("llm", self.settings.llm, parts={"store": lambda: self.store},
+                                        base_url=self.settings.llm_url, model=self.settings.llm_model,
+                                        **self.settings.options_for("llm"))
+        return self._llm
+
+    @property
+    def llm_stages(self) -> tuple[str, ...]:
+        """The stages that use the LLM in this pipeline (none without one)."""
+        if self._llm is None and not self.settings.llm_configured:
+            return ()
+        return self.settings.llm_stage_list()
+
+    def llm_record(self) -> LLMRecord | None:
+        """A fresh record for one check's LLM work, after checking the server answers (None: no LLM).
+
+        An unreachable server is not an error: every LLM step of the check falls back to the
+        built-in path, and the report says why.
+        """
+        stages = self.llm_stages
+        client = self.llm if stages else None
+        if client is None:
+            return None
+        record = LLMRecord(model=str(getattr(client, "model", "") or self.settings.llm_model or "?"), stages=stages)
+        try:
+            warm_up = getattr(client, "warm_up", None)
+            if warm_up is not None:
+                warm_up()
+        except LLMError as exc:
+            record.fallback("connect", None, exc)
+            record.skip_reason = f"skipped: the LLM server could not be used ({exc.code}: {exc})"
+        return record
 
     @property
     def index(self) -> Retriever:
@@ -298,12 +348,22 @@ class Pipeline:
         """
         notify = on_progress or (lambda _stage, _fraction: None)
         notify("ingest", 0.0)
+        record = self.llm_record()
         doc, claim_set = self.extract(source)
+        if record is not None and "decompose" in record.stages:
+            notify("decompose", 0.1)
+            with stage("decompose"):
+                claim_set = ClaimDecomposer(self.llm, max_claims=self.settings.max_claims).run(doc, claim_set, record)  # type: ignore[arg-type]
         source_docs = [self.load_source(s) for s in sources or []]
         notify("retrieve", 0.2)
-        checked = self.gather_evidence(doc, claim_set)
+        # without an LLM, the call an overriding subclass (or a test's patch) has always received
+        checked = (self.gather_evidence(doc, claim_set, record=record) if record is not None
+                   else self.gather_evidence(doc, claim_set))
         notify("verify", 0.5)
         self.judge(checked)
+        if record is not None and "verdict" in record.stages:
+            notify("verdict", 0.6)
+            self.llm_judge(doc, checked, record)
         notify("context", 0.75)
         quotes, matches, omitted = self.context(doc, checked, source_docs)
         notify("report", 0.9)
@@ -311,7 +371,10 @@ class Pipeline:
             report = Report(article=doc, claims=checked, timeline=claim_set.timeline,
                             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                             verifier=self.verifier.name)
-            data = report_to_dict(report, quotes=quotes, matches=matches, omitted=omitted)
+            data = report_to_dict(report, quotes=quotes, matches=matches, omitted=omitted,
+                                  llm=record.to_report() if record is not None else None,
+                                  llm_claims={cid: c.to_dict() for cid, c in record.claims.items()}
+                                  if record is not None else None)
         if save:
             with stage("store"):
                 with self.store.transaction():
@@ -348,13 +411,26 @@ class Pipeline:
         found = matcher.match_many([cc.claim.to_check for cc in checked], k=3)
         return {cc.claim.id: [m.to_dict() for m in ms] for cc, ms in zip(checked, found) if ms}
 
-    def gather_evidence(self, doc: Document, claim_set: ClaimSet) -> list[CheckedClaim]:
+    def gather_evidence(self, doc: Document, claim_set: ClaimSet, *, record: LLMRecord | None = None
+                        ) -> list[CheckedClaim]:
+        """The top passages for each claim; with the LLM's questions stage, its questions search too."""
+        claims = claim_set.claims
+        questions: list[list[str]] = [[] for _ in claims]
+        if record is not None and "questions" in record.stages and claims:
+            with stage("questions"):
+                writer = QuestionWriter(self.llm)  # type: ignore[arg-type]
+                questions = [writer.run(c, doc.published, record) for c in claims]
         with stage("retrieve"):
-            claims = claim_set.claims
             queries = [c.to_check for c in claims]
+            extra = [q for qs in questions for q in qs]
             all_hits = self.retriever.search_many(
-                queries, k=self.settings.top_k, mode=self.settings.retrieval_mode, before=doc.published,
+                queries + extra, k=self.settings.top_k, mode=self.settings.retrieval_mode, before=doc.published,
                 exclude_documents={doc.id}, max_per_document=self.settings.max_per_document) if queries else []
+            if extra:
+                rest = iter(all_hits[len(queries):])
+                all_hits = [merge_hits(own, [next(rest) for _ in qs], k=self.settings.top_k,
+                                       max_per_document=self.settings.max_per_document) if qs else own
+                            for own, qs in zip(all_hits[:len(queries)], questions)]
             return [CheckedClaim(claim=c, evidence=[Evidence(passage=h.passage, score=h.score,
                                                               after_claim_date=h.after_claim_date) for h in hits])
                     for c, hits in zip(claims, all_hits)]
@@ -380,6 +456,15 @@ class Pipeline:
                     # otherwise the sentence sharing most with the claim points the reader to it
                     ev.key_sentence = r.key_sentence or key_sentence(cc.claim.to_check, ev.passage.text)
                 cc.verdict = verdict_for(cc.evidence, agg)
+
+    def llm_judge(self, doc: Document, checked: list[CheckedClaim], record: LLMRecord) -> None:
+        """The LLM's verdict replaces the built-in one where it gives one; the built-in verdict stays in the record."""
+        with stage("verdict"):
+            judge = LLMJudge(self.llm)  # type: ignore[arg-type]
+            for cc in checked:
+                verdict = judge.run(cc.claim, cc.evidence, doc.published, record, builtin=cc.verdict)
+                if verdict is not None:
+                    cc.verdict = verdict
 
 
 def _progress(total: int, desc: str, enabled: bool) -> Any:

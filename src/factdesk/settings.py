@@ -24,6 +24,18 @@ secrets are named by environment variable, read when the part is created and nev
     [verifier.options]
     threads = 4
     # api_key = { "$env" = "MY_VERIFIER_KEY" }
+
+An LLM (off unless a URL and a model are given; docs/llm.md) is its own table: any
+OpenAI-compatible server (Ollama, llama.cpp server, vLLM), the stages that use it, and the client's
+options::
+
+    [llm]
+    url = "http://127.0.0.1:11434/v1"
+    model = "qwen2.5:7b-instruct"
+    stages = ["decompose", "questions", "verdict"]
+    [llm.options]
+    api_key_env = "MY_LLM_KEY"   # the variable's name; the key itself is never stored
+    timeout = 60
 """
 
 from __future__ import annotations
@@ -39,6 +51,10 @@ from factdesk.paths import user_data_dir
 
 # Kinds whose name may be given as a table: [verifier] name = "…" plus [verifier.options].
 COMPONENT_KINDS = ("verifier", "checkworthiness", "embedder", "retriever", "indexer", "store")
+# The stages that can use an LLM, in the order the pipeline runs them.
+LLM_STAGES = ("decompose", "questions", "verdict")
+# [llm] keys and the settings they set.
+_LLM_KEYS = {"name": "llm", "url": "llm_url", "model": "llm_model", "stages": "llm_stages"}
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,13 @@ class Settings:
     web_login_per_name: int = 5
     web_login_per_address: int = 20
     web_login_window_s: float = 900.0
+    # the LLM (issue 14; docs/llm.md): a registered client ("openai": any OpenAI-compatible server), used
+    # only when llm_url and llm_model are both set; llm_stages: which of decompose, questions, verdict use it
+    # (comma-separated); the client's own options (api_key_env, timeout …) are [llm.options]
+    llm: str = "openai"
+    llm_url: str | None = None
+    llm_model: str | None = None
+    llm_stages: str = ",".join(LLM_STAGES)
     # ClaimReview export (see factdesk.report.claimreview): who publishes the fact-checks and where.
     publisher: str = "factdesk"  # author.name
     publisher_url: str | None = None  # the publisher's home page (author.url); reviews then default to
@@ -95,6 +118,20 @@ class Settings:
     def options_for(self, kind: str) -> dict[str, Any]:
         """The factory options given for ``kind`` (secrets still as ``{"$env": NAME}`` references)."""
         return dict(self.component_options.get(kind, {}))
+
+    @property
+    def llm_configured(self) -> bool:
+        """Whether an LLM is to be used (a URL and a model are both set)."""
+        return bool(self.llm_url and self.llm_model)
+
+    def llm_stage_list(self) -> tuple[str, ...]:
+        """The stages that use the LLM, in pipeline order; an unknown name is a :class:`ConfigError`."""
+        names = [n.strip().lower() for n in str(self.llm_stages or "").split(",") if n.strip()]
+        unknown = sorted(set(names) - set(LLM_STAGES))
+        if unknown:
+            raise ConfigError(f"unknown LLM stage(s): {', '.join(unknown)}",
+                              hint=f"llm_stages takes {', '.join(LLM_STAGES)} (comma-separated)")
+        return tuple(n for n in LLM_STAGES if n in names)
 
     def writable_dir(self) -> Path:
         """The folder factdesk may write state into (:attr:`user_dir`, else the user data dir)."""
@@ -111,6 +148,8 @@ class Settings:
 
 def _coerce(name: str, value: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
+    if name == "llm_stages" and isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
     try:
         if "bool" in str(kind):
             if isinstance(value, str):
@@ -159,6 +198,19 @@ def _component_tables(data: dict[str, Any], path: Path) -> dict[str, Any]:
         if not isinstance(table.get("options", {}), dict):
             raise ConfigError(f"{path}: [{kind}.options] must be a table")
         options[kind] = {**options.get(kind, {}), **table.get("options", {})}
+    llm = out.pop("llm", None)
+    if isinstance(llm, dict):
+        unknown = set(llm) - set(_LLM_KEYS) - {"options"}
+        if unknown:
+            raise ConfigError(f"{path}: [llm] takes {', '.join(_LLM_KEYS)} and options, "
+                              f"not {', '.join(sorted(unknown))}")
+        if not isinstance(llm.get("options", {}), dict):
+            raise ConfigError(f"{path}: [llm.options] must be a table")
+        out.update({setting: llm[key] for key, setting in _LLM_KEYS.items() if key in llm})
+        if llm.get("options"):
+            options["llm"] = {**options.get("llm", {}), **llm["options"]}
+    elif llm is not None:
+        out["llm"] = llm
     if options:
         out["component_options"] = options
     return out

@@ -21,6 +21,12 @@ Tasks
 ``match``
     not yet: arrives with ClaimReview import (metrics are in :mod:`.metrics`).
 
+With an LLM (``settings.llm_url`` and ``llm_model``, or ``llm_obj``), ``verify`` and ``open`` also
+ask it for a verdict on every claim over the same evidence the built-in verifier judged, and add
+an ``llm`` block: its accuracy and macro-F1 (a claim whose LLM call failed counts with the built-in
+verdict, as ``factdesk check`` would report it), seconds and tokens per claim, fallbacks, prompt
+versions; ``builtin_seconds_per_claim`` is the built-in verifier's time for the same claims.
+
 ``limit`` takes a deterministic label-stratified sample (``seed``), never the
 first lines of a file (files are often sorted by label).
 """
@@ -40,6 +46,8 @@ from typing import Any
 from factdesk.text.sentences import split_sentences
 from factdesk.errors import ConfigError, FactdeskError, InputError
 from factdesk.evaluate import metrics as M
+from factdesk.llm.judge import LLMJudge
+from factdesk.llm.record import LLMRecord
 from factdesk.evaluate.readers import (
     VerifyData,
     VerifyExample,
@@ -56,7 +64,7 @@ from factdesk.pipeline import Pipeline, resolve_name
 from factdesk.protocols import CheckworthinessScorer, Embedder, Retriever, Verifier
 from factdesk.settings import Settings
 from factdesk.store import Store
-from factdesk.types import Document, Evidence, Label, Passage, Stance
+from factdesk.types import Claim, Document, Evidence, Label, Passage, Stance
 from factdesk.verify.aggregate import AggregationSettings, verdict_for
 from factdesk.verify.calibration import aggregation_for
 
@@ -75,7 +83,7 @@ def run_eval(task: str, data: str | os.PathLike[str] | Sequence[str | os.PathLik
              level: str = "auto", threshold: float = 0.5, k: int = 5, mode: str = "hybrid",
              stance_threshold: float | None = None, batch_size: int = 64,
              aggregation: str = "shipped", predictions: str | os.PathLike[str] | None = None,
-             settings: Settings | None = None) -> dict[str, Any]:
+             settings: Settings | None = None, llm_obj: Any = None) -> dict[str, Any]:
     """Evaluate ``task`` on ``data``; returns the metrics dict (see the module docstring).
 
     ``data`` is one data set or a list of them, read as one (e.g. FEVER's ``dev.jsonl`` and
@@ -125,6 +133,9 @@ def run_eval(task: str, data: str | os.PathLike[str] | Sequence[str | os.PathLik
     if aggregation not in ("shipped", "raw"):
         raise ConfigError(f"unknown aggregation {aggregation!r}", hint="use shipped or raw")
     agg, decision = _aggregation(task, verifier, verifier_obj, aggregation, stance_threshold, settings)
+    use_llm = task in ("verify", "open") and (llm_obj is not None or settings.llm_configured)
+    # the LLM's answers are cached in the user's store (a re-run costs nothing); eval keeps nothing else
+    llm_store = Store.open(None) if use_llm and llm_obj is None else None
     with Store.open(":memory:") as scratch:  # parts that need a store get this one; eval keeps nothing
         parts = Pipeline.from_settings(settings, store=scratch, verifier=verifier_obj, scorer=scorer_obj,
                                        embedder=embedder_obj)
@@ -137,6 +148,14 @@ def run_eval(task: str, data: str | os.PathLike[str] | Sequence[str | os.PathLik
         else:
             result = _run_checkworthy(resolved, limit, seed, _warm(parts.scorer), threshold,
                                       progress, batch_size)
+    try:
+        if use_llm:
+            client = llm_obj or Pipeline.from_settings(settings, store=llm_store).llm
+            result["llm"] = _llm_side(client, result, progress)
+    finally:
+        if llm_store is not None:
+            llm_store.close()
+    result.pop("_llm_inputs", None)
     if task in ("verify", "open"):
         result["aggregation"] = {"source": decision, "threshold": agg.threshold,
                                  "confidence_scale": list(agg.confidence_scale) if agg.confidence_scale else None}
@@ -263,14 +282,17 @@ def _run_verify(paths: list[Path], limit: int | None, seed: int, verifier: Any, 
     pred: list[str] = []
     conf: list[float] = []
     why: list[str] = []
+    judged: list[list[Evidence]] = []  # what an LLM judge would see, per example
     if level == "pair" and not pairs_by_aggregation:
-        for r in results:
+        for e, r in zip(examples, results):
             pred.append(STANCE_TO_LABEL[Stance(r.stance)].value)
             conf.append(float(r.probability))
             why.append("; ".join(r.reasons))
+            judged.append([unit_evidence(f"{e.id}#0", " ".join(e.evidence), r)])
     elif level == "pair":  # the verdict factdesk would give a claim with this one passage
         for e, r in zip(examples, results):
-            verdict = verdict_for([unit_evidence(f"{e.id}#0", " ".join(e.evidence), r)], agg)
+            judged.append([unit_evidence(f"{e.id}#0", " ".join(e.evidence), r)])
+            verdict = verdict_for(judged[-1], agg)
             pred.append(verdict.label.value)
             conf.append(float(verdict.confidence))
             why.append(verdict.explanation)
@@ -278,6 +300,7 @@ def _run_verify(paths: list[Path], limit: int | None, seed: int, verifier: Any, 
         it = iter(results)
         for e in examples:
             evidence = [unit_evidence(f"{e.id}#{j}", u, next(it)) for j, u in enumerate(e.evidence)]
+            judged.append(evidence)
             verdict = verdict_for(evidence, agg)
             pred.append(verdict.label.value)
             conf.append(float(verdict.confidence))
@@ -291,6 +314,8 @@ def _run_verify(paths: list[Path], limit: int | None, seed: int, verifier: Any, 
     out["label_mapping"] = dict(sorted(vd.source_labels.items()))
     out["_items"] = [{"id": e.id, "claim": e.claim, "gold": g, "predicted": p, "confidence": round(c, 4),
                       "why": w} for e, g, p, c, w in zip(examples, gold, pred, conf, why)]
+    out["_llm_inputs"] = {"claims": [e.claim for e in examples], "evidence": judged, "gold": gold,
+                          "builtin": pred, "builtin_seconds": spent}
     return out
 
 
@@ -461,8 +486,10 @@ def _run_open(paths: list[Path], limit: int | None, seed: int, verifier: Verifie
     pred: list[str] = []
     conf: list[float] = []
     items: list[dict[str, Any]] = []
+    judged: list[list[Evidence]] = []
     for e, hs, was_found in zip(examples, hits, gold_found):
         evidence = [unit_evidence(h.passage.document_id, h.passage.text, next(it), h.score, h.passage) for h in hs]
+        judged.append(evidence)
         verdict = verdict_for(evidence, agg)
         pred.append(verdict.label.value)
         conf.append(float(verdict.confidence))
@@ -484,6 +511,44 @@ def _run_open(paths: list[Path], limit: int | None, seed: int, verifier: Verifie
     out["retrieval_seconds"] = round(retrieval_seconds, 3)
     out["label_mapping"] = dict(sorted(vd.source_labels.items()))
     out["_items"] = items
+    out["_llm_inputs"] = {"claims": [e.claim for e in examples], "evidence": judged, "gold": gold,
+                          "builtin": pred, "builtin_seconds": spent + retrieval_seconds}
+    return out
+
+
+def _llm_side(client: Any, result: dict[str, Any], progress: bool) -> dict[str, Any]:
+    """The LLM's verdict on every claim over the evidence the built-in verifier judged, scored."""
+    inputs = result.get("_llm_inputs") or {}
+    claims, gold, builtin = inputs.get("claims", []), inputs.get("gold", []), inputs.get("builtin", [])
+    record = LLMRecord(model=str(getattr(client, "model", "?")), stages=("verdict",))
+    judge = LLMJudge(client)
+    pred: list[str] = []
+    conf: list[float] = []
+    started = time.perf_counter()
+    bar = _bar(len(claims), "LLM verdicts", progress, unit="claim")
+    try:
+        for i, (text, evidence) in enumerate(zip(claims, inputs.get("evidence", []))):
+            verdict = judge.run(Claim(text=text, start=0, end=len(text), checkworthiness=1.0, id=f"e{i}"),
+                                evidence, None, record)
+            pred.append(verdict.label.value if verdict is not None else builtin[i])
+            conf.append(float(verdict.confidence) if verdict is not None else 0.0)
+            bar.update(1)
+    finally:
+        bar.close()
+    seconds = time.perf_counter() - started
+    n = max(1, len(claims))
+    total = record.total()
+    out: dict[str, Any] = {"model": record.model, "prompts": dict(record.prompts)}
+    out.update(_classification(gold, pred, conf))
+    out["claims"] = len(claims)
+    out["answered"] = sum(1 for c in record.claims.values() if c.verdict is not None)
+    out["fallbacks"] = len(record.fallbacks)
+    out["fallback_codes"] = sorted({f["code"] for f in record.fallbacks})
+    out["seconds_per_claim"] = round(seconds / n, 3)
+    out["builtin_seconds_per_claim"] = round(float(inputs.get("builtin_seconds", 0.0)) / n, 4)
+    out["tokens_per_claim"] = round((total["prompt_tokens"] + total["completion_tokens"]) / n, 1)
+    out["usage"] = total
+    out["agreement_with_builtin"] = round(sum(p == b for p, b in zip(pred, builtin)) / n, 4)
     return out
 
 

@@ -84,4 +84,16 @@ def format_table(result: dict[str, Any]) -> str:
         lines += ["", f"aggregation: {agg.get('source')} (stance threshold {agg.get('threshold')})"]
     if result.get("best_threshold_note"):
         lines += ["", f"note: best_threshold/best_f1 are {result['best_threshold_note']}"]
+    llm = result.get("llm")
+    if isinstance(llm, dict):
+        lines += ["", f"LLM {llm.get('model')} beside the built-in verifier (same claims, same evidence)",
+                  f"{'':<20}  {'built-in':>10}  {'LLM':>10}"]
+        for name, ours, theirs in (("accuracy", result.get("label_accuracy"), llm.get("label_accuracy")),
+                                   ("macro_f1", result.get("macro_f1"), llm.get("macro_f1")),
+                                   ("seconds per claim", llm.get("builtin_seconds_per_claim"), llm.get("seconds_per_claim")),
+                                   ("tokens per claim", 0, llm.get("tokens_per_claim"))):
+            lines.append(f"{name:<20}  {_value(ours):>10}  {_value(theirs):>10}")
+        lines.append(f"LLM answered {llm.get('answered')} of {llm.get('claims')} claims; "
+                     f"{llm.get('fallbacks')} fell back to the built-in verdict"
+                     + (f" ({_value(llm.get('fallback_codes'))})" if llm.get("fallback_codes") else ""))
     return "\n".join(lines)

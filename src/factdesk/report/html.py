@@ -126,6 +126,10 @@ ins{background:var(--supported-bg);text-decoration:none}del{background:var(--ref
 .matches ul,.omitted ul{list-style:none;padding:0;margin:.3rem 0 0}
 .matches li,.omitted li{border-top:1px solid var(--line);padding:.4rem 0;overflow-wrap:anywhere}
 .omitted h3{font-size:1rem;margin:1.2rem 0 .3rem;overflow-wrap:anywhere}
+.llm{margin:.6rem 0 0;padding:.5rem 0 0;border-top:1px dashed var(--line);overflow-wrap:anywhere}
+.badge.src-llm{color:var(--fg);background:var(--line)}
+.flag.disagree{color:var(--refuted);background:var(--refuted-bg)}
+code.pid{font-size:.85em}
 """
 
 _LABEL_CLASSES = {"supported", "refuted", "conflicting", "not_enough_evidence"}
@@ -288,6 +292,12 @@ def _claim_card(
     if target in anchors_by_id:
         kind += f' (<a href="#{anchors_by_id[target]}">see claim {numbers[target]}</a>)'
     head.append(f'<span class="kind">{kind}</span>')
+    llm = claim.get("llm") if isinstance(claim.get("llm"), dict) else None
+    if llm is not None and isinstance(llm.get("verdict"), dict):
+        head.append('<span class="badge src-llm" title="this verdict was given by the LLM">LLM verdict</span>')
+    if llm is not None and llm.get("disagreement"):
+        head.append('<span class="flag disagree" title="the LLM and the built-in verifier disagree">'
+                    "LLM and built-in verifier disagree</span>")
     parts = [f'<div class="card-head">{"".join(head)}</div>']
     claim_text = one_line(claim.get("text"))
     back = f' <a class="small" href="#ref-{anchor}">in the article ↑</a>' if shown else ""
@@ -313,10 +323,65 @@ def _claim_card(
         parts.append(f'<ul class="evidence">{items}</ul>')
     elif verdict is not None:
         parts.append('<p class="small">No evidence found in the corpus.</p>')
+    parts.append(_llm_html(llm))
     parts.append(_quote_html(claim.get("quote")))
     parts.append(_matches_html(claim.get("matches")))
     card_cls = "c-" + _label_class(label)[2:]
     return f'<article class="card {card_cls}" id="{anchor}">{"".join(parts)}</article>'
+
+
+def _llm_html(info: dict[str, Any] | None) -> str:
+    """The LLM's citations, the built-in verifier's verdict beside it, the questions and any fallback."""
+    if info is None:
+        return ""
+    parts = []
+    verdict = info.get("verdict") if isinstance(info.get("verdict"), dict) else None
+    builtin = info.get("builtin_verdict") if isinstance(info.get("builtin_verdict"), dict) else None
+    if verdict is not None:
+        ids = ", ".join(f'<code class="pid">{esc(i)}</code>' for i in verdict.get("passage_ids") or [])
+        parts.append(f'<p class="small">Verdict by the LLM; cites {ids or "no passage"}'
+                     + (f' (unknown ids dropped: {esc(", ".join(map(str, verdict["unknown_ids"])))})'
+                        if verdict.get("unknown_ids") else "") + "</p>")
+    if builtin is not None:
+        conf = fraction(builtin.get("confidence"))
+        label = label_of({"verdict": builtin})
+        line = (f'Built-in verifier: <span class="badge {_label_class(label)}">{esc(label_text(label))}</span>'
+                + (f" {percent(conf)}" if conf is not None else ""))
+        if verdict is not None and one_line(builtin.get("explanation")):
+            line += f" — {esc(one_line(builtin.get('explanation')))}"
+        parts.append(f'<p class="small">{line}</p>')
+    questions = [one_line(q) for q in info.get("questions") or [] if one_line(q)]
+    if questions:
+        parts.append('<p class="small">Verification questions searched:</p><ul class="edits">'
+                     + "".join(f"<li>{esc(q)}</li>" for q in questions) + "</ul>")
+    for f in info.get("fallbacks") or []:
+        if isinstance(f, dict):
+            parts.append(f'<p class="small">LLM {esc(f.get("stage"))} not used ({esc(f.get("code"))}): '
+                         f'{esc(trim(f.get("reason"), 200))}</p>')
+    return f'<div class="llm">{"".join(parts)}</div>' if parts else ""
+
+
+def _llm_usage(d: dict[str, Any]) -> str:
+    info = d.get("llm")
+    if not isinstance(info, dict):
+        return ""
+    usage = info.get("usage") if isinstance(info.get("usage"), dict) else {}
+    prompts = info.get("prompts") if isinstance(info.get("prompts"), dict) else {}
+    rows = [(name, u) for name, u in usage.items() if isinstance(u, dict)]
+    if isinstance(info.get("total"), dict):
+        rows.append(("total", info["total"]))
+    body = "".join(
+        f"<tr><td>{esc(name)}</td><td>{esc(prompts.get(name, ''))}</td><td>{int(u.get('calls') or 0)}</td>"
+        f"<td>{int(u.get('cached') or 0)}</td><td>{int(u.get('prompt_tokens') or 0)}</td>"
+        f"<td>{int(u.get('completion_tokens') or 0)}</td><td>{float(u.get('seconds') or 0):.1f}</td></tr>"
+        for name, u in rows)
+    notes = "".join(f'<p class="small">LLM {esc(f.get("stage"))} not used for the article ({esc(f.get("code"))}): '
+                    f'{esc(trim(f.get("reason"), 300))}</p>'
+                    for f in info.get("fallbacks") or [] if isinstance(f, dict) and not f.get("claim_id"))
+    return (f'<section class="llm-usage"><h2>LLM</h2><p class="small">Model {esc(info.get("model"))} · '
+            f'disagreements with the built-in verifier: {int(info.get("disagreements") or 0)}</p>{notes}'
+            "<table><thead><tr><th>Stage</th><th>Prompt</th><th>Calls</th><th>Cached</th><th>Prompt tokens</th>"
+            f"<th>Completion tokens</th><th>Seconds</th></tr></thead><tbody>{body}</tbody></table></section>\n")
 
 
 def _quote_html(quote: Any) -> str:
@@ -465,6 +530,8 @@ def render_html(d: dict[str, Any]) -> str:
     if d.get("created"):
         footer.append(f"created {esc(d['created'])}")
     footer.append(f"factdesk {esc(d.get('factdesk_version') or '')}".rstrip())
+    if isinstance(d.get("llm"), dict):
+        footer.append(f"LLM {esc(d['llm'].get('model'))}")
 
     return (
         "<!DOCTYPE html>\n"
@@ -481,6 +548,7 @@ def render_html(d: dict[str, Any]) -> str:
         f"<section><h2>Claims</h2>{cards}</section>\n"
         f"{_omitted(d, claims, numbers, anchors_by_id)}\n"
         f"{_timeline(d, numbers, anchors_by_id)}\n"
+        f"{_llm_usage(d)}"
         f'<footer>{" · ".join(footer)}</footer>\n'
         "</main>\n</body>\n</html>\n"
     )

@@ -22,6 +22,11 @@ facts from the corpus that the article leaves out, from
 :mod:`factdesk.context.omitted`).  Absent, they are ``null``, ``[]`` and ``[]``.
 Each may be given as a dataclass, an object with ``to_dict()`` or a dict.
 
+When an LLM took part (:mod:`factdesk.llm`), the report has a top-level ``llm`` object (model,
+stages, prompt versions, per-stage usage, fallbacks) and each claim an ``llm`` object (its
+questions, the LLM verdict, the built-in verifier's verdict beside it, a disagreement flag,
+fallbacks).  Without an LLM neither key is present: such a report is the same as before.
+
 Example::
 
     d = report_to_dict(report)
@@ -241,6 +246,79 @@ def omitted_to_dict(fact: Any) -> dict[str, Any] | None:
     }
 
 
+LLM_STAGES = ("decompose", "questions", "verdict")
+_USAGE_KEYS = ("calls", "cached", "prompt_tokens", "completion_tokens")
+
+
+def _plain_verdict(v: Any) -> dict[str, Any] | None:
+    """A verdict-shaped dict (label, confidence, explanation, evidence_ids) from a dict; None if unusable."""
+    v = _as_dict(v)
+    if v is None or _enum_value(v.get("label")) not in LABELS:
+        return None
+    return {"label": _enum_value(v.get("label")), "confidence": _num(v.get("confidence"), lo=0.0, hi=1.0),
+            "explanation": str(v.get("explanation") or ""),
+            "evidence_ids": [str(i) for i in v.get("evidence_ids") or []]}
+
+
+def _fallbacks(items: Any, *, with_claim: bool) -> list[dict[str, Any]]:
+    out = []
+    for f in items or []:
+        if not isinstance(f, dict):
+            continue
+        entry: dict[str, Any] = {"stage": str(f.get("stage") or ""), "code": str(f.get("code") or "llm_failed"),
+                                 "reason": str(f.get("reason") or "")}
+        if with_claim:
+            entry["claim_id"] = _opt_str(f.get("claim_id"))
+        out.append(entry)
+    return out
+
+
+def llm_claim_to_dict(info: Any) -> dict[str, Any]:
+    """A claim's ``llm`` object (see :class:`factdesk.llm.record.ClaimLLM`); an empty one from ``None``."""
+    d = _as_dict(info) or {}
+    raw = _as_dict(d.get("verdict"))
+    verdict = None
+    if raw is not None and _enum_value(raw.get("label")) in LABELS:
+        verdict = {"label": _enum_value(raw.get("label")), "confidence": _num(raw.get("confidence"), lo=0.0, hi=1.0),
+                   "justification": str(raw.get("justification") or ""),
+                   "passage_ids": [str(i) for i in raw.get("passage_ids") or []],
+                   "unknown_ids": [str(i) for i in raw.get("unknown_ids") or []]}
+    builtin = _plain_verdict(d.get("builtin_verdict"))
+    return {
+        "decomposed_from": _opt_str(d.get("decomposed_from")),
+        "questions": [str(q) for q in d.get("questions") or [] if str(q).strip()],
+        "verdict": verdict,
+        "builtin_verdict": builtin,
+        "verdict_source": "llm" if verdict is not None else "builtin",
+        "disagreement": bool(verdict and builtin and verdict["label"] != builtin["label"]),
+        "fallbacks": _fallbacks(d.get("fallbacks"), with_claim=False),
+    }
+
+
+def llm_to_dict(info: Any, claims: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The report's top-level ``llm`` object (see :meth:`factdesk.llm.record.LLMRecord.to_report`)."""
+    d = _as_dict(info) or {}
+
+    def usage(u: Any) -> dict[str, Any]:
+        u = u if isinstance(u, dict) else {}
+        return {**{k: int(_num(u.get(k), lo=0.0)) for k in _USAGE_KEYS}, "seconds": _num(u.get("seconds"), lo=0.0)}
+
+    stage_usage = {str(k): usage(v) for k, v in (d.get("usage") or {}).items()} \
+        if isinstance(d.get("usage"), dict) else {}
+    total = usage(d.get("total")) if isinstance(d.get("total"), dict) else usage(
+        {k: sum(u[k] for u in stage_usage.values()) for k in (*_USAGE_KEYS, "seconds")})
+    prompts = d.get("prompts") if isinstance(d.get("prompts"), dict) else {}
+    return {
+        "model": str(d.get("model") or ""),
+        "stages": [s for s in (str(x) for x in d.get("stages") or []) if s in LLM_STAGES],
+        "prompts": {str(k): str(v) for k, v in prompts.items()},
+        "usage": stage_usage,
+        "total": total,
+        "fallbacks": _fallbacks(d.get("fallbacks"), with_claim=True),
+        "disagreements": sum(1 for c in claims or [] if (c.get("llm") or {}).get("disagreement")),
+    }
+
+
 def _claim_to_dict(
     claim: Claim, evidence: list[Evidence] | None = None, verdict: Verdict | None = None, *,
     quote: Any = None, matches: Any = None,
@@ -305,19 +383,27 @@ def summarize(claims: list[dict[str, Any]]) -> dict[str, int]:
 
 def report_to_dict(report: Report, *, quotes: dict[str, Any] | None = None,
                    matches: dict[str, list[Any]] | None = None,
-                   omitted: list[Any] | None = None) -> dict[str, Any]:
+                   omitted: list[Any] | None = None, llm: Any = None,
+                   llm_claims: dict[str, Any] | None = None) -> dict[str, Any]:
     """The full JSON report for a checked article (see ``docs/report-schema.json``).
 
     ``quotes`` maps claim ids to quote checks (:func:`factdesk.context.quotes.provenance_for_claims`),
     ``matches`` maps claim ids to lists of earlier fact-checks, ``omitted`` lists omitted-context
     facts (:func:`factdesk.context.omitted.find_omitted`).  All optional: a claim without an entry
     gets ``quote: null`` and ``matches: []``; no ``omitted`` gives ``omitted: []``.
+
+    ``llm`` (the LLM stages' record, :meth:`factdesk.llm.record.LLMRecord.to_report`) adds the
+    top-level ``llm`` object, and ``llm_claims`` (claim id → :class:`~factdesk.llm.record.ClaimLLM`
+    dict) each claim's ``llm`` object; without ``llm`` neither key appears.
     """
     quotes = quotes or {}
     matches = matches or {}
     claims = [_claim_to_dict(cc.claim, cc.evidence, cc.verdict, quote=quotes.get(cc.claim.id),
                              matches=matches.get(cc.claim.id)) for cc in report.claims]
-    return {
+    if llm is not None:
+        for c in claims:
+            c["llm"] = llm_claim_to_dict((llm_claims or {}).get(c["id"]))
+    out = {
         "id": report.id,
         "created": report.created or "",
         "verifier": report.verifier or "",
@@ -328,6 +414,9 @@ def report_to_dict(report: Report, *, quotes: dict[str, Any] | None = None,
         "summary": summarize(claims),
         "omitted": [f for f in (omitted_to_dict(x) for x in (omitted or [])) if f is not None],
     }
+    if llm is not None:
+        out["llm"] = llm_to_dict(llm, claims)
+    return out
 
 
 def claims_to_dict(article: Document, claim_set: ClaimSet, *, created: str | None = None) -> dict[str, Any]:

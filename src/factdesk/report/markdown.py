@@ -146,10 +146,66 @@ def _claim_section(i: int, claim: dict[str, Any], numbers: dict[str, int]) -> li
             lines += _evidence_lines(ev, decisive)
     elif isinstance(verdict, dict):
         lines += ["", "*No evidence found in the corpus.*"]
+    lines += _llm_lines(claim.get("llm"))
     lines += _quote_lines(claim.get("quote"))
     lines += _match_lines(claim.get("matches"))
     lines.append("")
     return lines
+
+
+def _llm_lines(info: Any) -> list[str]:
+    """Who gave the verdict, the LLM's citations, the built-in verdict beside it, questions, fallbacks."""
+    if not isinstance(info, dict):
+        return []
+    lines: list[str] = []
+    verdict = info.get("verdict") if isinstance(info.get("verdict"), dict) else None
+    builtin = info.get("builtin_verdict") if isinstance(info.get("builtin_verdict"), dict) else None
+    if verdict is not None:
+        ids = [escape(i, block=False) for i in verdict.get("passage_ids") or []]
+        lines += ["", "Verdict by the LLM" + (" — cites " + ", ".join(ids) if ids else " — cites no passage")]
+        if verdict.get("unknown_ids"):
+            lines.append("(unknown passage ids dropped: " + escape(", ".join(map(str, verdict["unknown_ids"])), block=False) + ")")
+    if builtin is not None:
+        conf = fraction(builtin.get("confidence"))
+        lines += ["", f"Built-in verifier: **{escape(label_text(builtin.get('label')))}**"
+                  + (f" ({percent(conf)})" if conf is not None else "")
+                  + (" — " + escape(builtin.get("explanation")) if verdict is not None and one_line(builtin.get("explanation")) else "")]
+    if info.get("disagreement"):
+        lines += ["", "**⚠ The LLM and the built-in verifier disagree: review this claim.**"]
+    questions = [q for q in info.get("questions") or [] if one_line(q)]
+    if questions:
+        lines += ["", "Verification questions searched:", ""] + [f"- {escape(q)}" for q in questions]
+    for f in info.get("fallbacks") or []:
+        if isinstance(f, dict):
+            lines += ["", f"*LLM {escape(f.get('stage'), block=False)} not used ({escape(f.get('code'), block=False)}):* "
+                      + escape(trim(f.get("reason"), 200))]
+    return lines
+
+
+def _llm_section(d: dict[str, Any]) -> list[str]:
+    """The model, prompt versions and tokens spent, per stage."""
+    info = d.get("llm")
+    if not isinstance(info, dict):
+        return []
+    usage = info.get("usage") if isinstance(info.get("usage"), dict) else {}
+    prompts = info.get("prompts") if isinstance(info.get("prompts"), dict) else {}
+    out = ["## LLM", "", f"Model: {escape(info.get('model'))} · disagreements with the built-in verifier: "
+           f"{int(info.get('disagreements') or 0)}", "",
+           "| Stage | Prompt | Calls | Cached | Prompt tokens | Completion tokens | Seconds |",
+           "| --- | --- | --- | --- | --- | --- | --- |"]
+    rows = [(name, u) for name, u in usage.items() if isinstance(u, dict)]
+    total = info.get("total") if isinstance(info.get("total"), dict) else None
+    if total is not None:
+        rows.append(("total", total))
+    for name, u in rows:
+        out.append(f"| {_cell(name)} | {_cell(prompts.get(name, ''))} | {int(u.get('calls') or 0)} | "
+                   f"{int(u.get('cached') or 0)} | {int(u.get('prompt_tokens') or 0)} | "
+                   f"{int(u.get('completion_tokens') or 0)} | {float(u.get('seconds') or 0):.1f} |")
+    article_falls = [f for f in info.get("fallbacks") or [] if isinstance(f, dict) and not f.get("claim_id")]
+    for f in article_falls:
+        out += ["", f"*LLM {escape(f.get('stage'), block=False)} not used for the article "
+                f"({escape(f.get('code'), block=False)}):* {escape(trim(f.get('reason'), 300))}"]
+    return out + [""]
 
 
 def _quote_lines(quote: Any) -> list[str]:
@@ -262,6 +318,8 @@ def render_markdown(d: dict[str, Any]) -> str:
         info.append(f"created {escape(d['created'])}")
     if d.get("factdesk_version"):
         info.append(f"factdesk {escape(d['factdesk_version'], block=False)}")
+    if isinstance(d.get("llm"), dict):
+        info.append(f"LLM {escape(d['llm'].get('model'), block=False)}")
     out += ["*" + " · ".join(info) + "*", "", _summary_line(d), ""]
 
     if claims:
@@ -272,6 +330,7 @@ def render_markdown(d: dict[str, Any]) -> str:
         out += ["No check-worthy claims were found.", ""]
 
     out += _omitted_section(d, claims, numbers)
+    out += _llm_section(d)
 
     events = [e for e in d.get("timeline") or [] if isinstance(e, dict)]
     if events:

@@ -1,0 +1,50 @@
+"""The demo article checked with a real LLM: SmolLM2-135M behind llama.cpp's OpenAI-compatible server.
+
+Marked ``llm_server`` (run alone: ``pytest -m llm_server``); the ``llama_server`` fixture (conftest)
+starts the server on 127.0.0.1 and skips when llama-cpp-python[server] or the GGUF is missing.
+SmolLM2 is far too small to judge well: this checks the wiring end to end, not the verdicts.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from factdesk import demodata
+from factdesk.pipeline import Pipeline
+from factdesk.report import render, validate_report
+from factdesk.settings import Settings
+from factdesk.store import Store
+
+pytestmark = pytest.mark.llm_server
+
+
+def test_demo_article_with_the_llm_then_rerun_from_cache(llama_server, tmp_path):
+    base_url, model = llama_server
+    # the verdict stage only, over 3 passages: 21 calls SmolLM2 answers in a few seconds each on 2 cores
+    settings = Settings(verifier="baseline", llm_url=base_url, llm_model=model, llm_stages="verdict", top_k=3,
+                        component_options={"llm": {"timeout": 90, "max_retries": 1, "max_tokens": 256}})
+    with Store.open(tmp_path / "demo.db") as store:
+        pipe = Pipeline.from_settings(settings, store=store)
+        pipe.index_path(demodata.corpus_dir())
+        first = pipe.check(demodata.article_path())
+        second = Pipeline.from_settings(settings, store=store).check(demodata.article_path())
+    validate_report(first)
+    llm = first["llm"]
+    assert llm["model"] == model
+    assert llm["prompts"] == {"verdict": "verdict.v1"}
+    assert llm["total"]["calls"] > 0 and llm["total"]["prompt_tokens"] > 0 and llm["total"]["completion_tokens"] > 0
+    judged = [c for c in first["claims"] if c["llm"]["verdict"] is not None]
+    assert judged, f"no claim got an LLM verdict: {llm['fallbacks'][:3]}"
+    for c in judged:
+        shown = {e["passage_id"] for e in c["evidence"]}
+        assert set(c["llm"]["verdict"]["passage_ids"]) <= shown  # only passages it was shown
+        assert c["verdict"]["label"] == c["llm"]["verdict"]["label"]
+        assert c["llm"]["builtin_verdict"] is not None  # the small verifier's verdict beside it
+        assert all(e["stance"] in ("supports", "refutes", "neutral") for e in c["evidence"])
+    assert any(c["llm"]["verdict"]["passage_ids"] for c in judged), "no justification cites a shown passage"
+    md = render(first, "markdown")
+    assert "Verdict by the LLM" in md and "Built-in verifier" in md and "verdict.v1" in md
+    # the same check again: every answer from the store's cache, no tokens spent
+    total = second["llm"]["total"]
+    assert total["cached"] == total["calls"] == llm["total"]["calls"]
+    assert total["prompt_tokens"] == total["completion_tokens"] == 0
