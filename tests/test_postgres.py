@@ -206,8 +206,22 @@ def test_sqlite_only_record_sets_say_so(pg_url):
             store.claimreviews.add([{"id": "x"}])
         with pytest.raises(StoreError, match="web desk"):
             store.desk.list_jobs(10)
-        with pytest.raises(StoreError, match="LLM response cache"):
-            store.llm_cache.get("k")
+
+
+def test_llm_cache_on_postgres(pg_url):
+    from factdesk.store.postgres import PostgresStore
+
+    entry = dict(model="m", stage="verdict", prompt_version="v1", text='{"a": 1}', data={"a": 1},
+                 prompt_tokens=3, completion_tokens=2, seconds=0.5)
+    with PostgresStore.open(pg_url) as store:
+        assert store.llm_cache.get("k1") is None
+        assert store.llm_cache.put("k1", **entry) and store.llm_cache.put("k1", **entry)  # replaces
+        with pytest.raises(RuntimeError), store.transaction():
+            store.llm_cache.put("k2", **{**entry, "model": "other"})
+            raise RuntimeError("the caller's transaction fails: its cache row goes too")
+        assert store.llm_cache.get("k1")["data"] == {"a": 1} and store.llm_cache.get("k2") is None
+        assert store.llm_cache.count() == 1 and store.llm_cache.count(model="m", stage="verdict") == 1
+        assert store.llm_cache.clear(model="m") == 1 and store.llm_cache.count() == 0
 
 
 # -- retrieval: the same answers as SQLite ----------------------------------------------------------

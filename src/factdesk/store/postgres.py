@@ -10,10 +10,10 @@ registered name ``postgres`` (``[store] name = "postgres"``, option ``url``).
 Migrations are versioned in a ``schema_version`` table and each is applied in its own
 transaction under an advisory lock, so two processes opening a fresh database do not race.
 
+The LLM response cache is ``store.llm_cache`` (:mod:`factdesk.store.postgres_llm_cache`).
 Not on PostgreSQL yet (SQLite-only, each raises a :class:`~factdesk.errors.StoreError` when
 used): imported fact-checks for claim matching (``store.claimreviews``; it reads as empty, so a
-check simply finds no earlier fact-checks), the web desk's tables (``store.desk``) and the LLM
-response cache (``store.llm_cache``).
+check simply finds no earlier fact-checks) and the web desk's tables (``store.desk``).
 
 Example::
 
@@ -32,7 +32,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from factdesk.errors import ConfigError, NotFoundError, StoreError
+from factdesk.store import postgres_llm_cache
 from factdesk.store.clock import now_iso
+from factdesk.store.postgres_llm_cache import PostgresLLMCache
 from factdesk.store.postgres_passages import PostgresPassageRecords
 from factdesk.types import Document
 
@@ -130,6 +132,8 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (report_id, claim_id)
     );
     """,
+    # 2: the LLM response cache (factdesk.llm): a re-run of the same check makes no server call
+    postgres_llm_cache.SQL,
 ]
 
 
@@ -226,8 +230,9 @@ class PostgresStore:
         return _SqliteOnly("the web desk's tables (users, jobs, edits)")
 
     @property
-    def llm_cache(self) -> Any:
-        return _SqliteOnly("the LLM response cache")
+    def llm_cache(self) -> PostgresLLMCache:
+        """The LLM response cache: see :mod:`factdesk.store.postgres_llm_cache`."""
+        return PostgresLLMCache(self.conn)
 
     @property
     def schema_version(self) -> int:
