@@ -20,8 +20,10 @@ pytestmark = pytest.mark.llm_server
 
 def test_demo_article_with_the_llm_then_rerun_from_cache(llama_server, tmp_path):
     base_url, model = llama_server
-    # the verdict stage only, over 3 passages: 21 calls SmolLM2 answers in a few seconds each on 2 cores
+    # the verdict stage only, over 3 passages, for the 6 most check-worthy claims: max_claims keeps the
+    # CI step short (SmolLM2 answers a call in a few seconds on an idle 2-core machine)
     settings = Settings(verifier="baseline", llm_url=base_url, llm_model=model, llm_stages="verdict", top_k=3,
+                        max_claims=6,
                         component_options={"llm": {"timeout": 90, "max_retries": 1, "max_tokens": 256}})
     with Store.open(tmp_path / "demo.db") as store:
         pipe = Pipeline.from_settings(settings, store=store)
