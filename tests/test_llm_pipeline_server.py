@@ -54,3 +54,27 @@ def test_demo_article_with_the_llm_then_rerun_from_cache(llama_server, tmp_path)
             assert b["llm"]["verdict"] == a["llm"]["verdict"]
     if not llm["fallbacks"]:  # nothing failed the first time: nothing new is asked
         assert again["calls"] == again["cached"] and again["prompt_tokens"] == again["completion_tokens"] == 0
+
+
+def test_all_three_stages_run_end_to_end_on_the_real_server(llama_server, tmp_path):
+    """Decomposition, verification questions and verdicts against the real server (3 claims, to stay short).
+
+    SmolLM2 may garble an answer (a cut-off JSON string): that claim falls back, with the reason recorded,
+    and the report is still whole."""
+    base_url, model = llama_server
+    settings = Settings(verifier="baseline", llm_url=base_url, llm_model=model,
+                        llm_stages="decompose,questions,verdict", top_k=3, max_claims=3,
+                        component_options={"llm": {"timeout": 90, "max_retries": 1, "max_tokens": 256}})
+    with Store.open(tmp_path / "demo.db") as store:
+        pipe = Pipeline.from_settings(settings, store=store)
+        pipe.index_path(demodata.corpus_dir())
+        report = pipe.check(demodata.article_path())
+    validate_report(report)
+    llm = report["llm"]
+    assert llm["prompts"] == {"decompose": "decompose.v1", "questions": "questions.v1", "verdict": "verdict.v1"}
+    assert llm["total"]["calls"] >= 3 and llm["total"]["completion_tokens"] > 0
+    ran = {f["stage"] for f in llm["fallbacks"]}
+    assert any(c["llm"]["questions"] for c in report["claims"]) or "questions" in ran
+    assert any(c["llm"]["verdict"] is not None for c in report["claims"]) or "verdict" in ran
+    for fallback in llm["fallbacks"]:
+        assert fallback["code"].startswith("llm_") and fallback["reason"]
