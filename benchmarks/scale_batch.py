@@ -85,6 +85,40 @@ def verdicts(folder: Path) -> dict[str, list[str | None]]:
     return found
 
 
+def summarise(results: list[dict[str, Any]], same: bool | None, per_day: int,
+              project_seconds: list[float]) -> dict[str, Any] | None:
+    """Print the table, the per-core rate and the cluster projection; returns the projection."""
+    base = results[0]["articles_per_hour"]
+    for r in results:
+        r["ratio_to_local_1"] = round(r["articles_per_hour"] / base, 2) if base else None
+    print("\n| engine | seconds | articles/hour | ratio to local 1 | first report (s) | mean s/article |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        print(f"| {r['label']} | {r['seconds']} | {r['articles_per_hour']:.0f} | {r['ratio_to_local_1']:.2f} | "
+              f"{r['first_result_s']} | {r['mean_article_s']} |")
+    if same is not None:
+        print(f"\nsame verdicts for every article on all three engines: {same}")
+    # one core's rate: a worker's mean seconds per article while both cores were busy
+    busy = [r for r in results if r["workers"] == 2 and r["mean_article_s"]]
+    if not busy:
+        return None
+    core_seconds = statistics.mean(r["mean_article_s"] for r in busy)
+    per_core = 3600 / core_seconds
+    per_hour = per_day / 24
+    projection: dict[str, Any] = {"per_core_articles_per_hour": round(per_core, 1), "articles_per_day": per_day,
+                                  "core_seconds_per_article": round(core_seconds, 2),
+                                  "cores_needed": round(per_hour / per_core, 1), "at_seconds": {}}
+    print(f"\nper core: {per_core:.0f} articles/hour ({core_seconds:.2f} core-seconds an article, both cores busy, "
+          f"this store); {per_day} articles a day = {per_hour:.0f}/hour needs {per_hour / per_core:.1f} cores, "
+          f"{per_day * core_seconds / 3600:.0f} core-hours a day (cores = articles/day x core-seconds an article "
+          "/ 86400)")
+    for sec in project_seconds:
+        cores = per_day * sec / 86400
+        projection["at_seconds"][str(sec)] = round(cores, 1)
+        print(f"  at {sec:g} core-seconds an article: {cores:.1f} cores, {per_day * sec / 3600:.0f} core-hours a day")
+    return projection
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=50, help="articles (default 50)")
@@ -93,8 +127,17 @@ def main() -> None:
     ap.add_argument("--start-methods", default="fork,spawn",
                     help="also time the local pool's start methods (2 workers, first 4 articles); '' for none")
     ap.add_argument("--per-day", type=int, default=100_000, help="articles a day for the projection")
+    ap.add_argument("--project-seconds", default="", type=lambda v: [float(x) for x in v.split(",") if x],
+                    help="also project the cluster at these core-seconds per article (e.g. a larger store's)")
+    ap.add_argument("--from-json", help="print the table and projection of an earlier run's --json file, no run")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
+    if args.from_json:
+        saved = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        print(f"{saved['articles']} articles ({saved['words']} words on average), demo store of {saved['passages']} "
+              f"passages, verifier {saved['verifier']} (from {args.from_json})")
+        summarise(saved["runs"], saved["same_verdicts"], args.per_day, args.project_seconds)
+        return
 
     from factdesk import demodata
     from factdesk.pipeline import Pipeline
@@ -124,33 +167,10 @@ def main() -> None:
         print(f"  {label:16s} {r['seconds']:7.1f} s  {r['articles_per_hour']:8.1f} articles/hour  "
               f"first report {r['first_result_s']} s  mean {r['mean_article_s']} s/article  "
               f"({r['done']} done, {r['failed']} failed)", flush=True)
-    base = results[0]["articles_per_hour"]
-    for r in results:
-        r["ratio_to_local_1"] = round(r["articles_per_hour"] / base, 2) if base else None
     same = None
     if len(results) == 3:
         same = verdicts(tmp / "out-spark-2") == verdicts(tmp / "out-local-1") == verdicts(tmp / "out-local-2")
-
-    print("\n| engine | seconds | articles/hour | ratio to local 1 | first report (s) | mean s/article |")
-    print("|---|---|---|---|---|---|")
-    for r in results:
-        print(f"| {r['label']} | {r['seconds']} | {r['articles_per_hour']:.0f} | {r['ratio_to_local_1']:.2f} | "
-              f"{r['first_result_s']} | {r['mean_article_s']} |")
-    if same is not None:
-        print(f"\nsame verdicts for every article on all three engines: {same}")
-
-    # one core's rate: a worker's mean seconds per article while both cores were busy
-    busy = [r for r in results if r["workers"] == 2 and r["mean_article_s"]]
-    per_core = 3600 / statistics.mean(r["mean_article_s"] for r in busy) if busy else None
-    projection = None
-    if per_core:
-        per_hour = args.per_day / 24
-        cores = per_hour / per_core
-        projection = {"per_core_articles_per_hour": round(per_core, 1), "articles_per_day": args.per_day,
-                      "cores_needed": round(cores, 1)}
-        print(f"\nper core: {per_core:.0f} articles/hour (both cores busy, this store); {args.per_day} articles a "
-              f"day = {per_hour:.0f}/hour needs {cores:.1f} cores at that rate (article-seconds scale the "
-              f"core count linearly: cores = articles/day x seconds per article / 86400)")
+    projection = summarise(results, same, args.per_day, args.project_seconds)
 
     methods = []
     for method in [m for m in args.start_methods.split(",") if m]:

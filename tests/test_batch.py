@@ -6,6 +6,7 @@ The articles are four parts of the shipped demo article, checked against the ind
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -104,10 +105,29 @@ def test_local_engine_one_report_per_article_then_a_rerun_skips_them(demo_db: Pa
 
 def _batch_process(articles: Path, out: Path, db: Path) -> subprocess.Popen:
     env = dict(os.environ, FACTDESK_VERIFIER="baseline")
-    # its own session, so the kill reaches the pool's worker processes too
+    # its own session (process group), so a failing test can still kill the pool's workers
     return subprocess.Popen([*BATCH, str(articles), "--out", str(out),
                              "--db", str(db), "--workers", "1", "--json"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:  # a zombie has exited; only its entry waits to be reaped
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_kill_then_resume_gives_exactly_one_complete_report_per_article(demo_db: Path, articles: Path,
@@ -119,8 +139,19 @@ def test_kill_then_resume_gives_exactly_one_complete_report_per_article(demo_db:
         assert proc.poll() is None, f"the batch ended before it was killed: {proc.communicate()}"
         assert time.monotonic() < deadline, "no report after 120 s"
         time.sleep(0.02)
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    workers = _children(proc.pid)
+    assert workers, "the pool has worker processes"
+    os.kill(proc.pid, signal.SIGKILL)  # the batch process only, as `kill -9 PID` does
+    proc.wait(timeout=30)  # not communicate(): a worker left running would hold its pipes open
+    try:
+        deadline = time.monotonic() + 15
+        while any(_running(w) for w in workers):  # orphaned workers notice and stop
+            assert time.monotonic() < deadline, "a worker outlived the killed batch by 15 s"
+            time.sleep(0.1)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate(timeout=30)
     finished = list(out.glob("*.json"))
     assert 1 <= len(finished) < 4, "the kill should land mid-run"
     for f in finished:  # whatever is there is whole

@@ -14,6 +14,9 @@ Example::
 from __future__ import annotations
 
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
@@ -23,18 +26,30 @@ from factdesk.scale.stores import StoreSpec
 from factdesk.scale.worker import ArticleChecker, Outcome
 from factdesk.settings import Settings
 
-# measured (docs/batch.md): fork gives the first report ~0.5-1.5 s sooner than spawn (which imports
-# factdesk again in every worker), the same throughput afterwards; forkserver lies between.  The
+# measured (benchmarks/scale_batch.py): no difference between fork and spawn beyond noise on the first
+# report; fork needs no `if __name__ == "__main__"` guard in a script calling run_batch, and the CLI's
 # parent has loaded no model when the pool starts, so no model thread is forked half-way.
 DEFAULT_START_METHOD = "fork"
 
 _checker: ArticleChecker | None = None
 
 
-def _init_worker(settings: Settings, store: StoreSpec, out: ReportDir) -> None:
+def _init_worker(settings: Settings, store: StoreSpec, out: ReportDir, parent: int) -> None:
     global _checker
+    _exit_with_parent(parent)
     _checker = ArticleChecker(settings, store, out)
     _checker.warm_up()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Stop this worker when the batch process is gone (``kill -9``): it would wait for work forever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)  # a report being written is a temporary file the next run deletes
+
+    threading.Thread(target=watch, name="factdesk-batch-parent", daemon=True).start()
 
 
 def _check(article: Article) -> Outcome:
@@ -54,7 +69,7 @@ def run_local(articles: Sequence[Article], *, settings: Settings, store: StoreSp
     context = multiprocessing.get_context(start_method)
     todo = iter(articles)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                             initargs=(settings, store, out)) as pool:
+                             initargs=(settings, store, out, os.getpid())) as pool:
         running: set[Future[Outcome]] = set()
         try:
             for article in todo:
