@@ -45,7 +45,7 @@ class _Group(click.Group):
             ctx.exit(exc.exit_code)
 
 
-@click.group(cls=_Group)
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 def reviews() -> None:
     """Earlier fact-checks (ClaimReview): import them, then claims are matched against them."""
 

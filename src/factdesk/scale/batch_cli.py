@@ -25,7 +25,7 @@ from factdesk.scale.worker import Outcome
 from factdesk.settings import load_settings
 
 
-@click.command()
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})  # the same whether run alone or under factdesk
 @click.argument("input_path", metavar="INPUT", type=click.Path(exists=True))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False),
               help="Folder for the reports: one file per article and format, errors in OUT/errors/.")

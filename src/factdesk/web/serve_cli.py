@@ -65,7 +65,7 @@ def _run(fn: Any) -> None:
         sys.exit(exc.exit_code)
 
 
-@click.command()
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})  # the same whether run alone or under factdesk
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535), help="Port.")
 @db_option
@@ -119,7 +119,7 @@ def serve(host: str, port: int, db: str | None, allow_private_urls: bool, requir
     _run(go)
 
 
-@click.group()
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def user() -> None:
     """Manage web desk users (reviewers edit and approve, viewers only read).
 
