@@ -19,12 +19,12 @@ import pytest
 from click.testing import CliRunner
 
 from factdesk import demodata, ingest
+from factdesk.cli import cli
 from factdesk.errors import InputError
 from factdesk.pipeline import Pipeline
 from factdesk.report import validate_report
 from factdesk.scale import ReportDir, read_articles, run_batch, write_atomic
 from factdesk.scale.articles import safe_id
-from factdesk.scale.batch_cli import batch
 from factdesk.settings import load_settings
 from factdesk.store import Store
 
@@ -179,7 +179,7 @@ def test_a_failing_article_leaves_an_error_record_and_the_others_finish(demo_db:
     rows.insert(1, {"id": "gone", "path": "missing/article.html"})
     manifest.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "out"
-    result = CliRunner().invoke(batch, [str(manifest), "--out", str(out), "--db", str(demo_db),
+    result = CliRunner().invoke(cli, ["batch", str(manifest), "--out", str(out), "--db", str(demo_db),
                                       "--workers", "2", "--verifier", "baseline", "--json"])
     assert result.exit_code == 1, result.output
     summary = json.loads(result.stdout)
@@ -199,7 +199,8 @@ def test_a_failing_article_leaves_an_error_record_and_the_others_finish(demo_db:
 
 
 def test_a_missing_store_is_one_error_line(articles: Path, tmp_path: Path) -> None:
-    result = CliRunner().invoke(batch, [str(articles), "--out", str(tmp_path / "out"), "--db", str(tmp_path / "no.db")])
+    result = CliRunner().invoke(cli, ["batch", str(articles), "--out", str(tmp_path / "out"),
+                                      "--db", str(tmp_path / "no.db")])
     assert result.exit_code == 2 and result.stderr.startswith("error: no store at")
     assert not (tmp_path / "no.db").exists()
 
