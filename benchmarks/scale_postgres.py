@@ -13,8 +13,10 @@ backend's registered indexer, then searched through each backend's retriever.
   dense ranks are meaningless.  Demo-gold recall is unaffected either way in kind, but random
   vectors are noise the real ones are not, so compare recall between backends, not sizes.
 * Queries: the demo gold's claims and ``--queries`` FEVER dev claims, each searched with k=10
-  and ``max_per_document=2`` (the pipeline's setting) in lexical, dense and hybrid modes; the first
-  dense search pays the vector load, reported apart as ``cold_s``.
+  and ``max_per_document=2`` (the pipeline's setting) in lexical, dense and hybrid modes, each
+  query on SQLite then on PostgreSQL (so other load on the box hits both alike).  The first
+  dense search pays the vector load (``cold_s``); the first lexical pass is reported apart
+  (PostgreSQL then counts each new word's document frequency once; FTS5 keeps them).
 * Evidence recall: a gold claim (with evidence documents) counts when one of its top-5 hybrid (or
   lexical/dense) hits, searched with the article's date, comes from a gold evidence document.
 * Lexical agreement: mean overlap of the two backends' lexical top-10 (PostgreSQL ranks by
@@ -153,35 +155,43 @@ def run_size(size: int, args: argparse.Namespace, model: Any, pg_admin: Any) -> 
         pg_db = f"fdbench_{uuid.uuid4().hex[:10]}"
         pg_admin.execute(f'CREATE DATABASE "{pg_db}"')
         pg_url = args.pg.rpartition("/")[0] + "/" + pg_db
+        backends: dict[str, tuple[Any, Any, Any]] = {}
         try:
             for kind, target in (("sqlite", str(Path(tmp) / "bench.db")), ("postgres", pg_url)):
-                store, indexer, retriever = open_backend(kind, target, emb)
-                try:
-                    t = time.perf_counter()
-                    written = indexer.add_documents(docs, save_role="corpus")
-                    index_s = time.perf_counter() - t
-                    assert written == n_passages, (written, n_passages)
-                    row: dict[str, Any] = {"index_s": round(index_s, 2),
-                                           "index_passages_per_s": round(written / index_s, 1)}
-                    t = time.perf_counter()
-                    retriever.search(queries[0], k=10, mode="dense")
-                    row["cold_s"] = round(time.perf_counter() - t, 3)
-                    for mode in MODES:
-                        times, tops = [], []
-                        for q in queries:
-                            t = time.perf_counter()
-                            hits = retriever.search(q, k=10, mode=mode, max_per_document=2)
-                            times.append(time.perf_counter() - t)
-                            tops.append([h.passage.id for h in hits])
-                        ms = [s * 1000 for s in times]
-                        row[mode] = {"p50_ms": round(percentile(ms, 0.5), 2), "p95_ms": round(percentile(ms, 0.95), 2)}
-                        if mode == "lexical":
-                            lexical_top[kind] = tops
-                    row["recall"] = {m: evidence_recall(retriever, gold, files, m) for m in MODES}
-                    result["backends"][kind] = row
-                finally:
-                    store.close()
+                store, indexer, retriever = backends[kind] = open_backend(kind, target, emb)
+                t = time.perf_counter()
+                written = indexer.add_documents(docs, save_role="corpus")
+                index_s = time.perf_counter() - t
+                assert written == n_passages, (written, n_passages)
+                row: dict[str, Any] = {"index_s": round(index_s, 2),
+                                       "index_passages_per_s": round(written / index_s, 1)}
+                t = time.perf_counter()
+                retriever.search(queries[0], k=10, mode="dense")
+                row["cold_s"] = round(time.perf_counter() - t, 3)
+                result["backends"][kind] = row
+            # queries alternate between the backends, so load from other work on the box hits both alike;
+            # the first lexical pass is timed apart (PostgreSQL then looks up each new word's frequency)
+            for mode in ("first lexical pass",) + MODES:
+                times: dict[str, list[float]] = {k: [] for k in backends}
+                tops: dict[str, list[list[str]]] = {k: [] for k in backends}
+                for q in queries:
+                    for kind, (_, _, retriever) in backends.items():
+                        t = time.perf_counter()
+                        hits = retriever.search(q, k=10, mode=mode.split()[-2] if " " in mode else mode,
+                                                max_per_document=2)
+                        times[kind].append(time.perf_counter() - t)
+                        tops[kind].append([h.passage.id for h in hits])
+                for kind in backends:
+                    ms = [x * 1000 for x in times[kind]]
+                    result["backends"][kind][mode] = {"p50_ms": round(percentile(ms, 0.5), 2),
+                                                      "p95_ms": round(percentile(ms, 0.95), 2)}
+                if mode == "lexical":
+                    lexical_top = tops
+            for kind, (_, _, retriever) in backends.items():
+                result["backends"][kind]["recall"] = {m: evidence_recall(retriever, gold, files, m) for m in MODES}
         finally:
+            for store, _, _ in backends.values():
+                store.close()
             pg_admin.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
     overlap = [len(set(a) & set(b)) / max(1, len(a)) for a, b in zip(lexical_top["sqlite"], lexical_top["postgres"])]
     result["lexical_top10_overlap"] = round(float(np.mean(overlap)), 3)
@@ -224,10 +234,12 @@ def main(argv: list[str] | None = None) -> int:
                      f"{(pg[key][sub] if sub else pg[key]) / max(1e-9, lite[key][sub] if sub else lite[key]):.2f}")
             rows.append([r["passages"], kind, b["index_passages_per_s"],
                          f"{ratio('index_s')}x", b["cold_s"],
-                         *[f"{b[m]['p50_ms']}/{b[m]['p95_ms']} ({ratio(m, 'p50_ms')}x)" for m in MODES],
+                         *[f"{b[m]['p50_ms']}/{b[m]['p95_ms']} ({ratio(m, 'p50_ms')}x)"
+                           for m in ("first lexical pass",) + MODES],
                          " ".join(f"{b['recall'][m]:.2f}" for m in MODES)])
     print()
-    print_table(["passages", "backend", "index p/s", "index time", "cold s", "lexical p50/p95 ms",
+    print_table(["passages", "backend", "index p/s", "index time", "cold s", "1st lexical p50/p95 ms",
+                 "lexical p50/p95 ms",
                  "dense p50/p95 ms", "hybrid p50/p95 ms", "recall@5 lex/dense/hyb"], rows)
     for r in results:
         print(f"{r['passages']} passages: lexical top-10 overlap PostgreSQL vs SQLite {r['lexical_top10_overlap']:.2f}; "
