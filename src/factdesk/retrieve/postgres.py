@@ -106,8 +106,7 @@ class PostgresRetriever(SqliteRetriever):
 
 def pgvector_available(store: PostgresStore) -> bool:
     """Whether the server offers the ``vector`` extension (pgvector); not used by the search yet."""
-    return bool(store.conn.execute(
-        "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')").fetchone()[0])
+    return store.pgvector_available()
 
 
 def postgres_retriever(store: PostgresStore, embedder: Embedder | None = None, **options: Any) -> PostgresRetriever:

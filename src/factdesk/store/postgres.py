@@ -216,6 +216,11 @@ class PostgresStore:
             raise
         return store
 
+    def pgvector_available(self) -> bool:
+        """Whether the server offers the ``vector`` extension (pgvector); not used by the search yet."""
+        return bool(self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')").fetchone()[0])
+
     def close(self) -> None:
         self.conn.close()
 
