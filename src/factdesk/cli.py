@@ -65,7 +65,8 @@ def _emit(text: str, output: str | None) -> None:
 
 # $FACTDESK_DB is read where the default path is made (factdesk.paths), not here too
 db_option = click.option("--db", type=click.Path(dir_okay=False),
-                         help="SQLite store file (default: $FACTDESK_DB or ~/.local/share/factdesk/factdesk.db).")
+                         help="The store: a SQLite file or a postgresql:// URL (default: $FACTDESK_DB or "
+                              "~/.local/share/factdesk/factdesk.db).")
 format_option = click.option("--format", "fmt", type=click.Choice(FORMAT_CHOICES), default="markdown",
                              show_default=True, help="Report format.")
 output_option = click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file.")
