@@ -53,3 +53,17 @@ def test_login_failures_slide_out_of_the_window(tmp_path: Path) -> None:
         desk.forget_login_failures("k-name", row)
         assert desk.login_failures("name", "k-name", 0) == 0
         assert desk.login_failures("address", "k-addr", 0) == 1, "1010 stays; 1000 left the window"
+
+
+def test_sessions_are_stored_as_digests(tmp_path: Path) -> None:
+    """Issue 17: the store held live session ids: anyone who could read it could log in as a reviewer."""
+    from factdesk.web import accounts
+
+    with Store.open(tmp_path / "desk.db") as store:
+        user_id = accounts.add_user(store, "alice", "alice's long password", "reviewer")
+        sid = store.desk.new_session(user_id)
+        stored = [r[0] for r in store.conn.execute("SELECT id FROM sessions")]
+        assert stored and sid not in stored and all(len(s) == 64 for s in stored)
+        assert store.desk.user_for_session(sid)["name"] == "alice"
+        store.desk.end_session(sid)
+        assert store.desk.user_for_session(sid) is None

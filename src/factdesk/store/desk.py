@@ -14,6 +14,7 @@ Example::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import sqlite3
@@ -155,14 +156,19 @@ class DeskTables:
         return self._one("""SELECT u.id, u.name, u.role, u.disabled FROM api_tokens t
                             JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?""", (digest,))
 
-    # -- sessions -------------------------------------------------------------------------------
+    # -- sessions (stored as digests: a copy of the store hands out no live session) ---------------------
+    @staticmethod
+    def _session_key(sid: str) -> str:
+        return hashlib.sha256(sid.encode("utf-8")).hexdigest()
+
     def new_session(self, user_id: int, hours: int = 12) -> str:
+        """A new session id for ``user_id``; only its SHA-256 is stored."""
         sid = secrets.token_urlsafe(24)
         now = datetime.now(timezone.utc)
         with self._write() as c:
             c.execute("DELETE FROM sessions WHERE expires < ?", (now.isoformat(timespec="seconds"),))
             c.execute("INSERT INTO sessions(id, user_id, created, expires) VALUES (?,?,?,?)",
-                      (sid, user_id, now.isoformat(timespec="seconds"),
+                      (self._session_key(sid), user_id, now.isoformat(timespec="seconds"),
                        (now + timedelta(hours=hours)).isoformat(timespec="seconds")))
         return sid
 
@@ -170,11 +176,11 @@ class DeskTables:
         """The session's user while it has not expired and the account is enabled."""
         return self._one("""SELECT u.id, u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id
                             WHERE s.id = ? AND s.expires > ? AND u.disabled IS NULL""",
-                         (sid, datetime.now(timezone.utc).isoformat(timespec="seconds")))
+                         (self._session_key(sid), datetime.now(timezone.utc).isoformat(timespec="seconds")))
 
     def end_session(self, sid: str) -> None:
         with self._write() as c:
-            c.execute("DELETE FROM sessions WHERE id = ?", (sid,))
+            c.execute("DELETE FROM sessions WHERE id = ?", (self._session_key(sid),))
 
     # -- failed logins (keys are digests) ------------------------------------------------------------
     def count_login_attempt(self, keys: list[tuple[str, str, int]], now: float, window_s: float) -> tuple[float, int]:

@@ -141,6 +141,8 @@ MIGRATIONS: list[str] = [
     schema_reviews.SQL_TITLE_VECTORS,
     # 6: the LLM response cache (factdesk.llm): a re-run of the same check makes no server call
     llm_cache.SQL,
+    # 7: sessions are stored as SHA-256 digests from now on; sessions stored in clear before are ended
+    "DELETE FROM sessions;",
 ]
 
 
