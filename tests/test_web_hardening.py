@@ -348,3 +348,23 @@ def test_serving_on_another_loopback_address_answers_to_it(db: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_a_hostile_upload_does_not_hold_the_desk(db: Path) -> None:
+    """Issue 17: one hostile upload held the desk's only worker for minutes.  Now each stage is bounded, so the
+    next queued check finishes within the job time limit plus a few seconds."""
+    from factdesk.testing.hostile import ARTICLE_GENERATORS, article_inputs
+
+    hostile = [(n, d) for n, d in article_inputs(3 * len(ARTICLE_GENERATORS), seed=5)
+               if n.split("-", 1)[1].startswith(("attrs", "giant", "many"))]
+    settings = Settings(verifier="baseline", checkworthiness="heuristic", job_timeout=20)
+    with client_for(db, require_login=False, settings=settings, start_worker=True,
+                    max_upload_bytes=8_000_000) as c:
+        started = time.monotonic()
+        queued = [c.post("/api/checks", files={"file": (name, data)}).json()["id"] for name, data in hostile[:3]]
+        after = c.post("/api/checks", json={"text": QUICK}).json()["id"]
+        for job in queued:
+            assert wait_finished(c, job, timeout=120)["status"] in ("done", "failed")
+        assert wait_finished(c, after, timeout=60)["status"] == "done"
+        # three hostile jobs then the normal one: well within three time limits plus a few seconds
+        assert time.monotonic() - started < 3 * settings.job_timeout + 10
