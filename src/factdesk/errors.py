@@ -121,6 +121,16 @@ class LLMOutputError(LLMError):
     code = "llm_bad_output"
 
 
+class SourceError(BackendError):
+    """An evidence source (web search, ZIM file …) could not answer: refused, rate-limited, down or junk.
+
+    The pipeline skips that source for the claim and records why in the report; the check goes on.
+    """
+
+    status = 502
+    code = "source_failed"
+
+
 class NotFoundError(FactdeskError):
     """A report, document or other stored object does not exist."""
 

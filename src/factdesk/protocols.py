@@ -219,17 +219,22 @@ class LLMClient(Protocol):
 
 @runtime_checkable
 class EvidenceSource(Protocol):
-    """Evidence from outside the local index (arrives with issue 16: web and Wikipedia search).
+    """Evidence from somewhere other than the local index: a web search API, a Kiwix ZIM file …
 
-    Kept minimal until then: passages for a query, newest information flagged by date as the
-    :class:`Retriever` does.
+    Registered by name as kind ``source`` (:mod:`factdesk.registry`).  ``search`` returns at most
+    ``k`` :class:`~factdesk.types.Hit` s, best first; each hit's ``provenance`` says where it came
+    from (``source``, ``query``, ``url``, ``fetched_at``, ``content_hash`` and, for fetched pages,
+    ``snapshot_id``).  ``before`` (ISO date) is passed to the backend where it can filter, and a
+    hit whose page is dated after it is flagged ``after_claim_date``.  A source that cannot answer
+    (server down, quota spent, bad reply) raises :class:`~factdesk.errors.SourceError`; the pipeline
+    then skips that source for the claim and says so in the report.
     """
 
     name: str
 
     def warm_up(self) -> None: ...
 
-    def find(self, query: str, k: int = 5, *, before: str | None = None) -> Iterator[Passage]: ...
+    def search(self, query: str, k: int = 5, *, before: str | None = None) -> list[Hit]: ...
 
 
 __all__ = ["STANCE_LABELS", "StanceResult", "Verifier", "Embedder", "CheckworthinessScorer", "Retriever",

@@ -43,7 +43,7 @@ from typing import Any
 from factdesk.errors import ConfigError
 
 GROUP = "factdesk.components"
-KINDS = ("store", "embedder", "retriever", "indexer", "verifier", "checkworthiness", "llm")
+KINDS = ("store", "embedder", "retriever", "indexer", "verifier", "checkworthiness", "llm", "source")
 # Parts a factory may ask for by parameter name; the caller supplies them lazily.
 SHARED_PARTS = ("store", "embedder")
 _OWN_DISTRIBUTION = "factdesk"

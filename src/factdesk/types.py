@@ -165,6 +165,8 @@ class Hit:
     dense_rank: int | None = None
     dense_similarity: float | None = None
     after_claim_date: bool = False
+    # where an outside source's hit came from: source, query, url, fetched_at, content_hash, snapshot_id
+    provenance: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """One search hit as the CLI's ``search --json`` and the web desk's search API give it."""
@@ -186,6 +188,7 @@ class Evidence:
     after_claim_date: bool = False
     irrelevant: bool = False  # set by a reviewer
     key_sentence: str | None = None  # the sentence most about the claim, in a passage of several
+    provenance: dict[str, Any] | None = None  # for evidence from an outside source (see Hit.provenance)
 
 
 @dataclass

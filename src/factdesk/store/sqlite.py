@@ -25,7 +25,7 @@ from typing import Any
 
 from factdesk import paths
 from factdesk.errors import NotFoundError, StoreError
-from factdesk.store import llm_cache, schema_desk, schema_reviews
+from factdesk.store import llm_cache, schema_desk, schema_reviews, schema_sources, schema_watch
 from factdesk.store.claimreviews import ClaimReviewRecords
 from factdesk.store.clock import now_iso
 from factdesk.store.desk import DeskTables
@@ -143,6 +143,10 @@ MIGRATIONS: list[str] = [
     llm_cache.SQL,
     # 7: sessions are stored as SHA-256 digests from now on; sessions stored in clear before are ended
     "DELETE FROM sessions;",
+    # 8: outside evidence sources: the query cache and dated page snapshots (factdesk.sources)
+    schema_sources.SQL,
+    # 9: watched feeds, the entries seen and the alerts raised (factdesk watch)
+    schema_watch.SQL,
 ]
 
 
