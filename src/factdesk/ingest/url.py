@@ -43,7 +43,8 @@ import ssl
 import threading
 import time
 import zlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import urljoin, urlsplit
 
@@ -101,6 +102,7 @@ class FetchedPage:
     content_type: str  # media type, lower case, without parameters ("" when absent)
     data: bytes
     charset: str | None = None  # the Content-Type header's charset parameter
+    headers: dict[str, str] = field(default_factory=dict)  # the final response's headers, names lower case
 
 
 @dataclass(frozen=True)
@@ -351,9 +353,30 @@ def _read_body(resp: http.client.HTTPResponse, url: str, max_bytes: int, deadlin
     return b"".join(chunks)
 
 
+# headers the fetcher sets itself: a caller may not replace them
+_OWN_HEADERS = frozenset({"host", "connection", "content-length", "transfer-encoding", "accept-encoding",
+                          "user-agent", "te", "upgrade", "proxy-authorization", "proxy-connection"})
+_CONDITIONAL = ("if-none-match", "if-modified-since")
+
+
+def _caller_headers(headers: Mapping[str, str] | None) -> dict[str, str]:
+    """The caller's extra request headers, checked: no header the fetcher owns, no control characters."""
+    out: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        key = str(name).strip()
+        if not re.fullmatch(r"[A-Za-z0-9-]+", key) or key.lower() in _OWN_HEADERS:
+            raise InputError(f"request header {key!r} cannot be set")
+        text = str(value)
+        if any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
+            raise InputError(f"request header {key!r} has control characters")
+        out[key] = text
+    return out
+
+
 def _request(checked: CheckedURL, deadline: _Deadline, max_bytes: int,
-             context: ssl.SSLContext | None) -> tuple[int, str, dict[str, str], bytes]:
-    """One GET to a checked URL: (status, reason, headers, body); body only for 2xx."""
+             context: ssl.SSLContext | None, *, method: str = "GET", body: bytes | None = None,
+             headers: Mapping[str, str] | None = None) -> tuple[int, str, dict[str, str], bytes]:
+    """One request to a checked URL: (status, reason, headers, body); body only for 2xx."""
     parts = urlsplit(checked.url)
     target = parts.path or "/"
     if parts.query:
@@ -376,22 +399,28 @@ def _request(checked: CheckedURL, deadline: _Deadline, max_bytes: int,
         watchdog.daemon = True
         watchdog.start()
         try:
-            conn.putrequest("GET", target, skip_host=True, skip_accept_encoding=True)
+            conn.putrequest(method, target, skip_host=True, skip_accept_encoding=True)
             conn.putheader("Host", checked.host_header)
             conn.putheader("User-Agent", USER_AGENT)
-            conn.putheader("Accept", "text/html,application/xhtml+xml,application/pdf,text/plain,"
-                                     "text/markdown;q=0.9,*/*;q=0.5")
+            extra = dict(headers or {})
+            if not any(k.lower() == "accept" for k in extra):
+                conn.putheader("Accept", "text/html,application/xhtml+xml,application/pdf,text/plain,"
+                                         "text/markdown;q=0.9,*/*;q=0.5")
+            for name, value in extra.items():
+                conn.putheader(name, value)
             conn.putheader("Accept-Encoding", "gzip, deflate")
             conn.putheader("Connection", "close")
-            conn.endheaders()
+            if body is not None:
+                conn.putheader("Content-Length", str(len(body)))
+            conn.endheaders(body)
             conn.sock.settimeout(deadline.left())
             resp = conn.getresponse()
-            headers = {k.lower(): v for k, v in resp.getheaders()}
-            body = b""
+            resp_headers = {k.lower(): v for k, v in resp.getheaders()}
+            data = b""
             if 200 <= resp.status < 300:
-                body = _read_body(resp, checked.url, max_bytes, deadline, conn.sock)
+                data = _read_body(resp, checked.url, max_bytes, deadline, conn.sock)
             deadline.left()  # a body cut short by the watchdog is a timeout, not a page
-            return resp.status, resp.reason, headers, body
+            return resp.status, resp.reason, resp_headers, data
         except (OSError, http.client.HTTPException):
             deadline.left()  # report the deadline, not the socket error it caused
             raise
@@ -404,14 +433,22 @@ def _request(checked: CheckedURL, deadline: _Deadline, max_bytes: int,
 
 def fetch(url: str, *, allow_private: bool = False, timeout: float = DEFAULT_TIMEOUT,
           max_bytes: int = DEFAULT_MAX_BYTES, max_redirects: int = DEFAULT_MAX_REDIRECTS,
-          ssl_context: ssl.SSLContext | None = None) -> FetchedPage:
-    """GET a URL under the safety rules above; FetchError (or UnsafeURLError) on any failure."""
+          ssl_context: ssl.SSLContext | None = None, headers: Mapping[str, str] | None = None) -> FetchedPage:
+    """GET a URL under the safety rules above; FetchError (or UnsafeURLError) on any failure.
+
+    ``headers``: extra request headers (e.g. ``Accept``, ``If-None-Match``); the ones the fetcher
+    sets itself (Host, Connection, User-Agent, Accept-Encoding …) are refused.  With a conditional
+    header (``If-None-Match`` / ``If-Modified-Since``) a ``304 Not Modified`` answer is returned as
+    a page with ``status`` 304 and no data instead of an error.
+    """
+    extra = _caller_headers(headers)
+    conditional = any(k.lower() in _CONDITIONAL for k in extra)
     deadline = _Deadline(url, timeout)
     current = url
     for _hop in range(max_redirects + 1):
         checked = check_url(current, allow_private=allow_private)
         try:
-            status, reason, headers, body = _request(checked, deadline, max_bytes, ssl_context)
+            status, reason, headers_in, body = _request(checked, deadline, max_bytes, ssl_context, headers=extra)
         except FetchError:
             raise
         except (TimeoutError, socket.timeout) as exc:
@@ -426,8 +463,11 @@ def fetch(url: str, *, allow_private: bool = False, timeout: float = DEFAULT_TIM
             raise FetchError(f"cannot fetch {current}: bad HTTP response ({type(exc).__name__})") from exc
         except OSError as exc:
             raise FetchError(f"cannot fetch {current}: {_reason(exc)}") from exc
+        if status == 304 and conditional:
+            return FetchedPage(url=url, final_url=current, status=304, content_type="", data=b"",
+                               headers=headers_in)
         if status in _REDIRECTS:
-            location = headers.get("location")
+            location = headers_in.get("location")
             if not location:
                 raise FetchError(f"cannot fetch {current}: HTTP {status} redirect without a Location")
             current = urljoin(current, location.strip())
@@ -436,10 +476,36 @@ def fetch(url: str, *, allow_private: bool = False, timeout: float = DEFAULT_TIM
             raise FetchError(f"cannot fetch {current}: HTTP {status} {reason}".rstrip())
         if not 200 <= status < 300:
             raise FetchError(f"cannot fetch {current}: unexpected HTTP status {status}")
-        media, charset = _media_type(headers.get("content-type"))
+        media, charset = _media_type(headers_in.get("content-type"))
         return FetchedPage(url=url, final_url=current, status=status, content_type=media, data=body,
-                           charset=charset)
+                           charset=charset, headers=headers_in)
     raise FetchError(f"cannot fetch {url}: more than {max_redirects} redirects")
+
+
+def post_json(url: str, payload: bytes, *, allow_private: bool = False, timeout: float = 10.0,
+              max_bytes: int = 65536, headers: Mapping[str, str] | None = None) -> int:
+    """POST a JSON body to ``url`` under the same safety rules as :func:`fetch`; returns the 2xx status.
+
+    Redirects are not followed (a POST is not replayed to another address): a 3xx answer, like
+    a 4xx or 5xx, is a FetchError.  The answer's body is read up to ``max_bytes`` and dropped.
+    """
+    extra = _caller_headers({"Content-Type": "application/json", "Accept": "*/*", **(headers or {})})
+    deadline = _Deadline(url, timeout)
+    checked = check_url(url, allow_private=allow_private)
+    try:
+        status, reason, _headers, _body = _request(checked, deadline, max_bytes, None, method="POST",
+                                                   body=payload, headers=extra)
+    except FetchError:
+        raise
+    except (TimeoutError, socket.timeout) as exc:
+        raise FetchError(f"cannot post to {url}: timed out after {timeout:g} s") from exc
+    except ConnectionRefusedError as exc:
+        raise FetchError(f"cannot post to {url}: connection refused") from exc
+    except (ssl.SSLError, http.client.HTTPException, OSError) as exc:
+        raise FetchError(f"cannot post to {url}: {_reason(exc)}") from exc
+    if not 200 <= status < 300:
+        raise FetchError(f"cannot post to {url}: HTTP {status} {reason}".rstrip())
+    return status
 
 
 _HTML_TYPES = {"text/html", "application/xhtml+xml"}
@@ -503,5 +569,5 @@ def document_from_url(url: str, *, allow_private: bool = False, timeout: float =
     return document_from_fetched(page)
 
 
-__all__ = ["fetch", "document_from_url", "document_from_fetched", "check_url", "classify_address",
+__all__ = ["fetch", "post_json", "document_from_url", "document_from_fetched", "check_url", "classify_address",
            "FetchedPage", "CheckedURL", "USER_AGENT"]
