@@ -31,6 +31,7 @@ from factdesk.store.clock import now_iso
 from factdesk.store.desk import DeskTables
 from factdesk.store.llm_cache import LLMCache
 from factdesk.store.passages import PassageRecords
+from factdesk.store.watch import WatchTables
 from factdesk.types import Document
 
 __all__ = ["MIGRATIONS", "Store", "default_db_path", "now_iso"]
@@ -249,6 +250,11 @@ class Store:
     def desk(self) -> DeskTables:
         """The web desk's tables (jobs, users, sessions, edits): see :mod:`factdesk.store.desk`."""
         return DeskTables(self)
+
+    @property
+    def watch(self) -> WatchTables:
+        """Watched feeds, their entries and alerts (``factdesk watch``): see :mod:`factdesk.store.watch`."""
+        return WatchTables(self)
 
     @property
     def llm_cache(self) -> LLMCache:
