@@ -284,7 +284,8 @@ def wait_finished(c: TestClient, job_id: str, timeout: float = 60.0) -> dict[str
 
 
 def test_a_job_over_its_time_limit_fails_and_the_next_one_runs(db: Path, slow_retrieval: list[str]) -> None:
-    settings = Settings(verifier="baseline", job_timeout=1.5)
+    """job_isolation = "thread": the deadline is checked between stages (the monkeypatch lives in this process)."""
+    settings = Settings(verifier="baseline", job_timeout=1.5, job_isolation="thread")
     with client_for(db, require_login=False, settings=settings, start_worker=True) as c:
         first = c.post("/api/checks", json={"text": QUICK}).json()["id"]
         slow = c.post("/api/checks", json={"text": SLOW}).json()["id"]
@@ -368,3 +369,102 @@ def test_a_hostile_upload_does_not_hold_the_desk(db: Path) -> None:
         assert wait_finished(c, after, timeout=60)["status"] == "done"
         # three hostile jobs then the normal one: well within three time limits plus a few seconds
         assert time.monotonic() - started < 3 * settings.job_timeout + 10
+
+
+class _StallingPage:
+    """A loopback server whose page sends its headers and a first chunk, then stalls for a minute."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        release = threading.Event()
+        self.release = release
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                self.wfile.write(b"<html><head><title>Stalled</title></head><body><p>The ferry")
+                self.wfile.flush()
+                release.wait(60)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/stalled"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _seconds_between(job: dict[str, Any]) -> float:
+    from datetime import datetime
+
+    return (datetime.fromisoformat(job["finished"]) - datetime.fromisoformat(job["started"])).total_seconds()
+
+
+def test_a_stage_stuck_past_the_limit_is_killed_and_the_next_check_runs(db: Path) -> None:
+    """Issue 17: --job-timeout is a hard limit.  A page that stalls mid-body holds the ingest stage for a minute
+    (fetch timeout 60 s); the check runs in a child process that the worker kills at the limit, the job fails
+    naming the stage, nothing of it is saved, and the next queued check runs in a fresh child."""
+    page = _StallingPage()
+    settings = Settings(verifier="baseline", checkworthiness="heuristic", job_timeout=3, fetch_timeout=60,
+                        allow_private=True)
+    assert settings.job_isolation == "process", "the hard limit is the default"
+    try:
+        with client_for(db, require_login=False, settings=settings, start_worker=True,
+                        allow_private_urls=True) as c:
+            stuck = c.post("/api/checks", json={"url": page.url}).json()["id"]
+            after = c.post("/api/checks", json={"text": QUICK}).json()["id"]
+            failed = wait_finished(c, stuck, timeout=180)
+            assert failed["status"] == "failed", failed
+            assert failed["error"].startswith("timed out after 3 s; try a shorter document or raise --job-timeout")
+            assert "stopped in stage 'ingest'" in failed["error"] and failed["report_id"] is None
+            # killed at the limit plus the grace, not when the fetch gave up a minute later
+            assert _seconds_between(failed) < settings.job_timeout + 6, failed
+            following = wait_finished(c, after, timeout=180)
+            assert following["status"] == "done", following
+            worker = c.app.state.desk.worker
+            assert worker._process is not None and worker._process.restarts == 1
+    finally:
+        page.close()
+    with Store.open(db) as store:
+        assert store.count("reports") == 1
+        assert not store.conn.execute("SELECT 1 FROM documents WHERE title = 'Stalled'").fetchone()
+
+
+def test_a_check_process_that_dies_fails_its_job_and_the_desk_goes_on(db: Path) -> None:
+    """A child killed from outside (as the kernel's out-of-memory killer would) fails its job with the reason;
+    the next check gets a fresh process."""
+    import os
+    import signal
+
+    page = _StallingPage()
+    settings = Settings(verifier="baseline", checkworthiness="heuristic", job_timeout=0, fetch_timeout=60,
+                        allow_private=True)
+    try:
+        with client_for(db, require_login=False, settings=settings, start_worker=True,
+                        allow_private_urls=True) as c:
+            stuck = c.post("/api/checks", json={"url": page.url}).json()["id"]
+            worker = c.app.state.desk.worker
+            deadline = time.monotonic() + 120
+            while c.get(f"/api/checks/{stuck}", params={"include_report": "false"}).json()["stage"] != "ingest":
+                assert time.monotonic() < deadline, "the job never started"
+                time.sleep(0.1)
+            os.kill(worker._process.pid, signal.SIGKILL)
+            failed = wait_finished(c, stuck, timeout=60)
+            assert failed["status"] == "failed"
+            assert "killed by SIGKILL" in failed["error"] and "fresh process" in failed["error"], failed
+            after = c.post("/api/checks", json={"text": QUICK}).json()["id"]
+            assert wait_finished(c, after, timeout=180)["status"] == "done"
+    finally:
+        page.close()

@@ -158,14 +158,15 @@ class StageError(FactdeskError):
 
 
 class JobTimeout(FactdeskError):
-    """A web desk check ran past its time limit; raised between stages, before the next one starts."""
+    """A web desk check ran past its time limit: stopped between stages, or its process killed mid-stage."""
 
     status = 504
     code = "timed_out"
 
-    def __init__(self, limit: float, stage: str) -> None:
+    def __init__(self, limit: float, stage: str, *, during: bool = False) -> None:
+        where = "in" if during else "before"
         super().__init__(f"timed out after {limit:g} s; try a shorter document or raise --job-timeout "
-                         f"(stopped before stage '{stage}')")
+                         f"(stopped {where} stage '{stage}')")
         self.limit, self.stage = limit, stage
 
 

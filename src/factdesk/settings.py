@@ -92,6 +92,9 @@ class Settings:
     # desk has its own, smaller cap on uploads (web_max_upload_bytes)
     max_bytes: int = 50_000_000
     job_timeout: float = 600.0  # web desk: seconds one background check may run; 0 = no limit
+    # web desk: "process" runs checks in a child process the worker kills at job_timeout (a hard limit);
+    # "thread" runs them in the worker thread, stopped only between stages (no second copy of the models)
+    job_isolation: str = "process"
     # web desk (factdesk serve): where it listens, its own cap on one upload or pasted text (URLs it
     # fetches keep max_bytes), and how many failed logins a user name / a client address may have
     # within web_login_window_s seconds before /login answers 429

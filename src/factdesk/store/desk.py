@@ -265,10 +265,14 @@ class DeskTables:
             c.execute("""UPDATE jobs SET status = 'done', stage = 'done', progress = 1, report_id = ?, finished = ?,
                          error = NULL WHERE id = ?""", (report_id, _now(), job_id))
 
-    def fail_job(self, job_id: str, message: str) -> None:
+    def fail_job(self, job_id: str, message: str, *, only_if_running: bool = False) -> bool:
+        """Mark a job failed with ``message``; with ``only_if_running``, a job that has meanwhile
+        finished keeps its outcome.  Returns whether the job was marked."""
+        sql = "UPDATE jobs SET status = 'failed', error = ?, finished = ? WHERE id = ?"
+        if only_if_running:
+            sql += " AND status = 'running'"
         with self._write() as c:
-            c.execute("UPDATE jobs SET status = 'failed', error = ?, finished = ? WHERE id = ?",
-                      (message[:2000], _now(), job_id))
+            return c.execute(sql, (message[:2000], _now(), job_id)).rowcount > 0
 
     def recover_jobs(self) -> dict[str, list[str]]:
         """At start-up: a job left ``running`` by a stopped server is re-queued once, then marked failed.

@@ -76,10 +76,14 @@ def _run(fn: Any) -> None:
 @click.option("--no-warm-up", is_flag=True, help="Load the models on the first check instead of at start.")
 @click.option("--job-timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
               help="Fail a check that runs longer than this (0: no limit) [default: setting job_timeout, 600].")
+@click.option("--job-isolation", type=click.Choice(["process", "thread"]), default=None,
+              help="process: each check runs in a child process killed at --job-timeout (a hard limit; the "
+                   "models load in that process); thread: in the server, stopped only between stages "
+                   "[default: setting job_isolation, process].")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(host: str, port: int, db: str | None, allow_private_urls: bool, require_login: bool | None,
-          no_warm_up: bool, job_timeout: float | None, log_level: str) -> None:
+          no_warm_up: bool, job_timeout: float | None, job_isolation: str | None, log_level: str) -> None:
     """Run the web desk: submit articles, follow checks, review and export verdicts.
 
     \b
@@ -95,7 +99,9 @@ def serve(host: str, port: int, db: str | None, allow_private_urls: bool, requir
 
         from factdesk.web.app import LOOPBACK_HOSTS, create_app  # imports FastAPI: the `web` extra
 
-        settings = load_settings(job_timeout=job_timeout, web_host=given["host"], web_port=given["port"])
+        overrides = {"job_isolation": job_isolation} if job_isolation else {}
+        settings = load_settings(job_timeout=job_timeout, web_host=given["host"], web_port=given["port"],
+                                 **overrides)
         host_, port_ = settings.web_host, settings.web_port
         login = (not is_loopback(host_)) if require_login is None else require_login
         if not login and not is_loopback(host_):

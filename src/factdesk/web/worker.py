@@ -1,4 +1,4 @@
-"""The background checker: one thread, its own Store connection, one check at a time.
+"""The background checker: one thread that takes queued jobs one at a time.
 
 Jobs are rows in the store (``jobs``), so nothing is lost when the server
 stops: at start-up :meth:`~factdesk.store.desk.DeskTables.recover_jobs` re-queues a job
@@ -6,18 +6,19 @@ left ``running`` once (then marks it failed with the reason) and the worker
 picks up everything ``queued``, oldest first.
 
 Each job runs under ``settings.job_timeout`` seconds (``factdesk serve
---job-timeout``; 0: no limit).  The pipeline reports every stage it starts
-(ingest, retrieve, verify, context, report) through ``on_progress``; the
-worker checks the deadline there and after reading the input, and a job past
-it stops with :class:`~factdesk.errors.JobTimeout` before its next stage starts: the worker
-thread itself returns to the queue, nothing is left running behind it, and
-nothing of the job is saved.  The price is granularity: a stage that has
-started runs to its end, so a job overruns its limit by at most one stage.
-Stages are kept small by ``max_claims``, ``top_k`` and the fetch/upload size
-caps, but a single stage's duration is not itself limited (stopping a model
-call mid-way would take a child process per check and a second copy of every
-model).  A report already saved when the deadline passes is kept and the job
-is done.
+--job-timeout``; 0: no limit), enforced as ``settings.job_isolation`` says:
+
+* ``process`` (the default): the check runs in a child process that holds its own copy of the
+  models (:mod:`factdesk.web.job_process`).  Past the limit the worker kills it, wherever it is
+  (a parser stuck on a hostile page, a model call), marks the job failed with the stage it was
+  in, and the next job gets a fresh child.  A child that dies (out of memory, a native crash)
+  fails its job with the reason; the desk keeps running.
+* ``thread``: the check runs in the worker thread itself, with one copy of the models; the
+  deadline is checked between stages only (the pipeline reports each stage through
+  ``on_progress``), so a job overruns its limit by at most one stage.
+
+In both, the child (or thread) stops cleanly between stages once the limit has passed, nothing
+of a stopped job is saved, and a report already saved when the deadline passes is kept.
 
 A job's input becomes a Document through the same ingest calls as the CLI's:
 a URL through ``Pipeline.load``, an upload through ``ingest.load_bytes`` (the
@@ -33,42 +34,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from factdesk import ingest
-from factdesk.errors import FactdeskError, InputError, JobTimeout
+from factdesk.errors import ConfigError, JobTimeout
 from factdesk.pipeline import Pipeline
 from factdesk.settings import Settings
 from factdesk.store import Store
-from factdesk.types import Document
+from factdesk.web.job_process import JobProcess
+from factdesk.web.jobs import run_job
 
 log = logging.getLogger("factdesk.web")
-
-
-def error_text(exc: BaseException) -> str:
-    """What a failed check records: the message of a FactdeskError, the type of anything else."""
-    if isinstance(exc, FactdeskError):
-        return str(exc)
-    return f"internal error: {type(exc).__name__}: {exc}"
-
-
-class Deadline:
-    """The time a job must stop by; ``check`` raises :class:`JobTimeout` once it has passed."""
-
-    def __init__(self, limit: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self.clock = clock
-        self.end = clock() + limit if limit > 0 else None
-
-    def check(self, next_stage: str) -> None:
-        if self.end is not None and self.clock() > self.end:
-            raise JobTimeout(self.limit, next_stage)
-
-
-def document_from_upload(data: bytes, filename: str, title: str | None = None) -> Document:
-    """A Document from an uploaded file's bytes, read like a file of that name on disk."""
-    doc = ingest.load_bytes(data, filename)
-    if title and not doc.title:
-        doc.title = title
-    return doc
 
 
 class Worker:
@@ -87,8 +60,11 @@ class Worker:
         self.ready = threading.Event()  # set once models are loaded
         self.pipeline: Any = None
         self.current: str | None = None
+        self._process: JobProcess | None = None  # job_isolation = "process": the child that runs checks
 
     def start(self) -> None:
+        if self.settings.job_isolation not in ("process", "thread"):
+            raise ConfigError(f"job_isolation must be 'process' or 'thread', not {self.settings.job_isolation!r}")
         self._thread = threading.Thread(target=self._run, name="factdesk-worker", daemon=True)
         self._thread.start()
 
@@ -104,6 +80,9 @@ class Worker:
     def _run(self) -> None:
         store = Store.open(self.store_path)
         try:
+            if self.settings.job_isolation == "process":
+                self._run_with_process(store)
+                return
             embedder = None
             if self.embedder_factory is not None:
                 try:
@@ -119,51 +98,53 @@ class Worker:
                 except Exception:  # noqa: BLE001 - a check will report the same problem with its stage
                     log.exception("warm-up failed")
             self.ready.set()
-            while not self._stop.is_set():
-                job_id = store.desk.claim_next_job()
-                if job_id is None:
-                    self._wake.wait(self.poll_seconds)
-                    self._wake.clear()
-                    continue
-                self._run_job(store, job_id)
+            self._serve_queue(store)
         finally:
             self.ready.set()
             store.close()
 
+    def _run_with_process(self, store: Store) -> None:
+        """Hand each job to the child process (started now, so its models load before the first job)."""
+        self._process = JobProcess(self.store_path, self.settings, warm_up=self.warm_up)
+        try:
+            self._process.start()
+            self.ready.set()
+            self._serve_queue(store)
+        finally:
+            self._process.close()
+
+    def _serve_queue(self, store: Store) -> None:
+        while not self._stop.is_set():
+            job_id = store.desk.claim_next_job()
+            if job_id is None:
+                self._wake.wait(self.poll_seconds)
+                self._wake.clear()
+                continue
+            self._run_job(store, job_id)
+
     def _run_job(self, store: Store, job_id: str) -> None:
         self.current = job_id
-        deadline = Deadline(float(self.settings.job_timeout or 0))
+        limit = float(self.settings.job_timeout or 0)
         try:
-            doc = self._document(store, job_id)
-            deadline.check("claims")
-
-            def progress(stage: str, fraction: float) -> None:
-                # "ingest" comes right after the check above; at "done" the report is saved: keep it
-                if stage not in ("ingest", "done"):
-                    deadline.check(stage)
-                store.desk.set_progress(job_id, stage, fraction)
-
-            report = self.pipeline.check(doc, save=True, on_progress=progress)
-            store.desk.finish_job(job_id, report["id"])
-        except Exception as exc:  # noqa: BLE001 - recorded on the job, never lost
-            if isinstance(exc, JobTimeout):
-                log.warning("check %s: %s", job_id, exc)
-            elif not isinstance(exc, InputError):
-                log.exception("check %s failed", job_id)
+            if self._process is None:
+                run_job(store, self.pipeline, job_id, limit)
+                return
+            outcome = self._process.run(job_id, limit, self._stop)
+            if outcome.kind == "timeout":
+                job = store.desk.get_job(job_id) or {}
+                message = str(JobTimeout(limit, str(job.get("stage") or "starting"), during=True))
+                if store.desk.fail_job(job_id, message, only_if_running=True):
+                    log.warning("check %s: %s; its process was stopped", job_id, message)
+            elif outcome.kind == "died":
+                if store.desk.fail_job(job_id, f"internal error: {outcome.detail}; the next check starts a fresh "
+                                               "process", only_if_running=True):
+                    log.error("check %s: %s", job_id, outcome.detail)
+        except Exception:  # noqa: BLE001 - the worker thread must keep serving the queue
+            log.exception("check %s: the worker could not run it", job_id)
             try:
-                store.desk.discard_open_transaction()
-                store.desk.fail_job(job_id, error_text(exc))
+                store.desk.fail_job(job_id, "internal error: the worker could not run this check",
+                                    only_if_running=True)
             except Exception:  # noqa: BLE001
                 log.exception("cannot record the failure of %s", job_id)
         finally:
             self.current = None
-
-    def _document(self, store: Store, job_id: str) -> Document:
-        row = store.desk.job_input(job_id)
-        store.desk.set_progress(job_id, "ingest", 0.0)
-        kind, title = row["input_kind"], row["title"] or None
-        if kind == "url":
-            return self.pipeline.load(row["input_text"])
-        if kind == "file":
-            return document_from_upload(bytes(row["input_blob"] or b""), row["filename"] or "upload.txt", title)
-        return ingest.document_from_text(row["input_text"] or "", title=title, path=None)
