@@ -313,6 +313,19 @@ class Pipeline:
         stats.seconds = time.perf_counter() - started
         return stats
 
+    def index_zim(self, path: str | Path, *, limit: int | None = None, progress: bool = False,
+                  chunk: int = 32) -> Any:
+        """Index the HTML articles of a Kiwix ZIM file (extra ``zim``); re-runs skip what is done.
+
+        Chunked transactions with a checkpoint, so a killed run resumes; ``limit`` stops after that
+        many articles.  Returns :class:`factdesk.sources.zim.ZimIndexStats` (see docs/zim.md).
+        """
+        from factdesk.sources.zim import index_zim  # libzim itself is imported only when a ZIM is opened
+
+        with stage("retrieve"):
+            return index_zim(self.store, self.indexer, path, limit=limit, progress=progress, chunk=chunk,
+                             max_bytes=self.settings.max_bytes)
+
     def _commit_chunk(self, pending: list[tuple[str, str, Document, str | None]], stats: IndexStats) -> None:
         # one transaction per chunk: documents, their passages and their file records land together, so a
         # killed run leaves no document without passages that a re-run or --prune would not see
