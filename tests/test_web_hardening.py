@@ -468,3 +468,16 @@ def test_a_check_process_that_dies_fails_its_job_and_the_desk_goes_on(db: Path) 
             assert wait_finished(c, after, timeout=180)["status"] == "done"
     finally:
         page.close()
+
+
+def test_a_check_process_over_its_memory_limit_is_stopped(db: Path) -> None:
+    """job_memory_mb bounds the check process's resident memory (models included): with a limit below what the
+    loaded models alone hold, the job is stopped with a message that says what to change, and the desk stays up."""
+    settings = Settings(verifier="baseline", checkworthiness="heuristic", job_timeout=0, job_memory_mb=60)
+    with client_for(db, require_login=False, settings=settings, start_worker=True) as c:
+        job = c.post("/api/checks", json={"text": QUICK}).json()["id"]
+        failed = wait_finished(c, job, timeout=180)
+        assert failed["status"] == "failed", failed
+        assert failed["error"].startswith("stopped: the check used ") and "over the limit of 60 MB" in failed["error"]
+        assert "--job-memory" in failed["error"]
+        assert c.get("/api/checks").status_code == 200

@@ -95,6 +95,9 @@ class Settings:
     # web desk: "process" runs checks in a child process the worker kills at job_timeout (a hard limit);
     # "thread" runs them in the worker thread, stopped only between stages (no second copy of the models)
     job_isolation: str = "process"
+    # web desk, job_isolation "process": a check process holding more than this (MB resident, models included)
+    # is stopped and its job failed; 0 = no limit
+    job_memory_mb: float = 4096.0
     # web desk (factdesk serve): where it listens, its own cap on one upload or pasted text (URLs it
     # fetches keep max_bytes), and how many failed logins a user name / a client address may have
     # within web_login_window_s seconds before /login answers 429

@@ -10,6 +10,8 @@ and the job's outcome to the store as the in-thread worker does.  The parent onl
   kills the child (SIGKILL: a stage stuck in a parser or a model call stops at once), marks the
   job failed with :class:`~factdesk.errors.JobTimeout` and the stage it was in, and starts a
   fresh child for the next job (it loads the models again: a few seconds);
+* the child's resident memory passes ``job_memory_mb`` (checked five times a second) → the
+  parent kills it and fails the job the same way;
 * the child dies (killed by the kernel for memory, a crash in native code) → the job fails
   with the exit status and the next job gets a fresh child.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import threading
 import time
@@ -40,6 +43,7 @@ log = logging.getLogger("factdesk.web")
 
 # seconds a job may run past its limit so the child's own between-stage check can stop it cleanly
 GRACE_SECONDS = 1.0
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 # how long the parent waits for a fresh child to load its models before giving it a job anyway
 READY_WAIT_SECONDS = 600.0
 
@@ -47,7 +51,8 @@ READY_WAIT_SECONDS = 600.0
 @dataclass
 class Outcome:
     """How one job ended, seen from the parent: ``finished`` (the child recorded it), ``timeout``,
-    ``died`` (the child process ended; ``detail`` says how) or ``stopped`` (the server is stopping)."""
+    ``memory`` (over ``job_memory_mb``; ``detail``: how much it held), ``died`` (the child process
+    ended; ``detail`` says how) or ``stopped`` (the server is stopping)."""
 
     kind: str
     detail: str = ""
@@ -89,6 +94,7 @@ class JobProcess:
 
     def __init__(self, store_path: str, settings: Settings, *, warm_up: bool = True,
                  grace: float = GRACE_SECONDS) -> None:
+        self.memory_mb = float(settings.job_memory_mb or 0)
         self.store_path = store_path
         self.settings = settings
         self.warm_up = warm_up
@@ -151,6 +157,10 @@ class JobProcess:
             return Outcome("died", self._death())
         end = time.monotonic() + limit + self.grace if limit > 0 else None
         while True:
+            used = self.resident_mb()
+            if self.memory_mb > 0 and used is not None and used > self.memory_mb:
+                self.kill()
+                return Outcome("memory", f"{used:.0f} MB")
             wait = 0.2 if end is None else max(0.0, min(0.2, end - time.monotonic()))
             try:
                 if self._conn.poll(wait):
@@ -166,6 +176,17 @@ class JobProcess:
             if end is not None and time.monotonic() >= end:
                 self.kill()
                 return Outcome("timeout")
+
+    def resident_mb(self) -> float | None:
+        """The child's resident memory in MB (Linux ``/proc``; None elsewhere or when it is gone)."""
+        if self._proc is None or self._proc.pid is None:
+            return None
+        try:
+            with open(f"/proc/{self._proc.pid}/statm", encoding="ascii") as f:
+                pages = int(f.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+        return pages * _PAGE_SIZE / 2**20
 
     def _death(self) -> str:
         code = None if self._proc is None else self._proc.exitcode

@@ -80,10 +80,14 @@ def _run(fn: Any) -> None:
               help="process: each check runs in a child process killed at --job-timeout (a hard limit; the "
                    "models load in that process); thread: in the server, stopped only between stages "
                    "[default: setting job_isolation, process].")
+@click.option("--job-memory", type=click.FloatRange(min=0), default=None, metavar="MB",
+              help="With --job-isolation process: stop a check whose process holds more memory than this, "
+                   "models included (0: no limit) [default: setting job_memory_mb, 4096].")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 def serve(host: str, port: int, db: str | None, allow_private_urls: bool, require_login: bool | None,
-          no_warm_up: bool, job_timeout: float | None, job_isolation: str | None, log_level: str) -> None:
+          no_warm_up: bool, job_timeout: float | None, job_isolation: str | None, job_memory: float | None,
+          log_level: str) -> None:
     """Run the web desk: submit articles, follow checks, review and export verdicts.
 
     \b
@@ -99,7 +103,9 @@ def serve(host: str, port: int, db: str | None, allow_private_urls: bool, requir
 
         from factdesk.web.app import LOOPBACK_HOSTS, create_app  # imports FastAPI: the `web` extra
 
-        overrides = {"job_isolation": job_isolation} if job_isolation else {}
+        overrides: dict[str, Any] = {"job_isolation": job_isolation} if job_isolation else {}
+        if job_memory is not None:
+            overrides["job_memory_mb"] = job_memory
         settings = load_settings(job_timeout=job_timeout, web_host=given["host"], web_port=given["port"],
                                  **overrides)
         host_, port_ = settings.web_host, settings.web_port

@@ -11,8 +11,9 @@ Each job runs under ``settings.job_timeout`` seconds (``factdesk serve
 * ``process`` (the default): the check runs in a child process that holds its own copy of the
   models (:mod:`factdesk.web.job_process`).  Past the limit the worker kills it, wherever it is
   (a parser stuck on a hostile page, a model call), marks the job failed with the stage it was
-  in, and the next job gets a fresh child.  A child that dies (out of memory, a native crash)
-  fails its job with the reason; the desk keeps running.
+  in, and the next job gets a fresh child; the same when it holds more than ``job_memory_mb``.
+  A child that dies (out of memory, a native crash) fails its job with the reason; the desk
+  keeps running.
 * ``thread``: the check runs in the worker thread itself, with one copy of the models; the
   deadline is checked between stages only (the pipeline reports each stage through
   ``on_progress``), so a job overruns its limit by at most one stage.
@@ -135,6 +136,11 @@ class Worker:
                 message = str(JobTimeout(limit, str(job.get("stage") or "starting"), during=True))
                 if store.desk.fail_job(job_id, message, only_if_running=True):
                     log.warning("check %s: %s; its process was stopped", job_id, message)
+            elif outcome.kind == "memory":
+                message = (f"stopped: the check used {outcome.detail} of memory, over the limit of "
+                           f"{self.settings.job_memory_mb:g} MB; try a shorter document or raise --job-memory")
+                if store.desk.fail_job(job_id, message, only_if_running=True):
+                    log.warning("check %s: %s", job_id, message)
             elif outcome.kind == "died":
                 if store.desk.fail_job(job_id, f"internal error: {outcome.detail}; the next check starts a fresh "
                                                "process", only_if_running=True):
