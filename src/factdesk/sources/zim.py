@@ -221,7 +221,7 @@ def index_zim(store: Store, indexer: Indexer, path: str | os.PathLike[str], *, l
                     stats.updated += 1
                 else:
                     stats.added += 1
-            store.record_file(ckey, f"{zim.uuid}:{next_entry}:{articles}", "")
+            pass
         pending = []
 
     from tqdm import tqdm

@@ -32,6 +32,7 @@ from factdesk.store.desk import DeskTables
 from factdesk.store.llm_cache import LLMCache
 from factdesk.store.passages import PassageRecords
 from factdesk.store.watch import WatchTables
+from factdesk.store.sources import SourceRecords
 from factdesk.types import Document
 
 __all__ = ["MIGRATIONS", "Store", "default_db_path", "now_iso"]
@@ -262,6 +263,11 @@ class Store:
         return LLMCache(self)
 
     @property
+    def sources(self) -> SourceRecords:
+        """Configured evidence sources, their query cache and page snapshots: see :mod:`factdesk.store.sources`."""
+        return SourceRecords(self)
+
+    @property
     def schema_version(self) -> int:
         return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
 
@@ -366,9 +372,19 @@ class Store:
             (path, content_hash, document_id, now_iso()),
         )
 
+    def file_record(self, path: str) -> tuple[str, str] | None:
+        """``(content_hash, document_id)`` of one indexed file, or None: one indexed lookup."""
+        row = self.conn.execute("SELECT content_hash, document_id FROM files WHERE path = ?", (path,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def indexed_files(self, under: str | None = None) -> dict[str, str]:
-        """path -> document id, for files whose path starts with ``under``."""
-        rows = self.conn.execute("SELECT path, document_id FROM files").fetchall()
+        """path -> document id, for files whose path starts with ``under`` (a range scan of the key)."""
+        if under is None:
+            rows = self.conn.execute("SELECT path, document_id FROM files").fetchall()
+        else:
+            # every string that starts with `under` sorts in [under, under + U+10FFFF)
+            rows = self.conn.execute("SELECT path, document_id FROM files WHERE path >= ? AND path < ?",
+                                     (under, under + "\U0010ffff")).fetchall()
         return {r[0]: r[1] for r in rows if under is None or r[0].startswith(under)}
 
     def unfiled_corpus_documents(self, under: str) -> list[str]:
