@@ -221,7 +221,7 @@ def index_zim(store: Store, indexer: Indexer, path: str | os.PathLike[str], *, l
                     stats.updated += 1
                 else:
                     stats.added += 1
-            pass
+            store.record_file(ckey, f"{zim.uuid}:{next_entry}:{articles}", "")
         pending = []
 
     from tqdm import tqdm
@@ -246,11 +246,7 @@ def index_zim(store: Store, indexer: Indexer, path: str | os.PathLike[str], *, l
                 stats.not_html += 1
                 continue
             key = zim.url(entry.path)
-            old = store.file_hash(key)
-            if old is not None and checkpoint is not None:
-                stats.unchanged += 1  # recorded from this very file (its UUID): done, nothing to read
-                articles += 1
-                continue
+            old = store.file_hash(key)  # entries before the checkpoint were never looked at
             try:
                 if item.size > max_bytes:
                     raise InputError(f"article over {max_bytes} bytes")
