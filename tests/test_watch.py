@@ -468,3 +468,54 @@ def test_webhook_failure_is_logged_not_fatal(store: Store, server: FeedServer, t
     assert run.checked == 1 and run.alerts == 1
     assert "HTTP 500" in caplog.text and len(alerts_file.read_text().splitlines()) == 1
     assert store.watch.undelivered_alerts() == []
+
+
+# -- the web desk ---------------------------------------------------------------------------------
+
+def test_desk_feeds_page_lists_feeds_alerts_and_escapes(tmp_path: Path) -> None:
+    for module in ("fastapi", "httpx", "argon2", "itsdangerous", "multipart"):
+        pytest.importorskip(module)
+    from fastapi.testclient import TestClient
+
+    from factdesk.web import accounts
+    from factdesk.web.app import create_app
+
+    hostile = "<script>alert(1)</script>"
+    db = tmp_path / "desk.db"
+    with Store.open(db) as s:
+        feed = s.watch.add_feed("https://news.example/feed.xml")
+        s.watch.record_poll(feed, etag=None, last_modified=None, title=f"Gazette {hostile}",
+                            entries=[("https://news.example/a1", {"title": hostile})])
+        (item,) = s.watch.pending_items(feed)
+        s.watch.finish_item(item["id"], "r123", [{
+            "kind": "contradicts_factcheck", "claim_id": "c1", "claim": f"Claim {hostile}", "verdict": "supported",
+            "article_url": "javascript:alert(2)", "article_title": f"Title {hostile}", "content_source": "page",
+            "review": {"url": "https://fc.example/1", "rating": "False", "publisher": f"Pub {hostile}",
+                       "claim": "The claim", "score": 0.91}}])
+        broken = s.watch.add_feed("https://broken.example/rss")
+        s.watch.record_feed_error(broken, f"cannot read the feed: malformed XML {hostile}")
+        accounts.add_user(s, "victor", "viewer password 1", "viewer")
+        token = accounts.new_token(s, "victor")
+
+    with TestClient(create_app(db, require_login=False, settings=SETTINGS, start_worker=False,
+                               warm_up=False)) as c:
+        page = c.get("/feeds", headers={"accept": "text/html"})
+        assert page.status_code == 200
+        text = page.text
+        assert "<script>alert" not in text and "javascript:" not in text
+        assert "Gazette &lt;script&gt;alert(1)&lt;/script&gt;" in text
+        assert "malformed XML &lt;script&gt;" in text and "Pub &lt;script&gt;" in text
+        assert 'href="/checks/r123#claim-c1"' in text and 'href="https://fc.example/1"' in text
+        assert "<strong>contradicts</strong>" in text and "match 0.91" in text
+        assert 'href="/feeds" aria-current="page"' in text  # the nav link
+        rows = text.split('id="feeds-table"')[1].split("</table>")[0]
+        assert rows.index("broken.example") < rows.index("news.example")  # both listed, by URL
+        api = c.get("/api/feeds").json()
+        assert [f["url"] for f in api["feeds"]] == ["https://broken.example/rss", "https://news.example/feed.xml"]
+        assert api["feeds"][1]["checked"] == 1 and api["feeds"][0]["last_status"] == "error"
+        assert api["alerts"][0]["detail"]["claim"] == f"Claim {hostile}"  # JSON keeps the text as it is
+
+    with TestClient(create_app(db, require_login=True, settings=SETTINGS, start_worker=False,
+                               warm_up=False)) as c:
+        assert c.get("/api/feeds").status_code == 401
+        assert c.get("/feeds", headers={"authorization": f"Bearer {token}"}).status_code == 200  # a viewer reads

@@ -6,6 +6,7 @@ routers, each a module of its own that reaches the shared state through
 ``app.state.desk`` (:mod:`factdesk.web.state`):
 
 * :mod:`factdesk.web.api`: the JSON API; :mod:`factdesk.web.pages`: the pages;
+  :mod:`factdesk.web.feeds`: watched feeds and their alerts (read from the store);
   :mod:`factdesk.web.auth`: who is asking, login and logout;
 * :mod:`factdesk.web.errors`: the one error shape, ``{"error": {"code", "message", "status"}}``
   on every route (browser pages show the same fields as an HTML page);
@@ -30,7 +31,7 @@ from factdesk import __version__
 from factdesk.report.claimreview import publishing
 from factdesk.settings import Settings
 from factdesk.store import Store
-from factdesk.web import api, auth, errors, pages
+from factdesk.web import api, auth, errors, feeds, pages
 from factdesk.web.middleware import DeskMiddleware
 from factdesk.web.sessions import Signer
 from factdesk.web.state import Desk, Stores
@@ -88,7 +89,7 @@ def create_app(store_path: str | Path, *, require_login: bool, allow_private_url
     app.add_middleware(DeskMiddleware, allowed_hosts=_hosts(require_login, allowed_hosts),
                        max_body=cap + BODY_OVERHEAD)
     errors.install(app)
-    for router in (api.router, pages.router, auth.router):
+    for router in (api.router, pages.router, feeds.router, auth.router):
         app.include_router(router)
     return app
 
