@@ -432,7 +432,9 @@ def test_killed_process_resumes(tmp_path: Path, server: FeedServer) -> None:
     with Store.open(db) as s:
         assert [i["status"] for i in s.watch.items(1)] == ["checked", "new", "new"]
         assert s.count("reports") == 1
-    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    # started again without FEED_URL: it watches the feeds already in the store
+    done = subprocess.run([c for c in cmd if c != server.feed_url], env=env, capture_output=True, text=True,
+                          timeout=300)
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines()]
     assert [e["event"] for e in events] == ["poll"] and events[0]["checked"] == 2
@@ -443,6 +445,32 @@ def test_killed_process_resumes(tmp_path: Path, server: FeedServer) -> None:
     assert server.article_hits() == {"/a1": 1, "/a2": 2, "/a3": 1}
     assert [json.loads(line)["article_url"] for line in alerts_file.read_text().splitlines()] == \
         [server.base + "/a1"]  # delivered by the first run, not again
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM")
+def test_sigterm_finishes_the_current_article_and_exits(tmp_path: Path, server: FeedServer) -> None:
+    db = tmp_path / "fd.db"
+    server.add("a2", day=1)
+    server.add("a3", day=2)
+    server.hold["/a2"] = threading.Event()
+    env = {**os.environ, "FACTDESK_VERIFIER": "baseline"}
+    proc = subprocess.Popen([sys.executable, "-m", "factdesk", "watch", server.feed_url, "--every", "1h",
+                             "--allow-private", "--db", str(db)], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.requested.wait(120)
+        proc.send_signal(signal.SIGTERM)  # while the first article is being fetched
+        time.sleep(0.5)
+        server.hold["/a2"].set()
+        _out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "stopping after the current article" in err
+    with Store.open(db) as s:
+        assert [i["status"] for i in s.watch.items(1)] == ["checked", "new"]  # finished a2, left a3 for later
+    assert "/a3" not in server.hits
 
 
 def test_terminal_sink_lines() -> None:
