@@ -114,6 +114,12 @@ class Settings:
     llm_url: str | None = None
     llm_model: str | None = None
     llm_stages: str = ",".join(LLM_STAGES)
+    # evidence sources beyond the local index (issue 16; docs/sources.md): each "KIND" or "KIND=SPEC"
+    # ("searxng=http://127.0.0.1:8888", "brave", "zim=/data/wiki.zim") or a [[sources]] table with a name
+    # and its options; sources added with `factdesk sources add` run too. None configured: nothing leaves
+    # the machine. refresh_sources: ask the APIs and fetch the pages again instead of reusing the store's
+    sources: tuple[Any, ...] = ()
+    refresh_sources: bool = False
     # ClaimReview export (see factdesk.report.claimreview): who publishes the fact-checks and where.
     publisher: str = "factdesk"  # author.name
     publisher_url: str | None = None  # the publisher's home page (author.url); reviews then default to
@@ -154,6 +160,9 @@ class Settings:
 
 def _coerce(name: str, value: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
+    if name == "sources":  # FACTDESK_SOURCES="searxng=http://…, brave": comma-separated specs
+        items = value.split(",") if isinstance(value, str) else value
+        return tuple(v.strip() if isinstance(v, str) else v for v in items if not isinstance(v, str) or v.strip())
     if name == "llm_stages" and isinstance(value, (list, tuple)):
         return ",".join(str(v) for v in value)
     try:

@@ -268,12 +268,68 @@ def _evidence_item(ev: dict[str, Any], decisive: set[str]) -> str:
         body += f'<p class="small">source: {esc(url)}</p>'
     elif url and url != doc:
         body += f'<p class="small">{_link(url)}</p>'
+    prov = ev.get("provenance")
+    if isinstance(prov, dict) and prov:
+        body += _provenance_html(prov)
     cls = ' class="irrelevant"' if ev.get("irrelevant") else ""
     return f"<li{cls}>{' '.join(head)}{body}</li>"
 
 
+def _provenance_html(prov: dict[str, Any]) -> str:
+    """Where outside evidence came from: source, query, snapshot, fetch time, live URL (all escaped)."""
+    bits = [f"from <strong>{esc(prov.get('source') or 'an outside source')}</strong>"]
+    if prov.get("query"):
+        bits.append(f"query “{esc(trim(prov.get('query'), 120))}”")
+    if prov.get("snapshot_id"):
+        bits.append(f"snapshot <code>{esc(prov.get('snapshot_id'))}</code>")
+    if prov.get("fetched_at"):
+        bits.append(f"fetched {esc(prov.get('fetched_at'))}")
+    if prov.get("url"):
+        bits.append(f"live page {_link(prov.get('url'))}")
+    return f'<p class="small provenance">{" · ".join(bits)}</p>'
+
+
+def _web_factchecks_html(items: Any) -> str:
+    found = [f for f in items or [] if isinstance(f, dict)] if isinstance(items, list) else []
+    if not found:
+        return ""
+    lis = []
+    for f in found[:10]:
+        date = f' <span class="small">{esc(f.get("published"))}</span>' if f.get("published") else ""
+        lis.append(f"<li>{_link(f.get('url'), trim(f.get('title'), 160) or f.get('url'))}{date}</li>")
+    return ('<div class="matches"><h3>Earlier fact-checks found by web search</h3>'
+            '<p class="small">Listed, not used as evidence: a page that fact-checks the claim repeats it.</p>'
+            f'<ul>{"".join(lis)}</ul></div>')
+
+
+def _sources_html(d: dict[str, Any], numbers: dict[str, int]) -> str:
+    info = d.get("sources")
+    if not isinstance(info, dict):
+        return ""
+    keys = ("name", "kind", "queries", "api_calls", "cached", "pages_fetched", "pages_reused", "hits")
+    rows = "".join("<tr>" + "".join(f"<td>{esc(u.get(k))}</td>" for k in keys) + "</tr>"
+                   for u in info.get("used") or [] if isinstance(u, dict))
+    out = ('<section><h2>Evidence sources</h2><table><thead><tr><th>Source</th><th>Kind</th><th>Queries</th>'
+           '<th>API calls</th><th>Cached</th><th>Pages fetched</th><th>Reused</th><th>Hits</th></tr></thead>'
+           f"<tbody>{rows}</tbody></table>")
+    skipped = [x for x in info.get("skipped") or [] if isinstance(x, dict)]
+    if skipped:
+        lis = []
+        for x in skipped[:50]:
+            cid = text(x.get("claim_id"))
+            where = f"claim {numbers[cid]}" if cid in numbers else "every claim"
+            lis.append(f"<li>{esc(x.get('source'))}, {esc(where)}: {esc(trim(x.get('reason'), 300))}</li>")
+        out += f'<p class="small">Skipped (the check went on without them):</p><ul>{"".join(lis)}</ul>'
+    errors = [x for x in info.get("page_errors") or [] if isinstance(x, dict)]
+    if errors:
+        lis = [f"<li>{_link(x.get('url'))}: {esc(trim(x.get('reason'), 200))}</li>" for x in errors[:30]]
+        out += f'<p class="small">Result pages not used:</p><ul>{"".join(lis)}</ul>'
+    return out + "</section>\n"
+
+
 def _claim_card(
-    i: int, claim: dict[str, Any], anchor: str, numbers: dict[str, int], anchors_by_id: dict[str, str], shown: bool
+    i: int, claim: dict[str, Any], anchor: str, numbers: dict[str, int], anchors_by_id: dict[str, str], shown: bool,
+    web_factchecks: Any = None,
 ) -> str:
     label = label_of(claim)
     conf = confidence_of(claim)
@@ -326,6 +382,7 @@ def _claim_card(
     parts.append(_llm_html(llm))
     parts.append(_quote_html(claim.get("quote")))
     parts.append(_matches_html(claim.get("matches")))
+    parts.append(_web_factchecks_html(web_factchecks))
     card_cls = "c-" + _label_class(label)[2:]
     return f'<article class="card {card_cls}" id="{anchor}">{"".join(parts)}</article>'
 
@@ -519,8 +576,11 @@ def render_html(d: dict[str, Any]) -> str:
 
     article_text = text(article.get("text"))
     body_html, shown = _article_html(article_text, claims, anchors)
+    sources = d.get("sources") if isinstance(d.get("sources"), dict) else {}
+    found = sources.get("factchecks") if isinstance(sources.get("factchecks"), dict) else {}
     cards = "".join(
-        _claim_card(i + 1, c, anchors[i], numbers, anchors_by_id, i in shown) for i, c in enumerate(claims)
+        _claim_card(i + 1, c, anchors[i], numbers, anchors_by_id, i in shown, found.get(text(c.get("id"))))
+        for i, c in enumerate(claims)
     )
     if not cards:
         cards = '<p class="small">No check-worthy claims were found.</p>'
@@ -549,6 +609,7 @@ def render_html(d: dict[str, Any]) -> str:
         f"{_omitted(d, claims, numbers, anchors_by_id)}\n"
         f"{_timeline(d, numbers, anchors_by_id)}\n"
         f"{_llm_usage(d)}"
+        f"{_sources_html(d, numbers)}"
         f'<footer>{" · ".join(footer)}</footer>\n'
         "</main>\n</body>\n</html>\n"
     )

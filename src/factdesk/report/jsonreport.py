@@ -141,6 +141,39 @@ def _evidence_to_dict(ev: Evidence) -> dict[str, Any]:
         "after_claim_date": bool(ev.after_claim_date),
         "irrelevant": bool(ev.irrelevant),
         "key_sentence": ev.key_sentence or None,
+        **({"provenance": provenance_to_dict(ev.provenance)} if ev.provenance else {}),
+    }
+
+
+_PROVENANCE_KEYS = ("source", "kind", "query", "url", "final_url", "title", "fetched_at", "content_hash",
+                    "snapshot_id", "published", "search_rank")
+
+
+def provenance_to_dict(value: Any) -> dict[str, Any]:
+    """Where outside evidence came from (a web search, a ZIM file): the known keys, as plain JSON values."""
+    d = value if isinstance(value, dict) else {}
+    out: dict[str, Any] = {}
+    for key in _PROVENANCE_KEYS:
+        v = d.get(key)
+        if v is None or v == "":
+            continue
+        out[key] = int(v) if key == "search_rank" and isinstance(v, (int, float)) else str(v)
+    for key, v in d.items():  # a plugin's own keys travel too, when they are plain values
+        if key not in out and key not in _PROVENANCE_KEYS and isinstance(v, (str, int, float, bool)):
+            out[str(key)] = v
+    return out
+
+
+def sources_to_dict(value: Any) -> dict[str, Any]:
+    """The report's ``sources`` object: what each outside source did, what was skipped and why."""
+    d = value if isinstance(value, dict) else {}
+    factchecks = d.get("factchecks") if isinstance(d.get("factchecks"), dict) else {}
+    return {
+        "used": [dict(u) for u in d.get("used") or [] if isinstance(u, dict)],
+        "skipped": [dict(x) for x in d.get("skipped") or [] if isinstance(x, dict)],
+        "page_errors": [dict(x) for x in d.get("page_errors") or [] if isinstance(x, dict)],
+        "factchecks": {str(k): [dict(f) for f in v if isinstance(f, dict)] for k, v in factchecks.items()
+                       if isinstance(v, list)},
     }
 
 
@@ -384,7 +417,7 @@ def summarize(claims: list[dict[str, Any]]) -> dict[str, int]:
 def report_to_dict(report: Report, *, quotes: dict[str, Any] | None = None,
                    matches: dict[str, list[Any]] | None = None,
                    omitted: list[Any] | None = None, llm: Any = None,
-                   llm_claims: dict[str, Any] | None = None) -> dict[str, Any]:
+                   llm_claims: dict[str, Any] | None = None, sources: Any = None) -> dict[str, Any]:
     """The full JSON report for a checked article (see ``docs/report-schema.json``).
 
     ``quotes`` maps claim ids to quote checks (:func:`factdesk.context.quotes.provenance_for_claims`),
@@ -395,6 +428,9 @@ def report_to_dict(report: Report, *, quotes: dict[str, Any] | None = None,
     ``llm`` (the LLM stages' record, :meth:`factdesk.llm.record.LLMRecord.to_report`) adds the
     top-level ``llm`` object, and ``llm_claims`` (claim id → :class:`~factdesk.llm.record.ClaimLLM`
     dict) each claim's ``llm`` object; without ``llm`` neither key appears.
+
+    ``sources`` (:meth:`factdesk.sources.run.SourcesRun.to_report`) adds the top-level ``sources`` object
+    when outside evidence sources ran; each evidence item from one carries ``provenance``.
     """
     quotes = quotes or {}
     matches = matches or {}
@@ -416,6 +452,8 @@ def report_to_dict(report: Report, *, quotes: dict[str, Any] | None = None,
     }
     if llm is not None:
         out["llm"] = llm_to_dict(llm, claims)
+    if sources is not None:
+        out["sources"] = sources_to_dict(sources)
     return out
 
 

@@ -114,10 +114,68 @@ def _evidence_lines(ev: dict[str, Any], decisive: set[str]) -> list[str]:
     key = text(ev.get("key_sentence"))
     if key and key != text(ev.get("text")):
         lines.append(f"  > key sentence: “{escape(trim(key, 300))}”")
+    prov = ev.get("provenance")
+    if isinstance(prov, dict) and prov:
+        lines.append("  " + provenance_line(prov))
     return lines
 
 
-def _claim_section(i: int, claim: dict[str, Any], numbers: dict[str, int]) -> list[str]:
+def provenance_line(prov: dict[str, Any]) -> str:
+    """Where outside evidence came from: source, snapshot, fetch time, live URL."""
+    bits = [f"from {escape(prov.get('source') or 'an outside source')}"]
+    if prov.get("query"):
+        bits.append(f"query “{escape(trim(prov.get('query'), 120))}”")
+    if prov.get("snapshot_id"):
+        bits.append(f"snapshot {escape(prov.get('snapshot_id'), block=False)}")
+    if prov.get("fetched_at"):
+        bits.append(f"fetched {escape(prov.get('fetched_at'), block=False)}")
+    if prov.get("url"):
+        bits.append("live " + link(prov.get("url")))
+    return "*" + " · ".join(bits[:1]) + "*" + (" · " + " · ".join(bits[1:]) if len(bits) > 1 else "")
+
+
+def _web_factcheck_lines(items: Any) -> list[str]:
+    found = [f for f in items or [] if isinstance(f, dict)] if isinstance(items, list) else []
+    if not found:
+        return []
+    lines = ["", "Earlier fact-checks found by web search (not used as evidence):", ""]
+    for f in found[:10]:
+        line = "- " + (escape(trim(f.get("title"), 160)) or "untitled")
+        if f.get("published"):
+            line += " — " + escape(f.get("published"), block=False)
+        if f.get("url"):
+            line += " — " + link(f.get("url"))
+        lines.append(line)
+    return lines
+
+
+def _sources_section(d: dict[str, Any], numbers: dict[str, int]) -> list[str]:
+    info = d.get("sources")
+    if not isinstance(info, dict):
+        return []
+    out = ["## Evidence sources", "", "| Source | Kind | Queries | API calls | Cached | Pages fetched | Reused | Hits |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for u in info.get("used") or []:
+        if isinstance(u, dict):
+            cells = [_cell(u.get(k)) for k in ("name", "kind", "queries", "api_calls", "cached", "pages_fetched",
+                                                "pages_reused", "hits")]
+            out.append("| " + " | ".join(c or " " for c in cells) + " |")
+    skipped = [x for x in info.get("skipped") or [] if isinstance(x, dict)]
+    if skipped:
+        out += ["", "Skipped (the check went on without them):", ""]
+        for x in skipped[:50]:
+            cid = text(x.get("claim_id"))
+            where = f"claim {numbers[cid]}" if cid in numbers else "every claim"
+            out.append(f"- {escape(x.get('source'))}, {where}: {escape(trim(x.get('reason'), 300))}")
+    errors = [x for x in info.get("page_errors") or [] if isinstance(x, dict)]
+    if errors:
+        out += ["", "Result pages not used:", ""]
+        for x in errors[:30]:
+            out.append(f"- {link(x.get('url'))}: {escape(trim(x.get('reason'), 200))}")
+    return out + [""]
+
+
+def _claim_section(i: int, claim: dict[str, Any], numbers: dict[str, int], web_factchecks: Any = None) -> list[str]:
     label = label_of(claim)
     conf = confidence_of(claim)
     title = f"### {i}. {label_text(label).upper()}"
@@ -149,6 +207,7 @@ def _claim_section(i: int, claim: dict[str, Any], numbers: dict[str, int]) -> li
     lines += _llm_lines(claim.get("llm"))
     lines += _quote_lines(claim.get("quote"))
     lines += _match_lines(claim.get("matches"))
+    lines += _web_factcheck_lines(web_factchecks)
     lines.append("")
     return lines
 
@@ -324,13 +383,16 @@ def render_markdown(d: dict[str, Any]) -> str:
 
     if claims:
         out += ["## Claims", ""]
+        sources = d.get("sources") if isinstance(d.get("sources"), dict) else {}
+        found = sources.get("factchecks") if isinstance(sources.get("factchecks"), dict) else {}
         for i, claim in enumerate(claims, 1):
-            out += _claim_section(i, claim, numbers)
+            out += _claim_section(i, claim, numbers, found.get(text(claim.get("id"))))
     else:
         out += ["No check-worthy claims were found.", ""]
 
     out += _omitted_section(d, claims, numbers)
     out += _llm_section(d)
+    out += _sources_section(d, numbers)
 
     events = [e for e in d.get("timeline") or [] if isinstance(e, dict)]
     if events:
