@@ -303,6 +303,24 @@ def test_each_new_article_checked_once_and_alerts_go_to_file_and_webhook(
     assert len(server.hooks) == 1
 
 
+def test_contradiction_alert_when_the_corpus_supports_a_claim_rated_false(
+        store: Store, server: FeedServer, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "police.txt").write_text(
+        "date 2022-01-15\ntitle: Fennick police annual report\n\nFennick police annual report for 2021. Crime in "
+        "Fennick rose by 12% in 2021, according to the police annual report published in January 2022.\n")
+    w = _watcher(store, [server.feed_url], [JsonlSink(tmp_path / "alerts.jsonl")])
+    w.pipeline.index_path(corpus)
+    server.add("a1")
+    (run,) = w.poll_once()
+    assert run.alerts == 1
+    alert = json.loads((tmp_path / "alerts.jsonl").read_text())
+    assert (alert["kind"], alert["verdict"], alert["review"]["rating_class"]) == \
+        ("contradicts_factcheck", "supported", "false")
+    assert store.watch.list_alerts()[0]["kind"] == "contradicts_factcheck"
+
+
 def test_same_text_under_another_url_and_a_second_feed_are_duplicates(store: Store, server: FeedServer) -> None:
     title, body = ARTICLES["a2"]
     server.set_article("a2-copy", title, body)  # the same article under a tracking URL
