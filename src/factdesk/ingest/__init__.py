@@ -25,6 +25,7 @@ import hashlib
 import os
 import re
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from factdesk.errors import InputError, UnsafeURLError
@@ -171,22 +172,34 @@ def find_files(folder: Path | str | os.PathLike[str], *,
     kept only when its target lies inside ``folder``.  A file given as
     ``folder`` is returned alone when its type is supported.  Subfolders that
     cannot be listed are appended to ``unreadable`` as ``(path, reason)`` when
-    it is given (never skipped without a word).
+    it is given (never skipped without a word).  For folders of millions of
+    files, :func:`iter_files` yields the same files without holding them all.
+    """
+    return sorted(iter_files(folder, unreadable=unreadable))
+
+
+def iter_files(folder: Path | str | os.PathLike[str], *,
+               unreadable: list[tuple[str, str]] | None = None) -> Iterator[Path]:
+    """The files :func:`find_files` lists, yielded as the walk finds them (one folder listing in memory).
+
+    The order is fixed: each folder's files by name, then its subfolders by name.
     """
     root = Path(folder).expanduser()
     if not root.exists():
         raise InputError(f"no such folder: {root}")
     if root.is_file():
-        return [root] if root.suffix.lower() in SUPPORTED_SUFFIXES else []
+        if root.suffix.lower() in SUPPORTED_SUFFIXES:
+            yield root
+        return
     real_root = root.resolve()
-    found: list[Path] = []
+
     def report(exc: OSError) -> None:
         if unreadable is not None:
             unreadable.append((str(exc.filename or root), f"cannot list this folder: {exc.strerror or exc}"))
 
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=report):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in filenames:
+        for name in sorted(filenames):
             if name.startswith(".") or Path(name).suffix.lower() not in SUPPORTED_SUFFIXES:
                 continue
             candidate = Path(dirpath) / name
@@ -199,8 +212,7 @@ def find_files(folder: Path | str | os.PathLike[str], *,
                     continue
             elif not candidate.is_file():
                 continue
-            found.append(candidate)
-    return sorted(found)
+            yield candidate
 
 
 def file_sha256(path: Path | str | os.PathLike[str]) -> str:
@@ -219,7 +231,7 @@ def file_sha256(path: Path | str | os.PathLike[str]) -> str:
 
 __all__ = [
     "SUPPORTED_SUFFIXES", "KIND_BY_SUFFIX", "DEFAULT_MAX_FILE_BYTES", "load", "load_file", "load_bytes",
-    "find_files", "file_sha256", "is_url",
+    "find_files", "iter_files", "file_sha256", "is_url",
     "document_from_text", "document_from_markdown", "document_from_html", "document_from_pdf",
     "document_from_url", "fetch", "FetchedPage", "parse_date",
 ]

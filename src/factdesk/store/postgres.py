@@ -349,9 +349,18 @@ class PostgresStore:
             (path, content_hash, document_id, now_iso()),
         )
 
+    def file_record(self, path: str) -> tuple[str, str] | None:
+        """``(content_hash, document_id)`` of one indexed file, or None: one indexed lookup."""
+        row = self.conn.execute("SELECT content_hash, document_id FROM files WHERE path = %s", (path,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def indexed_files(self, under: str | None = None) -> dict[str, str]:
         """path -> document id, for files whose path starts with ``under``."""
-        rows = self.conn.execute("SELECT path, document_id FROM files").fetchall()
+        if under is None:
+            rows = self.conn.execute("SELECT path, document_id FROM files").fetchall()
+        else:
+            rows = self.conn.execute("SELECT path, document_id FROM files WHERE starts_with(path, %s)",
+                                     (under,)).fetchall()
         return {r[0]: r[1] for r in rows if under is None or r[0].startswith(under)}
 
     def unfiled_corpus_documents(self, under: str) -> list[str]:

@@ -215,7 +215,11 @@ class StoreSuite:
             store.save_document(doc, role="corpus")
             store.record_file("/corpus/rail.txt", "abc", doc.id)
         assert store.file_hash("/corpus/rail.txt") == "abc" and store.file_hash("/elsewhere") is None
+        assert store.file_record("/corpus/rail.txt") == ("abc", doc.id) and store.file_record("/corpus") is None
         assert store.indexed_files("/corpus") == {"/corpus/rail.txt": doc.id}
+        assert store.indexed_files("/corpus/rail") == {"/corpus/rail.txt": doc.id}
+        assert store.indexed_files("/corpus/rail.txt/") == {} and store.indexed_files("/corpu") == {
+            "/corpus/rail.txt": doc.id}
         assert store.indexed_files("/other") == {}
         with store.transaction():
             store.remove_document(doc.id)
