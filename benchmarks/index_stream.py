@@ -1,0 +1,165 @@
+"""Streaming index builds (issue 15 item 4): peak memory and rate for JSON Lines records and big folders.
+
+Each measurement runs in its own child process (``os.wait4`` gives that child's own peak RSS):
+
+* ``records``: a JSON Lines file of N generated news-like passages (our own generated text) is
+  indexed with ``Pipeline.index_records`` into a fresh SQLite store.
+* ``folder``: a folder of N small text files is indexed with ``Pipeline.index_path`` (the walk is a
+  stream; each file is looked up on its own).
+* ``resume``: the records run is killed with SIGKILL once half the records are checkpointed, then
+  run again; the store must hold each record exactly once.
+
+``--embedder fake`` swaps the ONNX model for the hashed bag-of-words embedder of factdesk.testing
+(384 dims, the real vector size), so what is measured is factdesk's own work (reading, cutting
+passages, FTS5 and vector writes, commits, checkpoints): this is how the memory bound is checked at
+millions of records on 2 cores, where the real model embeds a few hundred passages a second.
+``--embedder real`` uses the packaged model, and the run also times the raw embedding of the
+same passages in the same process, for the ratio of indexing rate to embedding ceiling.
+
+    python benchmarks/index_stream.py --records 100000 1000000 --files 100000 --embedder fake \\
+        --json benchmarks/out/index_stream_fake.json
+    python benchmarks/index_stream.py --records 5000 --files 0 --embedder real --json benchmarks/out/index_stream_real.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from _common import machine, print_table, sentence, write_json
+
+CHILD = r"""
+import json, sys, time
+from factdesk.pipeline import Pipeline
+from factdesk.settings import Settings
+from factdesk.store import Store
+kind, src, db, embedder_name = sys.argv[1:5]
+embedder = None
+if embedder_name == "fake":
+    from factdesk.testing.fakes import FakeEmbedder
+    embedder = FakeEmbedder(dim=384)
+with Store.open(db) as store:
+    pipe = Pipeline.from_settings(Settings(verifier="baseline"), store=store, embedder=embedder)
+    raw = None
+    if embedder_name == "real" and kind == "records":
+        from factdesk.ingest.records import iter_records
+        from factdesk.retrieve import make_passages
+        from factdesk.retrieve.index import embedding_text
+        texts = [embedding_text(p) for _, _, d in iter_records(src) if not isinstance(d, str) for p in make_passages(d)]
+        pipe.embedder.warm_up()
+        t = time.perf_counter(); pipe.embedder.embed(texts, batch_size=64); raw = len(texts) / (time.perf_counter() - t)
+    t = time.perf_counter()
+    stats = pipe.index_records(src) if kind == "records" else pipe.index_path(src)
+    seconds = time.perf_counter() - t
+    print(json.dumps({"added": stats.added, "unchanged": stats.unchanged, "passages": stats.passages,
+                      "seconds": seconds, "raw_embed_per_s": raw}))
+"""
+
+
+def run_child(args: list[str]) -> tuple[dict[str, Any], float]:
+    """Run the child; its JSON line and its own peak RSS in MB."""
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"child failed: {err.decode()[-2000:]}")
+    return json.loads(out.decode().strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+def write_records(path: Path, n: int, rng: random.Random) -> None:
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(n):
+            text = " ".join(sentence(rng) for _ in range(rng.randint(2, 4)))
+            fh.write(json.dumps({"id": i, "title": f"Bulletin {i}", "published": f"20{10 + i % 14}-0{1 + i % 9}-11",
+                                 "text": text}) + "\n")
+
+
+def write_folder(root: Path, n: int, rng: random.Random) -> None:
+    for i in range(n):
+        sub = root / f"{i // 1000:04d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"{i}.txt").write_text(" ".join(sentence(rng) for _ in range(rng.randint(2, 4))), encoding="utf-8")
+
+
+def resume_trial(src: Path, db: Path, n: int, embedder: str) -> dict[str, Any]:
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, "records", str(src), str(db), embedder],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while proc.poll() is None:
+        try:
+            conn = sqlite3.connect(db, timeout=1)
+            row = conn.execute("SELECT content_hash FROM files WHERE path LIKE 'records://%'").fetchone()
+            conn.close()
+        except sqlite3.Error:
+            row = None
+        if row and int(row[0].split(":")[1]) >= n // 2:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    proc.wait()
+    killed_at = len(sqlite3.connect(db).execute("SELECT id FROM documents").fetchall())
+    second, _ = run_child(["records", str(src), str(db), embedder])
+    total = sqlite3.connect(db).execute("SELECT count(*), count(DISTINCT title) FROM documents").fetchone()
+    return {"records": n, "kept_at_kill": killed_at, "resumed_added": second["added"],
+            "resumed_skipped": second["unchanged"], "documents": total[0], "distinct": total[1],
+            "exactly_once": total[0] == total[1] == n}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", type=int, nargs="*", default=[10000, 100000])
+    ap.add_argument("--files", type=int, nargs="*", default=[20000])
+    ap.add_argument("--embedder", choices=["fake", "real"], default="fake")
+    ap.add_argument("--no-resume", action="store_true", help="skip the kill-and-resume trial")
+    ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    rows, results = [], {"machine": machine(), "embedder": args.embedder, "records": [], "folders": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        for n in args.records:
+            src = t / f"r{n}.jsonl"
+            write_records(src, n, rng)
+            out, rss = run_child(["records", str(src), str(t / f"r{n}.db"), args.embedder])
+            rate = out["added"] / out["seconds"]
+            entry = {"n": n, **out, "records_per_s": rate, "peak_rss_mb": rss,
+                     "passages_per_s": out["passages"] / out["seconds"]}
+            if out.get("raw_embed_per_s"):
+                entry["ratio_to_raw_embedding"] = entry["passages_per_s"] / out["raw_embed_per_s"]
+            results["records"].append(entry)
+            rows.append(["records", f"{n:,}", f"{rate:,.0f}/s", f"{rss:,.0f} MB",
+                         f"{entry.get('ratio_to_raw_embedding', 0):.2f}" if out.get("raw_embed_per_s") else "-"])
+            src.unlink()
+        for n in args.files:
+            root = t / f"f{n}"
+            write_folder(root, n, rng)
+            out, rss = run_child(["folder", str(root), str(t / f"f{n}.db"), args.embedder])
+            rate = out["added"] / out["seconds"]
+            results["folders"].append({"n": n, **out, "files_per_s": rate, "peak_rss_mb": rss})
+            rows.append(["folder", f"{n:,}", f"{rate:,.0f}/s", f"{rss:,.0f} MB", "-"])
+        if not args.no_resume and args.records:
+            n = min(args.records)
+            src = t / "resume.jsonl"
+            write_records(src, n, rng)
+            results["resume"] = resume_trial(src, t / "resume.db", n, args.embedder)
+    print_table(["input", "n", "rate", "peak RSS", "÷ raw embed"], rows)
+    if "resume" in results:
+        print("kill and resume:", json.dumps(results["resume"]))
+    write_json(args.json, results)
+
+
+if __name__ == "__main__":
+    main()
