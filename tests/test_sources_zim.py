@@ -62,7 +62,7 @@ ARTICLES = {
 
 def build_zim(path: Path, articles: dict[str, tuple[str, str]] = ARTICLES, *, indexing: bool = True,
               date: str = "2024-01-15") -> Path:
-    """A real ZIM: the articles (front articles, HTML), a redirect, a stylesheet, Title/Date/Language."""
+    """A real ZIM: the articles, a redirect, a stylesheet, a page without text, Title/Date/Language."""
     from libzim.writer import Creator, Hint, Item, StringProvider
 
     class Page(Item):
@@ -94,6 +94,8 @@ def build_zim(path: Path, articles: dict[str, tuple[str, str]] = ARTICLES, *, in
         for entry_path, (title, html) in articles.items():
             creator.add_item(Page(entry_path, title, "text/html", html, True))
         creator.add_item(Page("style.css", "", "text/css", "body { font-family: serif; }", False))
+        creator.add_item(Page("Empty_page", "Empty page", "text/html",  # an HTML entry with no text to read
+                              "<html><body><script>render()</script></body></html>", True))
         creator.add_redirection("LRT", "LRT", "Riverside_light_rail", {Hint.FRONT_ARTICLE: True})
     return path
 
@@ -120,7 +122,9 @@ def test_index_zim_from_the_cli_then_search_and_reindex(wiki: Path, tmp_path: Pa
     first = _run("index", str(wiki), "--json", db=db)
     assert first.returncode == 0, first.stderr
     stats = json.loads(first.stdout)
-    assert (stats["added"], stats["redirects"], stats["not_html"], stats["failed"]) == (5, 1, 1, [])
+    assert (stats["added"], stats["redirects"], stats["not_html"]) == (5, 1, 1)
+    assert [f["path"] for f in stats["failed"]] == ["zim://wiki/Empty_page"]
+    assert "no readable text" in stats["failed"][0]["error"]
     assert stats["passages"] >= 5
 
     found = _run("search", "How many stations does the Riverside light rail have?", "--json", "-k", "3", db=db)

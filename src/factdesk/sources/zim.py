@@ -241,18 +241,18 @@ def index_zim(store: Store, indexer: Indexer, path: str | os.PathLike[str], *, l
             if entry.is_redirect:
                 stats.redirects += 1
                 continue
-            item = entry.get_item()
-            if not item.mimetype.startswith("text/html"):
-                stats.not_html += 1
-                continue
             key = zim.url(entry.path)
-            old = store.file_hash(key)  # entries before the checkpoint were never looked at
             try:
+                item = entry.get_item()
+                if not item.mimetype.startswith("text/html"):
+                    stats.not_html += 1
+                    continue
                 if item.size > max_bytes:
                     raise InputError(f"article over {max_bytes} bytes")
                 data = bytes(item.content)
                 digest = _digest(data)
-                old_digest, _, old_id = (old or "").partition("/")
+                # recorded before: by an earlier build of this file (the same build resumes past it)
+                old_digest, _, old_id = (store.file_hash(key) or "").partition("/")
                 if old_digest == digest:
                     stats.unchanged += 1
                     articles += 1
@@ -260,6 +260,9 @@ def index_zim(store: Store, indexer: Indexer, path: str | os.PathLike[str], *, l
                 doc = entry_document(zim, entry, data)
             except InputError as exc:
                 stats.fail(key, exc.message)
+                continue
+            except RuntimeError as exc:  # a damaged cluster: that article is lost, the rest may read
+                stats.fail(key, f"cannot be read from the ZIM file: {exc}")
                 continue
             articles += 1
             pending.append((key, digest, doc, old_id or None))
