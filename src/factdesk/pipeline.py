@@ -23,6 +23,7 @@ Example::
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,19 +35,24 @@ from typing import Any, TypeVar
 from tqdm import tqdm
 
 from factdesk import ingest, registry
+from factdesk.ingest import records
+from factdesk.ingest.records import RECORD_SUFFIXES, is_records_file
 from factdesk.claims import extract_claims
-from factdesk.context import find_omitted, provenance_for_claims
+from factdesk.context import find_omitted, planned_queries, provenance_for_claims
 from factdesk.errors import FactdeskError, InputError, LLMError, StageError
 from factdesk.llm.decompose import ClaimDecomposer
 from factdesk.llm.judge import LLMJudge
-from factdesk.llm.questions import QuestionWriter, merge_hits
+from factdesk.llm.questions import QUESTION_WEIGHT, QuestionWriter, merge_hits
 from factdesk.llm.record import CompletionClient, LLMRecord
 from factdesk.match.matcher import ClaimMatcher
 from factdesk.match.reviews import count_reviews
 from factdesk.protocols import CheckworthinessScorer, Embedder, Indexer, Retriever, Store, Verifier
 from factdesk.report import report_to_dict
+from factdesk.retrieve.fusion import RRF_K, select_diverse
 from factdesk.settings import Settings
-from factdesk.types import CheckedClaim, ClaimSet, Document, Evidence, Report, Stance
+from factdesk.sources import config as source_config
+from factdesk.sources.run import SourcesRun
+from factdesk.types import CheckedClaim, ClaimSet, Document, Evidence, Hit, Report, Stance
 from factdesk.verify.aggregate import AggregationSettings, verdict_for
 from factdesk.verify.calibration import aggregation_for
 from factdesk.verify.focus import key_sentence
@@ -124,6 +130,7 @@ class Pipeline:
         self._indexer = indexer
         self._omitted_verifier = omitted_verifier
         self._llm = llm
+        self.last_sources: SourcesRun | None = None  # what the evidence sources did in the last gather_evidence
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, *, store: Store | None = None,
@@ -146,6 +153,7 @@ class Pipeline:
         if llm is None and settings.llm_configured:
             registry.require("llm", settings.llm)
         settings.llm_stage_list()  # an unknown stage name fails now, before any work
+        source_config.entries(settings.sources)  # so does an unknown source kind
         if store is None:
             store = registry.create("store", settings.store, **settings.options_for("store"))
         return cls(store, settings, verifier=verifier, embedder=embedder, scorer=scorer, retriever=retriever,
@@ -263,26 +271,33 @@ class Pipeline:
 
         Work is committed chunk by chunk, so an interrupted run keeps what it finished and a
         re-run resumes.  With ``prune``, documents whose files are gone from ``path`` are removed.
+        Folders are walked as a stream and each file is looked up on its own, so memory stays
+        bounded for folders of millions of files (``prune`` keeps the set of paths seen).
+        A JSON Lines or Parquet file of passages goes to :meth:`index_records`.
         """
+        if is_records_file(path) and Path(path).expanduser().is_file():
+            return self.index_records(path, progress=progress)
         started = time.perf_counter()
         root = Path(path).expanduser()
         if not root.exists():
             raise InputError(f"no such file or folder: {path}")
         unreadable: list[tuple[str, str]] = []
-        files = ingest.find_files(root, unreadable=unreadable) if root.is_dir() else [root]
-        if root.is_dir() and not files:
-            raise InputError(f"no supported files in {path}",
-                             hint=f"factdesk reads {', '.join(sorted(ingest.SUPPORTED_SUFFIXES))}")
-        stats = IndexStats(failed=list(unreadable))
-        known = self.store.indexed_files()
-        bar = _progress(len(files), "indexing", progress)
+        files = ingest.iter_files(root, unreadable=unreadable) if root.is_dir() else iter([root])
+        stats = IndexStats()
+        present: set[str] = set()
+        seen = 0
+        bar = _progress(None if root.is_dir() else 1, "indexing", progress)
         pending: list[tuple[str, str, Document, str | None]] = []
         try:
             for f in files:
+                seen += 1
                 key = str(f.resolve())
+                if prune:
+                    present.add(key)
                 try:
                     digest = ingest.file_sha256(f)
-                    if self.store.file_hash(key) == digest:
+                    known = self.store.file_record(key)
+                    if known is not None and known[0] == digest:
                         stats.unchanged += 1
                         bar.update(1)
                         continue
@@ -291,7 +306,7 @@ class Pipeline:
                     stats.failed.append((str(f), exc.message))
                     bar.update(1)
                     continue
-                pending.append((key, digest, doc, known.get(key)))
+                pending.append((key, digest, doc, known[1] if known else None))
                 if len(pending) >= chunk:
                     self._commit_chunk(pending, stats)
                     bar.update(len(pending))
@@ -301,15 +316,86 @@ class Pipeline:
                 bar.update(len(pending))
         finally:
             bar.close()
+        stats.failed[:0] = unreadable
+        if root.is_dir() and seen == 0:
+            raise InputError(f"no supported files in {path}",
+                             hint=f"factdesk reads {', '.join(sorted(ingest.SUPPORTED_SUFFIXES | RECORD_SUFFIXES))}")
         if prune and root.is_dir():
             prefix = str(root.resolve())
-            present = {str(f.resolve()) for f in files}
             gone = {p: d for p, d in self.store.indexed_files(prefix).items() if p not in present}
             orphans = [d for d in self.store.unfiled_corpus_documents(prefix) if d not in gone.values()]
             with self.store.transaction():
                 for doc_id in [*gone.values(), *orphans]:
                     self.store.remove_document(doc_id)
             stats.removed = len(gone) + len(orphans)
+        if stats.added or stats.updated or stats.removed:
+            self.finish_index()
+        stats.seconds = time.perf_counter() - started
+        return stats
+
+    def index_records(self, path: str | Path, *, progress: bool = False, chunk: int = 64,
+                      limit: int | None = None) -> IndexStats:
+        """Index a JSON Lines or Parquet file of passages (one record a document) as a stream.
+
+        Memory holds one chunk of records.  Each chunk is committed with a checkpoint (the file's
+        fingerprint, records done, the position reached) in the same transaction, so a killed run
+        resumes where it stopped and a finished file is skipped on the next run; a file that changed
+        since is read again from the start (documents with an ``id`` are replaced, not copied).
+        ``stats.added`` counts records indexed in this run, ``unchanged`` those a checkpoint skipped.
+        """
+        started = time.perf_counter()
+        src = Path(path).expanduser()
+        if not src.is_file():
+            raise InputError(f"no such file: {path}")
+        key = f"records://{src.resolve()}"
+        mark = records.fingerprint(src)
+        start, done, finished = 0, 0, False
+        saved = self.store.file_hash(key)
+        if saved:
+            parts = saved.split(":")
+            if len(parts) == 4 and parts[0] == mark:
+                done, start, finished = int(parts[1]), int(parts[2]), parts[3] == "done"
+        stats = IndexStats(unchanged=done)
+        if finished:
+            stats.seconds = time.perf_counter() - started
+            return stats
+        bar = tqdm(unit="rec", desc="indexing", initial=done, disable=not progress, leave=False)
+        pending: list[Document] = []
+        position = start
+
+        def commit(final: bool) -> None:
+            nonlocal done
+            with stage("retrieve"), self.store.transaction():
+                for doc in pending:
+                    self.store.save_document(doc, role="corpus")
+                if pending:
+                    stats.passages += self.indexer.add_documents(list(pending))
+                done += len(pending)
+                stats.added += len(pending)
+                self.store.record_file(key, f"{mark}:{done}:{position}:{'done' if final else 'part'}", "")
+            bar.update(len(pending))
+            pending.clear()
+
+        try:
+            for _pos, nxt, item in records.iter_records(src, start):
+                position = nxt
+                if isinstance(item, str):
+                    stats.failed.append((f"{src}@{_pos}", item))
+                    continue
+                pending.append(item)
+                if len(pending) >= chunk:
+                    commit(final=False)
+                if limit is not None and stats.added + len(pending) >= limit:
+                    break
+            else:
+                commit(final=True)
+                pending = []
+            if pending:
+                commit(final=False)
+        finally:
+            bar.close()
+        if stats.added:
+            self.finish_index()
         stats.seconds = time.perf_counter() - started
         return stats
 
@@ -369,6 +455,8 @@ class Pipeline:
                 claim_set = ClaimDecomposer(self.llm, max_claims=self.settings.max_claims).run(doc, claim_set, record)  # type: ignore[arg-type]
         source_docs = [self.load_source(s) for s in sources or []]
         notify("retrieve", 0.2)
+        self.prepare_retrieval(doc, claim_set)
+        self.last_sources = None
         # without an LLM, the call an overriding subclass (or a test's patch) has always received
         checked = (self.gather_evidence(doc, claim_set, record=record) if record is not None
                    else self.gather_evidence(doc, claim_set))
@@ -387,7 +475,8 @@ class Pipeline:
             data = report_to_dict(report, quotes=quotes, matches=matches, omitted=omitted,
                                   llm=record.to_report() if record is not None else None,
                                   llm_claims={cid: c.to_dict() for cid, c in record.claims.items()}
-                                  if record is not None else None)
+                                  if record is not None else None,
+                                  sources=self.last_sources.to_report() if self.last_sources is not None else None)
         if save:
             with stage("store"):
                 with self.store.transaction():
@@ -404,6 +493,24 @@ class Pipeline:
             except FactdeskError:
                 pass
         return self.load(source)
+
+    def prepare_retrieval(self, doc: Document, claim_set: ClaimSet) -> None:
+        """Hand the retriever every text this check will search for (claims, quoted words, omitted
+        context's queries), so one embedding call serves them all (a retriever without
+        ``prepare_queries`` embeds as it searches)."""
+        prepare = getattr(self.retriever, "prepare_queries", None)
+        if prepare is None or not claim_set.claims or self.settings.retrieval_mode == "lexical":
+            return
+        with stage("retrieve"):
+            prepare([c.to_check for c in claim_set.claims] + planned_queries(doc, claim_set.claims))
+
+    def finish_index(self) -> None:
+        """After writing passages: let the indexer bring what it keeps beside the store up to date
+        (the SQLite indexer's vector index for large stores; see factdesk.retrieve.ann)."""
+        finish = getattr(self.indexer, "finish", None)
+        if finish is not None:
+            with stage("retrieve"):
+                finish()
 
     def context(self, doc: Document, checked: list[CheckedClaim],
                 sources: list[Document]) -> tuple[dict[str, Any], dict[str, Any], list[Any]]:
@@ -444,9 +551,93 @@ class Pipeline:
                 all_hits = [merge_hits(own, [next(rest) for _ in qs], k=self.settings.top_k,
                                        max_per_document=self.settings.max_per_document) if qs else own
                             for own, qs in zip(all_hits[:len(queries)], questions)]
-            return [CheckedClaim(claim=c, evidence=[Evidence(passage=h.passage, score=h.score,
-                                                              after_claim_date=h.after_claim_date) for h in hits])
-                    for c, hits in zip(claims, all_hits)]
+        if claims:
+            with stage("sources"):
+                run = self.sources_run()
+                if run is not None:
+                    self.last_sources = run
+                    all_hits = [self._with_source_hits(run, c, own, qs, doc.published)
+                                for c, own, qs in zip(claims, all_hits, questions)]
+        return [CheckedClaim(claim=c, evidence=[Evidence(passage=h.passage, score=h.score,
+                                                          after_claim_date=h.after_claim_date,
+                                                          provenance=h.provenance) for h in hits])
+                for c, hits in zip(claims, all_hits)]
+
+    # -- outside evidence sources ----------------------------------------------------------
+    def source_entries(self) -> list[source_config.SourceEntry]:
+        """The sources a check uses: the store's (``factdesk sources add``), then the settings' (``--source``)."""
+        return source_config.entries(source_config.stored_entries(self.store), self.settings.sources)
+
+    def create_source(self, entry: source_config.SourceEntry) -> Any:
+        """Build one source; the check's own settings (private addresses, fetch caps, refresh) go to
+        factories that take them, and a source's options cannot turn the private-address guard off."""
+        factory = registry.require("source", entry.kind).load()
+        params = inspect.signature(factory).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+        fetch = {"fetch_timeout": self.settings.fetch_timeout, "max_bytes": min(self.settings.max_bytes, 10_000_000)}
+        forced = {"name": entry.name, "allow_private": self.settings.allow_private,
+                  "refresh": self.settings.refresh_sources}
+        options = {k: v for k, v in fetch.items() if takes_any or k in params}
+        options.update(entry.options)
+        options.update({k: v for k, v in forced.items() if takes_any or k in params})
+        return registry.create("source", entry.kind, parts={"store": lambda: self.store,
+                                                            "embedder": lambda: self.embedder}, **options)
+
+    def sources_run(self) -> SourcesRun | None:
+        """This check's sources, built and started (None when none is configured: nothing leaves the machine).
+
+        Built afresh for each check, so each source's per-run query budget starts at zero; one that cannot be
+        built or started is skipped for the whole check, with the reason in the report.
+        """
+        entries = self.source_entries()
+        if not entries:
+            return None
+        built: list[tuple[source_config.SourceEntry, Any]] = []
+        failed: list[tuple[source_config.SourceEntry, FactdeskError]] = []
+        for entry in entries:
+            try:
+                built.append((entry, self.create_source(entry)))
+            except FactdeskError as exc:
+                failed.append((entry, exc))
+        run = SourcesRun(built)
+        for entry, exc in failed:
+            run.disable(entry, exc)
+        run.warm_up()
+        return run
+
+    def _with_source_hits(self, run: SourcesRun, claim: Any, own: list[Hit], questions: list[str],
+                          before: str | None) -> list[Hit]:
+        """The claim's local hits fused with each source's hits for the claim (and its questions).
+
+        Reciprocal-rank fusion over every list (a question's lists weigh ``QUESTION_WEIGHT``), evidence
+        dated after the claim after the rest, then ``max_per_document`` and ``top_k`` as local retrieval
+        applies them.  Each hit keeps its provenance.
+        """
+        k = self.settings.top_k
+        lists: list[tuple[float, list[Hit]]] = [(1.0, own)]
+        lists += [(1.0, hits) for hits in run.search(claim.id, claim.to_check, k=k, before=before)]
+        for q in questions:
+            lists += [(QUESTION_WEIGHT, hits) for hits in run.search(claim.id, q, k=k, before=before)]
+        fused: dict[str, float] = {}
+        best: dict[str, Hit] = {}
+        for weight, hits in lists:
+            for rank, hit in enumerate(hits, 1):
+                pid = hit.passage.id
+                fused[pid] = fused.get(pid, 0.0) + weight / (RRF_K + rank)
+                if pid not in best:
+                    best[pid] = hit
+                elif hit.after_claim_date:
+                    best[pid].after_claim_date = True
+        order = sorted(fused, key=lambda pid: (best[pid].after_claim_date, -fused[pid], pid))
+        chosen = select_diverse([fused[p] for p in order], [best[p].passage.document_id for p in order], k,
+                                max_per_document=self.settings.max_per_document)
+        out = []
+        for i in chosen:
+            hit = best[order[i]]
+            out.append(Hit(passage=hit.passage, score=fused[order[i]], lexical_rank=hit.lexical_rank,
+                           dense_rank=hit.dense_rank, dense_similarity=hit.dense_similarity,
+                           after_claim_date=hit.after_claim_date, provenance=hit.provenance))
+        return out
 
     def aggregation_settings(self) -> AggregationSettings:
         """The verifier's calibrated aggregation (the user's or the shipped one), with the user's threshold on top."""
@@ -480,5 +671,5 @@ class Pipeline:
                     cc.verdict = verdict
 
 
-def _progress(total: int, desc: str, enabled: bool) -> Any:
+def _progress(total: int | None, desc: str, enabled: bool) -> Any:
     return tqdm(total=total, desc=desc, unit="file", disable=not enabled, leave=False)

@@ -202,6 +202,21 @@ def _mentions(text: str, names: set[str]) -> set[str]:
     return {n for n in names if re.search(r"(?<!\w)" + re.escape(n) + r"(?!\w)", text)}
 
 
+def _topic_queries(article: Document, claims: list[Claim]) -> list[str]:
+    """The article as a whole: its lead and each of its paragraphs (opinion and all, since a topic
+    the article raises without a check-worthy claim still has context), and its other sentences."""
+    claim_spans = {(c.start, c.end) for c in claims}
+    other_sentences = [sent.text for sent in split_sentences(article.text or "")
+                       if len(sent.text.split()) >= 6 and (sent.start, sent.end) not in claim_spans]
+    return [_lead(article)] + _paragraphs(article) + other_sentences[:40]
+
+
+def planned_queries(article: Document, checked_claims: Iterable[Claim | CheckedClaim]) -> list[str]:
+    """The texts :func:`find_omitted` will search for (so a retriever can embed them ahead, in one call)."""
+    claims = [_claim_of(c) for c in checked_claims]
+    return _topic_queries(article, claims) + [c.standalone or c.text for c in claims]
+
+
 def find_omitted(
     article: Document,
     checked_claims: Iterable[Claim | CheckedClaim],
@@ -242,12 +257,7 @@ def find_omitted(
             d = (ev.passage.published or "")[:10]
             if d and str(getattr(ev.stance, "value", ev.stance)) != "neutral" and d > newest_evidence.get(ci, ""):
                 newest_evidence[ci] = d
-    # The article as a whole: its lead and each of its paragraphs (opinion and all, since a topic
-    # the article raises without a check-worthy claim still has context), then each claim.
-    claim_spans = {(c.start, c.end) for c in claims}
-    other_sentences = [sent.text for sent in split_sentences(article.text or "")
-                       if len(sent.text.split()) >= 6 and (sent.start, sent.end) not in claim_spans]
-    topic_queries = [_lead(article)] + _paragraphs(article) + other_sentences[:40]
+    topic_queries = _topic_queries(article, claims)
     queries = topic_queries + [c.standalone or c.text for c in claims]
     n_topic = len(topic_queries)
     kwargs = dict(mode=mode, before=article.published, exclude_documents={article.id})

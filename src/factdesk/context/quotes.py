@@ -385,15 +385,38 @@ def _before_or_same(doc: Document, article: Document) -> bool:
     return not (doc.published and article.published and doc.published[:10] > article.published[:10])
 
 
-def _candidate_documents(claim: Claim, article: Document, store: Any, index: Any, limit: int) -> list[Document]:
+def _query_of(claim: Claim) -> str:
+    return quoted_part(claim.text, claim.attributed_to) or claim.standalone
+
+
+def planned_queries(claims: Iterable[Claim | CheckedClaim]) -> list[str]:
+    """The texts :func:`provenance_for_claims` will search for without given sources (quoted words)."""
+    out = []
+    for item in claims:
+        claim = _claim_of(item)
+        if ClaimKind(claim.kind) in QUOTE_KINDS:
+            query = _query_of(claim)
+            if query:
+                out.append(query)
+    return out
+
+
+def _candidate_documents(claim: Claim, article: Document, store: Any, index: Any, limit: int,
+                         by_speaker: dict[tuple[str, str], list[Document]] | None = None) -> list[Document]:
     docs: dict[str, Document] = {}
     who = (claim.attributed_to or "").strip()
     if store is not None and who:
         for kw in ({"author": who}, {"title": who}):
-            for d in store.find_documents(**kw, limit=limit):
+            key = (next(iter(kw)), who)  # one article often quotes one speaker several times
+            found = by_speaker.get(key) if by_speaker is not None else None
+            if found is None:
+                found = store.find_documents(**kw, limit=limit)
+                if by_speaker is not None:
+                    by_speaker[key] = found
+            for d in found:
                 docs.setdefault(d.id, d)
     if index is not None and store is not None:
-        query = quoted_part(claim.text, claim.attributed_to) or claim.standalone
+        query = _query_of(claim)
         hits = index.search(query, k=limit, before=article.published, exclude_documents={article.id})
         for h in hits:
             did = h.passage.document_id
@@ -417,6 +440,7 @@ def provenance_for_claims(
     than the article).  Without sources or a store the result is empty.
     """
     out: dict[str, QuoteCheck] = {}
+    by_speaker: dict[tuple[str, str], list[Document]] = {}
     for item in claims:
         claim = _claim_of(item)
         if ClaimKind(claim.kind) not in QUOTE_KINDS:
@@ -424,7 +448,7 @@ def provenance_for_claims(
         if sources is not None and len(sources):
             docs = [d for d in sources if d.id != article.id]
         elif store is not None:
-            docs = _candidate_documents(claim, article, store, index, limit)
+            docs = _candidate_documents(claim, article, store, index, limit, by_speaker)
         else:
             continue
         out[claim.id] = check_quote(claim.text, docs, speaker=claim.attributed_to)

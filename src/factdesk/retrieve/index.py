@@ -80,10 +80,13 @@ Example::
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
@@ -92,11 +95,20 @@ from factdesk.retrieve.embed import Embedder, OnnxMiniLMEmbedder
 from factdesk.retrieve.fusion import (MAX_QUERY_TOKENS, RRF_K, STOPWORDS, latest_date, query_terms, rrf_fuse,
                                       select_diverse)
 from factdesk.retrieve.fusion import befores as _befores
+from factdesk.retrieve.ann import AnnIndex
 from factdesk.retrieve.passages import make_passages
 from factdesk.store import Store
+from factdesk.store.passages import fts_terms
 from factdesk.types import Document, Hit, Passage
 
 Mode = Literal["hybrid", "lexical", "dense"]
+_log = logging.getLogger("factdesk")
+
+# Large stores (issue 15; docs/benchmarks.md "Issue 15 item 1"): the retriever's defaults
+LEXICAL_MAX_DF = 0.01  # a query term in more than this share of the passages is left out of the FTS5 query ...
+LEXICAL_MIN_TERMS = 3  # ... keeping at least this many of the rarest terms ...
+LEXICAL_PRUNE_MIN = 50_000  # ... in stores of this many passages or more
+ANN_THRESHOLD = 50_000  # from this many passages on, dense search uses the persisted vector index
 
 def build_fts_query(text: str) -> str | None:
     """A safe FTS5 MATCH expression for free text: quoted tokens OR-ed; None when no words."""
@@ -126,6 +138,7 @@ class _DenseCache:
     doc_index: dict[str, int]
     published: np.ndarray  # '<U10', '' when unknown
     doc_names: list[str] | None = None  # doc_index inverted (code -> document id), built on first use
+    masks: dict = field(default_factory=dict)  # (excluded documents, date) -> (available, later) masks
 
     def document_names(self) -> list[str]:
         if self.doc_names is None:
@@ -167,9 +180,31 @@ class SqliteIndexer(_PassageIndexPart):
     """
 
     def __init__(self, store: Store, embedder: Embedder | None = None, *, batch_size: int = 64,
-                 chunk_size: int = 64) -> None:
+                 chunk_size: int = 64, ann_threshold: int = ANN_THRESHOLD) -> None:
         super().__init__(store, embedder, batch_size=batch_size)
         self.chunk_size = chunk_size
+        self.ann_threshold = int(ann_threshold)
+
+    def finish(self) -> None:
+        """After a run of writes: bring the persisted vector index (:mod:`factdesk.retrieve.ann`) up to date.
+
+        Done for stores of ``ann_threshold`` passages or more (or that already have the index) when
+        usearch is installed; only the vectors of new passages are read.  ``factdesk index`` calls it.
+        """
+        path = getattr(self.store, "path", None)
+        if self.ann_threshold <= 0 or path is None:
+            return
+        from factdesk.retrieve import ann
+
+        if ann.usearch_index_class() is None:
+            return
+        graph, _ = ann.index_paths(Path(path))
+        if not graph.exists() and self.store.passages.count() < self.ann_threshold:
+            return
+        try:
+            ann.sync(self.store, progress=True)
+        except (RuntimeError, OSError, ValueError) as exc:
+            _log.warning("the vector index beside %s could not be updated (%s): searches scan every vector", path, exc)
 
     def _write_passages(self, doc: Document, passages: list[Passage], vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype="<f4")
@@ -237,12 +272,118 @@ class SqliteIndexer(_PassageIndexPart):
         self.store.passages.remove_document(document_id)
 
 
+class _ExactDense:
+    """Dense candidates of one query from the exact scan (a score for every stored vector)."""
+
+    def __init__(self, retriever: "SqliteRetriever", cache: _DenseCache, scores: np.ndarray,
+                 exclude_documents: set[str] | None, before: str | None) -> None:
+        self.cache, self.scores = cache, scores
+        self.avail, self.later = retriever._masks(cache, exclude_documents, before)
+
+    def top(self, flagged: bool, want: int) -> list[tuple[int, float]]:
+        idx = SqliteRetriever._top(self.scores, self.later if flagged else self.avail, want)
+        return [(int(self.cache.rowids[i]), float(self.scores[i])) for i in idx]
+
+    def similarity(self, rowid: int) -> float | None:
+        rowids = self.cache.rowids
+        j = int(np.searchsorted(rowids, rowid))
+        return float(self.scores[j]) if j < len(rowids) and rowids[j] == rowid else None
+
+    def documents(self) -> dict[int, str]:
+        return {}
+
+
+class _AnnDense:
+    """Dense candidates of one query from the persisted vector index, rescored exactly.
+
+    The index is searched ``depth`` deep (at least four times what is wanted); the candidates'
+    stored vectors, documents and dates are read from SQLite, so the date and document filters
+    and every similarity are exact.  When the filters leave too few, it searches deeper (up to
+    ``_ANN_MAX_DEPTH``).
+    """
+
+    def __init__(self, retriever: "SqliteRetriever", ann: AnnIndex, qvec: np.ndarray,
+                 exclude_documents: set[str] | None, before: str | None) -> None:
+        self.retriever, self.ann, self.qvec = retriever, ann, np.asarray(qvec, dtype=np.float32)
+        self.exclude = exclude_documents or set()
+        self.cutoff = latest_date(before) if before else None
+        self.depth = 0
+        self.rows: dict[int, tuple[float, str, str]] = {}  # rowid -> (cosine, document id, published)
+
+    def _fetch(self, rowids: Iterable[int]) -> None:
+        for rid, _pid, published, doc_id, blob in self.retriever.store.passages.vectors_by_rowids(rowids):
+            if blob is None or len(blob) != 4 * len(self.qvec):
+                continue
+            sim = float(np.frombuffer(blob, dtype="<f4") @ self.qvec)
+            self.rows[int(rid)] = (sim, doc_id, (published or "")[:10])
+
+    def _deepen(self, depth: int) -> None:
+        keys, _ = self.ann.search(self.qvec, depth)[0]
+        self._fetch([int(k) for k in keys if int(k) not in self.rows])
+        self.depth = depth
+
+    def top(self, flagged: bool, want: int) -> list[tuple[int, float]]:
+        if want <= 0:
+            return []
+        depth = max(self.depth, 4 * want, _ANN_MIN_DEPTH)
+        while True:
+            if depth > self.depth:
+                self._deepen(min(depth, len(self.ann)))
+            picked = [(rid, sim) for rid, (sim, doc, pub) in self.rows.items()
+                      if doc not in self.exclude and self._later(pub) == flagged]
+            if len(picked) >= want or self.depth >= min(len(self.ann), _ANN_MAX_DEPTH):
+                break
+            depth = self.depth * 4
+        picked.sort(key=lambda r: (-r[1], r[0]))
+        return picked[:want]
+
+    def _later(self, published: str) -> bool:
+        return bool(self.cutoff) and published != "" and published > self.cutoff  # type: ignore[operator]
+
+    def similarity(self, rowid: int) -> float | None:
+        if rowid not in self.rows:
+            self._fetch([rowid])
+        row = self.rows.get(rowid)
+        return row[0] if row else None
+
+    def documents(self) -> dict[int, str]:
+        return {rid: row[1] for rid, row in self.rows.items()}
+
+
+_ANN_MIN_DEPTH = 200
+_ANN_MAX_DEPTH = 5000
+_LEXICAL_DEPTH = 128  # lexical lists are fetched at least this deep, so searches with other k share them
+_MEMO_QUERIES = 4096  # query vectors and search results kept per retriever
+
+
+@dataclass
+class _Snapshot:
+    """What one search call knows about the store: its passage version, and the vector index to use."""
+
+    version: tuple
+    ann: AnnIndex | None = None
+
+
 class SqliteRetriever(_PassageIndexPart):
     """The read side: lexical, dense and hybrid search over the store's passages.
 
     ``embedder`` defaults to the packaged ``minilm-int8`` model, created lazily
     (lexical search never loads it).  ``mode``, ``max_per_document`` and
     ``mmr_lambda`` are the defaults for searches that do not pass their own.
+
+    Large stores (issue 15):
+
+    * ``lexical_max_df`` (fraction of passages, 0: off) with ``lexical_min_terms`` and
+      ``lexical_prune_min``: in a store of at least ``lexical_prune_min`` passages, a query term
+      found in more than ``lexical_max_df`` of them is left out of the FTS5 query (it adds little
+      to BM25 but makes FTS5 score every passage holding it), keeping at least the
+      ``lexical_min_terms`` rarest terms.
+    * ``ann_threshold`` (passages, 0: never): from this many passages on, dense search uses the
+      persisted vector index (:mod:`factdesk.retrieve.ann`, needs usearch) instead of scanning
+      every vector; below it, or without usearch, the exact scan.
+    * ``memo``: query vectors and results are kept while the store's passages do not change, so
+      the claims, quote provenance and omitted context of one check share the searches they have
+      in common; :meth:`prepare_queries` embeds a check's queries in one call beforehand.
 
     Example::
 
@@ -252,36 +393,106 @@ class SqliteRetriever(_PassageIndexPart):
     """
 
     def __init__(self, store: Store, embedder: Embedder | None = None, *, batch_size: int = 64,
-                 mode: Mode = "hybrid", max_per_document: int = 0, mmr_lambda: float = 1.0) -> None:
+                 mode: Mode = "hybrid", max_per_document: int = 0, mmr_lambda: float = 1.0,
+                 lexical_max_df: float = LEXICAL_MAX_DF, lexical_min_terms: int = LEXICAL_MIN_TERMS,
+                 lexical_prune_min: int = LEXICAL_PRUNE_MIN, ann_threshold: int = ANN_THRESHOLD,
+                 memo: bool = True) -> None:
         super().__init__(store, embedder, batch_size=batch_size)
         self.mode: Mode = mode
         self.max_per_document = max_per_document
         self.mmr_lambda = mmr_lambda
+        self.lexical_max_df = float(lexical_max_df)
+        self.lexical_min_terms = int(lexical_min_terms)
+        self.lexical_prune_min = int(lexical_prune_min)
+        self.ann_threshold = int(ann_threshold)
+        self.memo = bool(memo)
+        self._memo_lock = threading.RLock()
+        self._memo_version: tuple | None = None
+        self._qvecs: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._results: OrderedDict[tuple, list[Hit]] = OrderedDict()
+        self._lexical: OrderedDict[tuple, tuple[int, list[tuple[int, float]]]] = OrderedDict()
+        self._ann_failed: tuple | None = None  # the version at which building the vector index failed
 
     # -- reading -----------------------------------------------------------------
     def get_passage(self, passage_id: str) -> Passage:
         return self.store.passages.get(passage_id)
 
+    # -- shared state of one call ---------------------------------------------------
+    def _snapshot(self) -> _Snapshot:
+        version = self.store.passages.version()
+        with self._memo_lock:
+            if version != self._memo_version:
+                self._memo_version = version
+                self._results.clear()
+                self._lexical.clear()
+        return _Snapshot(version)
+
+    def _remember(self, table: OrderedDict, key: Any, value: Any) -> None:
+        if not self.memo:
+            return
+        with self._memo_lock:
+            table[key] = value
+            table.move_to_end(key)
+            while len(table) > _MEMO_QUERIES:
+                table.popitem(last=False)
+
     # -- lexical -------------------------------------------------------------------
+    def fts_query(self, query: str, *, version: tuple | None = None) -> str | None:
+        """The FTS5 MATCH expression a lexical search runs for ``query`` (None: no words).
+
+        In a store of ``lexical_prune_min`` passages or more, terms found in more than
+        ``lexical_max_df`` of the passages are dropped, keeping the ``lexical_min_terms`` rarest.
+        """
+        terms = query_terms(query)
+        if not terms:
+            return None
+        if self.lexical_max_df > 0 and len(terms) > self.lexical_min_terms:
+            version = version or self.store.passages.version()
+            count = int(version[0])
+            if count >= max(1, self.lexical_prune_min):
+                dfs = _document_frequencies(self.store, version, fts_terms(terms))
+                limit = self.lexical_max_df * count
+                ranked = sorted((df, i) for i, df in enumerate(dfs) if df > 0)
+                keep = {i for df, i in ranked if df <= limit}
+                for _df, i in ranked[:self.lexical_min_terms]:
+                    keep.add(i)
+                if not keep:
+                    return None  # no term occurs at all: nothing can match
+                terms = [t for i, t in enumerate(terms) if i in keep]
+        return " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
     def lexical_search(self, query: str, k: int = 10, *, exclude_documents: set[str] | None = None,
-                       before: str | None = None, after_date: bool = False) -> list[tuple[int, float]]:
+                       before: str | None = None, after_date: bool = False,
+                       _snapshot: _Snapshot | None = None) -> list[tuple[int, float]]:
         """Top-k ``(passage_rowid, score)`` by bm25 (score = -bm25, higher is better).
 
         With ``before``, only passages not published after it are searched, or
         only those published after it when ``after_date`` is true.
         """
-        match = build_fts_query(query)
-        if match is None or k <= 0:
+        if k <= 0:
             return []
-        return self.store.passages.lexical(match, k, exclude_documents=exclude_documents,
-                                           published_after=latest_date(before) if before else None,
-                                           after=after_date)
+        snap = _snapshot or self._snapshot()
+        match = self.fts_query(query, version=snap.version)
+        if match is None:
+            return []
+        published_after = latest_date(before) if before else None
+        key = (match, tuple(sorted(exclude_documents or ())), published_after, bool(after_date))
+        if self.memo:
+            with self._memo_lock:
+                got = self._lexical.get(key)
+            if got is not None and (got[0] >= k or len(got[1]) < got[0]):
+                return got[1][:k]
+        depth = max(k, _LEXICAL_DEPTH) if self.memo else k
+        rows = self.store.passages.lexical(match, depth, exclude_documents=exclude_documents,
+                                           published_after=published_after, after=after_date)
+        self._remember(self._lexical, key, (depth, rows))
+        return rows[:k]
 
     # -- dense -----------------------------------------------------------------------
-    def _dense(self) -> _DenseCache:
+    def _dense(self, version: tuple | None = None) -> _DenseCache:
         db = self.store.key
         with _CACHE_LOCK:
-            key = self.store.passages.version()
+            key = version or self.store.passages.version()
             cache = _CACHES.get(db)
             if cache is not None and cache.key == key:
                 return cache
@@ -304,16 +515,85 @@ class SqliteRetriever(_PassageIndexPart):
         matrix = np.frombuffer(blob, dtype="<f4").reshape(len(rows), dim).astype(np.float32, copy=False)
         return _DenseCache(key, rowids, matrix, codes, doc_index, published)
 
+    def vector_index(self, *, sync: bool = True) -> AnnIndex | None:
+        """The persisted vector index this retriever searches (None: it scans exactly).
+
+        Used from ``ann_threshold`` passages on when usearch is installed and the store is a file.
+        A missing or out-of-date index is built or updated now (``sync``), with a message on the
+        ``factdesk`` logger; should that fail, the exact scan is used.
+        """
+        return self._ann_for(self.store.passages.version(), sync=sync)
+
+    def _ann_for(self, version: tuple, *, sync: bool = True) -> AnnIndex | None:
+        count = int(version[0])
+        if self.ann_threshold <= 0 or count < self.ann_threshold or getattr(self.store, "path", None) is None:
+            return None
+        db = self.store.key
+        with _CACHE_LOCK:
+            ann = _ANNS.get(db)
+            if ann is not None and ann.fresh_for(count, version[1]):
+                return ann
+            from factdesk.retrieve import ann as ann_module
+
+            if ann_module.usearch_index_class() is None:
+                return None
+            ann = ann_module.open_index(Path(self.store.path))  # type: ignore[attr-defined]
+            if ann is None or not ann.fresh_for(count, version[1]):
+                if not sync or self._ann_failed == version:
+                    return None
+                _log.warning("the vector index beside %s is %s: updating it now (factdesk index keeps it "
+                             "up to date)", self.store.path, "missing or unreadable" if ann is None else "behind the store")
+                try:
+                    ann = ann_module.sync(self.store)
+                except (RuntimeError, OSError, ValueError) as exc:
+                    _log.warning("vector index not usable (%s): searching every vector exactly", exc)
+                    self._ann_failed = version
+                    return None
+            _ANNS[db] = ann
+            return ann
+
+    def _query_vectors(self, queries: list[str], dim: int) -> np.ndarray:
+        """The queries' unit vectors, embedding only those not seen before, all in one call."""
+        with self._memo_lock:
+            missing = list(dict.fromkeys(q for q in queries if q not in self._qvecs)) if self.memo else queries
+        fresh = self.embedder.embed(missing, batch_size=self.batch_size) if missing else None
+        if fresh is not None and fresh.shape[1] != dim:
+            self._dimension_error(dim, fresh.shape[1])
+        if not self.memo:
+            return fresh if fresh is not None else np.zeros((0, dim), np.float32)
+        with self._memo_lock:
+            for q, v in zip(missing, fresh if fresh is not None else []):
+                self._remember(self._qvecs, q, v)
+            vecs = [self._qvecs.get(q) for q in queries]
+        if any(v is None for v in vecs):  # pushed out meanwhile by a concurrent caller
+            return self.embedder.embed(queries, batch_size=self.batch_size)
+        return np.stack(vecs).astype(np.float32) if vecs else np.zeros((0, dim), np.float32)
+
+    def prepare_queries(self, queries: Sequence[str]) -> None:
+        """Embed, in one call, the queries a check is about to search (kept for the searches that follow)."""
+        queries = [q for q in dict.fromkeys(queries) if q and q.strip()]
+        if not queries or not self.memo or self.mode == "lexical":
+            return
+        with self._memo_lock:
+            missing = [q for q in queries if q not in self._qvecs]
+        if missing:
+            vecs = self.embedder.embed(missing, batch_size=self.batch_size)
+            for q, v in zip(missing, vecs):
+                self._remember(self._qvecs, q, v)
+
     def _embed_queries(self, cache: _DenseCache, queries: list[str]) -> np.ndarray:
-        return self._check_dimensions(cache, self.embedder.embed(queries, batch_size=self.batch_size))
+        return self._check_dimensions(cache, self._query_vectors(queries, cache.matrix.shape[1]))
+
+    def _dimension_error(self, stored: int, made: int) -> None:
+        raise ConfigError(
+            f"stored passage vectors have {stored} dimensions but the embedder "
+            f"{getattr(self.embedder, 'name', '?')} makes {made}",
+            hint="re-index the corpus with the current embedder, or pick the embedder it was built with",
+        )
 
     def _check_dimensions(self, cache: _DenseCache, qvecs: np.ndarray) -> np.ndarray:
         if qvecs.shape[1] != cache.matrix.shape[1]:
-            raise ConfigError(
-                f"stored passage vectors have {cache.matrix.shape[1]} dimensions but the embedder "
-                f"{getattr(self.embedder, 'name', '?')} makes {qvecs.shape[1]}",
-                hint="re-index the corpus with the current embedder, or pick the embedder it was built with",
-            )
+            self._dimension_error(cache.matrix.shape[1], qvecs.shape[1])
         return qvecs
 
     def _dense_scores(self, cache: _DenseCache, qvecs: np.ndarray) -> np.ndarray:
@@ -337,23 +617,39 @@ class SqliteRetriever(_PassageIndexPart):
         return idx[np.argsort(-scores[idx], kind="stable")]
 
     def _masks(self, cache: _DenseCache, exclude_documents: set[str] | None, before: str | None):
+        key = (tuple(sorted(exclude_documents or ())), latest_date(before) if before else None)
+        got = cache.masks.get(key)
+        if got is not None:
+            return got
         base = None
         if exclude_documents:
             codes = [cache.doc_index[d] for d in exclude_documents if d in cache.doc_index]
             if codes:
                 base = ~np.isin(cache.doc_codes, np.array(codes, dtype=np.int32))
         if not before:
-            return base, None
-        after = (cache.published != "") & (cache.published > latest_date(before))
-        avail = ~after if base is None else base & ~after
-        later = after if base is None else base & after
-        return avail, later
+            out = (base, None)
+        else:
+            after = (cache.published != "") & (cache.published > latest_date(before))
+            avail = ~after if base is None else base & ~after
+            later = after if base is None else base & after
+            out = (avail, later)
+        if len(cache.masks) >= 16:
+            cache.masks.clear()
+        cache.masks[key] = out
+        return out
 
     def dense_search(self, query: str, k: int = 10, *, exclude_documents: set[str] | None = None
                      ) -> list[tuple[int, float]]:
         """Top-k ``(passage_rowid, cosine)`` over all stored vectors (query embedding included)."""
-        cache = self._dense()
-        if not len(cache.rowids) or k <= 0:
+        if k <= 0:
+            return []
+        snap = self._snapshot()
+        snap.ann = self._ann_for(snap.version)
+        if snap.ann is not None:
+            qvec = self._query_vectors([query], snap.ann.dim)[0]
+            return _AnnDense(self, snap.ann, qvec, exclude_documents, None).top(False, k)
+        cache = self._dense(snap.version)
+        if not len(cache.rowids):
             return []
         q = self._embed_queries(cache, [query])
         scores = self._dense_scores(cache, q)[0]
@@ -382,12 +678,35 @@ class SqliteRetriever(_PassageIndexPart):
         befores = _befores(before, len(queries))
         if not queries:
             return []
-        cache = qvecs = None
-        if mode != "lexical":
-            cache = self._dense()
-            if len(cache.rowids):
-                qvecs = self._embed_queries(cache, queries)
-        return self._search_block(queries, qvecs, cache, k, mode, befores, exclude_documents, diversity)
+        snap = self._snapshot()
+        excl = tuple(sorted(exclude_documents or ()))
+        keys = [(q, int(k), mode, b, excl, diversity) for q, b in zip(queries, befores)]
+        results: list[list[Hit] | None] = [None] * len(queries)
+        if self.memo:
+            with self._memo_lock:
+                for i, key in enumerate(keys):
+                    got = self._results.get(key)
+                    if got is not None:
+                        results[i] = [replace(h) for h in got]
+        todo = [i for i, r in enumerate(results) if r is None]
+        if todo:
+            block_queries = [queries[i] for i in todo]
+            block_befores = [befores[i] for i in todo]
+            cache = qvecs = None
+            if mode != "lexical":
+                snap.ann = self._ann_for(snap.version)
+                if snap.ann is not None:
+                    qvecs = self._query_vectors(block_queries, snap.ann.dim) if len(snap.ann) else None
+                else:
+                    cache = self._dense(snap.version)
+                    if len(cache.rowids):
+                        qvecs = self._embed_queries(cache, block_queries)
+            found = self._search_block(block_queries, qvecs, cache, k, mode, block_befores, exclude_documents,
+                                       diversity, snap)
+            for i, hits in zip(todo, found):
+                results[i] = hits
+                self._remember(self._results, keys[i], [replace(h) for h in hits])
+        return results  # type: ignore[return-value]
 
     def search_by_vector(self, vector: Sequence[float] | np.ndarray, k: int = 10, *, before: str | None = None,
                          exclude_documents: set[str] | None = None, max_per_document: int | None = None,
@@ -395,11 +714,17 @@ class SqliteRetriever(_PassageIndexPart):
         """Dense search with a query vector already made (unit length, in the embedder's space)."""
         _, diversity = self._options("dense", max_per_document, mmr_lambda)
         befores = _befores(before, 1)
-        cache = self._dense()
-        qvecs = None
-        if len(cache.rowids):
-            qvecs = self._check_dimensions(cache, np.asarray(vector, dtype=np.float32).reshape(1, -1))
-        return self._search_block([""], qvecs, cache, k, "dense", befores, exclude_documents, diversity)[0]
+        snap = self._snapshot()
+        snap.ann = self._ann_for(snap.version)
+        vec = np.asarray(vector, dtype=np.float32).reshape(1, -1)
+        if snap.ann is not None:
+            if vec.shape[1] != snap.ann.dim:
+                self._dimension_error(snap.ann.dim, vec.shape[1])
+            return self._search_block([""], vec if len(snap.ann) else None, None, k, "dense", befores,
+                                      exclude_documents, diversity, snap)[0]
+        cache = self._dense(snap.version)
+        qvecs = self._check_dimensions(cache, vec) if len(cache.rowids) else None
+        return self._search_block([""], qvecs, cache, k, "dense", befores, exclude_documents, diversity, snap)[0]
 
     def _options(self, mode: Mode | None, max_per_document: int | None, mmr_lambda: float | None
                  ) -> tuple[Mode, tuple[int, float]]:
@@ -416,27 +741,38 @@ class SqliteRetriever(_PassageIndexPart):
 
     def _search_block(self, queries: list[str], qvecs: np.ndarray | None, cache: _DenseCache | None, k: int,
                       mode: Mode, befores: list[str | None], exclude_documents: set[str] | None,
-                      diversity: tuple[int, float]) -> list[list[Hit]]:
+                      diversity: tuple[int, float], snap: _Snapshot | None = None) -> list[list[Hit]]:
         n = max(50, 5 * k)
+        snap = snap or self._snapshot()
         results = []
         for c in range(0, len(queries), 32):  # one matrix product per 32 queries
-            block = qvecs[c:c + 32] @ cache.matrix.T if qvecs is not None else None
+            block = None
+            if qvecs is not None and cache is not None:
+                block = qvecs[c:c + 32] @ cache.matrix.T
             for qi in range(c, min(c + 32, len(queries))):
-                scores = block[qi - c] if block is not None else None
+                dense: _ExactDense | _AnnDense | None = None
+                if block is not None:
+                    dense = _ExactDense(self, cache, block[qi - c], exclude_documents, befores[qi])  # type: ignore[arg-type]
+                elif qvecs is not None and snap.ann is not None:
+                    dense = _AnnDense(self, snap.ann, qvecs[qi], exclude_documents, befores[qi])
                 results.append(self._search_one(queries[qi], k, n, mode, befores[qi], exclude_documents, cache,
-                                                scores, diversity))
+                                                dense, diversity, snap))
         return results
 
-    def _documents_of(self, rowids: Sequence[int], cache: _DenseCache | None) -> dict[int, str]:
+    def _documents_of(self, rowids: Sequence[int], cache: _DenseCache | None,
+                      known: dict[int, str] | None = None) -> dict[int, str]:
         """rowid -> document id, from the vector cache where it holds the rowid, else from the store."""
         out: dict[int, str] = {}
         missing = [int(r) for r in rowids]
+        if known:
+            out = {r: known[r] for r in missing if r in known}
+            missing = [r for r in missing if r not in out]
         if cache is not None and len(cache.rowids) and missing:
             names = cache.document_names()
             ids = np.asarray(missing, dtype=np.int64)
             j = np.minimum(np.searchsorted(cache.rowids, ids), len(cache.rowids) - 1)
             present = cache.rowids[j] == ids
-            out = {int(r): names[int(c)] for r, c in zip(ids[present], cache.doc_codes[j[present]])}
+            out.update({int(r): names[int(c)] for r, c in zip(ids[present], cache.doc_codes[j[present]])})
             missing = [int(r) for r in ids[~present]]
         if missing:
             out.update(self.store.passages.document_ids(missing))
@@ -454,14 +790,11 @@ class SqliteRetriever(_PassageIndexPart):
             return None
         return cache.matrix[j]
 
-    def _search_one(self, query, k, n, mode, before, exclude_documents, cache, scores,
-                    diversity: tuple[int, float] = (0, 1.0)) -> list[Hit]:
+    def _search_one(self, query, k, n, mode, before, exclude_documents, cache, dense,
+                    diversity: tuple[int, float] = (0, 1.0), snap: _Snapshot | None = None) -> list[Hit]:
         cap, mmr_lambda = diversity
         diversify = cap > 0 or mmr_lambda < 1.0
         groups = [(False, None)] if not before else [(False, False), (True, True)]
-        avail_mask = later_mask = None
-        if scores is not None:
-            avail_mask, later_mask = self._masks(cache, exclude_documents, before)
         ranked: list[tuple[int, float, int | None, int | None, bool]] = []
         per_document: dict[str, int] = {}  # passages chosen so far per document (diversified search)
         for flagged, after_date in groups:
@@ -470,17 +803,16 @@ class SqliteRetriever(_PassageIndexPart):
             lex: list[tuple[int, float]] = []
             if mode != "dense":
                 lex = self.lexical_search(query, want, exclude_documents=exclude_documents, before=before,
-                                          after_date=bool(after_date))
-            dense: list[tuple[int, float]] = []
-            if scores is not None and mode != "lexical":
-                idx = self._top(scores, later_mask if flagged else avail_mask, want)
-                dense = [(int(cache.rowids[i]), float(scores[i])) for i in idx]
-            fused = [(rid, s, lr, dr, flagged) for rid, s, lr, dr in rrf_fuse(lex, dense, mode)]
+                                          after_date=bool(after_date), _snapshot=snap)
+            dense_list: list[tuple[int, float]] = []
+            if dense is not None and mode != "lexical":
+                dense_list = dense.top(flagged, want)
+            fused = [(rid, s, lr, dr, flagged) for rid, s, lr, dr in rrf_fuse(lex, dense_list, mode)]
             if diversify and fused:
                 slots = k - len(ranked)
-                docs = self._documents_of([r[0] for r in fused], cache)
+                docs = self._documents_of([r[0] for r in fused], cache, dense.documents() if dense else None)
                 vectors = (self._vectors_of([r[0] for r in fused], cache)
-                           if mmr_lambda < 1.0 and scores is not None else None)
+                           if mmr_lambda < 1.0 and isinstance(dense, _ExactDense) else None)
                 order = select_diverse([r[1] for r in fused], [docs.get(r[0], "") for r in fused], slots,
                                        max_per_document=cap, mmr_lambda=mmr_lambda, vectors=vectors,
                                        counts=per_document)
@@ -495,14 +827,30 @@ class SqliteRetriever(_PassageIndexPart):
             p = passages.get(rid)
             if p is None:  # deleted between the two reads
                 continue
-            sim = None
-            if scores is not None and len(cache.rowids):
-                j = int(np.searchsorted(cache.rowids, rid))
-                if j < len(cache.rowids) and cache.rowids[j] == rid:
-                    sim = float(scores[j])
+            sim = dense.similarity(rid) if dense is not None else None
             hits.append(Hit(passage=p, score=score, lexical_rank=lr, dense_rank=dr, dense_similarity=sim,
                             after_claim_date=flagged))
         return hits
+
+
+def _document_frequencies(store: Store, version: tuple, terms: list[str]) -> list[int]:
+    """FTS5 document frequencies of (stemmed) terms, kept per process and store until its passages change."""
+    with _DF_LOCK:
+        cached = _DF_CACHE.get(store.key)
+        if cached is None or cached[0] != version or len(cached[1]) > 200_000:
+            cached = (version, {})
+            _DF_CACHE[store.key] = cached
+        counts = cached[1]
+        missing = [t for t in dict.fromkeys(terms) if t not in counts]
+    fresh = dict(zip(missing, store.passages.document_frequencies(missing))) if missing else {}
+    with _DF_LOCK:
+        counts.update(fresh)
+    return [counts[t] if t in counts else fresh.get(t, 0) for t in terms]
+
+
+_DF_CACHE: dict[str, tuple[tuple, dict[str, int]]] = {}
+_DF_LOCK = threading.Lock()
+_ANNS: dict[str, AnnIndex] = {}  # by Store.key
 
 
 class SqliteIndex(SqliteIndexer, SqliteRetriever):
@@ -517,9 +865,9 @@ class SqliteIndex(SqliteIndexer, SqliteRetriever):
 
     def __init__(self, store: Store, embedder: Embedder | None = None, *, batch_size: int = 64,
                  chunk_size: int = 64, mode: Mode = "hybrid", max_per_document: int = 0,
-                 mmr_lambda: float = 1.0) -> None:
+                 mmr_lambda: float = 1.0, **options: Any) -> None:
         SqliteRetriever.__init__(self, store, embedder, batch_size=batch_size, mode=mode,
-                                 max_per_document=max_per_document, mmr_lambda=mmr_lambda)
+                                 max_per_document=max_per_document, mmr_lambda=mmr_lambda, **options)
         self.chunk_size = chunk_size
 
 

@@ -24,6 +24,7 @@ import threading
 from collections.abc import Iterable, Sequence
 
 from factdesk.errors import NotFoundError
+from factdesk.store.claimreviews import fts_stems
 from factdesk.types import Passage
 
 _COLUMNS = 'rowid, id, document_id, position, start, "end", text, title, published, url, source'
@@ -46,6 +47,7 @@ class PassageRecords:
     def __init__(self, conn: sqlite3.Connection, key: object) -> None:
         self._conn = conn
         self._key = key
+        self._vocabulary = False  # temp.passages_vocab created on this connection
 
     # -- writing -------------------------------------------------------------------
     def replace(self, document_id: str, passages: Sequence[Passage], vectors: Sequence[bytes | None]) -> None:
@@ -106,6 +108,55 @@ class PassageRecords:
             out.update((int(r[0]), r[1]) for r in rows)
         return out
 
+    def count(self) -> int:
+        """How many passages the store holds."""
+        return int(self._conn.execute("SELECT count(*) FROM passages").fetchone()[0])
+
+    def document_frequencies(self, terms: Sequence[str]) -> list[int]:
+        """How many passages hold each FTS5 term (already stemmed: :func:`fts_terms`).
+
+        FTS5's ``fts5vocab`` table counts a term by walking its posting list, so callers cache the
+        counts (:mod:`factdesk.retrieve.index` keeps them per store version).
+        """
+        if not self._vocabulary:
+            self._conn.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.passages_vocab USING fts5vocab(main, 'passages_fts', 'row')")
+            self._vocabulary = True
+        out = []
+        for term in terms:
+            row = self._conn.execute("SELECT doc FROM temp.passages_vocab WHERE term = ?", (term,)).fetchone()
+            out.append(int(row[0]) if row else 0)
+        return out
+
+    def ids(self) -> list[tuple[int, str]]:
+        """(rowid, passage id) of every passage, by rowid (read from the id index, not the table)."""
+        return self._conn.execute("SELECT rowid, id FROM passages INDEXED BY sqlite_autoindex_passages_1 "
+                                  "ORDER BY rowid").fetchall()
+
+    def vectors_by_rowids(self, rowids: Iterable[int]) -> list[tuple[int, str, str | None, str, bytes | None]]:
+        """(rowid, passage id, published, document id, vector blob) of these passages that are still present."""
+        out: list[tuple[int, str, str | None, str, bytes | None]] = []
+        ids = [int(r) for r in rowids]
+        for i in range(0, len(ids), _CHUNK):
+            part = ids[i:i + _CHUNK]
+            out.extend(self._conn.execute(
+                f"SELECT rowid, id, published, document_id, vector FROM passages "
+                f"WHERE rowid IN ({','.join('?' * len(part))})", part))
+        return out
+
+    def vector_batches(self, after_rowid: int = 0, size: int = 20000):
+        """(rowid, passage id, vector blob) of passages with a vector and rowid > ``after_rowid``, by rowid,
+        ``size`` rows at a time (an iterator of lists)."""
+        last = int(after_rowid)
+        while True:
+            rows = self._conn.execute(
+                "SELECT rowid, id, vector FROM passages WHERE rowid > ? AND vector IS NOT NULL ORDER BY rowid LIMIT ?",
+                (last, int(size))).fetchall()
+            if not rows:
+                return
+            yield rows
+            last = int(rows[-1][0])
+
     def vector_rows(self) -> list[Sequence]:
         """(rowid, document id, published, vector blob) of every passage with a vector, by rowid."""
         return self._conn.execute(
@@ -135,6 +186,11 @@ class PassageRecords:
                f"WHERE {' AND '.join(where)} ORDER BY s LIMIT ?")
         args.append(int(k))
         return [(int(r[0]), -float(r[1])) for r in self._conn.execute(sql, args)]
+
+
+def fts_terms(tokens: Sequence[str]) -> list[str]:
+    """The terms ``passages_fts``'s tokenizer makes of single tokens (its tokenizer is the reviews' one)."""
+    return fts_stems(tokens)
 
 
 def _row_to_passage(row: Sequence) -> Passage:

@@ -1,0 +1,396 @@
+"""Issue 15 item 1: checking an article against 10 k / 100 k / 1 M passages, old path vs new path.
+
+Stores (cached as ``benchmarks/out/scale_check_<N>.db``, git-ignored; ``--rebuild`` makes them anew):
+
+* the demo corpus (38 documents, 243 passages) with real embeddings, so the demo article's claims
+  have their gold evidence in the store;
+* the gold evidence of ``--fever-claims`` FEVER dev claims (``../shared/data/fever/dev.jsonl``, read
+  in place), one document each, with real embeddings: the FEVER-open recall set;
+* filler up to N passages: FEVER train evidence sentences recombined, three random sentences per
+  document, with random dates 2015-2025 and **random unit vectors** (embedding a million texts on
+  two cores would take hours and does not change what a search costs; the filler's dense ranks are
+  meaningless, the demo's and FEVER gold's are real).
+
+The check (``--runs`` warm runs, interleaved old / new in one process, the same loaded models):
+
+* **old**: the retriever as before issue 15 (``lexical_max_df=0``, ``ann_threshold=0``, ``memo=False``):
+  every query's full FTS5 OR-query, the exact scan over every vector, one embedding call per
+  search call;
+* **new**: the defaults (FTS5 query pruning, the persisted usearch index from 50,000 passages on,
+  query vectors embedded once per check, searches shared between claims, quotes and omitted context).
+
+Per-stage wall time: ingest+claims / retrieve / verify / quotes / claim matching / omitted context /
+report, plus the time spent inside FTS5 queries.  Also: demo evidence recall (a gold evidence
+document among a gold claim's evidence), FEVER-open lexical/hybrid recall@10 and the FTS5 pruning
+study (``--prune-study``: recall, top-10 overlap with the unpruned query and latency per cutoff).
+
+    .venv/bin/python benchmarks/scale_check.py                      # 10 k and 100 k
+    .venv/bin/python benchmarks/scale_check.py --sizes 1000000 --runs 2
+    .venv/bin/python benchmarks/scale_check.py --sizes 100000 --prune-study 400 --no-check
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+from _common import ROOT, building_store, machine, percentile, print_table, random_unit_vectors, write_json
+
+FEVER = ROOT.parent / "shared" / "data" / "fever"
+OUT = ROOT / "benchmarks" / "out"
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'])")
+
+
+# -- data --------------------------------------------------------------------------------
+def fever_gold(n: int) -> list[dict[str, Any]]:
+    """The first ``n`` FEVER dev claims (SUPPORTS/REFUTES) with their evidence text."""
+    out = []
+    with open(FEVER / "dev.jsonl", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if row.get("label") in ("SUPPORTS", "REFUTES") and len(row.get("evidence") or "") > 30:
+                out.append(row)
+                if len(out) >= n:
+                    break
+    return out
+
+
+def fever_sentences() -> list[str]:
+    """Distinct sentences of FEVER train evidence (the filler's material)."""
+    seen: dict[str, None] = {}
+    with open(FEVER / "train.jsonl", encoding="utf-8") as f:
+        for line in f:
+            for s in _SENT.split((json.loads(line).get("evidence") or "").strip()):
+                s = s.strip()
+                if 30 <= len(s) <= 400:
+                    seen.setdefault(s, None)
+    return list(seen)
+
+
+class MixedEmbedder:
+    """Real vectors for the texts that matter (demo corpus, FEVER gold, queries), random ones for filler."""
+
+    def __init__(self, model: Any, seed: int = 7) -> None:
+        self.model, self.name, self.dim = model, model.name, model.dim
+        self.filler = False
+        self.rng = np.random.default_rng(seed)
+
+    def warm_up(self) -> None:
+        self.model.warm_up()
+
+    def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        if self.filler:
+            return random_unit_vectors(self.rng, len(texts), self.dim)
+        return self.model.embed(texts, batch_size=batch_size)
+
+
+def build_store(path: Path, size: int, fever_claims: int, seed: int) -> dict[str, Any]:
+    """Index demo corpus + FEVER gold (real vectors) + recombined filler (random vectors) up to ``size``."""
+    from factdesk import demodata
+    from factdesk.ingest import find_files, load_file
+    from factdesk.retrieve import OnnxMiniLMEmbedder, SqliteIndexer
+    from factdesk.types import Document
+
+    started = time.perf_counter()
+    emb = MixedEmbedder(OnnxMiniLMEmbedder(), seed)
+    rng = random.Random(seed)
+    with building_store(path) as store:
+        indexer = SqliteIndexer(store, emb, chunk_size=2000)
+        demo = [load_file(p) for p in find_files(demodata.corpus_dir())]
+        total = indexer.add_documents(demo, save_role="corpus")
+        gold = [Document(text=r["evidence"], title=None, source="FEVER dev evidence",
+                         url=f"fever:dev:{r['row']}") for r in fever_gold(fever_claims)]
+        total += indexer.add_documents(gold, save_role="corpus")
+        real_s = time.perf_counter() - started
+        sentences = fever_sentences()
+        emb.filler = True
+        batch: list[Document] = []
+        while total < size:
+            for _ in range(min(5000, max(1, size - total))):
+                text = " ".join(rng.sample(sentences, 3))
+                day = f"{rng.randint(2015, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+                batch.append(Document(text=text, published=day, source="FEVER filler"))
+            total += indexer.add_documents(batch, save_role="corpus")
+            batch = []
+            print(f"  {path.name}: {total:,} passages, {time.perf_counter() - started:.0f} s", file=sys.stderr,
+                  flush=True)
+    return {"passages": total, "build_s": round(time.perf_counter() - started, 1), "real_vectors_s": round(real_s, 1)}
+
+
+def ensure_store(size: int, args: argparse.Namespace) -> tuple[Path, dict[str, Any]]:
+    path = OUT / f"scale_check_{size}.db"
+    meta_path = path.with_suffix(".json")
+    if path.exists() and meta_path.exists() and not args.rebuild:
+        return path, json.loads(meta_path.read_text())
+    OUT.mkdir(parents=True, exist_ok=True)
+    for old in OUT.glob(f"scale_check_{size}.db*"):
+        old.unlink()
+    meta = build_store(path, size, args.fever_claims, args.seed)
+    meta_path.write_text(json.dumps(meta))
+    return path, meta
+
+
+# -- timing ---------------------------------------------------------------------------------
+class FtsTimer:
+    """Wraps ``store.passages.lexical`` to add up the time spent inside FTS5 queries."""
+
+    def __init__(self, records: Any) -> None:
+        self.records, self.original = records, records.lexical
+        self.seconds, self.calls = 0.0, 0
+        records.lexical = self._timed
+
+    def _timed(self, *a: Any, **kw: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return self.original(*a, **kw)
+        finally:
+            self.seconds += time.perf_counter() - t0
+            self.calls += 1
+
+
+def timed_pipeline_class() -> Any:
+    from factdesk.context import find_omitted, provenance_for_claims
+    from factdesk.pipeline import Pipeline, stage
+
+    class TimedPipeline(Pipeline):
+        """The pipeline with wall-clock timers around its stages (the same calls as Pipeline.check)."""
+
+        timers: dict[str, float]
+
+        @contextmanager
+        def _t(self, name: str) -> Iterator[None]:
+            t0 = time.perf_counter()
+            try:
+                yield
+            finally:
+                self.timers[name] = self.timers.get(name, 0.0) + time.perf_counter() - t0
+
+        def extract(self, source):  # ingest + claims
+            with self._t("ingest+claims"):
+                return super().extract(source)
+
+        def gather_evidence(self, doc, claim_set, **kw):
+            with self._t("retrieve"):
+                return super().gather_evidence(doc, claim_set, **kw)
+
+        def judge(self, checked):
+            with self._t("verify"):
+                return super().judge(checked)
+
+        def context(self, doc, checked, sources):
+            with stage("context"):
+                with self._t("quotes"):
+                    quotes = provenance_for_claims(checked, doc, sources=sources or None, store=self.store,
+                                                   index=self.retriever)
+                with self._t("claim matching"):
+                    matches = self.match_reviews(checked)
+                with self._t("omitted context"):
+                    omitted = find_omitted(doc, checked, self.retriever, self.omitted_verifier,
+                                           limit=self.settings.max_omitted)
+            return quotes, matches, omitted
+
+    prepare = getattr(Pipeline, "prepare_retrieval", None)
+    if prepare is not None:
+        def prepare_retrieval(self, doc, claim_set):
+            with self._t("embed queries"):
+                return prepare(self, doc, claim_set)
+        TimedPipeline.prepare_retrieval = prepare_retrieval  # type: ignore[attr-defined]
+    return TimedPipeline
+
+
+def demo_scores(report: dict[str, Any], store: Any) -> dict[str, Any]:
+    """The demo gold's figures for a report: evidence recall and label accuracy (``factdesk demo --score``)."""
+    from factdesk import demodata
+
+    score = demodata.score_report(report, store=store)
+    return {k: score[k] for k in ("evidence_recall", "label_accuracy", "claims_found") if k in score}
+
+
+def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, Any]) -> dict[str, Any]:
+    from factdesk import demodata
+    from factdesk.retrieve import SqliteRetriever
+    from factdesk.settings import Settings
+    from factdesk.store import Store
+
+    timed = timed_pipeline_class()
+    out: dict[str, Any] = {"passages": size}
+    with Store.open(path) as store:
+        settings = Settings()
+        fts = FtsTimer(store.passages)
+        retrievers = {
+            "old": SqliteRetriever(store, parts["embedder"], max_per_document=settings.max_per_document,
+                                   lexical_max_df=0, ann_threshold=0, memo=False),
+            "new": SqliteRetriever(store, parts["embedder"], max_per_document=settings.max_per_document),
+        }
+        paths = [p for p in ("old", "new") if p in args.paths]
+        pipes = {name: timed(store, settings, verifier=parts["verifier"], embedder=parts["embedder"],
+                             scorer=parts["scorer"], retriever=retrievers[name],
+                             omitted_verifier=parts["omitted"]) for name in paths}
+        article = demodata.article_path()
+        for name in paths:  # first (cold) check of each path: loads vectors / opens or builds the index
+            pipes[name].timers = {}
+            t0 = time.perf_counter()
+            pipes[name].check(article, save=False)
+            out[f"{name}_first_s"] = round(time.perf_counter() - t0, 2)
+            print(f"  {size:,} {name}: first check {out[f'{name}_first_s']} s", file=sys.stderr, flush=True)
+        runs: dict[str, list[dict[str, float]]] = {p: [] for p in paths}
+        reports: dict[str, Any] = {}
+        for r in range(args.runs):
+            for name in paths:
+                pipe = pipes[name]
+                pipe.timers = {}
+                retrievers[name]._results.clear()  # a new check: nothing remembered from the last one
+                retrievers[name]._lexical.clear()
+                retrievers[name]._qvecs.clear()
+                fts.seconds, fts.calls = 0.0, 0
+                t0 = time.perf_counter()
+                reports[name] = pipe.check(article, save=False)
+                total = time.perf_counter() - t0
+                row = {"total": total, **pipe.timers, "fts5": fts.seconds, "fts5_queries": fts.calls}
+                runs[name].append(row)
+                print(f"  {size:,} {name} run {r + 1}: {total:.2f} s  " +
+                      " ".join(f"{k}={v:.2f}" for k, v in row.items() if k != "total"), file=sys.stderr, flush=True)
+        for name in paths:
+            keys = sorted({k for row in runs[name] for k in row})
+            out[name] = {k: round(statistics.median(row.get(k, 0.0) for row in runs[name]), 3) for k in keys}
+            out[name]["demo"] = demo_scores(reports[name], store)
+            out[name]["claims"] = len(reports[name]["claims"])
+        if "old" in out and "new" in out:
+            out["speedup"] = round(out["old"]["total"] / out["new"]["total"], 2)
+    return out
+
+
+# -- FTS5 pruning and FEVER-open recall -------------------------------------------------------
+def prune_study(size: int, path: Path, args: argparse.Namespace, embedder: Any) -> dict[str, Any]:
+    """Lexical recall@10 and top-10 overlap of pruned FTS5 queries against the full OR-query."""
+    from factdesk import demodata
+    from factdesk.context.omitted import planned_queries as omitted_queries
+    from factdesk.pipeline import Pipeline
+    from factdesk.retrieve import SqliteRetriever
+    from factdesk.settings import Settings
+    from factdesk.store import Store
+
+    gold = fever_gold(args.prune_study)
+    cutoffs = [(0.05, 3), (0.02, 3), (0.01, 3), (0.01, 2), (0.005, 3)]
+    out: dict[str, Any] = {"passages": size, "fever_claims": len(gold)}
+    with Store.open(path) as store:
+        url_doc = {d["url"]: d["id"] for d in (dict(r) for r in store.conn.execute(
+            "SELECT id, url FROM documents WHERE url LIKE 'fever:dev:%'"))}
+        targets = [url_doc.get(f"fever:dev:{g['row']}") for g in gold]
+        # the demo article's own retrieval queries (claims + omitted-context queries)
+        pipe = Pipeline(store, Settings(), embedder=embedder)
+        doc, claim_set = pipe.extract(demodata.article_path())
+        article_queries = [c.to_check for c in claim_set.claims] + omitted_queries(doc, claim_set.claims)
+        base = SqliteRetriever(store, embedder, lexical_max_df=0, memo=False, ann_threshold=0)
+        variants = {f"df<={c:g} keep>={m}": SqliteRetriever(store, embedder, lexical_max_df=c, lexical_min_terms=m,
+                                                             lexical_prune_min=0, memo=False, ann_threshold=0)
+                    for c, m in cutoffs}
+        for qset, queries, tgt in (("fever", [g["claim"] for g in gold], targets),
+                                   ("article", article_queries, [None] * len(article_queries))):
+            stats: dict[str, dict[str, list[float]]] = {name: {"ms": [], "hit": [], "overlap": []}
+                                                        for name in ["full", *variants]}
+            for q, target in zip(queries, tgt):
+                t0 = time.perf_counter()
+                full = base.lexical_search(q, 10)
+                stats["full"]["ms"].append(1000 * (time.perf_counter() - t0))
+                full_ids = [r for r, _ in full]
+                docs = store.passages.document_ids(full_ids)
+                stats["full"]["hit"].append(float(target is not None and target in docs.values()))
+                for name, retr in variants.items():
+                    t0 = time.perf_counter()
+                    got = retr.lexical_search(q, 10)
+                    stats[name]["ms"].append(1000 * (time.perf_counter() - t0))
+                    ids = [r for r, _ in got]
+                    stats[name]["overlap"].append(len(set(ids) & set(full_ids)) / max(1, min(10, len(full_ids))))
+                    gd = store.passages.document_ids(ids)
+                    stats[name]["hit"].append(float(target is not None and target in gd.values()))
+            out[qset] = {name: {"p50_ms": round(percentile(s["ms"], 0.5), 1), "p95_ms": round(percentile(s["ms"], 0.95), 1),
+                                "recall@10": round(float(np.mean(s["hit"])), 3) if qset == "fever" else None,
+                                "top10_overlap": round(float(np.mean(s["overlap"])), 3) if s["overlap"] else 1.0}
+                         for name, s in stats.items()}
+            out[qset]["queries"] = len(queries)
+        # FEVER-open recall@10 in hybrid mode, old vs new retriever
+        old = SqliteRetriever(store, embedder, lexical_max_df=0, memo=False, ann_threshold=0)
+        new = SqliteRetriever(store, embedder)
+        claims = [g["claim"] for g in gold]
+        for name, retr in (("old", old), ("new", new)):
+            t0 = time.perf_counter()
+            hits = retr.search_many(claims, 10, max_per_document=2)
+            secs = time.perf_counter() - t0
+            found = [float(t is not None and t in {h.passage.document_id for h in hs}) for hs, t in zip(hits, targets)]
+            out[f"fever_hybrid_{name}"] = {"recall@10": round(float(np.mean(found)), 3),
+                                           "seconds": round(secs, 1)}
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
+    ap.add_argument("--runs", type=int, default=3, help="warm checks per path (interleaved)")
+    ap.add_argument("--paths", nargs="+", default=["old", "new"], choices=["old", "new"])
+    ap.add_argument("--fever-claims", type=int, default=1000, help="FEVER dev claims whose evidence is indexed")
+    ap.add_argument("--prune-study", type=int, default=0, help="FEVER claims for the FTS5 pruning study (0: skip)")
+    ap.add_argument("--no-check", action="store_true", help="skip the article checks")
+    ap.add_argument("--build-only", action="store_true")
+    ap.add_argument("--rebuild", action="store_true")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--json", help="write the figures here")
+    args = ap.parse_args(argv)
+
+    import os
+
+    results: dict[str, Any] = {"machine": machine(), "load_1min": os.getloadavg()[0], "sizes": []}
+    parts: dict[str, Any] | None = None
+    for size in args.sizes:
+        path, meta = ensure_store(size, args)
+        entry: dict[str, Any] = {"passages": size, "store": meta}
+        print(f"store {path.name}: {meta}", file=sys.stderr, flush=True)
+        if args.build_only:
+            results["sizes"].append(entry)
+            continue
+        if parts is None:
+            from factdesk.pipeline import Pipeline
+            from factdesk.settings import Settings
+            from factdesk.store import Store
+
+            with Store.open(path) as s:
+                p = Pipeline(s, Settings())
+                parts = {"verifier": p.verifier, "scorer": p.scorer, "embedder": p.embedder,
+                         "omitted": p.omitted_verifier}
+        if args.prune_study:
+            entry["prune"] = prune_study(size, path, args, parts["embedder"])
+            print(json.dumps(entry["prune"], indent=1), file=sys.stderr, flush=True)
+        if not args.no_check:
+            entry["check"] = run_check(size, path, args, parts)
+        entry["load_1min_after"] = os.getloadavg()[0]
+        results["sizes"].append(entry)
+    rows = []
+    for e in results["sizes"]:
+        c = e.get("check")
+        if not c:
+            continue
+        for name in ("old", "new"):
+            if name in c:
+                r = c[name]
+                rows.append([f"{e['passages']:,}", name, r["total"], r.get("ingest+claims", 0), r.get("retrieve", 0),
+                             r.get("verify", 0), r.get("quotes", 0), r.get("omitted context", 0),
+                             r.get("fts5", 0), int(r.get("fts5_queries", 0)), c.get(f"{name}_first_s"),
+                             r["demo"].get("evidence_recall"), r["demo"].get("label_accuracy")])
+    if rows:
+        print_table(["passages", "path", "check s", "ingest+claims", "retrieve", "verify", "quotes", "omitted",
+                     "FTS5 s", "FTS5 queries", "first check s", "demo evidence recall", "demo accuracy"], rows)
+    write_json(args.json, results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

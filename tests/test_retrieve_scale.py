@@ -1,0 +1,234 @@
+"""Issue 15 item 1 on real SQLite files: FTS5 query pruning, the persisted vector index, shared searches."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from factdesk.pipeline import Pipeline
+from factdesk.retrieve import SqliteIndex, SqliteRetriever
+from factdesk.retrieve import ann as ann_module
+from factdesk.settings import Settings
+from factdesk.store import Store
+from factdesk.testing import FakeEmbedder, FakeScorer, FakeVerifier
+from factdesk.types import Document
+
+TOPICS = ["harbor dam reservoir", "city budget council", "flu vaccination clinics", "football cup final",
+          "tram line depot", "library opening hours", "river flood defences", "airport runway noise"]
+
+
+def corpus(n: int) -> list[Document]:
+    """``n`` one-passage documents: every one says 'report' (a common word), each has one topic and a serial."""
+    docs = []
+    for i in range(n):
+        topic = TOPICS[i % len(TOPICS)]
+        docs.append(Document(text=f"The report number {i} covers the {topic}. Officials filed item{i} in {2000 + i % 20}.",
+                             title=f"Report {i}", published=f"{2000 + i % 20}-05-01"))
+    return docs
+
+
+class CountingEmbedder(FakeEmbedder):
+    """The fake embedder, counting calls and texts."""
+
+    def __init__(self, dim: int = 64) -> None:
+        super().__init__(dim)
+        self.calls: list[int] = []
+
+    def embed(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        self.calls.append(len(texts))
+        return super().embed(texts, batch_size)
+
+
+@pytest.fixture()
+def store_path(tmp_path: Path) -> Path:
+    path = tmp_path / "fd.db"
+    with Store.open(path) as store:
+        SqliteIndex(store, FakeEmbedder(), ann_threshold=0).add_documents(corpus(240), save_role="corpus")
+    return path
+
+
+# -- FTS5 query pruning -----------------------------------------------------------------
+def test_common_terms_are_left_out_of_large_stores_fts_queries(store_path: Path) -> None:
+    with Store.open(store_path) as store:
+        full = SqliteRetriever(store, FakeEmbedder(), lexical_max_df=0)
+        pruned = SqliteRetriever(store, FakeEmbedder(), lexical_max_df=0.05, lexical_min_terms=1, lexical_prune_min=0)
+        small = SqliteRetriever(store, FakeEmbedder(), lexical_max_df=0.05, lexical_min_terms=1,
+                                lexical_prune_min=10_000)
+        query = "report officials harbor item17"
+        # 'report' and 'officials' are in all 240 passages, 'harbor' in 30 (12.5 %), item17 in one
+        assert store.passages.document_frequencies(["report", "offici", "harbor", "item17"]) == [240, 240, 30, 1]
+        assert full.fts_query(query) == '"report" OR "officials" OR "harbor" OR "item17"'
+        assert pruned.fts_query(query) == '"item17"'
+        assert small.fts_query(query) == full.fts_query(query)  # below lexical_prune_min: untouched
+        top = pruned.lexical_search(query, 3)
+        assert store.passages.by_rowids([top[0][0]])[top[0][0]].text.startswith("The report number 17 ")
+        assert full.lexical_search(query, 1)[0][0] == top[0][0]
+        # nothing rare enough: the rarest lexical_min_terms terms stay
+        keep2 = SqliteRetriever(store, FakeEmbedder(), lexical_max_df=0.01, lexical_min_terms=2, lexical_prune_min=0)
+        assert keep2.fts_query("report officials harbor budget") == '"harbor" OR "budget"'
+        # words the corpus never uses are dropped; none used at all: no query
+        assert pruned.fts_query("report zebra harbor quokka") == '"harbor"'
+        assert pruned.fts_query("zebra quokka wombat") is None
+        assert pruned.lexical_search("zebra quokka wombat", 5) == []
+
+
+def test_document_frequencies_follow_writes(store_path: Path) -> None:
+    with Store.open(store_path) as store:
+        retriever = SqliteIndex(store, FakeEmbedder(), lexical_max_df=0.05, lexical_min_terms=1, lexical_prune_min=0,
+                                ann_threshold=0)
+        assert retriever.fts_query("harbor zeppelin") == '"harbor"'  # no passage says zeppelin yet
+        with store.transaction():
+            doc = Document(text="A zeppelin flew over the harbor dam on Sunday.", title="Zeppelin")
+            store.save_document(doc, role="corpus")
+            retriever.add_document(doc)
+        assert retriever.fts_query("harbor zeppelin") == '"zeppelin"'
+        hits = retriever.search("harbor zeppelin", k=1, mode="lexical")
+        assert hits[0].passage.document_id == doc.id
+
+
+# -- the persisted vector index ------------------------------------------------------------
+# (usearch must be imported after onnxruntime, which ann.usearch_index_class sees to: no importorskip here)
+needs_usearch = pytest.mark.skipif(ann_module.usearch_index_class() is None, reason="usearch (extra 'match') missing")
+
+
+@needs_usearch
+def test_vector_index_is_built_beside_the_file_and_matches_the_exact_scan(store_path: Path, caplog) -> None:
+    with Store.open(store_path) as store:
+        exact = SqliteRetriever(store, FakeEmbedder(), ann_threshold=0)
+        approx = SqliteRetriever(store, FakeEmbedder(), ann_threshold=100)
+        graph, keys = ann_module.index_paths(store_path)
+        assert not graph.exists()
+        with caplog.at_level(logging.WARNING, logger="factdesk"):
+            index = approx.vector_index()
+        assert index is not None and len(index) == 240 and graph.is_file() and keys.is_file()
+        assert "missing or unreadable: updating it now" in caplog.text
+        assert exact.vector_index() is None  # below its threshold (0: never)
+        queries = ["harbor dam reservoir item3", "football cup final", "airport runway noise report 77"]
+        for q in queries:
+            e = exact.search(q, k=5, mode="dense", before="2010-12-31", exclude_documents=set())
+            a = approx.search(q, k=5, mode="dense", before="2010-12-31", exclude_documents=set())
+            # the same similarities in the same order (the fake embedder makes ties, broken either way)
+            assert [round(h.dense_similarity, 5) for h in a] == [round(h.dense_similarity, 5) for h in e]
+            assert a[0].passage.id == e[0].passage.id and a[0].dense_similarity > a[1].dense_similarity
+            assert [h.after_claim_date for h in a] == [h.after_claim_date for h in e]
+            assert all(h.passage.published <= "2010-12-31" for h in a)
+        e = exact.search_many(queries, k=8, max_per_document=1, before="2005", mode="dense")
+        a = approx.search_many(queries, k=8, max_per_document=1, before="2005", mode="dense")
+        assert [[round(h.score, 5) for h in hs] for hs in a] == [[round(h.score, 5) for h in hs] for hs in e]
+    # a new process opens it memory-mapped, without rebuilding
+    before = graph.stat().st_mtime_ns
+    with Store.open(store_path) as store:
+        opened = ann_module.open_index(store_path)
+        assert opened is not None and opened.fresh_for(store.passages.count(), 240)
+        assert SqliteRetriever(store, FakeEmbedder(), ann_threshold=100).vector_index() is not None
+    assert graph.stat().st_mtime_ns == before
+
+
+@needs_usearch
+def test_vector_index_follows_added_removed_and_replaced_passages(store_path: Path) -> None:
+    with Store.open(store_path) as store:
+        index = SqliteIndex(store, FakeEmbedder(), ann_threshold=100)
+        index.finish()  # what `factdesk index` does after writing
+        built = ann_module.open_index(store_path)
+        assert built is not None and len(built) == 240
+        last = corpus(240)[-1]
+        # the last document goes and another takes its rowid (SQLite reuses the highest rowid)
+        old_rowid = int(built.keys[-1])
+        with store.transaction():
+            index.remove_document(last.id)
+            new = Document(text="A zeppelin moored at the airport runway overnight.", title="Zeppelin")
+            store.save_document(new, role="corpus")
+            index.add_document(new)
+        assert store.passages.ids()[-1][0] == old_rowid  # the same rowid, another passage
+        index.finish()
+        synced = ann_module.open_index(store_path)
+        assert synced is not None and len(synced) == 240
+        hits = SqliteRetriever(store, FakeEmbedder(), ann_threshold=100).search("zeppelin airport", k=3, mode="dense")
+        assert hits[0].passage.document_id == new.id
+        assert abs(hits[0].dense_similarity - float(FakeEmbedder().embed(["zeppelin airport"])[0]
+                                                   @ FakeEmbedder().embed([f"Zeppelin. {new.text}"])[0])) < 1e-5
+        # removed without finish(): the index is behind, a search brings it up to date first
+        with store.transaction():
+            index.remove_document(new.id)
+        retriever = SqliteRetriever(store, FakeEmbedder(), ann_threshold=100)
+        hits = retriever.search("zeppelin airport", k=5, mode="dense")
+        assert new.id not in {h.passage.document_id for h in hits}
+        assert len(ann_module.open_index(store_path)) == 239
+
+
+@needs_usearch
+def test_without_usearch_or_a_usable_index_the_exact_scan_answers(store_path: Path, monkeypatch) -> None:
+    with Store.open(store_path) as store:
+        exact = SqliteRetriever(store, FakeEmbedder(), ann_threshold=0).search("flu vaccination clinics", k=5)
+        monkeypatch.setattr(ann_module, "usearch_index_class", lambda: None)
+        retriever = SqliteRetriever(store, FakeEmbedder(), ann_threshold=100)
+        assert retriever.vector_index() is None
+        got = retriever.search("flu vaccination clinics", k=5)
+        assert [h.passage.id for h in got] == [h.passage.id for h in exact]
+        assert not ann_module.index_paths(store_path)[0].exists()
+    monkeypatch.undo()
+    graph, _ = ann_module.index_paths(store_path)
+    graph.write_bytes(b"not an index")
+    Path(str(graph) + ".npz").write_bytes(b"nor a key list")
+    with Store.open(store_path) as store:
+        retriever = SqliteRetriever(store, FakeEmbedder(), ann_threshold=100)
+        assert retriever.vector_index() is not None  # unreadable files are rebuilt
+        got = retriever.search("flu vaccination clinics", k=5, mode="dense")
+        want = SqliteRetriever(store, FakeEmbedder(), ann_threshold=0).search("flu vaccination clinics", k=5,
+                                                                               mode="dense")
+        assert [round(h.score, 6) for h in got] == [round(h.score, 6) for h in want]
+
+
+# -- one embedding call, shared searches --------------------------------------------------
+def test_repeated_searches_are_remembered_until_the_passages_change(store_path: Path) -> None:
+    emb = CountingEmbedder()
+    with Store.open(store_path) as store:
+        retriever = SqliteIndex(store, emb, ann_threshold=0)
+        retriever.prepare_queries(["harbor dam", "city budget", "harbor dam"])
+        assert emb.calls == [2]
+        first = retriever.search_many(["harbor dam", "city budget"], k=5, before="2015")
+        again = retriever.search("harbor dam", k=5, before="2015")
+        deeper = retriever.search("harbor dam", k=25, before="2015")
+        assert emb.calls == [2]  # every query vector came from the one call
+        assert [h.passage.id for h in again] == [h.passage.id for h in first[0]]
+        assert [h.passage.id for h in deeper[:5]] == [h.passage.id for h in first[0]]
+        again[0].score = -1.0  # a caller changing its hits does not change what is remembered
+        assert retriever.search("harbor dam", k=5, before="2015")[0].score == first[0][0].score
+        with store.transaction():
+            doc = Document(text="The harbor dam reservoir burst its banks, the harbor dam report says.",
+                           title="Harbor dam", published="2014-01-01")
+            store.save_document(doc, role="corpus")
+            retriever.add_document(doc)
+        after = retriever.search("harbor dam", k=5, before="2015")
+        assert after[0].passage.document_id == doc.id
+
+
+def test_a_check_embeds_its_retrieval_queries_in_one_call(store_path: Path) -> None:
+    emb = CountingEmbedder()
+    article = Document(
+        title="Harbor dam and the city budget",
+        published="2020-06-01",
+        text=("The harbor dam reservoir was finished in 1998, officials said on Monday. "
+              "The city budget council approved 3.2 billion for the tram line depot. \"The airport runway noise "
+              "will fall by half,\" Mayor Ann Lee said.\n\n"
+              "Residents of the river flood defences district say the library opening hours were cut in 2019 "
+              "and that flu vaccination clinics closed early every weekend."))
+    with Store.open(store_path) as store:
+        retriever = SqliteRetriever(store, emb, ann_threshold=0, max_per_document=2)
+        pipe = Pipeline(store, Settings(), verifier=FakeVerifier(label="supports"), embedder=emb,
+                        scorer=FakeScorer(), retriever=retriever, omitted_verifier=FakeVerifier(label="neutral"))
+        report = pipe.check(article, save=False)
+        assert report["claims"] and all(c["evidence"] for c in report["claims"])
+        assert len(emb.calls) == 1 and emb.calls[0] > len(report["claims"])
+        # the same article through a retriever that remembers nothing embeds per search call, same evidence
+        emb2 = CountingEmbedder()
+        plain = SqliteRetriever(store, emb2, ann_threshold=0, max_per_document=2, memo=False)
+        pipe2 = Pipeline(store, Settings(), verifier=FakeVerifier(label="supports"), embedder=emb2,
+                         scorer=FakeScorer(), retriever=plain, omitted_verifier=FakeVerifier(label="neutral"))
+        report2 = pipe2.check(article, save=False)
+        assert len(emb2.calls) > 1
+        assert ([[e["passage_id"] for e in c["evidence"]] for c in report2["claims"]]
+                == [[e["passage_id"] for e in c["evidence"]] for c in report["claims"]])
