@@ -124,10 +124,22 @@ def _follow(entry: Any) -> Any:
     return entry
 
 
+_HEAD = re.compile(rb"<head(?:\s[^>]*)?>", re.IGNORECASE)
+_HTML = re.compile(rb"<html(?:\s[^>]*)?>", re.IGNORECASE)
+
+
+def _dated(data: bytes, day: str) -> bytes:
+    """The page with the dump's date as its publication date: the HTML reader then skips its costly search
+    of the page text for a date (about 90 % of its time on a Wikipedia page), whose answer is replaced anyway."""
+    meta = f'<meta property="article:published_time" content="{day}">'.encode()
+    m = _HEAD.search(data, 0, 4096) or _HTML.search(data, 0, 4096)
+    return data[:m.end()] + meta + data[m.end():] if m else meta + data
+
+
 def entry_document(zim: ZimFile, entry: Any, data: bytes) -> Document:
     """A Document from one HTML entry: the ingester's text, the entry's title, its zim:// URL, the dump date."""
     url = zim.url(entry.path)
-    doc = document_from_html(data, path=url)
+    doc = document_from_html(_dated(data, zim.fetched_at[:10]), path=url)
     return replace(doc, id="", title=entry.title or doc.title, url=url, path=url, published=zim.date,
                    source=zim.title or zim.name, author=None)
 
