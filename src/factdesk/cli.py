@@ -23,6 +23,7 @@ from factdesk.report import claims_to_dict, render
 from factdesk.report.claimreview import publishing
 from factdesk.scale.batch_cli import batch
 from factdesk.settings import Settings, load_settings
+from factdesk.sources import config as source_config
 from factdesk.store import Store, default_db_path
 from factdesk.watch.cli import watch
 from factdesk.web.serve_cli import serve, user
@@ -215,15 +216,21 @@ def _check_options(f: Any) -> Any:
 @output_option
 @_check_options
 @click.option("--source", "sources", multiple=True,
-              help="A text the article quotes or rebuts (file, URL or stored document id); repeatable. "
-              "Without it, stored documents by the quoted author or with a matching title are used.")
+              help="An evidence source KIND=SPEC to search besides the local index, e.g. "
+              "searxng=http://127.0.0.1:8888, brave (key from $BRAVE_API_KEY) or brave=KEY_VARIABLE "
+              "(docs/sources.md); or a text the article quotes or rebuts (file, URL or stored document id). "
+              "Repeatable. Without a quoted text, stored documents by the quoted author or with a matching "
+              "title are used.")
+@click.option("--refresh", is_flag=True, default=None,
+              help="Evidence sources: ask the search APIs and fetch result pages again instead of reusing "
+              "cached answers and stored snapshots.")
 @click.option("--no-save", is_flag=True, help="Do not store the report.")
 @_llm_options
 @_publish_options
 @db_option
 def check(source: str, fmt: str, output: str | None, allow_private: bool | None, top_k: int | None,
           threshold: float | None, verifier: str | None, retriever: str | None, sources: tuple[str, ...],
-          no_save: bool, llm_url: str | None, llm_model: str | None, llm_stages: str | None,
+          refresh: bool | None, no_save: bool, llm_url: str | None, llm_model: str | None, llm_stages: str | None,
           publisher: str | None, publisher_url: str | None, review_url: str | None, db: str | None) -> None:
     """Fact-check an article (file or http(s) URL), claim by claim.
 
@@ -233,23 +240,46 @@ def check(source: str, fmt: str, output: str | None, allow_private: bool | None,
     With --llm URL --llm-model NAME a local LLM splits claims, writes search
     questions and gives verdicts with cited passages, beside the built-in
     verifier's stances (docs/llm.md); a re-run is answered from the cache.
+
+    With --source searxng=URL (or brave, or sources added with `factdesk
+    sources add`) each claim is also searched on the web; result pages are
+    kept in the store as dated snapshots the report cites (docs/sources.md).
     """
+    evidence_specs = [s for s in sources if source_config.looks_like_spec(s)]
+    quoted = [s for s in sources if s not in evidence_specs]
+    base = _settings()
     settings = _settings(allow_private=allow_private, top_k=top_k, threshold=threshold, verifier=verifier,
                          retriever=retriever, publisher=publisher, publisher_url=publisher_url,
                          review_url_template=review_url, llm_url=llm_url, llm_model=llm_model,
-                         llm_stages=llm_stages)
+                         llm_stages=llm_stages, refresh_sources=refresh,
+                         sources=(*base.sources, *evidence_specs) if evidence_specs else None)
     options = _claimreview_options(settings, fmt)
     with _open_store(db) as store:
         pipe = Pipeline.from_settings(settings, store=store)
         if store.count("passages") == 0 and settings.retriever == Settings.retriever:
             click.echo("warning: the store has no indexed documents, so no evidence can be found; "
                        "run `factdesk index FOLDER` first (or `factdesk demo`)", err=True)
-        report = pipe.check(source, save=not no_save, sources=list(sources))
+        report = pipe.check(source, save=not no_save, sources=quoted)
     _emit(render(report, fmt, **options), output)
     if isinstance(report.get("llm"), dict):
         click.echo(_llm_summary(report["llm"]), err=True)
+    if isinstance(report.get("sources"), dict):
+        for line in _sources_summary(report["sources"]):
+            click.echo(line, err=True)
     if not no_save:
         click.echo(f"report {report['id']} saved", err=True)
+
+
+def _sources_summary(info: dict[str, Any]) -> list[str]:
+    """Lines on stderr: what each evidence source cost, and each one skipped (the report says why too)."""
+    lines = [f"source {u.get('name')}: {u.get('api_calls', 0)} API calls, {u.get('cached', 0)} cached, "
+             f"{u.get('pages_fetched', 0)} pages fetched, {u.get('pages_reused', 0)} reused, {u.get('hits', 0)} hits"
+             + (f"; skipped: {u['disabled']}" if u.get("disabled") else "") for u in info.get("used") or []]
+    failed = [x for x in info.get("skipped") or [] if x.get("claim_id")]
+    if failed:
+        lines.append(f"warning: {len(failed)} source search(es) failed and were skipped; first: "
+                     f"{failed[0].get('source')}: {failed[0].get('reason')}")
+    return lines
 
 
 def _llm_summary(info: dict[str, Any]) -> str:
@@ -579,6 +609,138 @@ def train(ctx: click.Context, model: str | None) -> None:
         raise FactdeskError(f"training {model} needs {exc.name}", hint="pip install 'factdesk[train]'") from exc
     code = module.main(list(ctx.args))
     ctx.exit(int(code or 0))
+
+
+@cli.group()
+def sources() -> None:
+    """Evidence sources beyond the local index: SearxNG, Brave Search, Kiwix ZIM (docs/sources.md).
+
+    \b
+    Sources run only when configured; nothing leaves the machine otherwise.
+      factdesk sources add searxng http://127.0.0.1:8888
+      factdesk sources add brave BRAVE_API_KEY      # the variable's NAME; the key is never stored
+      factdesk sources add zim /data/wikipedia_en_all_nopic.zim
+      factdesk sources test searxng "Ridgeway dam opened"
+    """
+
+
+_SECRET_WORDS = ("key", "token", "secret", "password")
+
+
+def _option_pairs(pairs: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--option takes NAME=VALUE, not {pair!r}")
+        key = key.strip()
+        try:
+            value: Any = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        secret = any(w in key.lower() for w in _SECRET_WORDS) and not key.lower().endswith("_env")
+        if secret and not (isinstance(value, dict) and set(value) == {"$env"}):
+            raise InputError(f"refusing to store the secret option {key!r} in the store",
+                             hint=f'name its environment variable instead: --option {key}_env=VARIABLE '
+                                  f'or --option \'{key}={{"$env": "VARIABLE"}}\'')
+        out[key] = value
+    return out
+
+
+@sources.command("add")
+@click.argument("kind")
+@click.argument("spec", required=False, default="")
+@click.option("--name", default=None, help="What reports call it (default: the kind).")
+@click.option("--option", "option_pairs", multiple=True, metavar="NAME=VALUE",
+              help="A further option for the source (JSON values; secrets only as NAME_env=VARIABLE); repeatable.")
+@db_option
+def sources_add(kind: str, spec: str, name: str | None, option_pairs: tuple[str, ...], db: str | None) -> None:
+    """Add an evidence source every check then searches: KIND and SPEC (a URL, a path, a variable name).
+
+    Example: factdesk sources add searxng http://127.0.0.1:8888 --option budget=20
+    """
+    registry.require("source", kind)
+    options = _option_pairs(option_pairs)
+    with _open_store(db) as store:
+        if getattr(store, "sources", None) is None:
+            raise FactdeskError("this store cannot keep evidence sources", hint="use a SQLite store (--db FILE)")
+        store.sources.add_configured(name or kind, kind=kind, spec=spec, options=options)
+    click.echo(f"added source {name or kind} ({kind}{' ' + spec if spec else ''})")
+
+
+@sources.command("remove")
+@click.argument("name")
+@db_option
+def sources_remove(name: str, db: str | None) -> None:
+    """Remove a source added with `factdesk sources add`."""
+    with _open_store(db) as store:
+        store.sources.remove_configured(name)
+    click.echo(f"removed source {name}")
+
+
+@sources.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@db_option
+def sources_list(as_json: bool, db: str | None) -> None:
+    """List the configured evidence sources (added ones and factdesk.toml's) and the kinds there are."""
+    settings = _settings()
+    with _open_store(db) as store:
+        stored = [{"name": e.name, "kind": e.kind, "options": e.options, "from": "store"}
+                  for e in source_config.stored_entries(store)]
+        cached = store.sources.cached_queries() if getattr(store, "sources", None) is not None else 0
+        snapshots = store.sources.snapshot_count() if getattr(store, "sources", None) is not None else 0
+    configured = stored + [{"name": e.name, "kind": e.kind, "options": e.options, "from": "settings"}
+                           for e in source_config.entries(settings.sources)]
+    data = {"configured": configured, "kinds": registry.names("source"), "cached_queries": cached,
+            "snapshots": snapshots}
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if not configured:
+        click.echo("no evidence sources configured: checks use the local index only (nothing leaves the machine)")
+    for c in configured:
+        opts = ", ".join(f"{k}={json.dumps(v)}" for k, v in sorted(c["options"].items()))
+        click.echo(f"{c['name']:<12} {c['kind']:<10} [{c['from']}]  {opts}")
+    click.echo(f"kinds available: {', '.join(data['kinds']) or '(none)'}; {cached} cached queries, "
+               f"{snapshots} page snapshots in the store")
+
+
+@sources.command("test")
+@click.argument("source")
+@click.argument("query", required=False, default="fact check")
+@click.option("-k", type=int, default=3, show_default=True)
+@click.option("--allow-private", is_flag=True, default=None, help="Let result pages on loopback/private addresses be fetched.")
+@click.option("--refresh", is_flag=True, default=None, help="Ask the API again instead of using the cache.")
+@db_option
+def sources_test(source: str, query: str, k: int, allow_private: bool | None, refresh: bool | None,
+                 db: str | None) -> None:
+    """Search one source once and show what came back: a configured NAME or KIND=SPEC.
+
+    Exits 0 when the source answered, 4 when it could not (with the reason).
+
+    Example: factdesk sources test searxng=http://127.0.0.1:8888 "Ridgeway dam opened"
+    """
+    settings = _settings(allow_private=allow_private, refresh_sources=refresh)
+    with _open_store(db) as store:
+        pipe = Pipeline.from_settings(settings, store=store)
+        known = {e.name: e for e in pipe.source_entries()}
+        entry = known.get(source) or source_config.parse_spec(source)
+        src = pipe.create_source(entry)
+        src.warm_up()
+        detailed = getattr(src, "search_detailed", None)
+        outcome = detailed(query, k) if detailed is not None else None
+        hits = outcome.hits if outcome is not None else src.search(query, k)
+    if outcome is not None:
+        click.echo(f"{entry.name}: {outcome.results} results ({'cached' if outcome.cached else f'{outcome.api_calls} API call'}), "
+                   f"{outcome.pages_fetched} pages fetched, {outcome.pages_reused} reused, "
+                   f"{len(outcome.factchecks)} on fact-check sites, {len(outcome.denied)} denied, "
+                   f"{outcome.seconds:.2f}s")
+        for err in outcome.page_errors:
+            click.echo(f"  page not used: {err['url']}: {err['reason']}", err=True)
+    for i, h in enumerate(hits, 1):
+        prov = h.provenance or {}
+        click.echo(f"{i}. {prov.get('url') or h.passage.url}  snapshot {prov.get('snapshot_id') or '-'}"
+                   f"{'  [after date]' if h.after_claim_date else ''}\n   {' '.join(h.passage.text.split())[:200]}")
 
 
 # these commands' modules import their extras lazily and explain a missing one themselves
