@@ -491,17 +491,46 @@ def test_sigterm_finishes_the_current_article_and_exits(tmp_path: Path, server: 
     assert "/a3" not in server.hits
 
 
-def test_terminal_sink_lines() -> None:
+def test_terminal_sink_lines_carry_no_escape_sequences() -> None:
     import io
 
     out = io.StringIO()
-    alert = {"kind": "contradicts_factcheck", "claim": "X rose.", "verdict": "supported", "article_url": "A",
-             "report_id": "r1", "review": {"rating": "False", "publisher": "P", "score": 0.9, "url": "U"}}
+    alert = {"kind": "contradicts_factcheck", "claim": "X rose.\x1b[2J\x9b31m", "verdict": "supported",
+             "article_url": "A", "report_id": "r1",
+             "review": {"rating": "False", "publisher": "P", "score": 0.9, "url": "U"}}
     TerminalSink(out).send(alert)
     TerminalSink(out, as_json=True).send(alert)
     first, second = out.getvalue().splitlines()
     assert first.startswith("ALERT CONTRADICTS") and "rated False by P" in first
-    assert json.loads(second)["event"] == "alert"
+    assert "\x1b" not in out.getvalue() and "\x9b" not in out.getvalue()
+    assert json.loads(second)["event"] == "alert" and json.loads(second)["claim"] == alert["claim"]
+
+
+def test_article_link_to_a_metadata_address_is_never_fetched(store: Store, server: FeedServer) -> None:
+    """allow_private lets the loopback feed through, never a cloud-metadata link: the entry's own text is used."""
+    server.entries.append({"slug": "x", "title": "Ferry", "day": 1,
+                           "content": "The Port Aldine ferry carried 2.4 million passengers in 2023."})
+    original = server.feed
+
+    def feed() -> bytes:
+        return original().replace(f"{server.base}/x".encode(), b"http://169.254.169.254/latest/meta-data/")
+
+    server.feed = feed  # type: ignore[method-assign]
+    w = _watcher(store, [server.feed_url])
+    (run,) = w.poll_once()
+    (item,) = store.watch.items(w.feed_ids[server.feed_url])
+    assert run.checked == 1 and item["content_source"] == "entry"
+    assert "metadata" in item["error"] and item["entry_url"].startswith("http://169.254.169.254/")
+
+
+def test_a_huge_feed_is_read_up_to_the_newest_entries() -> None:
+    from factdesk.watch import feeds
+
+    items = "".join(f"<item><title>t{i}</title><link>http://x.example/{i}</link></item>" for i in range(620))
+    result = parse_feed(f'<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode(),
+                        "http://x.example/feed")
+    assert len(result.entries) == feeds.MAX_ENTRIES and "only the newest 500" in (result.warning or "")
+    assert result.entries[-1].url == "http://x.example/0"  # listed first = newest, kept and checked last
 
 
 def test_webhook_failure_is_logged_not_fatal(store: Store, server: FeedServer, tmp_path: Path,

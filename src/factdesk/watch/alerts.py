@@ -91,8 +91,17 @@ def alerts_for_report(report: dict[str, Any], *, feed_url: str, article_url: str
     return out
 
 
+def printable(value: Any) -> str:
+    """Text safe to print on a terminal: control characters (escape sequences, C1 codes) become spaces."""
+    return "".join(ch if ch.isprintable() else " " for ch in str(value))
+
+
 def describe(alert: dict[str, Any]) -> str:
-    """One line for the terminal."""
+    """One line for the terminal (article and feed text cannot inject escape sequences)."""
+    return printable(_describe(alert))
+
+
+def _describe(alert: dict[str, Any]) -> str:
     review = alert.get("review") or {}
     what = "CONTRADICTS" if alert.get("kind") == "contradicts_factcheck" else "REPEATS"
     rated = f"rated {review.get('rating') or '(no rating)'}"
@@ -114,7 +123,8 @@ class TerminalSink:
         self.as_json = as_json
 
     def send(self, alert: dict[str, Any]) -> str | None:
-        line = json.dumps({"event": "alert", **alert}, ensure_ascii=False) if self.as_json else describe(alert)
+        # ASCII JSON: a C1 control character in an article cannot reach the terminal raw
+        line = json.dumps({"event": "alert", **alert}, ensure_ascii=True) if self.as_json else describe(alert)
         print(line, file=self.stream, flush=True)
         return None
 

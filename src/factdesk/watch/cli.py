@@ -20,7 +20,7 @@ from factdesk.ingest.url import check_url
 from factdesk.pipeline import Pipeline
 from factdesk.settings import load_settings
 from factdesk.store import Store
-from factdesk.watch.alerts import JsonlSink, Sink, TerminalSink, WebhookSink
+from factdesk.watch.alerts import JsonlSink, Sink, TerminalSink, WebhookSink, printable
 from factdesk.watch.watcher import MAX_ATTEMPTS, FeedRun, Watcher, parse_interval
 
 
@@ -63,7 +63,7 @@ def _stoppable(watcher: Watcher) -> Iterator[None]:
 def _summary(run: FeedRun) -> str:
     text = (f"{run.url}: {run.status}; {run.new_entries} new entries, {run.checked} checked, "
             f"{run.duplicates} duplicates, {run.failed} failed, {run.alerts} alerts")
-    return text + (f" ({run.error})" if run.error else "")
+    return printable(text + (f" ({run.error})" if run.error else ""))
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -126,14 +126,14 @@ def watch(feeds: tuple[str, ...], every: str, once: bool, alerts_path: str | Non
         if webhook:
             sinks.append(WebhookSink(webhook, allow_private=settings.allow_private))
         watcher = Watcher(pipe, urls, sinks, max_attempts=max_attempts, feed_timeout=settings.fetch_timeout,
-                          echo=lambda line: click.echo(line, err=True))
+                          echo=lambda line: click.echo(printable(line), err=True))
         failures = {"any": False}
 
         def on_poll(runs: list[FeedRun]) -> None:
             for run in runs:
                 failures["any"] = failures["any"] or bool(run.error) or run.failed > 0
                 if as_json:
-                    click.echo(json.dumps(run.to_dict(), ensure_ascii=False))
+                    click.echo(json.dumps(run.to_dict(), ensure_ascii=True))
                 else:
                     click.echo(_summary(run), err=True)
 

@@ -29,6 +29,7 @@ from factdesk.ingest.url import DEFAULT_MAX_BYTES, fetch
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/feed+xml;q=0.9, application/xml;q=0.9, "
                "text/xml;q=0.9, */*;q=0.5")
 MAX_ENTRY_TEXT = 200_000  # characters of an entry's own HTML kept for when its link cannot be fetched
+MAX_ENTRIES = 500  # the newest entries read from one answer: a hostile feed cannot queue a million checks
 # bozo exceptions that still leave a well-read feed: a wrong declared encoding, a text/plain type
 _HARMLESS = ("CharacterEncodingOverride", "NonXMLContentType")
 
@@ -120,9 +121,13 @@ def parse_feed(data: bytes, url: str) -> PollResult:
     entries = sorted(entries, key=lambda e: e.published or "") if dated else list(reversed(entries))
     seen: set[str] = set()
     unique = [e for e in entries if not (e.url in seen or seen.add(e.url))]  # type: ignore[func-returns-value]
+    dropped = max(0, len(unique) - MAX_ENTRIES)
+    unique = unique[dropped:]
     title = parsed.feed.get("title") if isinstance(parsed.get("feed"), dict) else None
-    warning = (f"the feed is not well-formed ({reason}); {len(unique)} entries read anyway"
-               if problem is not None else None)
+    notes = [f"the feed is not well-formed ({reason}); {len(unique)} entries read anyway"] if problem is not None else []
+    if dropped:
+        notes.append(f"the feed lists {dropped + len(unique)} entries: only the newest {MAX_ENTRIES} are read")
+    warning = "; ".join(notes) or None
     return PollResult(not_modified=False, title=str(title).strip() or None if title else None, entries=unique,
                       warning=warning)
 
