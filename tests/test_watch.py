@@ -331,6 +331,7 @@ def test_same_text_under_another_url_and_a_second_feed_are_duplicates(store: Sto
     assert (runs[0].checked, runs[0].duplicates) == (1, 1)
     assert (runs[1].checked, runs[1].duplicates) == (0, 2)  # the second feed lists the same URLs
     assert _reports(store) == 1
+    assert server.article_hits() == {"/a2": 1, "/a2-copy": 1}  # known URLs are not even fetched again
     items = store.watch.items(w.feed_ids[server.feed_url])
     assert items[1]["status"] == "duplicate" and items[1]["report_id"] == items[0]["report_id"]
     assert "same text" in items[1]["error"]
