@@ -17,6 +17,7 @@ import click
 from factdesk import __version__, demodata, registry
 from factdesk.errors import FactdeskError, InputError
 from factdesk.evaluate import format_table, run_eval
+from factdesk.ingest.records import is_records_file
 from factdesk.match.reviews_cli import reviews
 from factdesk.pipeline import Pipeline, resolve_name
 from factdesk.report import claims_to_dict, render
@@ -137,7 +138,8 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the statistics as JSON.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 @click.option("--limit", type=click.IntRange(min=0), default=None, metavar="N",
-              help="With a .zim file: stop after N articles (to try a huge file first).")
+              help="With a .zim, .jsonl or .parquet file: stop after N articles or records (to try a huge "
+                   "file first).")
 @db_option
 def index(path: str, prune: bool, as_json: bool, quiet: bool, limit: int | None, db: str | None) -> None:
     """Index a folder (or file) of .txt .md .html .pdf documents as evidence.
@@ -145,13 +147,18 @@ def index(path: str, prune: bool, as_json: bool, quiet: bool, limit: int | None,
     Re-running is cheap: unchanged files are skipped, changed files are
     re-indexed, and with --prune deleted files are removed.  A Kiwix .zim file
     (offline Wikipedia; pip install 'factdesk[zim]') is indexed article by
-    article, resumably; see docs/zim.md.
+    article, resumably; see docs/zim.md.  A .jsonl or .parquet file of passages
+    (one record a document: text, and any of id, title, url, published, source,
+    author) is read as a stream and resumes after a kill where it stopped.
     """
     is_zim = path.lower().endswith(".zim")
     if is_zim and prune:
         raise InputError("--prune does not apply to a .zim file", hint="index the ZIM again without --prune")
-    if limit is not None and not is_zim:
-        raise InputError("--limit applies to a .zim file only")
+    is_records = is_records_file(path)
+    if limit is not None and not (is_zim or is_records):
+        raise InputError("--limit applies to a .zim, .jsonl or .parquet file only")
+    if is_records and prune:
+        raise InputError("--prune does not apply to a file of records", hint="index the file again without --prune")
     with _open_store(db) as store:
         pipe = Pipeline.from_settings(_settings(), store=store)
         bar = not quiet and not as_json and sys.stderr.isatty()
@@ -167,7 +174,8 @@ def index(path: str, prune: bool, as_json: bool, quiet: bool, limit: int | None,
                 for p, err in zstats.failed:
                     click.echo(f"  skipped {p}: {err}", err=True)
             return
-        stats = pipe.index_path(path, prune=prune, progress=bar)
+        stats = (pipe.index_records(path, progress=bar, limit=limit) if is_records
+                 else pipe.index_path(path, prune=prune, progress=bar))
     if as_json:
         click.echo(json.dumps(stats.to_dict(), indent=2))
     else:
