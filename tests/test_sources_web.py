@@ -338,3 +338,11 @@ def test_sources_commands(server, tmp_path: Path, monkeypatch) -> None:
     assert runner.invoke(cli, ["sources", "remove", "searxng", "--db", db]).exit_code != 0
     with Store.open(db) as store:
         assert "sources" not in pipeline(store).check(ARTICLE, save=False)
+
+
+def test_passages_are_ranked_for_the_claim_and_their_vectors_kept(server, store) -> None:
+    hits = searxng(server, store, embedder=FakeEmbedder()).search("When did the Ridgeway dam open?", k=3)
+    assert "Ridgeway dam opened in 1998" in hits[0].passage.text
+    assert all("Ridgeway" in h.passage.text or "dam" in h.passage.text for h in hits)  # off-topic pages give nothing
+    snap = store.sources.snapshot(hits[0].provenance["snapshot_id"])
+    assert any(v is not None for v in snap.vectors)  # a reused snapshot needs only the query embedded

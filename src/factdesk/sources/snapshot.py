@@ -7,9 +7,12 @@ The page is stored as a snapshot (``store.sources``): its document (role ``snaps
 SHA-256 of the bytes, its own date, and its passages with their vectors.  A later run reuses the newest
 snapshot of the URL unless asked to refresh, so a report can be re-read against what was seen.
 
-Ranking a page's passages for a query is kept cheap: reciprocal-rank fusion of content-word overlap
-and, when an embedder is at hand, cosine similarity to the query (passage vectors are stored with the
-snapshot, so a reused page costs one query embedding).
+Ranking a page's passages for a query is kept cheap: passages sharing content words with the query
+are the candidates; the best :data:`DENSE_CANDIDATES` of them by word overlap are embedded (when an
+embedder is at hand; their vectors are stored with the snapshot, so a reused page costs one query
+embedding) and ranked by reciprocal-rank fusion of word overlap, cosine similarity and the page's
+rank in the search answer.  Embedding every passage of every page cost four times more on the demo
+(benchmarks/sources_latency.py) and changed nothing a claim's top few passages are drawn from.
 
 Example::
 
@@ -39,6 +42,7 @@ from factdesk.text.words import content_words
 from factdesk.types import Passage, content_id
 
 RRF_K = 60  # as local retrieval fuses lexical and dense ranks (factdesk.retrieve.fusion.RRF_K)
+DENSE_CANDIDATES = 8  # passages per search embedded and ranked by similarity too
 
 
 def _now_iso() -> str:
@@ -46,10 +50,10 @@ def _now_iso() -> str:
 
 
 def snapshot_page(store: Any, url: str, *, source: str, query: str, allow_private: bool, timeout: float,
-                  max_bytes: int, embedder: Embedder | None, api_date: str | None = None) -> Snapshot:
+                  max_bytes: int, api_date: str | None = None) -> Snapshot:
     """Fetch ``url`` and store it as a new snapshot; :class:`~factdesk.errors.InputError` when it cannot be used."""
     page = fetch(url, allow_private=allow_private, timeout=timeout, max_bytes=max_bytes)
-    return store_page(store, page, url=url, source=source, query=query, embedder=embedder, api_date=api_date)
+    return store_page(store, page, url=url, source=source, query=query, api_date=api_date)
 
 
 def read_page(url: str, *, allow_private: bool, timeout: float, max_bytes: int) -> Any:
@@ -57,8 +61,7 @@ def read_page(url: str, *, allow_private: bool, timeout: float, max_bytes: int) 
     return fetch(url, allow_private=allow_private, timeout=timeout, max_bytes=max_bytes)
 
 
-def store_page(store: Any, page: Any, *, url: str, source: str, query: str, embedder: Embedder | None,
-               api_date: str | None = None) -> Snapshot:
+def store_page(store: Any, page: Any, *, url: str, source: str, query: str, api_date: str | None = None) -> Snapshot:
     """Read a fetched page into passages and store it as a snapshot (on the store's own thread)."""
     doc = document_from_fetched(page)
     # the live URL the search named stays the citation; the page's own date, else the API's, dates it
@@ -69,10 +72,7 @@ def store_page(store: Any, page: Any, *, url: str, source: str, query: str, embe
         raise InputError(f"no readable text in {page.final_url}")
     for p in passages:
         p.url = url
-    vectors: list[bytes | None] = [None] * len(passages)
-    if embedder is not None:
-        matrix = np.asarray(embedder.embed([p.text for p in passages]), dtype=np.float32)
-        vectors = [row.tobytes() for row in matrix]
+    vectors: list[bytes | None] = [None] * len(passages)  # embedded when ranked (rank_passages)
     fetched_at = _now_iso()
     digest = hashlib.sha256(page.data).hexdigest()
     snap = Snapshot(id=content_id(url, digest, fetched_at, prefix="s"), url=url, final_url=page.final_url,
@@ -97,40 +97,45 @@ def _lexical(query_words: set[str], text: str) -> float:
     return len(query_words & words) / math.sqrt(len(words))
 
 
-def rank_passages(query: str, pages: Sequence[tuple[Snapshot, int]], *, embedder: Embedder | None) -> list[RankedPassage]:
-    """Every passage of ``pages`` (snapshot, page rank) ranked for ``query``, best first.
+def rank_passages(query: str, pages: Sequence[tuple[Snapshot, int]], *, embedder: Embedder | None,
+                  store: Any = None) -> list[RankedPassage]:
+    """The passages of ``pages`` (snapshot, page rank) that share content words with ``query``, best first.
 
-    score = sum of 1 / (60 + rank) over the passage's lexical rank, its dense rank (with an embedder)
-    and its page's rank in the search answer, so a strong passage on the third result can beat a weak
-    one on the first.  Passages sharing no content word with the query and (without vectors) no
-    similarity are dropped: a page about something else gives no evidence.
+    score = sum of 1 / (60 + rank) over the passage's word-overlap rank, its page's rank in the search
+    answer and, for the :data:`DENSE_CANDIDATES` best by overlap when an ``embedder`` is given, its rank
+    by cosine similarity (vectors computed now are written back to the snapshot through ``store``).
+    A passage sharing no content word with the query is dropped: a page about something else gives no
+    evidence.
     """
-    items = [(p, snap, i, rank) for snap, rank in pages for i, p in enumerate(snap.passages)]
+    qwords = content_words(query)
+    items = [(p, snap, i, rank, _lexical(qwords, p.text)) for snap, rank in pages for i, p in enumerate(snap.passages)]
+    items = [it for it in items if it[4] > 0]
     if not items:
         return []
-    qwords = content_words(query)
-    lexical = [_lexical(qwords, p.text) for p, _, _, _ in items]
-    dense: list[float] | None = None
+    by_words = sorted(range(len(items)), key=lambda n: (-items[n][4], items[n][3], items[n][2]))
+    fused = {n: 1.0 / (RRF_K + items[n][3]) for n in range(len(items))}
+    for r, n in enumerate(by_words, 1):
+        fused[n] += 1.0 / (RRF_K + r)
     if embedder is not None:
-        qvec = np.asarray(embedder.embed([query]), dtype=np.float32)[0]
-        dense = []
-        missing = [(n, p) for n, (p, snap, i, _) in enumerate(items) if snap.vectors[i] is None]
-        fresh = {}
+        candidates = by_words[:DENSE_CANDIDATES]
+        missing = [n for n in candidates if items[n][1].vectors[items[n][2]] is None]
         if missing:
-            matrix = np.asarray(embedder.embed([p.text for _, p in missing]), dtype=np.float32)
-            fresh = {n: row for (n, _), row in zip(missing, matrix)}
-        for n, (_p, snap, i, _) in enumerate(items):
-            vec = fresh.get(n)
-            if vec is None:
-                vec = np.frombuffer(snap.vectors[i], dtype=np.float32)  # type: ignore[arg-type]
-            dense.append(float(vec @ qvec) if vec.shape == qvec.shape else 0.0)
-    keep = [n for n in range(len(items)) if lexical[n] > 0 or (dense is not None and dense[n] > 0.3)]
-    fused = {n: 1.0 / (RRF_K + items[n][3]) for n in keep}
-    for scores in [lexical] + ([dense] if dense is not None else []):
-        order = sorted(keep, key=lambda n: -scores[n])
-        for r, n in enumerate(order, 1):
+            matrix = np.asarray(embedder.embed([items[n][0].text for n in missing]), dtype=np.float32)
+            for n, row in zip(missing, matrix):
+                _p, snap, i, _r, _l = items[n]
+                snap.vectors[i] = row.tobytes()
+                if store is not None:
+                    store.sources.set_vector(snap.id, i, snap.vectors[i])
+        qvec = np.asarray(embedder.embed([query]), dtype=np.float32)[0]
+
+        def similarity(n: int) -> float:
+            vec = np.frombuffer(items[n][1].vectors[items[n][2]], dtype=np.float32)  # type: ignore[arg-type]
+            return float(vec @ qvec) if vec.shape == qvec.shape else -1.0
+
+        sims = {n: similarity(n) for n in candidates}
+        for r, n in enumerate(sorted(candidates, key=lambda n: -sims[n]), 1):
             fused[n] += 1.0 / (RRF_K + r)
-    best = sorted(keep, key=lambda n: (-fused[n], items[n][3], items[n][2]))
+    best = sorted(fused, key=lambda n: (-fused[n], items[n][3], items[n][2]))
     return [RankedPassage(items[n][0], items[n][1], fused[n], items[n][3]) for n in best]
 
 

@@ -191,7 +191,8 @@ class WebSearchSource:
             else:
                 usable.append((r, rank))
         pages = self._snapshots(usable[:self.pages], query, out)
-        ranked = rank_passages(query, [(snap, rank) for snap, _r, rank in pages], embedder=self.embedder)
+        ranked = rank_passages(query, [(snap, rank) for snap, _r, rank in pages], embedder=self.embedder,
+                               store=self.store)
         by_snapshot = {snap.id: r for snap, r, _rank in pages}
         hits: list[Hit] = []
         for rp in ranked:
@@ -263,7 +264,7 @@ class WebSearchSource:
                     if isinstance(page, FactdeskError):
                         raise page
                     snap = store_page(self.store, page, url=result.url, source=self.name, query=query,
-                                      embedder=self.embedder, api_date=result.published)
+                                      api_date=result.published)
                 except FactdeskError as exc:
                     out.page_errors.append({"url": result.url, "reason": f"{exc.code}: {exc.message}"})
                     continue

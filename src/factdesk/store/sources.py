@@ -170,6 +170,12 @@ class SourceRecords:
                 [(snap.id, p.id, i, p.start, p.end, p.text, vec)
                  for i, (p, vec) in enumerate(zip(snap.passages, snap.vectors))])
 
+    def set_vector(self, snapshot_id: str, position: int, vector: bytes) -> None:
+        """Keep one snapshot passage's embedding (computed when it was first ranked)."""
+        with self._write():
+            self._conn.execute("UPDATE snapshot_passages SET vector = ? WHERE snapshot_id = ? AND position = ?",
+                               (vector, snapshot_id, position))
+
     def latest_snapshot(self, url: str) -> Snapshot | None:
         """The newest snapshot of ``url`` (as a search result named it), or None."""
         row = self._conn.execute("SELECT id FROM snapshots WHERE url = ? ORDER BY fetched_at DESC, rowid DESC LIMIT 1",
