@@ -5,12 +5,13 @@
 #
 #   bash .ci/postgres.sh                                   # .venv/bin/pytest -m postgres -q
 #   bash .ci/postgres.sh .venv/bin/python benchmarks/scale_postgres.py --sizes 10000
+#   PG_BIN=/path/to/bin bash .ci/postgres.sh ...          # another server build (.ci/pgvector.sh: pgserver's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PG_VERSION="${PG_VERSION:-15}"
-BIN="/usr/lib/postgresql/$PG_VERSION/bin"
-if [ ! -x "$BIN/initdb" ]; then
+BIN="${PG_BIN:-/usr/lib/postgresql/$PG_VERSION/bin}"
+if [ -z "${PG_BIN:-}" ] && [ ! -x "$BIN/initdb" ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "postgresql-$PG_VERSION" >/dev/null
 fi
 # psycopg 3 (the postgres extra) in the project's venv

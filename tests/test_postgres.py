@@ -334,3 +334,147 @@ def test_demo_check_on_postgres_scores_as_on_sqlite(pg_url, tmp_path):
     on_sqlite = _demo(str(tmp_path / "demo.db"), tmp_path / "sqlite.json")
     assert on_pg["claims_found"] == on_sqlite["claims_found"]
     assert on_pg["evidence_recall"] >= on_sqlite["evidence_recall"]
+
+
+# -- pgvector: HNSW dense search when the server has the extension (CI: bash .ci/pgvector.sh) --------
+def _needs_pgvector(url: str) -> None:
+    """Skip where the server lacks pgvector, unless FACTDESK_TEST_PGVECTOR=1 says it must have it."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        ok = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')").fetchone()[0]
+    if not ok:
+        if os.environ.get("FACTDESK_TEST_PGVECTOR") == "1":
+            pytest.fail("FACTDESK_TEST_PGVECTOR=1 but the test server has no vector extension")
+        pytest.skip("the test server has no pgvector: run bash .ci/pgvector.sh")
+
+
+def test_without_pgvector_the_store_scans_and_says_so(pg_url, minilm):
+    import psycopg
+
+    from factdesk.errors import ConfigError
+    from factdesk.retrieve.postgres import PostgresRetriever
+    from factdesk.store.postgres import PostgresStore
+
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        has = conn.execute("SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')").fetchone()[0]
+    if has:
+        pytest.skip("this server has pgvector (the scan fallback is tested on Debian's: bash .ci/postgres.sh)")
+    with PostgresStore.open(pg_url) as store:
+        assert not store.pgvector and "exact scan" in store.dense_search
+        assert store.schema_version == 3  # migration 3 applied, and left the schema as it was
+        assert PostgresRetriever(store, minilm).vector_index() is None
+        with pytest.raises(ConfigError, match="pgvector"):
+            PostgresRetriever(store, minilm, dense="pgvector")
+
+
+@pytest.mark.pgvector
+def test_pgvector_column_and_hnsw_index_come_from_migration_3(pg_url):
+    from factdesk.store.postgres import MIGRATIONS, PostgresStore
+
+    _needs_pgvector(pg_url)
+    with PostgresStore.open(pg_url) as store:
+        assert store.pgvector and store.schema_version == len(MIGRATIONS)
+        assert store.dense_search.startswith("pgvector ") and "HNSW" in store.dense_search
+        [(indexdef,)] = store.conn.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'passages_embedding'").fetchall()
+        assert "hnsw" in indexdef and "vector_ip_ops" in indexdef
+        typ = store.conn.execute("SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                                 "WHERE attrelid = 'passages'::regclass AND attname = 'embedding'").fetchone()[0]
+        assert typ == "vector(384)"
+
+
+@pytest.fixture(scope="module")
+def demo_pg(pg_databases, minilm):
+    """The demo corpus (38 documents) indexed into a fresh database."""
+    from factdesk import demodata
+    from factdesk.ingest import find_files, load_file
+    from factdesk.retrieve.postgres import PostgresIndexer
+    from factdesk.store.postgres import PostgresStore
+
+    url = pg_databases.new()
+    _needs_pgvector(url)
+    store = PostgresStore.open(url)
+    docs = [load_file(p) for p in find_files(demodata.corpus_dir())]
+    PostgresIndexer(store, minilm).add_documents(docs, save_role="corpus")
+    yield store
+    store.close()
+
+
+_DEMO_QUERIES = ["When will the light rail open?", "How much did the project cost?", "Who opposed the rail line?",
+                 "city council vote on funding", "ridership forecast", "construction delays downtown",
+                 "federal grant for transit", "fare price per ride", "the mayor said the budget was balanced",
+                 "environmental review of the route", "number of stations", "bus service cuts",
+                 "union workers strike", "property taxes rise", "tunnel under the river"]
+
+
+@pytest.mark.pgvector
+def test_pgvector_dense_search_agrees_with_the_exact_scan(demo_pg, minilm):
+    from factdesk.retrieve.postgres import PostgresRetriever, _PgvectorIndex
+
+    hnsw = PostgresRetriever(demo_pg, minilm, dense="pgvector", memo=False)
+    scan = PostgresRetriever(demo_pg, minilm, dense="scan", memo=False)
+    assert isinstance(hnsw.vector_index(), _PgvectorIndex) and scan.vector_index() is None
+    assert len(hnsw.vector_index()) == demo_pg.count("passages") > 100
+    overlap, firsts = [], 0
+    for q in _DEMO_QUERIES:
+        for before in (None, "2022-06-01"):
+            a = hnsw.search(q, k=10, mode="dense", before=before)
+            b = scan.search(q, k=10, mode="dense", before=before)
+            assert len(a) == len(b) == 10
+            ids_a, ids_b = [h.passage.id for h in a], [h.passage.id for h in b]
+            overlap.append(len(set(ids_a) & set(ids_b)) / 10)
+            firsts += ids_a[0] == ids_b[0]
+            # similarities are rescored from the stored vectors: the same numbers for the same passage
+            sims = {h.passage.id: h.dense_similarity for h in b}
+            for h in a:
+                if h.passage.id in sims:
+                    assert h.dense_similarity == pytest.approx(sims[h.passage.id], abs=1e-6)
+            assert [h.after_claim_date for h in a] == [h.after_claim_date for h in b]
+    assert sum(overlap) / len(overlap) >= 0.97 and firsts == len(overlap), overlap
+    # and the raw HNSW order is the exact order on a store this small
+    qv = minilm.embed(["light rail budget"])[0]
+    near = demo_pg.passages.nearest(qv, 20, ef_search=100)
+    exact = scan.search_by_vector(qv, k=20)
+    by_rowid = demo_pg.passages.by_rowids([r for r, _ in near])
+    assert [by_rowid[r].id for r, _ in near][:10] == [h.passage.id for h in exact][:10]
+
+
+@pytest.mark.pgvector
+def test_pgvector_hybrid_and_filters_match_the_scan(demo_pg, minilm):
+    from factdesk.retrieve.postgres import PostgresRetriever
+
+    hnsw = PostgresRetriever(demo_pg, minilm, dense="pgvector")
+    scan = PostgresRetriever(demo_pg, minilm, dense="scan")
+    some_doc = demo_pg.passages.by_rowids([1])[1].document_id
+    same = 0
+    for q in _DEMO_QUERIES:
+        args = dict(k=5, before="2023-01-01", exclude_documents={some_doc}, max_per_document=1)
+        a = [h.passage.id for h in hnsw.search(q, **args)]
+        b = [h.passage.id for h in scan.search(q, **args)]
+        assert all(demo_pg.passages.get(p).document_id != some_doc for p in a)
+        assert len({demo_pg.passages.get(p).document_id for p in a}) == len(a)  # the cap of one per document
+        same += a == b
+    assert same >= len(_DEMO_QUERIES) - 1
+
+
+@pytest.mark.pgvector
+def test_pgvector_installed_after_the_schema_fills_the_column_on_open(pg_url, minilm):
+    from factdesk.retrieve.postgres import PostgresIndexer, PostgresRetriever
+    from factdesk.store.postgres import PostgresStore
+
+    _needs_pgvector(pg_url)
+    with PostgresStore.open(pg_url) as store:
+        PostgresIndexer(store, minilm).add_documents(CORPUS, save_role="corpus")
+        n = store.count("passages")
+        # as a store migrated on a server without pgvector: no column, no extension
+        store.conn.execute("DROP EXTENSION vector CASCADE")
+        assert not store._embedding_column()
+    with PostgresStore.open(pg_url) as store:  # the server has it now: added, and filled from the bytes
+        assert store.pgvector and store.passages.embedding_count() == n
+        hits = PostgresRetriever(store, minilm, dense="pgvector").search("When did the Ridgeway dam open?",
+                                                                          k=1, mode="dense")
+        assert "Ridgeway dam" in hits[0].passage.text
+        # re-indexing a document rewrites its embeddings too
+        PostgresIndexer(store, minilm).add_documents(CORPUS[:1], save_role="corpus")
+        assert store.passages.embedding_count() == n

@@ -7,10 +7,14 @@ the per-document cap and MMR), over :class:`~factdesk.store.postgres.PostgresSto
   words) OR-ed in ``websearch_to_tsquery('english', …)`` against a GIN-indexed ``tsvector``
   (text weight 1.0, title 0.5), ranked by ``ts_rank_cd``.  PostgreSQL has no BM25: ranks differ
   from FTS5's, so evidence recall was measured on the demo gold (docs/benchmarks.md, PostgreSQL).
-* **dense**: the same in-memory scan of every stored vector as SQLite (vectors are the same
+* **dense**: with pgvector on the server (the store's ``embedding vector(384)`` column, migration
+  3), its HNSW index (inner product on unit vectors) gives the candidates, searched with
+  ``hnsw.ef_search`` at least ``ef_search`` (default 200) and at least as deep as asked; they are
+  rescored exactly from the stored float32 vectors and filtered by date and document as on SQLite
+  (the usearch path's :class:`~factdesk.retrieve.index._AnnDense`).  Without pgvector (or with
+  ``dense="scan"``): the same in-memory scan of every stored vector as SQLite (vectors are the same
   little-endian float32 bytes), reloaded when the ``passage_changes`` counter moves — a write
-  from any process, not only this one.  pgvector is not used yet (Debian's server has no
-  package for it); :func:`pgvector_available` reports whether the server offers it.
+  from any process, not only this one.  ``factdesk info`` says which one a store uses.
 * **hybrid**: reciprocal-rank fusion, the date groups and the cap all come from the shared code
   (:mod:`factdesk.retrieve.fusion` and the search loop of
   :class:`~factdesk.retrieve.index.SqliteRetriever`, which holds no SQL: it reads through
@@ -86,16 +90,40 @@ class PostgresRetriever(SqliteRetriever):
     """
 
     def __init__(self, store: PostgresStore, embedder: Embedder | None = None, *, ranking: str = "bm25",
-                 **options: Any) -> None:
+                 dense: str = "auto", ef_search: int = 200, **options: Any) -> None:
         _require_postgres(store)
         super().__init__(store, embedder, **options)  # type: ignore[arg-type]
         if ranking not in ("bm25", "ts_rank_cd"):
             raise ConfigError(f"unknown lexical ranking {ranking!r}", hint="use bm25 or ts_rank_cd")
+        if dense not in ("auto", "pgvector", "scan"):
+            raise ConfigError(f"unknown dense search {dense!r}", hint="use auto, pgvector or scan")
+        if dense == "pgvector" and not store.pgvector:
+            raise ConfigError("dense='pgvector' but this store has no pgvector column",
+                              hint="install pgvector on the server (CREATE EXTENSION vector) or use dense='auto'")
+        if not 1 <= int(ef_search) <= 1000:
+            raise ConfigError(f"ef_search must lie between 1 and 1000 (pgvector's range), not {ef_search}")
         self.ranking = ranking
+        self.dense = dense
+        self.ef_search = int(ef_search)
+        self._pgvector: tuple[tuple, _PgvectorIndex] | None = None
+
+    def _ann_for(self, version: tuple, *, sync: bool = True) -> Any:
+        """pgvector's HNSW index when the store has it (and ``dense`` is not ``scan``), else None: the scan."""
+        if self.dense == "scan" or not self.store.pgvector:
+            return None
+        got = self._pgvector
+        if got is None or got[0] != version:
+            got = (version, _PgvectorIndex(self.store, self.ef_search))
+            self._pgvector = got
+        return got[1]
 
     def lexical_search(self, query: str, k: int = 10, *, exclude_documents: set[str] | None = None,
-                       before: str | None = None, after_date: bool = False) -> list[tuple[int, float]]:
-        """Top-k ``(passage_rowid, ts_rank_cd)``; ``before``/``after_date`` as in the SQLite retriever."""
+                       before: str | None = None, after_date: bool = False,
+                       _snapshot: Any = None) -> list[tuple[int, float]]:
+        """Top-k ``(passage_rowid, score)``; ``before``/``after_date`` as in the SQLite retriever.
+
+        (``_snapshot`` is the SQLite search loop's per-call state; PostgreSQL needs none.)
+        """
         terms = query_terms(query)
         if not terms or k <= 0:
             return []
@@ -104,8 +132,33 @@ class PostgresRetriever(SqliteRetriever):
                                            after=after_date, ranking=self.ranking)
 
 
+class _PgvectorIndex:
+    """pgvector's HNSW index seen as the retriever's approximate vector index (``search``, ``dim``, ``len``).
+
+    The count is read once per passages version (the retriever makes one per version).
+    """
+
+    def __init__(self, store: PostgresStore, ef_search: int) -> None:
+        self.store = store
+        self.ef_search = ef_search
+        self.dim = int(store.passages.embedding_dim or 0)
+        self._count = store.passages.embedding_count()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def search(self, vectors: np.ndarray, depth: int) -> list[tuple[np.ndarray, np.ndarray]]:
+        """For each query row, (rowids, inner products), best first, at most ``depth`` (and 1000)."""
+        out = []
+        for vec in np.asarray(vectors, dtype=np.float32).reshape(-1, self.dim):
+            rows = self.store.passages.nearest(vec, depth, ef_search=self.ef_search)
+            out.append((np.array([r[0] for r in rows], dtype=np.int64),
+                        np.array([r[1] for r in rows], dtype=np.float32)))
+        return out
+
+
 def pgvector_available(store: PostgresStore) -> bool:
-    """Whether the server offers the ``vector`` extension (pgvector); not used by the search yet."""
+    """Whether the server offers the ``vector`` extension (pgvector); the store uses it when it could create it."""
     return store.pgvector_available()
 
 

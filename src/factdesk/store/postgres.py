@@ -26,6 +26,7 @@ Example::
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -41,9 +42,33 @@ from factdesk.types import Document
 __all__ = ["MIGRATIONS", "PostgresStore", "is_postgres_url", "postgres_store", "psycopg_available"]
 
 INSTALL_HINT = "pip install 'factdesk[postgres]'"
+_log = logging.getLogger("factdesk")
 _URL = re.compile(r"^postgres(?:ql)?://", re.IGNORECASE)
 # pg_advisory_xact_lock key for migrations: any constant shared by every factdesk process
 _MIGRATION_LOCK = 0x66616374  # "fact"
+
+# The passages' vectors as pgvector's type, when the server has the extension: the packaged MiniLM's
+# dimension (other embedders' vectors stay in ``vector`` bytea only, and are searched by the scan).
+EMBEDDING_DIM = 384
+# Idempotent (also run on open when pgvector appeared on the server after migration 3): creates
+# the extension if it is available and this role may, adds the column and its HNSW index.  A
+# server without pgvector, or a role without the right to create it, leaves the schema as it was.
+PGVECTOR_SQL = f"""
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector') THEN
+        RETURN;
+    END IF;
+    BEGIN
+        CREATE EXTENSION IF NOT EXISTS vector;
+    EXCEPTION WHEN insufficient_privilege THEN
+        RAISE NOTICE 'factdesk: no privilege to create the vector extension; dense search scans in memory';
+        RETURN;
+    END;
+    EXECUTE 'ALTER TABLE passages ADD COLUMN IF NOT EXISTS embedding vector({EMBEDDING_DIM})';
+    EXECUTE 'CREATE INDEX IF NOT EXISTS passages_embedding ON passages USING hnsw (embedding vector_ip_ops)';
+END $$;
+"""
 
 # Each entry upgrades the schema by one version; never edit an applied one, append.
 MIGRATIONS: list[str] = [
@@ -134,6 +159,9 @@ MIGRATIONS: list[str] = [
     """,
     # 2: the LLM response cache (factdesk.llm): a re-run of the same check makes no server call
     postgres_llm_cache.SQL,
+    # 3: pgvector when the server offers it: an ``embedding vector(384)`` column with an HNSW index
+    # (inner product on unit vectors); a server without the extension keeps the in-memory scan
+    PGVECTOR_SQL,
 ]
 
 
@@ -210,16 +238,58 @@ class PostgresStore:
                              hint="is the server running and the database created? (createdb NAME)") from exc
         store = cls(conn, url)
         try:
+            had_column = store._embedding_column()
             store.migrate()
+            store._setup_pgvector(had_column)
         except BaseException:
             conn.close()
             raise
         return store
 
     def pgvector_available(self) -> bool:
-        """Whether the server offers the ``vector`` extension (pgvector); not used by the search yet."""
+        """Whether the server offers the ``vector`` extension (pgvector), installed in this database or not."""
         return bool(self.conn.execute(
             "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'vector')").fetchone()[0])
+
+    def _embedding_column(self) -> bool:
+        return bool(self.conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = 'passages' AND column_name = 'embedding')").fetchone()[0])
+
+    def _setup_pgvector(self, had_column: bool) -> None:
+        """Use pgvector's column when present; add it when the extension appeared after migration 3.
+
+        Passages written before the column existed get their ``embedding`` filled from the
+        stored bytes once, here.  Says which dense search this store uses on the ``factdesk`` logger.
+        """
+        has_column = self._embedding_column()
+        if not has_column and self.pgvector_available():
+            with self.conn.transaction():
+                self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+                self.conn.execute(PGVECTOR_SQL)
+            has_column = self._embedding_column()
+        if has_column and not had_column:
+            filled = self.passages.fill_embeddings(EMBEDDING_DIM)
+            if filled:
+                _log.warning("pgvector on %s: copied %d stored vectors into the embedding column (HNSW)",
+                             self.url, filled)
+        self.passages.embedding_dim = EMBEDDING_DIM if has_column else None
+        _log.info("PostgreSQL store %s: dense search by %s", self.url, self.dense_search)
+
+    @property
+    def pgvector(self) -> bool:
+        """Whether dense search can use pgvector (the ``embedding`` column and its HNSW index exist)."""
+        return self.passages.embedding_dim is not None
+
+    @property
+    def dense_search(self) -> str:
+        """Which dense search this store offers, in words (``factdesk info``)."""
+        if self.pgvector:
+            row = self.conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
+            return f"pgvector {row[0] if row else '?'} HNSW (vector({EMBEDDING_DIM}), inner product)"
+        why = "no privilege to create the vector extension" if self.pgvector_available() else \
+            "the server has no pgvector extension"
+        return f"exact scan of every vector in memory ({why})"
 
     def close(self) -> None:
         self.conn.close()

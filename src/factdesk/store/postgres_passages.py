@@ -28,6 +28,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from factdesk.errors import NotFoundError
 from factdesk.types import Passage
 
@@ -46,6 +48,23 @@ class PostgresPassageRecords:
     def __init__(self, conn: Any, key: str) -> None:
         self._conn = conn
         self._key = key
+        # pgvector's ``embedding vector(N)`` column: N when the store has it (set by PostgresStore.open)
+        self.embedding_dim: int | None = None
+
+    def _copy_rows(self, items: Iterable[tuple[Sequence[Passage], Sequence[bytes | None]]]) -> None:
+        """COPY passages in (with pgvector's ``embedding`` too when the column exists)."""
+        dim = self.embedding_dim
+        columns = 'id, document_id, position, start, "end", text, title, published, url, source, vector'
+        if dim:
+            columns += ", embedding"
+        with self._conn.cursor() as cur:
+            # COPY: several times faster than INSERTs for the thousands of rows an index chunk writes
+            with cur.copy(f"COPY passages({columns}) FROM STDIN") as copy:
+                for passages, vectors in items:
+                    for p, vec in zip(passages, vectors):
+                        row = (p.id, p.document_id, p.position, p.start, p.end, p.text, p.title,
+                               p.published, p.url, p.source, vec)
+                        copy.write_row(row + (vector_text(vec, dim),) if dim else row)
 
     # -- writing -------------------------------------------------------------------
     def replace(self, document_id: str, passages: Sequence[Passage], vectors: Sequence[bytes | None]) -> None:
@@ -57,13 +76,7 @@ class PostgresPassageRecords:
         conn.execute("DELETE FROM passages WHERE document_id = %s", (document_id,))
         if not passages:
             return
-        with conn.cursor() as cur:
-            # COPY: several times faster than INSERTs for the thousands of rows an index chunk writes
-            with cur.copy('COPY passages(id, document_id, position, start, "end", text, title, published, url, '
-                          'source, vector) FROM STDIN') as copy:
-                for p, vec in zip(passages, vectors):
-                    copy.write_row((p.id, p.document_id, p.position, p.start, p.end, p.text, p.title,
-                                    p.published, p.url, p.source, vec))
+        self._copy_rows([(passages, vectors)])
 
     def replace_many(self, items: Sequence[tuple[str, Sequence[Passage], Sequence[bytes | None]]]) -> None:
         """:meth:`replace` for many saved documents at once: one DELETE and one COPY. Does not commit.
@@ -80,13 +93,22 @@ class PostgresPassageRecords:
             raise NotFoundError(f"document {missing[0]!r} is not in the store",
                                 hint="save it first with store.save_document(doc)")
         conn.execute("DELETE FROM passages WHERE document_id = ANY(%s)", (ids,))
-        with conn.cursor() as cur:
-            with cur.copy('COPY passages(id, document_id, position, start, "end", text, title, published, url, '
-                          'source, vector) FROM STDIN') as copy:
-                for _, passages, vectors in items:
-                    for p, vec in zip(passages, vectors):
-                        copy.write_row((p.id, p.document_id, p.position, p.start, p.end, p.text, p.title,
-                                        p.published, p.url, p.source, vec))
+        self._copy_rows((passages, vectors) for _, passages, vectors in items)
+
+    def fill_embeddings(self, dim: int, batch: int = 2000) -> int:
+        """Copy stored vectors of ``dim`` dimensions into an empty ``embedding`` column; how many were."""
+        done = 0
+        while True:
+            with self._conn.transaction(), self._conn.cursor(binary=True) as cur:
+                cur.execute("SELECT rowid, vector FROM passages WHERE embedding IS NULL AND vector IS NOT NULL "
+                            "AND length(vector) = %s LIMIT %s", (4 * dim, batch))
+                rows = cur.fetchall()
+                if not rows:
+                    return done
+                with self._conn.cursor() as up:
+                    up.executemany("UPDATE passages SET embedding = %s::vector WHERE rowid = %s",
+                                   [(vector_text(bytes(r[1]), dim), r[0]) for r in rows])
+                done += len(rows)
 
     def remove_document(self, document_id: str) -> None:
         """Delete one document's passages. Does not commit."""
@@ -123,6 +145,42 @@ class PostgresPassageRecords:
             return {}
         rows = self._conn.execute("SELECT rowid, document_id FROM passages WHERE rowid = ANY(%s)", (ids,))
         return {int(r[0]): r[1] for r in rows}
+
+    def vectors_by_rowids(self, rowids: Iterable[int]) -> list[tuple[int, str, str | None, str, bytes | None]]:
+        """(rowid, passage id, published, document id, vector bytes) of these passages that are still present."""
+        ids = [int(r) for r in rowids]
+        if not ids:
+            return []
+        with self._conn.cursor(binary=True) as cur:
+            cur.execute("SELECT rowid, id, published, document_id, vector FROM passages WHERE rowid = ANY(%s)",
+                        (ids,))
+            return [(int(r[0]), r[1], r[2], r[3], None if r[4] is None else bytes(r[4])) for r in cur.fetchall()]
+
+    def embedding_count(self) -> int:
+        """Passages with a pgvector ``embedding`` (0 without the column)."""
+        if not self.embedding_dim:
+            return 0
+        return int(self._conn.execute("SELECT count(*) FROM passages WHERE embedding IS NOT NULL").fetchone()[0])
+
+    def nearest(self, vector: Any, depth: int, *, ef_search: int = 200) -> list[tuple[int, float]]:
+        """``(rowid, inner product)`` of up to ``depth`` passages nearest to a unit ``vector``, best first.
+
+        pgvector's HNSW index (``<#>``, negative inner product: cosine on unit vectors) searched with
+        ``hnsw.ef_search = max(ef_search, depth)`` (pgvector caps it at 1000, and an HNSW scan returns
+        at most ``ef_search`` rows).  Approximate: callers rescore from the stored vectors.
+        """
+        if not self.embedding_dim or depth <= 0:
+            return []
+        query = vector_text(vector, self.embedding_dim)
+        if query is None:
+            return []
+        ef = max(1, min(1000, max(int(ef_search), int(depth))))
+        with self._conn.transaction():
+            self._conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef),))
+            rows = self._conn.execute(
+                "SELECT rowid, -(embedding <#> %s::vector) FROM passages WHERE embedding IS NOT NULL "
+                "ORDER BY embedding <#> %s::vector LIMIT %s", (query, query, int(min(depth, ef)))).fetchall()
+        return [(int(r[0]), float(r[1])) for r in rows]
 
     def vector_rows(self) -> list[Sequence]:
         """(rowid, document id, published, vector bytes) of every passage with a vector, by rowid."""
@@ -224,6 +282,17 @@ class _TermStats:
 # document frequencies per database (store.key), reset when the passages table changes
 _STATS: dict[str, _TermStats] = {}
 _STATS_LOCK = threading.Lock()
+
+
+def vector_text(vector: Any, dim: int | None) -> str | None:
+    """pgvector's text form (``[x,y,…]``) of float32 bytes or an array; None when it is not ``dim`` long."""
+    if vector is None:
+        return None
+    arr = np.frombuffer(vector, dtype="<f4") if isinstance(vector, (bytes, bytearray, memoryview)) \
+        else np.asarray(vector, dtype=np.float32).reshape(-1)
+    if dim is not None and len(arr) != dim:
+        return None
+    return "[" + ",".join(["%.9g" % x for x in arr.tolist()]) + "]"
 
 
 def _quote_lexeme(lexeme: str) -> str:
