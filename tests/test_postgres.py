@@ -478,3 +478,17 @@ def test_pgvector_installed_after_the_schema_fills_the_column_on_open(pg_url, mi
         # re-indexing a document rewrites its embeddings too
         PostgresIndexer(store, minilm).add_documents(CORPUS[:1], save_role="corpus")
         assert store.passages.embedding_count() == n
+
+
+def test_info_says_which_dense_search_the_store_uses(pg_url):
+    from click.testing import CliRunner
+
+    from factdesk.cli import cli
+    from factdesk.store.postgres import PostgresStore
+
+    res = CliRunner().invoke(cli, ["info", "--json", "--db", pg_url])
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    with PostgresStore.open(pg_url) as store:
+        assert data["store"] == store.url and data["dense_search"] == store.dense_search
+        assert data["dense_search"].startswith("pgvector" if store.pgvector else "exact scan")

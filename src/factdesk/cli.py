@@ -398,11 +398,12 @@ def info(db: str | None, as_json: bool) -> None:
         s = _settings()
         data: dict[str, Any] = {
             "version": __version__,
-            "store": str(store.path),
+            "store": str(store.path) if store.path is not None else getattr(store, "url", None),
             "schema_version": store.schema_version,
             "documents": store.count("documents"),
             "passages": store.count("passages"),
             "reports": store.count("reports"),
+            **({"dense_search": store.dense_search} if hasattr(store, "dense_search") else {}),
             "verifiers": registry.names("verifier"),
             "default_verifier": resolve_name("verifier", s.verifier),
             "checkworthiness": registry.names("checkworthiness"),
