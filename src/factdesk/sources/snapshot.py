@@ -11,14 +11,14 @@ Ranking a page's passages for a query is kept cheap: passages sharing content wo
 are the candidates; the best :data:`DENSE_CANDIDATES` of them by word overlap are embedded (when an
 embedder is at hand; their vectors are stored with the snapshot, so a reused page costs one query
 embedding) and ranked by reciprocal-rank fusion of word overlap, cosine similarity and the page's
-rank in the search answer.  Embedding every passage of every page cost four times more on the demo
-(benchmarks/sources_latency.py) and changed nothing a claim's top few passages are drawn from.
+rank in the search answer.  Embedding every passage of every page made a first check slower
+(benchmarks/sources_latency.py) for passages that word overlap already ranks low.
 
 Example::
 
     snap = snapshot_page(store, "https://example.org/a", source="searxng", query="dam opened",
-                         allow_private=False, timeout=20, max_bytes=5_000_000, embedder=None)
-    ranked = rank_passages("When did the dam open?", [snap], embedder=None)
+                         allow_private=False, timeout=20, max_bytes=5_000_000)
+    ranked = rank_passages("When did the dam open?", [(snap, 1)], embedder=None)
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from factdesk.errors import FactdeskError, InputError
+from factdesk.errors import InputError
 from factdesk.ingest import fetch
 from factdesk.ingest.url import document_from_fetched
 from factdesk.protocols import Embedder
@@ -139,9 +139,4 @@ def rank_passages(query: str, pages: Sequence[tuple[Snapshot, int]], *, embedder
     return [RankedPassage(items[n][0], items[n][1], fused[n], items[n][3]) for n in best]
 
 
-def page_problem(exc: FactdeskError) -> str:
-    """A short reason a page was not used, for the report's notes."""
-    return f"{exc.code}: {exc.message}" if hasattr(exc, "message") else str(exc)
-
-
-__all__ = ["RankedPassage", "rank_passages", "read_page", "snapshot_page", "store_page", "page_problem"]
+__all__ = ["RankedPassage", "rank_passages", "read_page", "snapshot_page", "store_page"]

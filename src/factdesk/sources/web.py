@@ -165,7 +165,10 @@ class WebSearchSource:
 
     # -- EvidenceSource --------------------------------------------------------------------
     def warm_up(self) -> None:
-        """Nothing to load; a missing key or URL is reported here, before any claim is searched."""
+        """Nothing to load; a missing key or URL, or a store without snapshot tables, is reported here."""
+        if self.store is not None and getattr(self.store, "sources", None) is None:
+            raise ConfigError(f"the {self.name} source keeps its query cache and page snapshots in a SQLite store; "
+                              "this store has no such tables", hint="use a SQLite store (--db FILE) for web sources")
         self.request("warm-up", None)
 
     def search(self, query: str, k: int = 5, *, before: str | None = None) -> list[Hit]:
