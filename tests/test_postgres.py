@@ -204,8 +204,9 @@ def test_sqlite_only_record_sets_say_so(pg_url):
         assert store.claimreviews.count() == 0  # a check finds no earlier fact-checks, and goes on
         with pytest.raises(StoreError, match="not available on a PostgreSQL store"):
             store.claimreviews.add([{"id": "x"}])
-        with pytest.raises(StoreError, match="web desk"):
-            store.desk.list_jobs(10)
+        assert store.watch.list_feeds() == [] and store.watch.counts()["feeds"] == 0  # the desk's feeds page
+        with pytest.raises(StoreError, match="watched feeds"):
+            store.watch.add_feed("https://example.org/feed.xml")
 
 
 def test_llm_cache_on_postgres(pg_url):

@@ -10,10 +10,11 @@ registered name ``postgres`` (``[store] name = "postgres"``, option ``url``).
 Migrations are versioned in a ``schema_version`` table and each is applied in its own
 transaction under an advisory lock, so two processes opening a fresh database do not race.
 
-The LLM response cache is ``store.llm_cache`` (:mod:`factdesk.store.postgres_llm_cache`).
-Not on PostgreSQL yet (SQLite-only, each raises a :class:`~factdesk.errors.StoreError` when
-used): imported fact-checks for claim matching (``store.claimreviews``; it reads as empty, so a
-check simply finds no earlier fact-checks) and the web desk's tables (``store.desk``).
+The LLM response cache is ``store.llm_cache`` (:mod:`factdesk.store.postgres_llm_cache`), the web
+desk's tables ``store.desk`` (:mod:`factdesk.store.postgres_desk`).  Not on PostgreSQL yet
+(SQLite-only, each raises a :class:`~factdesk.errors.StoreError` when used): imported fact-checks
+for claim matching (``store.claimreviews``; it reads as empty, so a check simply finds no earlier
+fact-checks) and watched feeds (``store.watch``; the desk's feeds page reads it as empty).
 
 Example::
 
@@ -33,13 +34,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from factdesk.errors import ConfigError, NotFoundError, StoreError
-from factdesk.store import postgres_llm_cache
+from factdesk.store import postgres_desk, postgres_llm_cache
 from factdesk.store.clock import now_iso
+from factdesk.store.postgres_desk import PostgresDeskTables
 from factdesk.store.postgres_llm_cache import PostgresLLMCache
 from factdesk.store.postgres_passages import PostgresPassageRecords
 from factdesk.types import Document
 
-__all__ = ["MIGRATIONS", "PostgresStore", "is_postgres_url", "postgres_store", "psycopg_available"]
+__all__ = ["MIGRATIONS", "PostgresStore", "is_postgres_url", "postgres_store", "psycopg_available", "redact_url"]
 
 INSTALL_HINT = "pip install 'factdesk[postgres]'"
 _log = logging.getLogger("factdesk")
@@ -162,6 +164,8 @@ MIGRATIONS: list[str] = [
     # 3: pgvector when the server offers it: an ``embedding vector(384)`` column with an HNSW index
     # (inner product on unit vectors); a server without the extension keeps the in-memory scan
     PGVECTOR_SQL,
+    # 4: the web desk: users, tokens, sessions (digests), failed logins, jobs, edits, audit trail
+    postgres_desk.SQL,
 ]
 
 
@@ -177,9 +181,12 @@ def psycopg_available() -> bool:
     return importlib.util.find_spec("psycopg") is not None
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """The URL without its password, for messages and cache keys."""
     return re.sub(r"(://[^:/@]+):[^@/]*@", r"\1:***@", url)
+
+
+_redact = redact_url
 
 
 class _SqliteOnly:
@@ -301,8 +308,18 @@ class PostgresStore:
         self.close()
 
     @property
-    def desk(self) -> Any:
-        return _SqliteOnly("the web desk's tables (users, jobs, edits)")
+    def desk(self) -> PostgresDeskTables:
+        """The web desk's users, sessions, jobs and edits: see :mod:`factdesk.store.postgres_desk`."""
+        return PostgresDeskTables(self)
+
+    @property
+    def watch(self) -> Any:
+        """Watched feeds are SQLite-only: the desk's feeds page reads an empty list, ``factdesk watch`` refuses."""
+        from factdesk.store.watch import STATUSES
+
+        return _SqliteOnly("watched feeds (factdesk watch)",
+                           {"list_feeds": [], "list_alerts": [],
+                            "counts": {"feeds": 0, "alerts": 0, **{s: 0 for s in STATUSES}}})
 
     @property
     def llm_cache(self) -> PostgresLLMCache:

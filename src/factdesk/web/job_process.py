@@ -15,8 +15,9 @@ and the job's outcome to the store as the in-thread worker does.  The parent onl
 * the child dies (killed by the kernel for memory, a crash in native code) → the job fails
   with the exit status and the next job gets a fresh child.
 
-SQLite's journal makes a kill mid-write safe: what the child had not committed is rolled
-back, nothing committed before is touched, and a killed check leaves no report.
+A kill mid-write is safe on either store: SQLite's journal, or a PostgreSQL server ending the
+killed child's connection (``store_path`` may be a ``postgresql://`` URL), rolls back what the
+child had not committed, nothing committed before is touched, and a killed check leaves no report.
 
 Example::
 

@@ -22,11 +22,13 @@ import click
 
 from factdesk.errors import ConfigError, FactdeskError, InputError
 from factdesk.settings import load_settings
-from factdesk.store import Store, default_db_path
+from factdesk.paths import default_db_target
+from factdesk.store import Store
 from factdesk.web import accounts
 
-db_option = click.option("--db", type=click.Path(dir_okay=False),  # None: factdesk.paths.default_db_path()
-                         help="SQLite store file (default: $FACTDESK_DB or ~/.local/share/factdesk/factdesk.db).")
+db_option = click.option("--db", type=click.Path(dir_okay=False),  # None: factdesk.paths.default_db_target()
+                         help="The store: a SQLite file or a postgresql:// URL (default: $FACTDESK_DB or "
+                              "~/.local/share/factdesk/factdesk.db).")
 
 WEB_MODULES = ("fastapi", "uvicorn", "jinja2", "multipart", "argon2", "itsdangerous")
 
@@ -47,7 +49,15 @@ def is_loopback(host: str) -> bool:
 
 
 def _store_path(db: str | None) -> str:
-    return str(db) if db else str(default_db_path())
+    """The store to open: ``--db``, else ``$FACTDESK_DB`` (a postgresql:// URL kept as is), else the default file."""
+    return str(db).strip() if db else str(default_db_target())
+
+
+def _shown(path: str) -> str:
+    """The store as messages name it: a URL without its password."""
+    from factdesk.store.postgres import is_postgres_url, redact_url
+
+    return redact_url(path) if is_postgres_url(path) else path
 
 
 def _given(ctx: click.Context, **values: Any) -> dict[str, Any]:
@@ -125,7 +135,7 @@ def serve(host: str, port: int, db: str | None, allow_private_urls: bool, requir
                     click.echo("warning: login is required but there are no users yet: "
                                "run `factdesk user add NAME --role reviewer`", err=True)
         click.echo(f"factdesk desk on http://{host_ if ':' not in host_ else '[' + host_ + ']'}:{port_}/ "
-                   f"(store {path}; login {'required' if login else 'not required'})", err=True)
+                   f"(store {_shown(path)}; login {'required' if login else 'not required'})", err=True)
         uvicorn.run(app, host=host_, port=port_, log_level=log_level, proxy_headers=False, server_header=False)
 
     _run(go)

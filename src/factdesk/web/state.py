@@ -25,7 +25,10 @@ if TYPE_CHECKING:  # the worker imports the pipeline; the state needs only its t
 
 
 class Stores:
-    """One Store connection per thread (SQLite connections are not shared across threads)."""
+    """One Store connection per thread (neither SQLite nor psycopg connections are shared across threads).
+
+    ``path`` is a SQLite file or a ``postgresql://`` URL: :meth:`Store.open` opens either.
+    """
 
     def __init__(self, path: str) -> None:
         self.path = path
