@@ -18,8 +18,9 @@ import click
 
 from factdesk.errors import FactdeskError, InputError
 
-db_option = click.option("--db", type=click.Path(dir_okay=False),  # None: factdesk.paths.default_db_path()
-                         help="SQLite store file (default: $FACTDESK_DB or ~/.local/share/factdesk/factdesk.db).")
+db_option = click.option("--db", type=click.Path(dir_okay=False),  # None: factdesk.paths.default_db_target()
+                         help="The store: a SQLite file or a postgresql:// URL (default: $FACTDESK_DB or "
+                              "~/.local/share/factdesk/factdesk.db).")
 
 
 class NoReviewsError(InputError):

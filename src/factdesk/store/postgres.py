@@ -11,10 +11,10 @@ Migrations are versioned in a ``schema_version`` table and each is applied in it
 transaction under an advisory lock, so two processes opening a fresh database do not race.
 
 The LLM response cache is ``store.llm_cache`` (:mod:`factdesk.store.postgres_llm_cache`), the web
-desk's tables ``store.desk`` (:mod:`factdesk.store.postgres_desk`).  Not on PostgreSQL yet
-(SQLite-only, each raises a :class:`~factdesk.errors.StoreError` when used): imported fact-checks
-for claim matching (``store.claimreviews``; it reads as empty, so a check simply finds no earlier
-fact-checks) and watched feeds (``store.watch``; the desk's feeds page reads it as empty).
+desk's tables ``store.desk`` (:mod:`factdesk.store.postgres_desk`), imported fact-checks for claim
+matching ``store.claimreviews`` (:mod:`factdesk.store.postgres_claimreviews`).  Not on PostgreSQL
+yet (SQLite-only, raising a :class:`~factdesk.errors.StoreError` when used): watched feeds
+(``store.watch``; the desk's feeds page reads it as empty) and outside evidence sources (``store.sources``).
 
 Example::
 
@@ -34,8 +34,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from factdesk.errors import ConfigError, NotFoundError, StoreError
-from factdesk.store import postgres_desk, postgres_llm_cache
+from factdesk.store import postgres_claimreviews, postgres_desk, postgres_llm_cache
 from factdesk.store.clock import now_iso
+from factdesk.store.postgres_claimreviews import PostgresClaimReviewRecords
 from factdesk.store.postgres_desk import PostgresDeskTables
 from factdesk.store.postgres_llm_cache import PostgresLLMCache
 from factdesk.store.postgres_passages import PostgresPassageRecords
@@ -166,6 +167,8 @@ MIGRATIONS: list[str] = [
     PGVECTOR_SQL,
     # 4: the web desk: users, tokens, sessions (digests), failed logins, jobs, edits, audit trail
     postgres_desk.SQL,
+    # 5: imported fact-checks (ClaimReview) for claim matching, with full-text and vectors
+    postgres_claimreviews.SQL,
 ]
 
 
@@ -225,9 +228,7 @@ class PostgresStore:
         # names this database for per-process caches (the dense matrix): server and database
         self.key: str = f"postgres:{info.host}:{info.port}/{info.dbname}"
         self.passages = PostgresPassageRecords(conn, self.key)
-        # claim matching asks for the number of imported fact-checks on every check: none here
-        self.claimreviews = _SqliteOnly("imported fact-checks (claim matching)",
-                                        {"count": 0, "max_rowid": 0, "version": (0, 0, 0)})
+        self.claimreviews = PostgresClaimReviewRecords(conn, self.key)
 
     # -- lifecycle -----------------------------------------------------------------
     @classmethod
