@@ -37,6 +37,7 @@ class SearxngSource(WebSearchSource):
 
     def __init__(self, url: str = "", *, language: str | None = None, categories: str = "general",
                  safesearch: int | None = None, engines: str | None = None, **common: Any) -> None:
+        common.setdefault("rate", 2.0)  # kind to the engines a SearxNG instance asks on our behalf
         super().__init__(**common)
         self.url = str(url or "").strip().rstrip("/")
         if self.url.endswith("/search"):
