@@ -6,6 +6,9 @@ Each measurement runs in its own child process (``os.wait4`` gives that child's 
   indexed with ``Pipeline.index_records`` into a fresh SQLite store.
 * ``folder``: a folder of N small text files is indexed with ``Pipeline.index_path`` (the walk is a
   stream; each file is looked up on its own).
+* ``vector index`` (``--ann``): the persisted usearch index (factdesk.retrieve.ann) that ``index``
+  builds after the stream for stores of 50,000 passages or more, built in its own child so its
+  memory (it holds every vector, int8, and the graph) is reported apart from the stream's.
 * ``resume``: the records run is killed with SIGKILL once half the records are checkpointed, then
   run again; the store must hold each record exactly once.
 
@@ -48,8 +51,18 @@ embedder = None
 if embedder_name == "fake":
     from factdesk.testing.fakes import FakeEmbedder
     embedder = FakeEmbedder(dim=384)
+if kind == "ann":  # only the vector index beside an already built store
+    from factdesk.retrieve import SqliteIndexer
+    with Store.open(db) as store:
+        t = time.perf_counter()
+        SqliteIndexer(store, embedder, ann_threshold=1).finish()
+        print(json.dumps({"added": store.passages.count(), "unchanged": 0, "passages": store.passages.count(),
+                          "seconds": time.perf_counter() - t, "raw_embed_per_s": None}))
+    sys.exit(0)
+# the persisted vector index (factdesk.retrieve.ann) is built after the stream; measured apart (kind "ann")
+settings = Settings(verifier="baseline", component_options={"indexer": {"ann_threshold": 0}})
 with Store.open(db) as store:
-    pipe = Pipeline.from_settings(Settings(verifier="baseline"), store=store, embedder=embedder)
+    pipe = Pipeline.from_settings(settings, store=store, embedder=embedder)
     raw = None
     if embedder_name == "real" and kind == "records":
         from factdesk.ingest.records import iter_records
@@ -122,6 +135,8 @@ def main() -> None:
     ap.add_argument("--records", type=int, nargs="*", default=[10000, 100000])
     ap.add_argument("--files", type=int, nargs="*", default=[20000])
     ap.add_argument("--embedder", choices=["fake", "real"], default="fake")
+    ap.add_argument("--ann", action="store_true",
+                    help="also build the persisted vector index (usearch) over each records store, measured apart")
     ap.add_argument("--no-resume", action="store_true", help="skip the kill-and-resume trial")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--json")
@@ -133,7 +148,8 @@ def main() -> None:
         for n in args.records:
             src = t / f"r{n}.jsonl"
             write_records(src, n, rng)
-            out, rss = run_child(["records", str(src), str(t / f"r{n}.db"), args.embedder])
+            db = t / f"r{n}.db"
+            out, rss = run_child(["records", str(src), str(db), args.embedder])
             rate = out["added"] / out["seconds"]
             entry = {"n": n, **out, "records_per_s": rate, "peak_rss_mb": rss,
                      "passages_per_s": out["passages"] / out["seconds"]}
@@ -143,6 +159,12 @@ def main() -> None:
             rows.append(["records", f"{n:,}", f"{rate:,.0f}/s", f"{rss:,.0f} MB",
                          f"{entry.get('ratio_to_raw_embedding', 0):.2f}" if out.get("raw_embed_per_s") else "-"])
             src.unlink()
+            if args.ann:
+                a_out, a_rss = run_child(["ann", str(src), str(db), args.embedder])
+                entry["ann_build"] = {"seconds": a_out["seconds"], "peak_rss_mb": a_rss, "passages": a_out["passages"]}
+                rows.append(["vector index", f"{a_out['passages']:,}", f"{a_out['passages'] / a_out['seconds']:,.0f}/s",
+                             f"{a_rss:,.0f} MB", "-"])
+            db.unlink()
         for n in args.files:
             root = t / f"f{n}"
             write_folder(root, n, rng)
