@@ -357,6 +357,26 @@ def test_entry_text_when_the_link_fails_and_bounded_retries(store: Store, server
     assert server.hits["/gone2"] == 2 and server.hits["/gone1"] == 1  # no third try
 
 
+def test_one_feed_failing_unexpectedly_does_not_end_the_watch(store: Store, server: FeedServer,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    server.add("a2")
+    original = WatchTables.record_poll
+    calls = {"n": 0}
+
+    def locked_once(self: WatchTables, *args: Any, **kwargs: Any) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(WatchTables, "record_poll", locked_once)
+    first, second = _watcher(store, [server.feed_url, server.feed_url + "?again"]).poll_once()
+    assert first.status == "error" and "database is locked" in (first.error or "")
+    assert second.checked == 1
+
+
 # -- stopping and resuming ------------------------------------------------------------------------
 
 class _InterruptAfter(Pipeline):

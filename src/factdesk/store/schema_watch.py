@@ -17,7 +17,7 @@ Applied as store migration 9; read and written only through the store module tha
 """
 
 SQL = """
-CREATE TABLE feeds (
+CREATE TABLE IF NOT EXISTS feeds (
     id INTEGER PRIMARY KEY,
     url TEXT NOT NULL UNIQUE,
     title TEXT,
@@ -28,7 +28,7 @@ CREATE TABLE feeds (
     last_status TEXT,                     -- 'new entries' | 'not modified' | 'no new entries' | 'error'
     last_error TEXT
 );
-CREATE TABLE feed_items (
+CREATE TABLE IF NOT EXISTS feed_items (
     id INTEGER PRIMARY KEY,
     feed_id INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
     entry_url TEXT NOT NULL,
@@ -43,10 +43,10 @@ CREATE TABLE feed_items (
     checked_at TEXT,
     UNIQUE (feed_id, entry_url)
 );
-CREATE INDEX feed_items_hash ON feed_items(content_hash);
-CREATE INDEX feed_items_url ON feed_items(entry_url);
-CREATE INDEX feed_items_status ON feed_items(feed_id, status);
-CREATE TABLE alerts (
+CREATE INDEX IF NOT EXISTS feed_items_hash ON feed_items(content_hash);
+CREATE INDEX IF NOT EXISTS feed_items_url ON feed_items(entry_url);
+CREATE INDEX IF NOT EXISTS feed_items_status ON feed_items(feed_id, status);
+CREATE TABLE IF NOT EXISTS alerts (
     id INTEGER PRIMARY KEY,
     feed_item_id INTEGER REFERENCES feed_items(id) ON DELETE SET NULL,
     report_id TEXT,
@@ -56,5 +56,5 @@ CREATE TABLE alerts (
     created_at TEXT NOT NULL,
     delivered_at TEXT
 );
-CREATE INDEX alerts_created ON alerts(created_at);
+CREATE INDEX IF NOT EXISTS alerts_created ON alerts(created_at);
 """

@@ -157,10 +157,11 @@ class WatchTables:
             "SELECT * FROM feed_items WHERE content_hash = ? AND id != ? AND status IN ('checked', 'duplicate') "
             "AND report_id IS NOT NULL ORDER BY id LIMIT 1", (content_hash, exclude)).fetchone())
 
-    def set_content(self, item_id: int, content_hash: str, content_source: str) -> None:
+    def set_content(self, item_id: int, content_hash: str, content_source: str, note: str | None = None) -> None:
+        """What was read for the item: its text's hash, ``page`` or ``entry``, and why the page was not used."""
         with self._write() as c:
-            c.execute("UPDATE feed_items SET content_hash = ?, content_source = ? WHERE id = ?",
-                      (content_hash, content_source, item_id))
+            c.execute("UPDATE feed_items SET content_hash = ?, content_source = ?, error = ? WHERE id = ?",
+                      (content_hash, content_source, note, item_id))
 
     def set_report(self, item_id: int, report_id: str) -> None:
         """The report about to be saved for this item (still ``new``): a restart that finds it stored adopts it."""

@@ -136,7 +136,12 @@ class Watcher:
         for url, feed_id in self.feed_ids.items():
             if self.stopping:
                 break
-            runs.append(self.poll_feed(url, feed_id))
+            try:
+                runs.append(self.poll_feed(url, feed_id))
+            except Exception as exc:  # noqa: BLE001 - one feed's trouble (a locked store …) never ends the watch
+                log.exception("polling %s failed", url)
+                self.echo(f"feed {url}: {type(exc).__name__}: {exc}")
+                runs.append(FeedRun(url=url, status="error", error=f"{type(exc).__name__}: {exc}"))
         return runs
 
     # -- one feed -------------------------------------------------------------------------------
@@ -191,7 +196,7 @@ class Watcher:
         try:
             doc, source, note = self._read(entry_url, entry)
             digest = content_hash(doc.text)
-            watch.set_content(item_id, digest, source)
+            watch.set_content(item_id, digest, source, note)
             done = watch.done_with_hash(digest, exclude=item_id)
             if done is not None:
                 watch.mark_duplicate(item_id, done["report_id"], f"same text as feed item {done['id']}")
