@@ -259,6 +259,22 @@ def test_malformed_feed_is_an_error_on_the_feed_not_a_crash(store: Store, server
     assert event["event"] == "poll" and event["status"] == "error" and "malformed XML" in event["error"]
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="flock")
+def test_a_second_watcher_on_the_same_store_is_refused(store: Store, server: FeedServer) -> None:
+    import fcntl
+
+    server.add("a2")
+    args = ["watch", server.feed_url, "--once", "--allow-private", "--verifier", "baseline", "--db", str(store.path)]
+    with open(f"{store.path}.watch.lock", "a+") as held:  # as a running watcher holds it
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        refused = CliRunner().invoke(cli, args)
+        assert refused.exit_code == 2 and "another factdesk watch is already running" in refused.output
+        assert server.hits["/feed.xml"] == 0
+    done = CliRunner().invoke(cli, args)  # the lock released: it runs
+    assert done.exit_code == 0, done.output
+    assert [i["status"] for i in store.watch.items(1)] == ["checked"]
+
+
 # -- polling, dedupe, alerts ----------------------------------------------------------------------
 
 def test_each_new_article_checked_once_and_alerts_go_to_file_and_webhook(

@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -58,6 +59,30 @@ def _stoppable(watcher: Watcher) -> Iterator[None]:
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
+
+
+@contextmanager
+def _single_watcher(store: Store) -> Iterator[None]:
+    """One watcher per store: a second one would check the same new entries (an exclusive lock file beside it)."""
+    path = getattr(store, "path", None)
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no lock, as documented
+        fcntl = None  # type: ignore[assignment]
+    if path is None or fcntl is None:
+        yield
+        return
+    lock_path = Path(f"{path}.watch.lock")
+    with open(lock_path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            raise InputError(f"another factdesk watch is already running on the store {path}",
+                             hint=f"stop it first, or give this one another --db (lock: {lock_path})") from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _summary(run: FeedRun) -> str:
@@ -116,35 +141,44 @@ def watch(feeds: tuple[str, ...], every: str, once: bool, alerts_path: str | Non
     try:
         if not hasattr(store, "watch"):
             raise InputError("factdesk watch keeps its state in a SQLite store for now", hint="pass --db FILE.db")
-        urls = list(dict.fromkeys(feeds)) or [f["url"] for f in store.watch.list_feeds()]
-        if not urls:
-            raise InputError("no feed to watch", hint="give one or more FEED_URLs")
-        pipe = Pipeline.from_settings(settings, store=store)
-        sinks: list[Sink] = [TerminalSink(sys.stdout, as_json=as_json)]
-        if alerts_path:
-            sinks.append(JsonlSink(alerts_path))
-        if webhook:
-            sinks.append(WebhookSink(webhook, allow_private=settings.allow_private))
-        watcher = Watcher(pipe, urls, sinks, max_attempts=max_attempts, feed_timeout=settings.fetch_timeout,
-                          echo=lambda line: click.echo(printable(line), err=True))
-        failures = {"any": False}
-
-        def on_poll(runs: list[FeedRun]) -> None:
-            for run in runs:
-                failures["any"] = failures["any"] or bool(run.error) or run.failed > 0
-                if as_json:
-                    click.echo(json.dumps(run.to_dict(), ensure_ascii=True))
-                else:
-                    click.echo(_summary(run), err=True)
-
-        if not once:
-            click.echo(f"watching {len(urls)} feed(s) every {every}; Ctrl-C or SIGTERM stops", err=True)
-        with _stoppable(watcher):
-            watcher.run(interval, once=once, on_poll=on_poll)
+        with _single_watcher(store):
+            failures = _watch(store, feeds, settings, interval, every, once, alerts_path, webhook, as_json,
+                              max_attempts)
     finally:
         store.close()
-    if once and failures["any"]:
+    if once and failures:
         sys.exit(1)
+
+
+def _watch(store: Store, feeds: tuple[str, ...], settings: Any, interval: float, every: str, once: bool,
+           alerts_path: str | None, webhook: str | None, as_json: bool, max_attempts: int) -> bool:
+    """Run the watcher; True when a feed could not be read or an article failed."""
+    urls = list(dict.fromkeys(feeds)) or [f["url"] for f in store.watch.list_feeds()]
+    if not urls:
+        raise InputError("no feed to watch", hint="give one or more FEED_URLs")
+    pipe = Pipeline.from_settings(settings, store=store)
+    sinks: list[Sink] = [TerminalSink(sys.stdout, as_json=as_json)]
+    if alerts_path:
+        sinks.append(JsonlSink(alerts_path))
+    if webhook:
+        sinks.append(WebhookSink(webhook, allow_private=settings.allow_private))
+    watcher = Watcher(pipe, urls, sinks, max_attempts=max_attempts, feed_timeout=settings.fetch_timeout,
+                      echo=lambda line: click.echo(printable(line), err=True))
+    failures = {"any": False}
+
+    def on_poll(runs: list[FeedRun]) -> None:
+        for run in runs:
+            failures["any"] = failures["any"] or bool(run.error) or run.failed > 0
+            if as_json:
+                click.echo(json.dumps(run.to_dict(), ensure_ascii=True))
+            else:
+                click.echo(_summary(run), err=True)
+
+    if not once:
+        click.echo(f"watching {len(urls)} feed(s) every {every}; Ctrl-C or SIGTERM stops", err=True)
+    with _stoppable(watcher):
+        watcher.run(interval, once=once, on_poll=on_poll)
+    return failures["any"]
 
 
 __all__ = ["watch"]
