@@ -106,27 +106,43 @@ def _rss_now_kb() -> int:
     return 0
 
 
-def child_index(zim_path: str, db: str, chunk: int) -> None:
+def child_index(zim_path: str, db: str, chunk: int, fake: bool) -> None:
+    import threading
+
     from factdesk.pipeline import Pipeline
     from factdesk.settings import Settings
     from factdesk.store import Store
+    from factdesk.testing import FakeEmbedder
 
     with Store.open(db) as store:
-        pipe = Pipeline(store, Settings(verifier="baseline"))
+        pipe = Pipeline(store, Settings(verifier="baseline"), embedder=FakeEmbedder(dim=384) if fake else None)
         t = time.perf_counter()
         pipe.embedder.warm_up()
         _ = pipe.indexer
         load_s = time.perf_counter() - t
         rss_loaded = _rss_now_kb()
+        samples: list[int] = []
+        done = threading.Event()
+
+        def sample() -> None:  # the peak RSS so far, through the run: does it still grow late?
+            while not done.wait(0.2):
+                samples.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)  # the peak so far
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         t = time.perf_counter()
         stats = pipe.index_zim(zim_path, chunk=chunk)
         index_s = time.perf_counter() - t
+        done.set()
+        sampler.join()
+        quarters = [samples[min(len(samples) - 1, len(samples) * (q + 1) // 4)] / 1024 if samples else 0.0
+                    for q in range(4)]  # the peak by the end of each quarter of the run
         t = time.perf_counter()
         again = pipe.index_zim(zim_path, chunk=chunk)
         rerun_s = time.perf_counter() - t
     print(json.dumps({"stats": stats.to_dict(), "index_s": index_s, "load_s": load_s, "rerun_s": rerun_s,
                       "rerun_unchanged": again.unchanged, "rerun_entries_read": again.entries,
-                      "rss_loaded_mb": rss_loaded / 1024,
+                      "rss_loaded_mb": rss_loaded / 1024, "rss_by_quarter_mb": quarters,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 
@@ -164,13 +180,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=100, help="source queries per search mode (default 100)")
     ap.add_argument("--chunk", type=int, default=32, help="articles per transaction (default 32)")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--fake-embedder", action="store_true",
+                    help="index with factdesk.testing's FakeEmbedder: the ZIM loop's own speed and memory")
     ap.add_argument("--keep", metavar="DIR", help="build the ZIM and store here and keep them")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON here")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
         if args.child[0] == "index":
-            child_index(args.child[1], args.child[2], args.chunk)
+            child_index(args.child[1], args.child[2], args.chunk, args.fake_embedder)
         else:
             child_search(args.child[1], args.child[2], args.queries, args.seed)
         return 0
@@ -188,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
 
     def child(*what: str) -> dict:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--chunk", str(args.chunk), "--queries",
-               str(args.queries), "--seed", str(args.seed), "--child", *what]
+               str(args.queries), "--seed", str(args.seed), *(["--fake-embedder"] if args.fake_embedder else []),
+               "--child", *what]
         proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT / "benchmarks", check=True)
         return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -203,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         "added": stats["added"], "redirects": stats["redirects"], "not_html": stats["not_html"],
         "failed": stats["failed_count"], "model_load_s": round(ix["load_s"], 2),
         "rss_after_models_mb": round(ix["rss_loaded_mb"], 1), "peak_rss_mb": round(ix["peak_rss_mb"], 1),
+        "rss_by_quarter_mb": [round(q, 1) for q in ix["rss_by_quarter_mb"]], "fake_embedder": args.fake_embedder,
         "store_mb": round(db.stat().st_size / 2**20, 1), "rerun_s": round(ix["rerun_s"], 3),
         "rerun_unchanged": ix["rerun_unchanged"], "rerun_entries_read": ix["rerun_entries_read"],
         "search": search, "chunk": args.chunk, "machine": machine(),
@@ -212,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         ["index", f"{result['articles_per_s']} articles/s, {result['passages_per_s']} passages/s "
                   f"({stats['added']} articles, {stats['passages']} passages in {result['index_s']} s)"],
         ["memory", f"peak RSS {result['peak_rss_mb']} MB (after model load {result['rss_after_models_mb']} MB)"],
+        ["peak by quarter", " / ".join(f"{q:.0f}" for q in result["rss_by_quarter_mb"]) + " MB"],
         ["store", f"{result['store_mb']} MB"],
         ["re-run", f"{result['rerun_s']} s ({ix['rerun_unchanged']} unchanged, "
                    f"{ix['rerun_entries_read']} entries read)"],
