@@ -230,6 +230,27 @@ def test_bad_zim_files_are_refused_clearly(tmp_path: Path) -> None:
 
 # -- the zim evidence source ------------------------------------------------------------------------
 @requires_libzim
+def test_check_with_a_zim_source_added_from_the_cli(wiki: Path, tmp_path: Path) -> None:
+    db = tmp_path / "fd.db"
+    added = _run("sources", "add", "zim", str(wiki), db=db)
+    assert added.returncode == 0, added.stderr
+    article = tmp_path / "article.txt"
+    article.write_text("Rail line ran over budget\n\ndate 2024-03-01\n\n"
+                       "The Riverside light rail line has 20 stations, the transport minister said on Monday.\n",
+                       encoding="utf-8")
+    proc = _run("check", str(article), "--format", "json", db=db)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    evidence = [e for c in report["claims"] for e in c.get("evidence", [])]
+    from_zim = [e for e in evidence if (e.get("provenance") or {}).get("source") == "zim"]
+    assert from_zim, evidence
+    assert from_zim[0]["provenance"]["url"] == "zim://wiki/Riverside_light_rail"
+    assert "14 stations" in from_zim[0]["text"]
+    used = {u["name"]: u for u in report["sources"]["used"]}
+    assert used["zim"]["hits"] >= 1 and used["zim"]["failures"] == 0
+
+
+@requires_libzim
 def test_registered_source_conforms(wiki: Path) -> None:
     source = create("source", "zim", path=str(wiki))
     assert isinstance(source, EvidenceSource)
