@@ -209,7 +209,20 @@ def test_store_from_before_title_vectors_is_migrated(tmp_path, emb):
     with Store.open(db) as store:
         add_reviews(store, [Review(claim="Garlic prevents colds.", url="https://fc.example/garlic")], embedder=emb)
         store.conn.execute("ALTER TABLE reviews DROP COLUMN title_vector")  # as a store of version 4 was
-        store.conn.execute("DROP TABLE llm_cache")  # migration 6 came later still
+        # every table a later migration made goes too (the LLM cache, sources, watched feeds …)
+        import sqlite3
+
+        from factdesk.store.sqlite import MIGRATIONS
+
+        then = sqlite3.connect(":memory:")
+        for script in MIGRATIONS[:4]:
+            then.executescript(script)
+        had = {r[0] for r in then.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        later = [r[0] for r in store.conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                 if r[0] not in had]
+        store.conn.execute("PRAGMA foreign_keys = OFF")
+        for name in later:
+            store.conn.execute(f'DROP TABLE IF EXISTS "{name}"')
         store.conn.execute("PRAGMA user_version = 4")
         store.conn.commit()
     with Store.open(db) as store:  # migration 5 runs again, the old record keeps working without a title vector
