@@ -363,3 +363,21 @@ def test_passages_are_ranked_for_the_claim_and_their_vectors_kept(server, store)
     assert all("Ridgeway" in h.passage.text or "dam" in h.passage.text for h in hits)  # off-topic pages give nothing
     snap = store.sources.snapshot(hits[0].provenance["snapshot_id"])
     assert any(v is not None for v in snap.vectors)  # a reused snapshot needs only the query embedded
+
+
+def test_a_check_asks_the_api_for_all_its_claims_concurrently(server, store) -> None:
+    server.delay = 0.6
+    source = searxng(server, store, rate=0, concurrency=3)
+    queries = ["Ridgeway dam", "light rail Eastfield", "dam repairs"]
+    started = time.perf_counter()
+    assert source.prefetch(queries) == 3
+    assert time.perf_counter() - started < 1.5  # one after another: at least 1.8 s
+    outs = [source.search_detailed(q, k=1) for q in queries]
+    assert len(server.api_requests()) == 3  # the searches asked nothing more
+    assert [o.api_calls for o in outs] == [1, 1, 1] and not any(o.cached for o in outs)
+    # a failure waits for its query's search: raised there once, never asked twice
+    server.delay, server.api_mode, server.fail_times = 0, "junk", 99
+    assert source.prefetch(["Ridgeway dam opened", "light rail vote"]) == 2
+    with pytest.raises(SourceError, match="not JSON"):
+        source.search("Ridgeway dam opened")
+    assert len(server.api_requests()) == 5 and source.api_calls == 5

@@ -556,6 +556,8 @@ class Pipeline:
                 run = self.sources_run()
                 if run is not None:
                     self.last_sources = run
+                    run.prefetch([c.to_check for c in claims] + [q for qs in questions for q in qs],
+                                 before=doc.published)
                     all_hits = [self._with_source_hits(run, c, own, qs, doc.published)
                                 for c, own, qs in zip(claims, all_hits, questions)]
         return [CheckedClaim(claim=c, evidence=[Evidence(passage=h.passage, score=h.score,

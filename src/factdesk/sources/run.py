@@ -83,6 +83,23 @@ class SourcesRun:
     def active(self) -> list[tuple[SourceEntry, Any]]:
         return [(e, s) for e, s in self.sources if self.uses[e.name].disabled is None]
 
+    def prefetch(self, queries: list[str], *, before: str | None) -> None:
+        """Let each source that can ask for all of a check's queries at once (``prefetch``) do so.
+
+        Failures stay with the source and surface, recorded, when the query is searched.
+        """
+        for entry, source in self.active:
+            ahead = getattr(source, "prefetch", None)
+            if ahead is None:
+                continue
+            started = time.perf_counter()
+            try:
+                ahead(queries, before)
+            except Exception:  # noqa: BLE001 - each query's own search reports what went wrong
+                pass
+            finally:
+                self.uses[entry.name].seconds += time.perf_counter() - started
+
     def search(self, claim_id: str, query: str, *, k: int, before: str | None) -> list[list[Hit]]:
         """One ranked list per active source (empty where it failed; the reason is recorded)."""
         out: list[list[Hit]] = []

@@ -135,6 +135,8 @@ class WebSearchSource:
         self._sleep = sleep
         self.api_calls = 0  # made by this object: the run's spend against ``budget``
         self.last: SearchOutcome | None = None
+        # answers (or failures) prefetch() got for this run, by (query, before), until a search takes them
+        self._answers: dict[tuple[str, str | None], tuple[list[SearchResult], str] | FactdeskError] = {}
 
     # -- what an adapter provides ------------------------------------------------------------
     def request(self, query: str, before: str | None) -> tuple[str, dict[str, str]]:
@@ -214,8 +216,64 @@ class WebSearchSource:
         return out
 
     # -- steps ------------------------------------------------------------------------------
+    def prefetch(self, queries: list[str], before: str | None = None) -> int:
+        """Ask the API for each query not cached yet, up to ``concurrency`` calls at once; returns how many.
+
+        A check hands over all its claims (and questions) first, so the API's latency is paid
+        ``concurrency`` calls at a time instead of one claim after another (the rate limit still holds).
+        Each answer — or failure — waits here for the search of that query, which then asks nothing;
+        the budget counts these calls as it counts any other.
+        """
+        todo: list[str] = []
+        params = self.params(before)
+        for query in dict.fromkeys(" ".join(str(q or "").split()) for q in queries):
+            if not query or (query, before) in self._answers:
+                continue
+            if self.store is not None and not self.refresh and self.store.sources.cached_results(
+                    self.name, query, params, max_age=self.cache_ttl) is not None:
+                continue
+            todo.append(query)
+        todo = todo[:max(0, self.budget - self.api_calls)]
+        if len(todo) < 2 or self.concurrency < 2:
+            return 0  # nothing to gain: each search asks for itself
+        calls = [self.request(q, before) for q in todo]
+        self.api_calls += len(todo)
+
+        def ask(call: tuple[str, dict[str, str]]) -> list[SearchResult] | FactdeskError:
+            try:
+                return self._ask(*call)
+            except FactdeskError as exc:
+                return exc
+
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(calls))) as pool:
+            answers = list(pool.map(ask, calls))
+        fetched_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        for query, got in zip(todo, answers):
+            if isinstance(got, FactdeskError):
+                self._answers[(query, before)] = got
+                continue
+            self._answers[(query, before)] = (got, fetched_at)
+            if self.store is not None:
+                self.store.sources.cache_results(self.name, query, params, [r.to_dict() for r in got],
+                                                 fetched_at=fetched_at)
+        return len(todo)
+
+    def _ask(self, url: str, headers: dict[str, str]) -> list[SearchResult]:
+        """One API call, network only (safe in a worker thread)."""
+        limiter = http.limiter_for(self.endpoint_key(), rate=self.rate, concurrency=self.concurrency)
+        answer = http.get(url, headers=headers, timeout=self.timeout, limiter=limiter, what=self.service,
+                          max_retries=self.max_retries, max_wait=self.max_wait, sleep=self._sleep)
+        self.check_status(answer)
+        return self.parse(answer.status, http.parse_json(answer, self.service))[:self.results]
+
     def _results(self, query: str, before: str | None, out: SearchOutcome) -> tuple[list[SearchResult], str]:
         params = self.params(before)
+        got = self._answers.pop((query, before), None)
+        if got is not None:  # asked by prefetch() for this run
+            out.api_calls += 1
+            if isinstance(got, FactdeskError):
+                raise got
+            return got
         if self.store is not None and not self.refresh:
             cached = self.store.sources.cached_results(self.name, query, params, max_age=self.cache_ttl)
             if cached is not None:
@@ -227,11 +285,7 @@ class WebSearchSource:
         url, headers = self.request(query, before)
         self.api_calls += 1
         out.api_calls += 1
-        limiter = http.limiter_for(self.endpoint_key(), rate=self.rate, concurrency=self.concurrency)
-        answer = http.get(url, headers=headers, timeout=self.timeout, limiter=limiter, what=self.service,
-                          max_retries=self.max_retries, max_wait=self.max_wait, sleep=self._sleep)
-        self.check_status(answer)
-        results = self.parse(answer.status, http.parse_json(answer, self.service))[:self.results]
+        results = self._ask(url, headers)
         fetched_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         if self.store is not None:
             self.store.sources.cache_results(self.name, query, params, [r.to_dict() for r in results],
