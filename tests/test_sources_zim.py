@@ -316,6 +316,21 @@ def test_title_search_when_the_zim_has_no_full_text_index(tmp_path: Path) -> Non
 
 
 @requires_libzim
+def test_a_split_zim_opens_by_its_first_name(wiki: Path, tmp_path: Path) -> None:
+    # Kiwix splits big ZIMs for FAT32 into FILE.zimaa, FILE.zimab …; libzim opens them as FILE.zim
+    data = wiki.read_bytes()
+    size = len(data) // 3 + 1
+    for n, suffix in enumerate(("aa", "ab", "ac")):
+        (tmp_path / f"split.zim{suffix}").write_bytes(data[n * size:(n + 1) * size])
+    source = zim.make_zim(str(tmp_path / "split.zim"))
+    hits = source.search("Harbour Bridge", k=1)
+    assert hits and hits[0].provenance["url"] == "zim://split/Harbour_Bridge"
+    with Store.open(tmp_path / "fd.db") as store:
+        stats = Pipeline(store, Settings(verifier="baseline")).index_zim(tmp_path / "split.zim")
+    assert stats.added == 5
+
+
+@requires_libzim
 def test_title_search_can_be_chosen_on_an_indexed_zim(wiki: Path) -> None:
     source = zim.make_zim(str(wiki), full_text=False)
     hits = source.search("When was Tidewater dam completed?", k=1)
