@@ -381,3 +381,31 @@ def test_a_check_asks_the_api_for_all_its_claims_concurrently(server, store) -> 
     with pytest.raises(SourceError, match="not JSON"):
         source.search("Ridgeway dam opened")
     assert len(server.api_requests()) == 5 and source.api_calls == 5
+
+
+def test_sources_from_factdesk_toml_and_the_environment(server, store, tmp_path: Path, monkeypatch) -> None:
+    from factdesk.settings import load_settings
+
+    config = tmp_path / "factdesk.toml"
+    config.write_text(f'allow_private = true\n[[sources]]\nname = "searxng"\nurl = "{server.base_url}"\n'
+                      'budget = 1\ndeny = ["example.net"]\n', encoding="utf-8")
+    monkeypatch.setenv("FACTDESK_CONFIG", str(config))
+    settings = load_settings()
+    pipe = Pipeline.from_settings(settings, store=store)
+    [entry] = pipe.source_entries()
+    source = pipe.create_source(entry)
+    assert (source.url, source.budget, source.rules.deny, source.allow_private) == \
+        (server.base_url, 1, ("example.net",), True)
+    monkeypatch.setenv("FACTDESK_SOURCES", "nosuchkind=http://127.0.0.1:1")
+    with pytest.raises(ConfigError, match="unknown source 'nosuchkind'"):
+        Pipeline.from_settings(load_settings(), store=store)  # a typo fails before any work
+    monkeypatch.setenv("FACTDESK_SOURCES", f"searxng={server.base_url}")
+    assert [e.options for e in Pipeline.from_settings(load_settings(), store=store).source_entries()] == \
+        [{"url": server.base_url}]
+
+
+def test_a_source_option_cannot_turn_the_private_address_guard_off(server, store) -> None:
+    pipe = pipeline(store, allow_private=False,
+                    sources=({"name": "searxng", "url": server.base_url, "allow_private": True},))
+    [entry] = pipe.source_entries()
+    assert pipe.create_source(entry).allow_private is False
