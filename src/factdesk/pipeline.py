@@ -409,8 +409,11 @@ class Pipeline:
         from factdesk.sources.zim import index_zim  # libzim itself is imported only when a ZIM is opened
 
         with stage("retrieve"):
-            return index_zim(self.store, self.indexer, path, limit=limit, progress=progress, chunk=chunk,
-                             max_bytes=self.settings.max_bytes)
+            stats = index_zim(self.store, self.indexer, path, limit=limit, progress=progress, chunk=chunk,
+                              max_bytes=self.settings.max_bytes)
+        if stats.added or stats.updated:
+            self.finish_index()
+        return stats
 
     def _commit_chunk(self, pending: list[tuple[str, str, Document, str | None]], stats: IndexStats) -> None:
         # one transaction per chunk: documents, their passages and their file records land together, so a
