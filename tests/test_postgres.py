@@ -491,3 +491,20 @@ def test_info_says_which_dense_search_the_store_uses(pg_url):
     with PostgresStore.open(pg_url) as store:
         assert data["store"] == store.url and data["dense_search"] == store.dense_search
         assert data["dense_search"].startswith("pgvector" if store.pgvector else "exact scan")
+
+
+@pytest.mark.pgvector
+def test_vectors_of_another_dimension_are_scanned(pg_url):
+    from factdesk.retrieve.postgres import PostgresIndexer, PostgresRetriever
+    from factdesk.store.postgres import PostgresStore
+    from factdesk.testing.fakes import FakeEmbedder
+
+    _needs_pgvector(pg_url)
+    emb = FakeEmbedder(dim=64)  # not the column's 384: nothing goes into pgvector's column
+    with PostgresStore.open(pg_url) as store:
+        PostgresIndexer(store, emb).add_documents(CORPUS, save_role="corpus")
+        assert store.pgvector and store.passages.embedding_count() == 0
+        r = PostgresRetriever(store, emb)
+        assert r.vector_index() is None  # the scan
+        hits = r.search(CORPUS[0].text[:80], k=2, mode="dense")
+        assert hits and hits[0].passage.document_id == CORPUS[0].id

@@ -108,13 +108,19 @@ class PostgresRetriever(SqliteRetriever):
         self._pgvector: tuple[tuple, _PgvectorIndex] | None = None
 
     def _ann_for(self, version: tuple, *, sync: bool = True) -> Any:
-        """pgvector's HNSW index when the store has it (and ``dense`` is not ``scan``), else None: the scan."""
+        """pgvector's HNSW index when the store has it (and ``dense`` is not ``scan``), else None: the scan.
+
+        A store whose vectors are not of the column's dimension (another embedder) has no
+        embeddings in the column: it is scanned, unless ``dense="pgvector"`` insists.
+        """
         if self.dense == "scan" or not self.store.pgvector:
             return None
         got = self._pgvector
         if got is None or got[0] != version:
             got = (version, _PgvectorIndex(self.store, self.ef_search))
             self._pgvector = got
+        if not len(got[1]) and self.dense == "auto":
+            return None
         return got[1]
 
     def lexical_search(self, query: str, k: int = 10, *, exclude_documents: set[str] | None = None,
