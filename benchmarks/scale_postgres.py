@@ -22,10 +22,17 @@ backend's registered indexer, then searched through each backend's retriever.
 * Lexical agreement: mean overlap of the two backends' lexical top-10 (PostgreSQL ranks by
   BM25 over tsvector lexemes; SQLite by FTS5 bm25).
 
+* pgvector: on a server with the extension (``bash .ci/pgvector.sh``: pgserver's PostgreSQL 16 +
+  pgvector) the PostgreSQL store indexes into the HNSW column too and its retriever searches it;
+  a ``postgres-scan`` row then searches the same database with the exact in-memory scan, and the
+  dense top-10 overlap of the two is reported.
+
 Needs a server: ``--pg URL`` or ``$FACTDESK_TEST_PG`` (a user that may CREATE DATABASE).
 
     bash .ci/postgres.sh .venv/bin/python benchmarks/scale_postgres.py --sizes 10000 \\
         --json benchmarks/out/scale_postgres.json
+    bash .ci/pgvector.sh .venv/bin/python benchmarks/scale_postgres.py --sizes 10000 \\
+        --json benchmarks/out/scale_pgvector.json
 """
 
 from __future__ import annotations
@@ -168,7 +175,20 @@ def run_size(size: int, args: argparse.Namespace, model: Any, pg_admin: Any) -> 
                 t = time.perf_counter()
                 retriever.search(queries[0], k=10, mode="dense")
                 row["cold_s"] = round(time.perf_counter() - t, 3)
+                if kind == "postgres":
+                    row["dense_search"] = store.dense_search
                 result["backends"][kind] = row
+                if kind == "postgres" and store.pgvector:
+                    # the same database searched by the exact in-memory scan, beside pgvector's HNSW
+                    from factdesk.retrieve.postgres import PostgresRetriever
+
+                    scan = PostgresRetriever(store, emb, dense="scan")
+                    t = time.perf_counter()
+                    scan.search(queries[0], k=10, mode="dense")
+                    backends["postgres-scan"] = (store, None, scan)
+                    result["backends"]["postgres-scan"] = {
+                        "index_s": row["index_s"], "index_passages_per_s": row["index_passages_per_s"],
+                        "cold_s": round(time.perf_counter() - t, 3), "dense_search": "exact scan"}
             # queries alternate between the backends, so load from other work on the box hits both alike;
             # the first lexical pass is timed apart (PostgreSQL then looks up each new word's frequency)
             for mode in ("first lexical pass",) + MODES:
@@ -187,10 +207,14 @@ def run_size(size: int, args: argparse.Namespace, model: Any, pg_admin: Any) -> 
                                                       "p95_ms": round(percentile(ms, 0.95), 2)}
                 if mode == "lexical":
                     lexical_top = tops
+                if mode == "dense" and "postgres-scan" in tops:
+                    pairs = zip(tops["postgres"], tops["postgres-scan"])
+                    result["dense_top10_overlap_pgvector_vs_scan"] = round(float(np.mean(
+                        [len(set(a) & set(b)) / max(1, len(b)) for a, b in pairs])), 4)
             for kind, (_, _, retriever) in backends.items():
                 result["backends"][kind]["recall"] = {m: evidence_recall(retriever, gold, files, m) for m in MODES}
         finally:
-            for store, _, _ in backends.values():
+            for store in {id(b[0]): b[0] for b in backends.values()}.values():
                 store.close()
             pg_admin.execute(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)')
     overlap = [len(set(a) & set(b)) / max(1, len(a)) for a, b in zip(lexical_top["sqlite"], lexical_top["postgres"])]
@@ -228,10 +252,10 @@ def main(argv: list[str] | None = None) -> int:
 
     rows = []
     for r in results:
-        lite, pg = r["backends"]["sqlite"], r["backends"]["postgres"]
-        for kind, b in (("sqlite", lite), ("postgres", pg)):
-            ratio = (lambda key, sub=None: "1.00" if kind == "sqlite" else
-                     f"{(pg[key][sub] if sub else pg[key]) / max(1e-9, lite[key][sub] if sub else lite[key]):.2f}")
+        lite = r["backends"]["sqlite"]
+        for kind, b in r["backends"].items():
+            ratio = (lambda key, sub=None, b=b: "1.00" if b is lite else
+                     f"{(b[key][sub] if sub else b[key]) / max(1e-9, lite[key][sub] if sub else lite[key]):.2f}")
             rows.append([r["passages"], kind, b["index_passages_per_s"],
                          f"{ratio('index_s')}x", b["cold_s"],
                          *[f"{b[m]['p50_ms']}/{b[m]['p95_ms']} ({ratio(m, 'p50_ms')}x)"
@@ -243,7 +267,10 @@ def main(argv: list[str] | None = None) -> int:
                  "dense p50/p95 ms", "hybrid p50/p95 ms", "recall@5 lex/dense/hyb"], rows)
     for r in results:
         print(f"{r['passages']} passages: lexical top-10 overlap PostgreSQL vs SQLite {r['lexical_top10_overlap']:.2f}; "
-              f"embedding alone {r['embed_passages_per_s']} passages/s; vectors {r['vectors']}")
+              f"embedding alone {r['embed_passages_per_s']} passages/s; vectors {r['vectors']}; "
+              f"PostgreSQL dense search: {r['backends']['postgres'].get('dense_search')}")
+        if "dense_top10_overlap_pgvector_vs_scan" in r:
+            print(f"  dense top-10 overlap, pgvector HNSW vs the exact scan: {r['dense_top10_overlap_pgvector_vs_scan']:.3f}")
     print(f"(ratios: PostgreSQL / SQLite in this run; PostgreSQL {version}, same machine, k=10, max_per_document=2)")
     write_json(args.json, {"machine": machine(), "postgres_version": version, "results": results})
     return 0
