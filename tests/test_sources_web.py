@@ -409,3 +409,17 @@ def test_a_source_option_cannot_turn_the_private_address_guard_off(server, store
                     sources=({"name": "searxng", "url": server.base_url, "allow_private": True},))
     [entry] = pipe.source_entries()
     assert pipe.create_source(entry).allow_private is False
+
+
+def test_hostile_provenance_and_source_fields_render_inert(server, store) -> None:
+    report = pipeline(store, sources=(f"searxng={server.base_url}",)).check(ARTICLE, save=False)
+    ev = next(ev for c in report["claims"] for ev in c["evidence"] if ev.get("provenance"))
+    ev["provenance"].update(source="<b>evil</b>", url="javascript:alert(1)", snapshot_id="s<img src=x>",
+                            query="[click](javascript:alert(2)) <script>")
+    report["sources"]["skipped"].append({"source": "<i>x</i>", "claim_id": None, "code": "source_failed",
+                                         "reason": "<script>alert(3)</script>"})
+    html = render(report, "html")
+    assert "<b>evil</b>" not in html and 'href="javascript' not in html and "<img src=x>" not in html
+    assert "<script>alert(3)" not in html and "&lt;b&gt;evil&lt;/b&gt;" in html
+    md = render(report, "markdown")
+    assert "<b>evil" not in md and "[click](javascript" not in md and "<script>" not in md

@@ -26,6 +26,7 @@ Example::
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -333,8 +334,6 @@ class WebSearchSource:
 
 def env_key(option_value: str | None, env_name: str | None, *, service: str, default_env: str) -> str:
     """The API key: an option already resolved from ``{"$env": NAME}``, else the variable ``env_name`` names."""
-    import os
-
     if option_value:
         return str(option_value)
     var = env_name or default_env
