@@ -280,7 +280,7 @@ def prune_study(size: int, path: Path, args: argparse.Namespace, embedder: Any) 
     from factdesk.store import Store
 
     gold = fever_gold(args.prune_study)
-    cutoffs = [(0.05, 3), (0.02, 3), (0.01, 3), (0.01, 2), (0.005, 3)]
+    cutoffs = [(0.05, 3, 0), (0.02, 4, 0), (0.01, 3, 0), (0.01, 5, 0), (0.05, 3, 0.1)]
     out: dict[str, Any] = {"passages": size, "fever_claims": len(gold)}
     with Store.open(path) as store:
         url_doc = {d["url"]: d["id"] for d in (dict(r) for r in store.conn.execute(
@@ -291,9 +291,10 @@ def prune_study(size: int, path: Path, args: argparse.Namespace, embedder: Any) 
         doc, claim_set = pipe.extract(demodata.article_path())
         article_queries = [c.to_check for c in claim_set.claims] + omitted_queries(doc, claim_set.claims)
         base = SqliteRetriever(store, embedder, lexical_max_df=0, memo=False, ann_threshold=0)
-        variants = {f"df<={c:g} keep>={m}": SqliteRetriever(store, embedder, lexical_max_df=c, lexical_min_terms=m,
-                                                             lexical_prune_min=0, memo=False, ann_threshold=0)
-                    for c, m in cutoffs}
+        variants = {f"df<={c:g} keep>={m}" + (f" sum<={b:g}" if b else ""):
+                    SqliteRetriever(store, embedder, lexical_max_df=c, lexical_min_terms=m, lexical_budget=b,
+                                    lexical_prune_min=0, memo=False, ann_threshold=0)
+                    for c, m, b in cutoffs}
         for qset, queries, tgt in (("fever", [g["claim"] for g in gold], targets),
                                    ("article", article_queries, [None] * len(article_queries))):
             stats: dict[str, dict[str, list[float]]] = {name: {"ms": [], "hit": [], "overlap": []}
@@ -318,6 +319,8 @@ def prune_study(size: int, path: Path, args: argparse.Namespace, embedder: Any) 
                                 "top10_overlap": round(float(np.mean(s["overlap"])), 3) if s["overlap"] else 1.0}
                          for name, s in stats.items()}
             out[qset]["queries"] = len(queries)
+        if args.skip_hybrid:
+            return out
         # FEVER-open recall@10 in hybrid mode, old vs new retriever
         old = SqliteRetriever(store, embedder, lexical_max_df=0, memo=False, ann_threshold=0)
         new = SqliteRetriever(store, embedder)
@@ -340,14 +343,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fever-claims", type=int, default=1000, help="FEVER dev claims whose evidence is indexed")
     ap.add_argument("--prune-study", type=int, default=0, help="FEVER claims for the FTS5 pruning study (0: skip)")
     ap.add_argument("--no-check", action="store_true", help="skip the article checks")
+    ap.add_argument("--skip-hybrid", action="store_true", help="pruning study: lexical only (no FEVER hybrid recall)")
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args(argv)
 
+    import logging
     import os
 
+    logging.basicConfig(level=logging.INFO, format="  %(message)s")  # the vector index says what it builds
     results: dict[str, Any] = {"machine": machine(), "load_1min": os.getloadavg()[0], "sizes": []}
     parts: dict[str, Any] | None = None
     for size in args.sizes:

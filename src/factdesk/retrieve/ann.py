@@ -46,7 +46,7 @@ log = logging.getLogger("factdesk")
 
 FORMAT = 1
 CONNECTIVITY = 16
-EXPANSION_ADD = 128
+EXPANSION_ADD = 64
 EXPANSION_SEARCH = 128
 _ADD_BATCH = 20000
 _LOCK = threading.RLock()

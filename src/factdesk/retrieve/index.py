@@ -106,8 +106,9 @@ _log = logging.getLogger("factdesk")
 
 # Large stores (issue 15; docs/benchmarks.md "Issue 15 item 1"): the retriever's defaults
 LEXICAL_MAX_DF = 0.01  # a query term in more than this share of the passages is left out of the FTS5 query ...
-LEXICAL_MIN_TERMS = 3  # ... keeping at least this many of the rarest terms ...
+LEXICAL_MIN_TERMS = 5  # ... keeping at least this many of the rarest terms ...
 LEXICAL_PRUNE_MIN = 50_000  # ... in stores of this many passages or more
+LEXICAL_BUDGET = 0.0  # and (when > 0) while the kept terms' document frequencies add up to at most this share
 ANN_THRESHOLD = 50_000  # from this many passages on, dense search uses the persisted vector index
 
 def build_fts_query(text: str) -> str | None:
@@ -395,8 +396,8 @@ class SqliteRetriever(_PassageIndexPart):
     def __init__(self, store: Store, embedder: Embedder | None = None, *, batch_size: int = 64,
                  mode: Mode = "hybrid", max_per_document: int = 0, mmr_lambda: float = 1.0,
                  lexical_max_df: float = LEXICAL_MAX_DF, lexical_min_terms: int = LEXICAL_MIN_TERMS,
-                 lexical_prune_min: int = LEXICAL_PRUNE_MIN, ann_threshold: int = ANN_THRESHOLD,
-                 memo: bool = True) -> None:
+                 lexical_prune_min: int = LEXICAL_PRUNE_MIN, lexical_budget: float = LEXICAL_BUDGET,
+                 ann_threshold: int = ANN_THRESHOLD, memo: bool = True) -> None:
         super().__init__(store, embedder, batch_size=batch_size)
         self.mode: Mode = mode
         self.max_per_document = max_per_document
@@ -404,6 +405,7 @@ class SqliteRetriever(_PassageIndexPart):
         self.lexical_max_df = float(lexical_max_df)
         self.lexical_min_terms = int(lexical_min_terms)
         self.lexical_prune_min = int(lexical_prune_min)
+        self.lexical_budget = float(lexical_budget)
         self.ann_threshold = int(ann_threshold)
         self.memo = bool(memo)
         self._memo_lock = threading.RLock()
@@ -452,8 +454,15 @@ class SqliteRetriever(_PassageIndexPart):
             if count >= max(1, self.lexical_prune_min):
                 dfs = _document_frequencies(self.store, version, fts_terms(terms))
                 limit = self.lexical_max_df * count
+                budget = self.lexical_budget * count if self.lexical_budget > 0 else float("inf")
                 ranked = sorted((df, i) for i, df in enumerate(dfs) if df > 0)
-                keep = {i for df, i in ranked if df <= limit}
+                keep: set[int] = set()
+                total = 0
+                for df, i in ranked:  # rarest first, while each term and the sum stay within bounds
+                    if df > limit or total + df > budget:
+                        break
+                    keep.add(i)
+                    total += df
                 for _df, i in ranked[:self.lexical_min_terms]:
                     keep.add(i)
                 if not keep:
