@@ -423,3 +423,13 @@ def test_hostile_provenance_and_source_fields_render_inert(server, store) -> Non
     assert "<script>alert(3)" not in html and "&lt;b&gt;evil&lt;/b&gt;" in html
     md = render(report, "markdown")
     assert "<b>evil" not in md and "[click](javascript" not in md and "<script>" not in md
+
+
+def test_a_slow_result_page_times_out_and_the_others_are_used(server, store) -> None:
+    server.page("stall", html_page("Ridgeway dam stalls", "The Ridgeway dam opened in 1998."), title="Ridgeway dam",
+                delay=3.0)
+    started = time.perf_counter()
+    out = searxng(server, store, fetch_timeout=0.5, pages=5).search_detailed("Ridgeway dam opened", k=5)
+    assert time.perf_counter() - started < 2.5
+    assert [e["url"] for e in out.page_errors] == [server.url("/pages/stall")]
+    assert "timed out" in out.page_errors[0]["reason"] and out.hits

@@ -53,6 +53,7 @@ class Page:
     headers: dict[str, str] = field(default_factory=dict)
     listed: bool = True  # appears in search results
     url: str | None = None  # listed under this URL instead of the server's own /pages/NAME
+    delay: float = 0.0  # seconds the server stalls before answering (a slow site)
 
 
 @dataclass
@@ -215,6 +216,8 @@ class SearchServer:
             if page is None:
                 self._send(h, 404, b"not found", "text/plain")
                 return
+            if page.delay:
+                time.sleep(page.delay)
             self._send(h, page.status, page.body, page.content_type, page.headers)
             return
         self._send(h, 404, b"not found", "text/plain")
