@@ -433,3 +433,20 @@ def test_a_slow_result_page_times_out_and_the_others_are_used(server, store) -> 
     assert time.perf_counter() - started < 2.5
     assert [e["url"] for e in out.page_errors] == [server.url("/pages/stall")]
     assert "timed out" in out.page_errors[0]["reason"] and out.hits
+
+
+def test_the_web_desk_shows_where_web_evidence_came_from(server, tmp_path: Path) -> None:
+    pytest.importorskip("fastapi")
+    from fastapi.testclient import TestClient
+
+    from factdesk.web.app import create_app
+
+    db = tmp_path / "desk.db"
+    with Store.open(db) as store:
+        report = pipeline(store, sources=(f"searxng={server.base_url}",)).check(ARTICLE)
+    snap = next(ev["provenance"]["snapshot_id"] for c in report["claims"] for ev in c["evidence"]
+                if ev.get("provenance"))
+    with TestClient(create_app(db, require_login=False, start_worker=False, warm_up=False)) as client:
+        page = client.get(f"/checks/{report['id']}", headers={"accept": "text/html"})
+    assert page.status_code == 200, page.text
+    assert f"snapshot {snap}" in page.text and f'href="{server.base_url}/pages/' in page.text
