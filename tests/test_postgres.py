@@ -508,3 +508,25 @@ def test_vectors_of_another_dimension_are_scanned(pg_url):
         assert r.vector_index() is None  # the scan
         hits = r.search(CORPUS[0].text[:80], k=2, mode="dense")
         assert hits and hits[0].passage.document_id == CORPUS[0].id
+
+
+def test_dense_options_are_checked(pg_url, minilm):
+    from factdesk.errors import ConfigError
+    from factdesk.retrieve.postgres import PostgresRetriever
+    from factdesk.store.postgres import PostgresStore
+
+    with PostgresStore.open(pg_url) as store:
+        for bad in (dict(ef_search=0), dict(ef_search=1001), dict(dense="hnsw")):
+            with pytest.raises(ConfigError):
+                PostgresRetriever(store, minilm, **bad)
+        assert PostgresRetriever(store, minilm, ef_search=1000, dense="scan").vector_index() is None
+
+
+@pytest.mark.pgvector
+def test_nearest_returns_at_most_depth_and_ef_search_rows(demo_pg, minilm):
+    qv = minilm.embed(["light rail budget"])[0]
+    n = demo_pg.passages.embedding_count()
+    assert len(demo_pg.passages.nearest(qv, 5, ef_search=40)) == 5
+    rows = demo_pg.passages.nearest(qv, n + 50, ef_search=40)  # ef_search is raised to the depth asked
+    assert 0.9 * n <= len(rows) <= n and [s for _, s in rows] == sorted((s for _, s in rows), reverse=True)
+    assert demo_pg.passages.nearest(qv[:10], 5) == []  # a vector of another dimension finds nothing
