@@ -102,6 +102,7 @@ def test_cli_check_with_searxng_gives_evidence_with_provenance_and_snapshots(ser
     used = report["sources"]["used"][0]
     assert used["name"] == "searxng" and used["api_calls"] == len(report["claims"]) and used["cached"] == 0
     assert "source searxng:" in result.stderr
+    assert "evidence comes from the configured sources only" in result.stderr and "warning:" not in result.stderr
 
     # a second run asks the API nothing and fetches no page: the query cache and the snapshots answer
     api_before, pages_before = len(server.api_requests()), page_fetches(server)

@@ -265,8 +265,12 @@ def check(source: str, fmt: str, output: str | None, allow_private: bool | None,
     with _open_store(db) as store:
         pipe = Pipeline.from_settings(settings, store=store)
         if store.count("passages") == 0 and settings.retriever == Settings.retriever:
-            click.echo("warning: the store has no indexed documents, so no evidence can be found; "
-                       "run `factdesk index FOLDER` first (or `factdesk demo`)", err=True)
+            if pipe.source_entries():
+                click.echo("note: the store has no indexed documents; evidence comes from the configured "
+                           "sources only", err=True)
+            else:
+                click.echo("warning: the store has no indexed documents, so no evidence can be found; "
+                           "run `factdesk index FOLDER` first (or `factdesk demo`)", err=True)
         report = pipe.check(source, save=not no_save, sources=quoted)
     _emit(render(report, fmt, **options), output)
     if isinstance(report.get("llm"), dict):
