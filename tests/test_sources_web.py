@@ -451,3 +451,9 @@ def test_the_web_desk_shows_where_web_evidence_came_from(server, tmp_path: Path)
         page = client.get(f"/checks/{report['id']}", headers={"accept": "text/html"})
     assert page.status_code == 200, page.text
     assert f"snapshot {snap}" in page.text and f'href="{server.base_url}/pages/' in page.text
+
+
+def test_a_source_with_an_unknown_option_is_skipped_not_the_check(server, store) -> None:
+    report = pipeline(store, sources=({"name": "searxng", "url": server.base_url, "nonsense": 1},)).check(ARTICLE)
+    assert report["claims"] and "nonsense" in report["sources"]["used"][0]["disabled"]
+    assert server.requests == []

@@ -598,11 +598,11 @@ class Pipeline:
         if not entries:
             return None
         built: list[tuple[source_config.SourceEntry, Any]] = []
-        failed: list[tuple[source_config.SourceEntry, FactdeskError]] = []
+        failed: list[tuple[source_config.SourceEntry, Exception]] = []
         for entry in entries:
             try:
                 built.append((entry, self.create_source(entry)))
-            except FactdeskError as exc:
+            except Exception as exc:  # noqa: BLE001 - a bad option (TypeError …) skips the source, not the check
                 failed.append((entry, exc))
         run = SourcesRun(built)
         for entry, exc in failed:
