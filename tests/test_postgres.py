@@ -530,3 +530,29 @@ def test_nearest_returns_at_most_depth_and_ef_search_rows(demo_pg, minilm):
     rows = demo_pg.passages.nearest(qv, n + 50, ef_search=40)  # ef_search is raised to the depth asked
     assert 0.9 * n <= len(rows) <= n and [s for _, s in rows] == sorted((s for _, s in rows), reverse=True)
     assert demo_pg.passages.nearest(qv[:10], 5) == []  # a vector of another dimension finds nothing
+
+
+@pytest.mark.pgvector
+def test_a_bulk_index_run_drops_the_hnsw_index_and_finish_rebuilds_it(pg_url, minilm):
+    from factdesk.retrieve.postgres import PostgresIndexer, PostgresRetriever
+    from factdesk.store.postgres import PostgresStore
+
+    _needs_pgvector(pg_url)
+    with PostgresStore.open(pg_url) as store:
+        indexer = PostgresIndexer(store, minilm, bulk_min=2, chunk_size=2)
+        indexer.add_documents(CORPUS, save_role="corpus")
+        n = store.count("passages")
+        assert not store.passages.hnsw_index_exists() and store.passages.embedding_count() == n
+        assert "HNSW index missing" in store.dense_search
+        hnsw = PostgresRetriever(store, minilm, dense="pgvector", memo=False)
+        scan = PostgresRetriever(store, minilm, dense="scan", memo=False)
+        for q in ("When did the Ridgeway dam open?", "light rail Eastfield construction", "volcano"):
+            # without the index pgvector orders the whole column exactly: the scan's answer
+            assert [h.passage.id for h in hnsw.search(q, k=3, mode="dense")] == \
+                [h.passage.id for h in scan.search(q, k=3, mode="dense")]
+        indexer.finish()
+        assert store.passages.hnsw_index_exists() and store.dense_search.startswith("pgvector ")
+        assert "HNSW" in store.dense_search and "missing" not in store.dense_search
+    with PostgresStore.open(pg_url) as store:  # a small run keeps the index live
+        PostgresIndexer(store, minilm).add_documents(CORPUS[:1], save_role="corpus")
+        assert store.passages.hnsw_index_exists()

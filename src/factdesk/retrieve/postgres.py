@@ -29,6 +29,7 @@ Example::
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,8 @@ from factdesk.retrieve.embed import Embedder
 from factdesk.retrieve.fusion import latest_date, query_terms
 from factdesk.retrieve.index import SqliteIndexer, SqliteRetriever
 from factdesk.store.postgres import PostgresStore
+
+_log = logging.getLogger("factdesk")
 
 __all__ = ["PostgresIndexer", "PostgresRetriever", "pgvector_available", "postgres_indexer", "postgres_retriever"]
 
@@ -60,11 +63,38 @@ class PostgresIndexer(SqliteIndexer):
         indexer.add_documents(docs, save_role="corpus")  # one transaction per 64 documents
     """
 
-    def __init__(self, store: PostgresStore, embedder: Embedder | None = None, **options: Any) -> None:
+    def __init__(self, store: PostgresStore, embedder: Embedder | None = None, *, bulk_min: int = 10_000,
+                 build_memory: str = "512MB", **options: Any) -> None:
         _require_postgres(store)
         super().__init__(store, embedder, **options)  # type: ignore[arg-type]
+        self.bulk_min = int(bulk_min)
+        self.build_memory = build_memory
+        self._written = 0  # passages written by this indexer (one `factdesk index` run)
+
+    def finish(self) -> None:
+        """After a run of writes: rebuild pgvector's HNSW index if a bulk load dropped it (or it is missing).
+
+        With pgvector, keeping the HNSW graph up to date costs most of the time of an index run
+        (442 vs 4,413 passages/s at 10k; docs/benchmarks.md).  So once a run has written
+        ``bulk_min`` passages (0: never) the index is dropped and the rest goes in without it; this
+        builds it again in one pass.  Meanwhile (or after a killed run, until the next ``factdesk
+        index`` finishes) dense search still gets the exact order, by a scan of the column.
+        """
+        super().finish()
+        if self.store.pgvector and not self.store.passages.hnsw_index_exists():
+            import time
+
+            t = time.perf_counter()
+            _log.info("building pgvector's HNSW index over %d passages", self.store.passages.embedding_count())
+            self.store.passages.build_hnsw_index(self.build_memory)
+            _log.info("HNSW index built in %.1f s", time.perf_counter() - t)
 
     def _write_chunk(self, chunk, per_doc, vectors, save_role, on_document) -> None:
+        if (self.bulk_min > 0 and self._written >= self.bulk_min and self.store.pgvector
+                and self.store.passages.hnsw_index_exists()):
+            _log.info("bulk load: pgvector's HNSW index is dropped now and rebuilt when the run finishes")
+            self.store.passages.drop_hnsw_index()
+        self._written += sum(len(p) for p in per_doc)
         # the whole chunk in one batch of document rows and one COPY of passages, not per document
         if save_role is not None:
             self.store.save_documents(chunk, role=save_role)

@@ -294,6 +294,9 @@ class PostgresStore:
         """Which dense search this store offers, in words (``factdesk info``)."""
         if self.pgvector:
             row = self.conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone()
+            if not self.passages.hnsw_index_exists():  # a bulk `factdesk index` run is under way, or was killed
+                return (f"pgvector {row[0] if row else '?'}, HNSW index missing: an exact scan of the column "
+                        "until `factdesk index` finishes and rebuilds it")
             return f"pgvector {row[0] if row else '?'} HNSW (vector({EMBEDDING_DIM}), inner product)"
         why = "no privilege to create the vector extension" if self.pgvector_available() else \
             "the server has no pgvector extension"

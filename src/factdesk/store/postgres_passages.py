@@ -156,6 +156,21 @@ class PostgresPassageRecords:
                         (ids,))
             return [(int(r[0]), r[1], r[2], r[3], None if r[4] is None else bytes(r[4])) for r in cur.fetchall()]
 
+    def hnsw_index_exists(self) -> bool:
+        """Whether pgvector's HNSW index on ``embedding`` is there (a bulk index run drops it for a while)."""
+        return bool(self._conn.execute("SELECT to_regclass('passages_embedding') IS NOT NULL").fetchone()[0])
+
+    def drop_hnsw_index(self) -> None:
+        """Drop the HNSW index (before a bulk load: rows then go in without graph updates). Does not commit."""
+        self._conn.execute("DROP INDEX IF EXISTS passages_embedding")
+
+    def build_hnsw_index(self, memory: str = "512MB") -> None:
+        """(Re)build the HNSW index over every embedding in one pass, with ``memory`` of maintenance_work_mem."""
+        with self._conn.transaction():
+            self._conn.execute("SELECT set_config('maintenance_work_mem', %s, true)", (memory,))
+            self._conn.execute("CREATE INDEX IF NOT EXISTS passages_embedding ON passages "
+                               "USING hnsw (embedding vector_ip_ops)")
+
     def embedding_count(self) -> int:
         """Passages with a pgvector ``embedding`` (0 without the column)."""
         if not self.embedding_dim:
