@@ -188,6 +188,9 @@ def _sync(store: Store, db_path: Path, progress: bool) -> AnnIndex:
         for k in gone:
             del have[k]
     added = 0
+    if len(wanted) >= _ADD_BATCH:  # minutes at a million passages on two cores: say so (stderr)
+        log.warning("vector index %s: adding %d passages' vectors (a one-time cost; later runs add only new ones)",
+                    graph.name, len(wanted))
     for c in range(0, len(wanted), _ADD_BATCH):
         part = store.passages.vectors_by_rowids(wanted[c:c + _ADD_BATCH])
         part = [r for r in part if r[4] is not None and current.get(int(r[0])) is not None]
