@@ -192,6 +192,9 @@ class PostgresPassageRecords:
         ef = max(1, min(1000, max(int(ef_search), int(depth))))
         with self._conn.transaction():
             self._conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(ef),))
+            # the planner may price a full scan with a top-N sort below the HNSW scan on tables of some
+            # ten thousand rows (exact, but tens of times slower): this query is meant for the index
+            self._conn.execute("SELECT set_config('enable_seqscan', 'off', true)")
             rows = self._conn.execute(
                 "SELECT rowid, -(embedding <#> %s::vector) FROM passages WHERE embedding IS NOT NULL "
                 "ORDER BY embedding <#> %s::vector LIMIT %s", (query, query, int(min(depth, ef)))).fetchall()
