@@ -89,6 +89,29 @@ def test_document_frequencies_follow_writes(store_path: Path) -> None:
         assert hits[0].passage.document_id == doc.id
 
 
+def test_filtered_lexical_search_ranks_first_and_filters_after_with_the_same_answer(store_path: Path) -> None:
+    """Date and document filters applied after ranking (or by the joined query when too few pass) give
+    exactly the best passing passages."""
+    with Store.open(store_path) as store:
+        records = store.passages
+        full = records.lexical('"report" OR "harbor"', 1000)
+        assert len(full) == 240
+        meta = {r: (d, p) for r, d, p in store.conn.execute("SELECT rowid, document_id, published FROM passages")}
+        excluded = {meta[full[0][0]][0], meta[full[3][0]][0]}
+        cases = [  # (k, excluded documents, published after, after): few or many passing, both date groups
+            (5, excluded, None, False), (5, set(), "2010-12-31", False), (12, set(), "2000-12-31", False),
+            (30, excluded, "2018-06-01", True), (3, set(), "2030-01-01", True)]
+        for k, exclude, cutoff, after in cases:
+            want = [(r, sc) for r, sc in full if meta[r][0] not in exclude
+                    and (cutoff is None or ((meta[r][1] or "")[:10] > cutoff) == after)][:k]
+            got = records.lexical('"report" OR "harbor"', k, exclude_documents=exclude, published_after=cutoff,
+                                  after=after)
+            assert [round(sc, 9) for _, sc in got] == [round(sc, 9) for _, sc in want]
+            ties = {r for r, sc in full if want and sc == want[-1][1]}  # equal scores may come either way
+            assert {r for r, _ in got} <= {r for r, _ in want} | ties
+        assert len(records.lexical('"report"', 12, published_after="2000-12-31")) == 12  # 12 of 240 pass
+
+
 # -- the persisted vector index ------------------------------------------------------------
 # (usearch must be imported after onnxruntime, which ann.usearch_index_class sees to: no importorskip here)
 needs_usearch = pytest.mark.skipif(ann_module.usearch_index_class() is None, reason="usearch (extra 'match') missing")

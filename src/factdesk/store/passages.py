@@ -157,6 +157,16 @@ class PassageRecords:
             yield rows
             last = int(rows[-1][0])
 
+    def _filter_rows(self, rowids: list[int]) -> dict[int, tuple[str, str]]:
+        """rowid -> (document id, published or '') for the rowids still present."""
+        out: dict[int, tuple[str, str]] = {}
+        for i in range(0, len(rowids), _CHUNK):
+            part = rowids[i:i + _CHUNK]
+            for row in self._conn.execute(f"SELECT rowid, document_id, published FROM passages "
+                                          f"WHERE rowid IN ({','.join('?' * len(part))})", part):
+                out[int(row[0])] = (row[1], row[2] or "")
+        return out
+
     def vector_rows(self) -> list[Sequence]:
         """(rowid, document id, published, vector blob) of every passage with a vector, by rowid."""
         return self._conn.execute(
@@ -171,6 +181,20 @@ class PassageRecords:
         searched, or only those published after it when ``after`` is true (an unknown date counts
         as not after).
         """
+        if exclude_documents or published_after:
+            # Filter after ranking where that gives the same answer: rank without the join (a join looks up
+            # the passage row of every match, which dominates at a million passages), then keep the best
+            # rows that pass; only when too few pass does the joined query run.
+            excluded = set(exclude_documents or ())
+            depth = max(4 * int(k), 200)
+            ranked = self.lexical(match, depth)
+            if not ranked:
+                return []
+            meta = self._filter_rows([r for r, _ in ranked])
+            kept = [(r, s) for r, s in ranked if r in meta and _passes(meta[r], excluded, published_after, after)]
+            if len(kept) >= k or len(ranked) < depth:
+                return kept[:int(k)]
+            exclude_documents = excluded
         where, args = ["passages_fts MATCH ?"], [match]
         join = ""
         if exclude_documents or published_after:
@@ -186,6 +210,18 @@ class PassageRecords:
                f"WHERE {' AND '.join(where)} ORDER BY s LIMIT ?")
         args.append(int(k))
         return [(int(r[0]), -float(r[1])) for r in self._conn.execute(sql, args)]
+
+
+def _passes(row: tuple[str, str], exclude_documents: set[str], published_after: str | None,
+            after: bool) -> bool:
+    """Whether a passage (document id, published) passes :meth:`PassageRecords.lexical`'s filters."""
+    document_id, published = row
+    if exclude_documents and document_id in exclude_documents:
+        return False
+    if published_after:
+        later = bool(published) and published[:10] > published_after
+        return later if after else not later
+    return True
 
 
 def fts_terms(tokens: Sequence[str]) -> list[str]:
