@@ -13,7 +13,8 @@ Stores (cached as ``benchmarks/out/scale_check_<N>.db``, git-ignored; ``--rebuil
 
 The check (``--runs`` warm runs, interleaved old / new in one process, the same loaded models):
 
-* **old**: the retriever as before issue 15 (``lexical_max_df=0``, ``ann_threshold=0``, ``memo=False``):
+* **old**: the retriever as before issue 15 (``lexical_max_df=0``, ``ann_threshold=0``, ``memo=False``,
+  ``lexical_rank_first=False``):
   every query's full FTS5 OR-query, the exact scan over every vector, one embedding call per
   search call;
 * **new**: the defaults (FTS5 query pruning, the persisted usearch index from 50,000 passages on,
@@ -230,7 +231,7 @@ def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, 
         fts = FtsTimer(store.passages)
         retrievers = {
             "old": SqliteRetriever(store, parts["embedder"], max_per_document=settings.max_per_document,
-                                   lexical_max_df=0, ann_threshold=0, memo=False),
+                                   lexical_max_df=0, ann_threshold=0, memo=False, lexical_rank_first=False),
             "new": SqliteRetriever(store, parts["embedder"], max_per_document=settings.max_per_document),
             # the new path with the exact vector scan instead of the vector index (what a store without
             # usearch, or below ann_threshold, gets)

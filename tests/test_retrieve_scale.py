@@ -107,6 +107,9 @@ def test_filtered_lexical_search_ranks_first_and_filters_after_with_the_same_ans
             got = records.lexical('"report" OR "harbor"', k, exclude_documents=exclude, published_after=cutoff,
                                   after=after)
             assert [round(sc, 9) for _, sc in got] == [round(sc, 9) for _, sc in want]
+            joined = records.lexical('"report" OR "harbor"', k, exclude_documents=exclude, published_after=cutoff,
+                                     after=after, rank_first=False)
+            assert [round(sc, 9) for _, sc in joined] == [round(sc, 9) for _, sc in want]
             ties = {r for r, sc in full if want and sc == want[-1][1]}  # equal scores may come either way
             assert {r for r, _ in got} <= {r for r, _ in want} | ties
         assert len(records.lexical('"report"', 12, published_after="2000-12-31")) == 12  # 12 of 240 pass

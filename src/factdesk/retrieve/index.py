@@ -397,7 +397,7 @@ class SqliteRetriever(_PassageIndexPart):
                  mode: Mode = "hybrid", max_per_document: int = 0, mmr_lambda: float = 1.0,
                  lexical_max_df: float = LEXICAL_MAX_DF, lexical_min_terms: int = LEXICAL_MIN_TERMS,
                  lexical_prune_min: int = LEXICAL_PRUNE_MIN, lexical_budget: float = LEXICAL_BUDGET,
-                 ann_threshold: int = ANN_THRESHOLD, memo: bool = True) -> None:
+                 ann_threshold: int = ANN_THRESHOLD, memo: bool = True, lexical_rank_first: bool = True) -> None:
         super().__init__(store, embedder, batch_size=batch_size)
         self.mode: Mode = mode
         self.max_per_document = max_per_document
@@ -406,6 +406,7 @@ class SqliteRetriever(_PassageIndexPart):
         self.lexical_min_terms = int(lexical_min_terms)
         self.lexical_prune_min = int(lexical_prune_min)
         self.lexical_budget = float(lexical_budget)
+        self.lexical_rank_first = bool(lexical_rank_first)
         self.ann_threshold = int(ann_threshold)
         self.memo = bool(memo)
         self._memo_lock = threading.RLock()
@@ -493,7 +494,8 @@ class SqliteRetriever(_PassageIndexPart):
                 return got[1][:k]
         depth = max(k, _LEXICAL_DEPTH) if self.memo else k
         rows = self.store.passages.lexical(match, depth, exclude_documents=exclude_documents,
-                                           published_after=published_after, after=after_date)
+                                           published_after=published_after, after=after_date,
+                                           rank_first=self.lexical_rank_first)
         self._remember(self._lexical, key, (depth, rows))
         return rows[:k]
 

@@ -174,14 +174,16 @@ class PassageRecords:
         ).fetchall()
 
     def lexical(self, match: str, k: int, *, exclude_documents: Iterable[str] | None = None,
-                published_after: str | None = None, after: bool = False) -> list[tuple[int, float]]:
+                published_after: str | None = None, after: bool = False,
+                rank_first: bool = True) -> list[tuple[int, float]]:
         """Top-k ``(rowid, -bm25)`` for an FTS5 MATCH expression over text (weight 1.0) and title (0.5).
 
         With ``published_after`` (``YYYY-MM-DD``), only passages not published after that day are
         searched, or only those published after it when ``after`` is true (an unknown date counts
-        as not after).
+        as not after).  With filters, the best ``max(4k, 200)`` are ranked without them and filtered
+        here (``rank_first``); only when fewer than k pass does one joined query run.
         """
-        if exclude_documents or published_after:
+        if rank_first and (exclude_documents or published_after):
             # Filter after ranking where that gives the same answer: rank without the join (a join looks up
             # the passage row of every match, which dominates at a million passages), then keep the best
             # rows that pass; only when too few pass does the joined query run.
