@@ -343,6 +343,34 @@ def prune_study(size: int, path: Path, args: argparse.Namespace, embedder: Any) 
     return out
 
 
+def filter_study(size: int, path: Path, embedder: Any) -> dict[str, Any]:
+    """The check's lexical queries with the article's date and id: joined FTS5 query vs rank first, filter after."""
+    from factdesk import demodata
+    from factdesk.context.omitted import planned_queries as omitted_queries
+    from factdesk.pipeline import Pipeline
+    from factdesk.retrieve import SqliteRetriever
+    from factdesk.settings import Settings
+    from factdesk.store import Store
+
+    with Store.open(path) as store:
+        doc, claim_set = Pipeline(store, Settings(), embedder=embedder).extract(demodata.article_path())
+        queries = [c.to_check for c in claim_set.claims] + omitted_queries(doc, claim_set.claims)
+        retriever = SqliteRetriever(store, embedder, memo=False, ann_threshold=0)
+        matches = [m for m in (retriever.fts_query(q) for q in queries) if m]
+        secs = {True: 0.0, False: 0.0}
+        same = 0
+        for m in matches:
+            got = {}
+            for rank_first in (False, True):  # interleaved
+                t0 = time.perf_counter()
+                got[rank_first] = store.passages.lexical(m, 50, exclude_documents={doc.id},
+                                                         published_after=doc.published, rank_first=rank_first)
+                secs[rank_first] += time.perf_counter() - t0
+            same += [r for r, _ in got[True]] == [r for r, _ in got[False]]
+    return {"queries": len(matches), "joined_s": round(secs[False], 2), "rank_first_s": round(secs[True], 2),
+            "identical_top50": same}
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
@@ -351,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fever-claims", type=int, default=1000, help="FEVER dev claims whose evidence is indexed")
     ap.add_argument("--prune-study", type=int, default=0, help="FEVER claims for the FTS5 pruning study (0: skip)")
     ap.add_argument("--no-check", action="store_true", help="skip the article checks")
+    ap.add_argument("--filter-study", action="store_true", help="joined vs rank-first filtered FTS5 queries")
     ap.add_argument("--skip-hybrid", action="store_true", help="pruning study: lexical only (no FEVER hybrid recall)")
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--rebuild", action="store_true")
@@ -383,6 +412,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.prune_study:
             entry["prune"] = prune_study(size, path, args, parts["embedder"])
             print(json.dumps(entry["prune"], indent=1), file=sys.stderr, flush=True)
+        if args.filter_study:
+            entry["filter"] = filter_study(size, path, parts["embedder"])
+            print(json.dumps(entry["filter"]), file=sys.stderr, flush=True)
         if not args.no_check:
             entry["check"] = run_check(size, path, args, parts)
         entry["load_1min_after"] = os.getloadavg()[0]
