@@ -106,8 +106,12 @@ class TestPostgresRetriever(RetrieverSuite):
     def retriever(self, indexed_pg, minilm):
         from factdesk import registry
 
-        return registry.create("retriever", "postgres", parts={"store": lambda: indexed_pg,
-                                                               "embedder": lambda: minilm})
+        # on a server with pgvector the suite searches through its HNSW index, however small the store
+        options = {"dense": "pgvector"} if indexed_pg.pgvector else {}
+        r = registry.create("retriever", "postgres", parts={"store": lambda: indexed_pg,
+                                                            "embedder": lambda: minilm}, **options)
+        assert (r.vector_index() is not None) == indexed_pg.pgvector
+        return r
 
 
 # -- the store: opening, migrations, transactions -------------------------------------------------
@@ -414,6 +418,9 @@ def test_pgvector_dense_search_agrees_with_the_exact_scan(demo_pg, minilm):
     hnsw = PostgresRetriever(demo_pg, minilm, dense="pgvector", memo=False)
     scan = PostgresRetriever(demo_pg, minilm, dense="scan", memo=False)
     assert isinstance(hnsw.vector_index(), _PgvectorIndex) and scan.vector_index() is None
+    # "auto": the exact scan below ann_threshold passages (50,000), the index from there on
+    assert PostgresRetriever(demo_pg, minilm).vector_index() is None
+    assert isinstance(PostgresRetriever(demo_pg, minilm, ann_threshold=100).vector_index(), _PgvectorIndex)
     assert len(hnsw.vector_index()) == demo_pg.count("passages") > 100
     overlap, firsts = [], 0
     for q in _DEMO_QUERIES:
@@ -504,8 +511,8 @@ def test_vectors_of_another_dimension_are_scanned(pg_url):
     with PostgresStore.open(pg_url) as store:
         PostgresIndexer(store, emb).add_documents(CORPUS, save_role="corpus")
         assert store.pgvector and store.passages.embedding_count() == 0
-        r = PostgresRetriever(store, emb)
-        assert r.vector_index() is None  # the scan
+        r = PostgresRetriever(store, emb, ann_threshold=1)
+        assert r.vector_index() is None  # the scan, though the store is over the threshold
         hits = r.search(CORPUS[0].text[:80], k=2, mode="dense")
         assert hits and hits[0].passage.document_id == CORPUS[0].id
 

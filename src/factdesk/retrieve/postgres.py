@@ -8,7 +8,8 @@ the per-document cap and MMR), over :class:`~factdesk.store.postgres.PostgresSto
   (text weight 1.0, title 0.5), ranked by ``ts_rank_cd``.  PostgreSQL has no BM25: ranks differ
   from FTS5's, so evidence recall was measured on the demo gold (docs/benchmarks.md, PostgreSQL).
 * **dense**: with pgvector on the server (the store's ``embedding vector(384)`` column, migration
-  3), its HNSW index (inner product on unit vectors) gives the candidates, searched with
+  3) and from ``ann_threshold`` passages on (50,000; ``dense="pgvector"``: always), its HNSW index
+  (inner product on unit vectors) gives the candidates, searched with
   ``hnsw.ef_search`` at least ``ef_search`` (default 200) and at least as deep as asked; they are
   rescored exactly from the stored float32 vectors and filtered by date and document as on SQLite
   (the usearch path's :class:`~factdesk.retrieve.index._AnnDense`).  Without pgvector (or with
@@ -138,10 +139,13 @@ class PostgresRetriever(SqliteRetriever):
         self._pgvector: tuple[tuple, _PgvectorIndex] | None = None
 
     def _ann_for(self, version: tuple, *, sync: bool = True) -> Any:
-        """pgvector's HNSW index when the store has it (and ``dense`` is not ``scan``), else None: the scan.
+        """pgvector's HNSW index, or None: the exact in-memory scan.
 
+        ``dense="pgvector"``: always the index.  ``"auto"`` (the default): the index from
+        ``ann_threshold`` passages with an embedding on (50,000, as SQLite's usearch index; 0:
+        never), the scan below it, where it is exact and faster (docs/benchmarks.md, PostgreSQL).
         A store whose vectors are not of the column's dimension (another embedder) has no
-        embeddings in the column: it is scanned, unless ``dense="pgvector"`` insists.
+        embeddings in the column: it is scanned.
         """
         if self.dense == "scan" or not self.store.pgvector:
             return None
@@ -149,7 +153,7 @@ class PostgresRetriever(SqliteRetriever):
         if got is None or got[0] != version:
             got = (version, _PgvectorIndex(self.store, self.ef_search))
             self._pgvector = got
-        if not len(got[1]) and self.dense == "auto":
+        if self.dense == "auto" and (self.ann_threshold <= 0 or len(got[1]) < max(1, self.ann_threshold)):
             return None
         return got[1]
 

@@ -297,7 +297,8 @@ class PostgresStore:
             if not self.passages.hnsw_index_exists():  # a bulk `factdesk index` run is under way, or was killed
                 return (f"pgvector {row[0] if row else '?'}, HNSW index missing: an exact scan of the column "
                         "until `factdesk index` finishes and rebuilds it")
-            return f"pgvector {row[0] if row else '?'} HNSW (vector({EMBEDDING_DIM}), inner product)"
+            return (f"pgvector {row[0] if row else '?'} HNSW (vector({EMBEDDING_DIM}), inner product), from the "
+                    "retriever's ann_threshold passages on (50,000); an exact scan in memory below")
         why = "no privilege to create the vector extension" if self.pgvector_available() else \
             "the server has no pgvector extension"
         return f"exact scan of every vector in memory ({why})"
