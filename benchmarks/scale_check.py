@@ -152,10 +152,14 @@ class FtsTimer:
         records.lexical = self._timed
 
     def _timed(self, *a: Any, **kw: Any) -> Any:
+        if getattr(self, "_inside", False):  # lexical() calling itself (rank first, filter after): counted once
+            return self.original(*a, **kw)
+        self._inside = True
         t0 = time.perf_counter()
         try:
             return self.original(*a, **kw)
         finally:
+            self._inside = False
             self.seconds += time.perf_counter() - t0
             self.calls += 1
 
