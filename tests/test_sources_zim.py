@@ -373,3 +373,13 @@ def test_without_libzim_the_error_says_how_to_install_it(monkeypatch: pytest.Mon
         zim.open_zim(wiki)
     assert "factdesk[zim]" in str(opened.value)
     assert isinstance(opened.value, FactdeskError)
+
+
+def test_a_zim_whose_every_article_fails_exits_non_zero(tmp_path: Path) -> None:
+    """Like `index PATH` (issue 17 item 7): nothing readable is not a success a script could take for one."""
+    pytest.importorskip("libzim")
+    empty = {"Blank_one": ("Blank one", "<html><body><script>x()</script></body></html>")}
+    zim = build_zim(tmp_path / "blank.zim", empty)
+    done = _run("index", str(zim), db=tmp_path / "fd.db")
+    assert done.returncode != 0
+    assert "nothing indexed" in done.stderr and "2 article(s) failed" in done.stderr and "Traceback" not in done.stderr

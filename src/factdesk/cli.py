@@ -173,6 +173,9 @@ def index(path: str, prune: bool, as_json: bool, quiet: bool, limit: int | None,
                            f"{', stopped at --limit' if zstats.limited else ''})")
                 for p, err in zstats.failed:
                     click.echo(f"  skipped {p}: {err}", err=True)
+            if zstats.failed and not (zstats.added or zstats.updated or zstats.unchanged):
+                raise InputError(f"nothing indexed from {path}: all {zstats.failed_count or len(zstats.failed)} article(s) failed",
+                                 hint="see the reasons above; is the ZIM file damaged?")
             return
         stats = (pipe.index_records(path, progress=bar, limit=limit) if is_records
                  else pipe.index_path(path, prune=prune, progress=bar))
