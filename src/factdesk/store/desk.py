@@ -17,16 +17,11 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from factdesk.errors import NotFoundError
-
-if TYPE_CHECKING:  # the Store imports this module (store.desk); no cycle at run time
-    from factdesk.store.sqlite import Store
+from factdesk.store.tables import StoreTables
 
 STOPPED_REASON = "server stopped during the check"
 MAX_ATTEMPTS = 2  # a job interrupted by a restart is re-queued once, then marked failed
@@ -57,27 +52,8 @@ def sliding_window_wait(times: list[float], limit: int, window_s: float, now: fl
     return times[len(times) - limit] + window_s - now
 
 
-class DeskTables:
+class DeskTables(StoreTables):
     """Data access for the web desk, over one open :class:`~factdesk.store.Store`."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    @property
-    def _db(self) -> sqlite3.Connection:
-        return self._store.conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._store.transaction():
-            yield self._db
-
-    def _one(self, sql: str, args: tuple[Any, ...] = ()) -> dict[str, Any] | None:
-        row = self._db.execute(sql, args).fetchone()
-        return dict(row) if row else None
-
-    def _all(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-        return [dict(r) for r in self._db.execute(sql, args).fetchall()]
 
     def discard_open_transaction(self) -> None:
         """Roll back a transaction a failed check left open, so the next write can start its own."""

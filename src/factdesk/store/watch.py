@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from factdesk.errors import NotFoundError
 from factdesk.store.clock import now_iso
-
-if TYPE_CHECKING:  # the Store imports this module (store.watch); no cycle at run time
-    from factdesk.store.sqlite import Store
+from factdesk.store.tables import StoreTables
 
 STATUSES = ("new", "checked", "duplicate", "failed")
 ALERT_KINDS = ("repeats_factcheck", "contradicts_factcheck")
@@ -45,20 +42,8 @@ def _item(row: sqlite3.Row | None) -> dict[str, Any] | None:
     return d
 
 
-class WatchTables:
+class WatchTables(StoreTables):
     """Data access for watched feeds, over one open :class:`~factdesk.store.Store`."""
-
-    def __init__(self, store: Store) -> None:
-        self._store = store
-
-    @property
-    def _db(self) -> sqlite3.Connection:
-        return self._store.conn
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with self._store.transaction():
-            yield self._db
 
     # -- feeds ----------------------------------------------------------------------------------
     def add_feed(self, url: str) -> int:
