@@ -122,9 +122,9 @@ def _jsonl(p: Path, start: int, origin: str) -> Iterator[tuple[int, int, Documen
 
 def _parquet(p: Path, start: int, origin: str) -> Iterator[tuple[int, int, Document | str]]:
     try:
-        import pyarrow.parquet as pq  # comes with the spark extra; Parquet only
+        import pyarrow.parquet as pq  # extra `parquet`; Parquet only
     except ImportError:
-        raise InputError("reading Parquet needs pyarrow", hint="pip install pyarrow, or give JSON Lines") from None
+        raise InputError("reading Parquet needs pyarrow", hint="pip install 'factdesk[parquet]', or give JSON Lines") from None
     try:
         pf = pq.ParquetFile(p)
     except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for a bad file
