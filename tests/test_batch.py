@@ -158,13 +158,15 @@ def test_kill_then_resume_gives_exactly_one_complete_report_per_article(demo_db:
         validate_report(json.loads(f.read_text()))
     # what a kill during a write leaves behind: a temporary file, never a partial report
     (out / ".a0.json.x1y2.tmp").write_text('{"id": "half')
+    # the kill itself may have caught a worker mid-write: its temporary file is there too
+    leftovers = temp_files(out)
 
     resumed = _batch_process(articles, out, demo_db)
     stdout, stderr = resumed.communicate(timeout=180)
     assert resumed.returncode == 0, stderr
     summary = json.loads(stdout)
     assert summary["skipped"] == len(finished) and summary["done"] == 4 - len(finished)
-    assert summary["temp_files_removed"] == 1
+    assert summary["temp_files_removed"] == len(leftovers) >= 1
     ids = sorted(a.id for a in read_articles(articles))
     assert sorted(p.stem for p in out.glob("*.json")) == ids
     assert temp_files(out) == [] and list((out / "errors").iterdir()) == []
