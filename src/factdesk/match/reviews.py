@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from factdesk.errors import ConfigError
+from factdesk.retrieve.ann import usearch_module
 from factdesk.retrieve.index import RRF_K, build_fts_query
 from factdesk.store import Store
 from factdesk.store.claimreviews import fts_stems
@@ -269,17 +270,8 @@ class _VectorCache:
 
 
 def _usearch() -> Any:
-    try:
-        # usearch 2.26 + onnxruntime 1.32: importing onnxruntime AFTER usearch segfaults the process
-        # (clashing bundled native libraries); importing it first is safe, so do that here.
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        pass
-    try:
-        from usearch.index import MetricKind, search
-    except ImportError:
-        return None
-    return search, MetricKind.IP
+    module = usearch_module()  # imported safely beside onnxruntime
+    return None if module is None else (module.search, module.MetricKind.IP)
 
 
 def quantise(vectors: np.ndarray) -> np.ndarray:

@@ -52,19 +52,27 @@ _ADD_BATCH = 20000
 _LOCK = threading.RLock()
 
 
-def usearch_index_class() -> Any | None:
-    """usearch's ``Index`` class, or None when usearch is not installed."""
+def usearch_module() -> Any | None:
+    """``usearch.index``, or None when usearch is not installed; the one place factdesk imports it.
+
+    usearch 2.26 + onnxruntime: importing onnxruntime AFTER usearch crashes the process (their
+    bundled native libraries clash); importing it first is safe, so this does that first.
+    """
     try:
-        # usearch 2.26 + onnxruntime: importing onnxruntime AFTER usearch crashes the process (their
-        # bundled native libraries clash); importing it first is safe (as factdesk.match.reviews does)
         import onnxruntime  # noqa: F401
     except ImportError:
         pass
     try:
-        from usearch.index import Index
+        import usearch.index
     except ImportError:
         return None
-    return Index
+    return usearch.index
+
+
+def usearch_index_class() -> Any | None:
+    """usearch's ``Index`` class, or None when usearch is not installed."""
+    module = usearch_module()
+    return None if module is None else module.Index
 
 
 def index_paths(db_path: Path) -> tuple[Path, Path]:
@@ -233,4 +241,5 @@ def _sync(store: Store, db_path: Path, progress: bool) -> AnnIndex:
     return opened
 
 
-__all__ = ["AnnIndex", "id_fingerprints", "index_paths", "open_index", "sync", "usearch_index_class"]
+__all__ = ["AnnIndex", "id_fingerprints", "index_paths", "open_index", "sync", "usearch_index_class",
+           "usearch_module"]
