@@ -27,7 +27,6 @@ import inspect
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,28 +51,12 @@ from factdesk.retrieve.fusion import RRF_K, select_diverse
 from factdesk.settings import Settings
 from factdesk.sources import config as source_config
 from factdesk.sources.run import SourcesRun
-from factdesk.types import CheckedClaim, ClaimSet, Document, Evidence, Hit, Report, Stance
+from factdesk.types import CheckedClaim, ClaimSet, Document, Evidence, Hit, IndexStats, Report, Stance
 from factdesk.verify.aggregate import AggregationSettings, verdict_for
 from factdesk.verify.calibration import aggregation_for
 from factdesk.verify.focus import key_sentence
 
 T = TypeVar("T")
-
-
-@dataclass
-class IndexStats:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    passages: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
-                "removed": self.removed, "passages": self.passages, "seconds": round(self.seconds, 2),
-                "failed": [{"path": p, "error": e} for p, e in self.failed]}
 
 
 @contextmanager

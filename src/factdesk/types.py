@@ -220,3 +220,21 @@ class Report:
     def __post_init__(self) -> None:
         if not self.id:
             self.id = content_id(self.article.id, self.created, self.verifier, prefix="r", length=12)
+
+
+@dataclass
+class IndexStats:
+    """What one ``factdesk index`` run did (``--json`` prints :meth:`to_dict`)."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    passages: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
+                "removed": self.removed, "passages": self.passages, "seconds": round(self.seconds, 2),
+                "failed": [{"path": p, "error": e} for p, e in self.failed]}

@@ -38,7 +38,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -49,7 +49,7 @@ from factdesk.ingest.html import document_from_html
 from factdesk.protocols import Indexer, Store
 from factdesk.text.passages import make_passages
 from factdesk.text.words import STOPWORDS, WORD, stem
-from factdesk.types import Document, Hit, Passage
+from factdesk.types import Document, Hit, IndexStats, Passage
 
 INSTALL_HINT = "install the optional extra: pip install 'factdesk[zim]' (libzim, GPL-3.0)"
 MAX_FAILED_LISTED = 50  # failures kept by name in the stats (the count goes on)
@@ -154,22 +154,15 @@ def _digest(data: bytes) -> str:
 
 # -- indexing a whole ZIM ---------------------------------------------------------------------------
 @dataclass
-class ZimIndexStats:
+class ZimIndexStats(IndexStats):
     """What ``factdesk index FILE.zim`` did; ``to_dict`` has index's fields and the ZIM's own counts."""
 
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    passages: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
     failed_count: int = 0
     entries: int = 0  # entries of the ZIM looked at in this run (checkpointed ones not included)
     redirects: int = 0
     not_html: int = 0
     resumed_from: int = 0  # entry index the run started at (the checkpoint)
     limited: bool = False  # stopped by --limit before the end of the file
-    seconds: float = 0.0
 
     def fail(self, where: str, why: str) -> None:
         self.failed_count += 1
@@ -177,9 +170,7 @@ class ZimIndexStats:
             self.failed.append((where, why))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged,
-                "removed": self.removed, "passages": self.passages, "seconds": round(self.seconds, 2),
-                "failed": [{"path": p, "error": e} for p, e in self.failed], "failed_count": self.failed_count,
+        return {**super().to_dict(), "failed_count": self.failed_count,
                 "entries": self.entries, "redirects": self.redirects, "not_html": self.not_html,
                 "resumed_from": self.resumed_from, "limited": self.limited}
 
