@@ -372,7 +372,6 @@ class Pipeline:
                     break
             else:
                 commit(final=True)
-                pending = []
             if pending:
                 commit(final=False)
         finally:
