@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from factdesk.errors import SourceError
 from factdesk.protocols import Embedder
 from factdesk.sources import http
-from factdesk.sources.web import SearchResult, WebSearchSource, as_date, env_key, http_url, last_day
+from factdesk.sources.web import SearchResult, WebSearchSource, as_date, env_key, last_day, search_results
 
 BRAVE_API = "https://api.search.brave.com/res/v1"
 DEFAULT_KEY_ENV = "BRAVE_API_KEY"
@@ -87,19 +87,8 @@ class BraveSource(WebSearchSource):
             return []  # Brave leaves "web" out when nothing was found
         if not isinstance(web, dict) or not isinstance(web.get("results", []), list):
             raise SourceError(f"{self.service} answered JSON without web.results")
-        out: list[SearchResult] = []
-        seen: set[str] = set()
-        for item in web.get("results", []):
-            if not isinstance(item, dict):
-                continue
-            url = http_url(item.get("url"))
-            if url is None or url in seen:
-                continue
-            seen.add(url)
-            out.append(SearchResult(url=url, title=str(item.get("title") or "")[:500],
-                                    snippet=str(item.get("description") or "")[:2000],
-                                    published=as_date(item.get("page_age")) or as_date(item.get("age"))))
-        return out
+        return search_results(web.get("results", []), "description",
+                              lambda item: as_date(item.get("page_age")) or as_date(item.get("age")))
 
 
 def make_brave(*, store: Any = None, embedder: Embedder | None = None, **options: Any) -> BraveSource:

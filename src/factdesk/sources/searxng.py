@@ -27,7 +27,7 @@ from urllib.parse import urlencode, urlsplit
 from factdesk.errors import ConfigError, SourceError
 from factdesk.protocols import Embedder
 from factdesk.sources import http
-from factdesk.sources.web import SearchResult, WebSearchSource, as_date, http_url
+from factdesk.sources.web import SearchResult, WebSearchSource, as_date, search_results
 
 
 class SearxngSource(WebSearchSource):
@@ -81,19 +81,8 @@ class SearxngSource(WebSearchSource):
         if not isinstance(payload, dict) or not isinstance(payload.get("results"), list):
             raise SourceError(f"{self.service} answered JSON without a results list",
                               hint="is the URL a SearxNG instance?")
-        out: list[SearchResult] = []
-        seen: set[str] = set()
-        for item in payload["results"]:
-            if not isinstance(item, dict):
-                continue
-            url = http_url(item.get("url"))
-            if url is None or url in seen:
-                continue
-            seen.add(url)
-            out.append(SearchResult(url=url, title=str(item.get("title") or "")[:500],
-                                    snippet=str(item.get("content") or "")[:2000],
-                                    published=as_date(item.get("publishedDate") or item.get("pubdate"))))
-        return out
+        return search_results(payload["results"], "content",
+                              lambda item: as_date(item.get("publishedDate") or item.get("pubdate")))
 
 
 def make_searxng(url: str = "", *, store: Any = None, embedder: Embedder | None = None, **options: Any) -> SearxngSource:

@@ -91,6 +91,27 @@ def http_url(value: object) -> str | None:
     return value if parts.scheme in ("http", "https") and parts.hostname else None
 
 
+def search_results(items: list[Any], snippet: str, published: Callable[[dict[str, Any]], str | None]
+                   ) -> list[SearchResult]:
+    """An API's result items as :class:`SearchResult` s, in order: items that are not objects or have no
+    http(s) URL are dropped, a repeated URL is kept once, titles and snippets are capped.
+
+    ``snippet`` names the item's text field; ``published`` reads the item's date (ISO or None).
+    """
+    out: list[SearchResult] = []
+    seen: set[str] = set()
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        url = http_url(item.get("url"))
+        if url is None or url in seen:
+            continue
+        seen.add(url)
+        out.append(SearchResult(url=url, title=str(item.get("title") or "")[:500],
+                                snippet=str(item.get(snippet) or "")[:2000], published=published(item)))
+    return out
+
+
 def last_day(value: str) -> str:
     """The last day ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD`` can mean, for comparing ISO dates as text."""
     value = str(value).strip()[:10]
