@@ -365,4 +365,5 @@ def env_key(option_value: str | None, env_name: str | None, *, service: str, def
     return value
 
 
-__all__ = ["SearchOutcome", "SearchResult", "WebSearchSource", "as_date", "last_day", "env_key", "http_url"]
+__all__ = ["SearchOutcome", "SearchResult", "WebSearchSource", "as_date", "last_day", "env_key", "http_url",
+           "search_results"]
