@@ -125,11 +125,11 @@ def test_vector_index_is_built_beside_the_file_and_matches_the_exact_scan(store_
     with Store.open(store_path) as store:
         exact = SqliteRetriever(store, FakeEmbedder(), ann_threshold=0)
         approx = SqliteRetriever(store, FakeEmbedder(), ann_threshold=100)
-        graph, keys = ann_module.index_paths(store_path)
-        assert not graph.exists()
+        folder = ann_module.index_dir(store_path)
+        assert not folder.exists()
         with caplog.at_level(logging.WARNING, logger="factdesk"):
             index = approx.vector_index()
-        assert index is not None and len(index) == 240 and graph.is_file() and keys.is_file()
+        assert index is not None and len(index) == 240 and (folder / "manifest.json").is_file()
         assert "missing or unreadable: updating it now" in caplog.text
         assert exact.vector_index() is None  # below its threshold (0: never)
         queries = ["harbor dam reservoir item3", "football cup final", "airport runway noise report 77"]
@@ -145,12 +145,12 @@ def test_vector_index_is_built_beside_the_file_and_matches_the_exact_scan(store_
         a = approx.search_many(queries, k=8, max_per_document=1, before="2005", mode="dense")
         assert [[round(h.score, 5) for h in hs] for hs in a] == [[round(h.score, 5) for h in hs] for hs in e]
     # a new process opens it memory-mapped, without rebuilding
-    before = graph.stat().st_mtime_ns
+    before = (folder / "manifest.json").stat().st_mtime_ns
     with Store.open(store_path) as store:
         opened = ann_module.open_index(store_path)
         assert opened is not None and opened.fresh_for(store.passages.count(), 240)
         assert SqliteRetriever(store, FakeEmbedder(), ann_threshold=100).vector_index() is not None
-    assert graph.stat().st_mtime_ns == before
+    assert (folder / "manifest.json").stat().st_mtime_ns == before
 
 
 @needs_usearch
@@ -194,11 +194,11 @@ def test_without_usearch_or_a_usable_index_the_exact_scan_answers(store_path: Pa
         assert retriever.vector_index() is None
         got = retriever.search("flu vaccination clinics", k=5)
         assert [h.passage.id for h in got] == [h.passage.id for h in exact]
-        assert not ann_module.index_paths(store_path)[0].exists()
+        assert not ann_module.index_dir(store_path).exists()
     monkeypatch.undo()
-    graph, _ = ann_module.index_paths(store_path)
-    graph.write_bytes(b"not an index")
-    Path(str(graph) + ".npz").write_bytes(b"nor a key list")
+    folder = ann_module.index_dir(store_path)
+    folder.mkdir()
+    (folder / "manifest.json").write_bytes(b"not a manifest")
     with Store.open(store_path) as store:
         retriever = SqliteRetriever(store, FakeEmbedder(), ann_threshold=100)
         assert retriever.vector_index() is not None  # unreadable files are rebuilt

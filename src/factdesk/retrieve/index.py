@@ -199,8 +199,8 @@ class SqliteIndexer(_PassageIndexPart):
 
         if ann.usearch_index_class() is None:
             return
-        graph, _ = ann.index_paths(Path(path))
-        if not graph.exists() and self.store.passages.count() < self.ann_threshold:
+        exists = ann.index_dir(Path(path)).exists() or ann.legacy_paths(Path(path))[0].exists()
+        if not exists and self.store.passages.count() < self.ann_threshold:
             return
         try:
             ann.sync(self.store, progress=True)
