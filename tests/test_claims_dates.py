@@ -227,7 +227,7 @@ def test_demo_article_claims_have_no_unresolved_relative_date(tmp_path):
     assert by_start["Three years"].dates == ["2021"]
     assert by_start["Today the"].standalone == "As of November 20, 2024 the line is roughly three-quarters complete."
     assert by_start["On November"].standalone.startswith("On November 4, 2024, council set the standard adult fare")
-    assert by_start["Last month"].standalone.startswith("In October 2024 the authority's board confirmed Lassiter")
+    assert by_start["Last month"].standalone.startswith("In October 2024 the authority's board confirmed Priya Lassiter")
     assert by_start["This year"].standalone == "In 2024 the authority took delivery of all 18 of its light rail vehicles."
 
 

@@ -50,6 +50,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
+from factdesk.claims.references import name_references
 from factdesk.text.entities import Mention, find_mentions, person_gender, pronoun_gender, resolve_reference
 from factdesk.types import Claim, ClaimKind, Document
 
@@ -80,12 +81,13 @@ _DATE_RE = re.compile(
         rf"(?P<my>\b(?P<my_m>{_MON}),?\s+(?P<my_y>{_YEAR})\b)",
         rf"(?P<md>\b(?P<md_m>{_MON})\s+(?P<md_d>{_DAY})\b(?!,?\s*\d))",
         rf"(?P<dm>\b(?P<dm_d>{_DAY})\s+(?:of\s+)?(?P<dm_m>{_MON})(?![\w.]|,?\s*\d))",
-        rf"(?P<wd>\b(?P<wd_pre>[Oo]n\s+|[Ll]ast\s+|[Tt]his\s+past\s+)?(?P<wd_d>{_WD})\b(?![’']s))",
+        rf"(?P<wd>\b(?P<wd_pre>[Oo]n\s+|[Ll]ast\s+|[Tt]his\s+past\s+)?(?P<wd_d>{_WD})\b(?![’']s)(?:\s+(?P<wd_part>morning|afternoon|evening|night)\b)?)",
         rf"(?P<wd_poss>\b(?P<wd_poss_d>{_WD})[’']s\b)",
         rf"(?P<ago>\b(?P<ago_q>(?i:about|around|nearly|almost|roughly|some|more\s+than|over|less\s+than|under|just|only)\s+)?(?P<ago_n>(?i:{_NUM}))\s+(?P<ago_u>year|month|week|day|decade)s?\s+ago\b)",
         r"(?P<rel_day>(?<![Tt]he\s)\b(?:(?P<rel_day_w>[Yy]esterday|[Tt]oday|[Tt]omorrow|[Tt]onight)(?:\s+(?P<rel_day_part>morning|afternoon|evening|night))?"
         r"|(?P<rel_day_this>[Tt]his)\s+(?P<rel_day_part_this>morning|afternoon|evening)|(?P<rel_day_last>[Ll]ast)\s+night)\b(?![’']s))",
         r"(?P<rel>\b(?P<rel_mod>(?:[Ee]arlier|[Ll]ater)\s+)?(?P<rel_which>[Tt]his|[Ll]ast|[Nn]ext)\s+(?P<rel_u>year|month|week)\b)",
+        r"(?P<wkend>\b(?P<wkend_p>[Oo]ver|[Dd]uring|[Oo]n|[Ll]ast|[Tt]his\s+past)\s+(?:the\s+)?weekend\b(?![’']s))",
         rf"(?P<last_mon>\b(?P<last_mon_w>[Ll]ast)\s+(?P<last_mon_m>{_MON})\b(?!\s+\d))",
         r"(?P<in_mon>\b(?P<in_mon_p>[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y|[Dd]uring|[Ee]arly|[Ll]ate|[Mm]id-?)\s+(?P<in_mon_m>January|February|March|April|May|June|July|August|September|October|November|December)\b(?!,?\s*\d|\s+of\s+\d|,?\s+(?:of\s+)?(?:this|last|next)\s+year\b))",
         rf"(?P<in_year>\b(?P<in_year_p>{_PREP_YEAR})\s+(?:both\s+|either\s+)?(?:(?:early|late|mid|the\s+(?:early|late|middle|end|start|beginning|summer|spring|autumn|fall|winter|first|second)(?:\s+half)?\s+of)[\s-]+)?(?P<in_year_y>{_YEAR})\b(?![\d%]|[.,\-/]\d|\s+[a-z]+s\b))",
@@ -125,8 +127,13 @@ def _cap(original: str, replacement: str) -> str:
     return replacement
 
 
-def resolve_relative_dates(text: str, reference: date | None) -> tuple[str, list[str]]:
-    """Rewrite relative date phrases against ``reference``; return the text and the dates it mentions."""
+def resolve_relative_dates(text: str, reference: date | None, anchor: date | None = None) -> tuple[str, list[str]]:
+    """Rewrite relative date phrases against ``reference``; return the text and the dates it mentions.
+
+    ``anchor`` is the last full date the article gave before this text (its narrative time): a past
+    month-day without a year that falls within a few months after it takes its year, so "On December
+    29" after "on December 16, 2010" is 2010 in an article published in 2012.
+    """
     dates: list[str] = []
 
     def add(value: str) -> None:
@@ -179,6 +186,10 @@ def resolve_relative_dates(text: str, reference: date | None) -> tuple[str, list
             month, day = _month_num(g(kind + "_m")), _day_num(g(kind + "_d"))
             if tense == "past":
                 year = reference.year if (month, day) <= (reference.month, reference.day) else reference.year - 1
+                if anchor is not None and anchor.year < year:
+                    near = _safe_date(anchor.year, month, day)
+                    if near and timedelta(days=-31) <= near - anchor <= timedelta(days=120) and near <= reference:
+                        year = anchor.year
             else:
                 year = reference.year if (month, day) >= (reference.month, reference.day) else reference.year + 1
             d = _safe_date(year, month, day)
@@ -206,10 +217,12 @@ def resolve_relative_dates(text: str, reference: date | None) -> tuple[str, list
             else:
                 return whole
             add(d.isoformat())
+            day = f"the {g('wd_part')} of {_fmt_day(d)}" if g("wd_part") else _fmt_day(d)  # "Wednesday afternoon"
+            at_start = not text[:m.start()].strip() or bool(re.search(r"(?<![ap]\.m)[.!?][\"“”]?$", text[:m.start()].rstrip()))
             if pre or after_prep:
                 lead = "" if after_prep and not pre else "on "
-                return _cap(whole, lead + _fmt_day(d))
-            return "on " + _fmt_day(d)
+                return _cap(pre if pre else ("X" if at_start else "x"), lead + day)  # "Wednesday" is a name, not a capital
+            return _cap("X" if at_start else "x", "on " + day)
         if kind == "wd_poss":  # "Tuesday's election" -> "the November 7, 2023 election"
             target = _WEEKDAYS.index(g("wd_poss_d").lower())
             tense = _tense(text, m.start(), m.end())
@@ -296,6 +309,20 @@ def resolve_relative_dates(text: str, reference: date | None) -> tuple[str, list
             if mod:
                 return _cap(whole, f"{mod} in {absolute}")
             return _cap(whole, ("" if after_prep else "in ") + absolute)
+        if kind == "wkend":  # "over the weekend": the last one, for a past event
+            pre = g("wkend_p").lower()
+            if _in_quotation(text, m.start()) or (pre in {"over", "during", "on"} and _tense(text, m.start(), m.end()) != "past"):
+                return whole
+            saturday = reference - timedelta(days=(reference.weekday() - 5) % 7)
+            if pre == "last" and reference.weekday() >= 5:
+                saturday -= timedelta(days=7)
+            sunday = saturday + timedelta(days=1)
+            add(saturday.isoformat())
+            days = (f"{MONTH_NAMES[saturday.month - 1]} {saturday.day}-{sunday.day}, {sunday.year}"
+                    if saturday.month == sunday.month else
+                    f"{MONTH_NAMES[saturday.month - 1]} {saturday.day}-{MONTH_NAMES[sunday.month - 1]} {sunday.day}, {sunday.year}")
+            lead = "over" if pre in {"over", "last", "this past"} else pre
+            return _cap(whole, f"{lead} the weekend of {days}")
         if kind == "in_mon":
             # "in April": the most recent April for a past event; otherwise left as it is
             if _FUTURE.search(text) or _tense(text, m.start(), m.end()) != "past":
@@ -377,7 +404,9 @@ _CLAUSE_BREAK = re.compile(
     r"unless|if|so)\b|(?P<after>\b(?:said|says|told|announced|added|stated|wrote|claimed|argued|warned|reported|explained|"
     r"noted|insisted|promised|predicted|confirmed|revealed|estimated)\b)"
 )
-_SENTENCE_BREAK = re.compile(r"(?<=[.!?])(?<![ap]\.m\.)[\"”’]?\s+(?=[A-Z\"“‘])")  # "at 10 a.m. Tuesday" is one clause
+_SENTENCE_BREAK = re.compile(
+    r"(?<=[.!?])(?<![ap]\.m\.)(?<![\s.][A-Z]\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMrs\.)(?<!\bNo\.)"
+    r"[\"”’]?\s+(?=[A-Z\"“‘])")  # "at 10 a.m. Tuesday", "the U.S. District Court", "Mr. Marcus": one clause
 
 
 def _word_before(text: str, pos: int) -> str:
@@ -451,7 +480,7 @@ def _in_quotation(text: str, pos: int) -> bool:
 _REPORTING = re.compile(r"\b(?:said|says|told|announced|added|stated|wrote|claimed|warned|reported|confirmed|revealed)\b")
 
 
-_TOP_GROUPS = ["iso", "mry", "mdy", "dmy", "wd_md", "my", "md", "dm", "wd", "wd_poss", "ago", "rel_day", "rel", "last_mon", "in_mon", "in_year",
+_TOP_GROUPS = ["iso", "mry", "mdy", "dmy", "wd_md", "my", "md", "dm", "wd", "wd_poss", "ago", "rel_day", "rel", "wkend", "last_mon", "in_mon", "in_year",
                "det_year"]
 _DAY_ANCHORS = {"wd", "wd_poss", "md", "dm", "mdy", "dmy", "iso", "wd_md"}
 _FUTURE = re.compile(r"\b(?:will|would|shall|plans?\s+to|planned|is\s+to|are\s+to|scheduled|expected|set\s+to|going\s+to|due\s+to|next|upcoming|intends?)\b", re.I)
@@ -544,6 +573,40 @@ def _sentence_case(text: str) -> str:
     return text
 
 
+_AS_OF = re.compile(r"\b(?:currently|presently|at present|at the moment|so far|thus far|to date)\b,?\s*", re.I)
+_LOWER_OPENERS = {"the", "a", "an", "this", "that", "these", "those", "its", "their", "his", "her", "our", "some",
+                  "most", "many", "all", "no", "there", "it", "they", "we", "he", "she", "prices", "demand"}
+
+
+def _as_of(text: str, reference: date | None) -> tuple[str, str | None]:
+    """"X is currently closed" -> "As of January 16, 2023, X is closed": a present state needs its date."""
+    m = _AS_OF.search(text)
+    if reference is None or not m or re.search(r"\bas of\b", text, re.I) or _in_quotation(text, m.start()):
+        return text, None
+    body = (text[:m.start()] + text[m.end():]).strip()
+    body = re.sub(r"\s+([,.;:])", r"\1", re.sub(r"\s{2,}", " ", body))
+    if not body:
+        return text, None
+    first = body.split(" ", 1)[0]
+    if first.lower() in _LOWER_OPENERS:
+        body = body[0].lower() + body[1:]
+    return f"As of {_fmt_day(reference)}, {body}", reference.isoformat()
+
+
+_FULL_DATE = re.compile(rf"\b(?:(?P<m1>{_MON})\s+(?P<d1>{_DAY}),?\s+(?P<y1>{_YEAR})|(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m2>{_MON}),?\s+(?P<y2>{_YEAR}))\b")
+
+
+def _full_dates(text: str, reference: date | None) -> list[tuple[int, date]]:
+    """(position, date) of every full date the text writes out, up to the article's own date."""
+    out = []
+    for m in _FULL_DATE.finditer(text):
+        d = _safe_date(int(m.group("y1") or m.group("y2")), _month_num(m.group("m1") or m.group("m2")),
+                       _day_num(m.group("d1") or m.group("d2")))
+        if d and (reference is None or d <= reference):
+            out.append((m.start(), d))
+    return out
+
+
 def decontextualize(claims: list[Claim], doc: Document, *, mentions: list[Mention] | None = None) -> None:
     """Fill ``standalone`` and ``dates`` of each claim in place."""
     try:
@@ -552,18 +615,26 @@ def decontextualize(claims: list[Claim], doc: Document, *, mentions: list[Mentio
         reference = None
     if mentions is None:
         mentions = find_mentions(doc.text)
+    written = _full_dates(doc.text, reference)
     for claim in claims:
-        standalone = claim.text
-        rewritten = _resolve_opening(standalone, claim.start, doc.text, mentions)
-        if rewritten:
-            standalone = rewritten
-        elif claim.kind == ClaimKind.QUOTED and claim.attributed_to and claim.attributed_to[:1].isupper():
+        if claim.text != doc.text[claim.start:claim.end]:  # defensive: never trust a stale span
+            claim.text = doc.text[claim.start:claim.end]
+        opened = _resolve_opening(claim.text, claim.start, doc.text, mentions)
+        skip = _OPENING_REFERENCE.match(claim.text).end() if opened else 0
+        quoted = claim.kind == ClaimKind.QUOTED and bool(claim.attributed_to) and claim.attributed_to[:1].isupper()
+        head = opened[:len(opened) - (len(claim.text) - skip)] if opened else ""
+        body = name_references(claim.text, claim.start, doc.text, mentions, skip_until=skip, pronouns=not quoted,
+                               already=head)
+        standalone = head + body[skip:] if opened else body
+        if not opened and quoted:
             # "…," she told reporters. -> "…," Lena Ortiz told reporters.
             standalone = re.sub(r"""(["”],?\s+)(?:he|she)(\s+(?:said|says|told|added|wrote|claimed|argued|insisted))\b""",
                                 lambda m: m.group(1) + claim.attributed_to + m.group(2), standalone, count=1)
-        standalone, dates = resolve_relative_dates(standalone, reference)
-        if claim.text != doc.text[claim.start:claim.end]:  # defensive: never trust a stale span
-            claim.text = doc.text[claim.start:claim.end]
+        anchor = next((d for pos, d in reversed(written) if pos < claim.start), None)
+        standalone, dates = resolve_relative_dates(standalone, reference, anchor)
+        standalone, as_of = _as_of(standalone, reference)
+        if as_of and as_of not in dates:
+            dates.append(as_of)
         fragment = claim.text[:1].islower() or claim.text[-1:] not in ".!?\"”’"
         claim.standalone = _sentence_case(standalone) if fragment else standalone
         claim.dates = dates

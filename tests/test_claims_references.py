@@ -1,0 +1,139 @@
+"""Standalone rewrites: references inside a claim, short names, and dates that need the article.
+
+Each input is our own small text reproducing a failure seen on a real page (issue 12).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from factdesk.claims.decontextualize import decontextualize, resolve_relative_dates
+from factdesk.claims.references import name_references
+from factdesk.text.entities import find_mentions
+from factdesk.types import Claim, ClaimKind, Document
+
+
+def rewrite(text: str, sentence: str, published: str | None = "2023-11-08") -> str:
+    start = text.index(sentence)
+    claim = Claim(text=sentence, start=start, end=start + len(sentence), checkworthiness=0.9, kind=ClaimKind.ASSERTION)
+    decontextualize([claim], Document(text=text, published=published))
+    return claim.standalone
+
+
+def refs(text: str, sentence: str) -> str:
+    start = text.index(sentence)
+    return name_references(sentence, start, text, find_mentions(text))
+
+
+def test_surname_and_titled_surname_take_the_full_name():
+    text = ("David Marcus, an energy consultant, studied the grid. Demand fell sharply, Mr. Marcus said. "
+            "Prices rose, Marcus added.")
+    assert refs(text, "Demand fell sharply, Mr. Marcus said.") == "Demand fell sharply, David Marcus said."
+    assert refs(text, "Prices rose, Marcus added.") == "Prices rose, David Marcus added."
+
+
+def test_a_surname_is_named_once_per_claim():
+    text = "Andrew Hartley fitted the boiler. Hartley said Hartley had 20 years of experience."
+    assert refs(text, "Hartley said Hartley had 20 years of experience.") == \
+        "Andrew Hartley said Hartley had 20 years of experience."
+
+
+def test_a_gendered_title_never_takes_the_other_gender_s_full_name():
+    text = "Zoe Anderson, 23, died at home. Mr Anderson, her father, gave evidence at the trial."
+    assert refs(text, "Mr Anderson, her father, gave evidence at the trial.").startswith("Mr Anderson")
+
+
+def test_first_name_alone_takes_the_one_full_name_it_starts():
+    text = "Zoe Anderson, a graduate, moved to Bath. Zoe had flown to New York before the fitting."
+    assert refs(text, "Zoe had flown to New York before the fitting.") == \
+        "Zoe Anderson had flown to New York before the fitting."
+
+
+def test_pronoun_inside_the_claim_is_named():
+    text = ("Michael Bloomberg entered the race in November. But his effort hit a hurdle when audio "
+            "surfaced of remarks from 2015.")
+    assert refs(text, "But his effort hit a hurdle when audio surfaced of remarks from 2015.") == \
+        "But Michael Bloomberg's effort hit a hurdle when audio surfaced of remarks from 2015."
+
+
+def test_pronoun_before_a_name_in_the_same_claim_is_left_alone():
+    text = ("Jim Rich, a strategist, spoke first. Since he entered the race in November, Michael Bloomberg's "
+            "climb in the polls has been fast.")
+    sentence = "Since he entered the race in November, Michael Bloomberg's climb in the polls has been fast."
+    assert refs(text, sentence) == sentence
+
+
+def test_pronoun_after_an_unrecognised_capitalised_name_is_left_alone():
+    text = ("Dennise Laboy opposed the plan. Velázquez backed the plan after colleagues warned they could "
+            "override her objection.")
+    sentence = "Velázquez backed the plan after colleagues warned they could override her objection."
+    assert refs(text, sentence) == sentence
+
+
+def test_quotations_are_not_rewritten():
+    text = 'Lena Ortiz runs the council. Ortiz said: "Ortiz will never resign."'
+    assert refs(text, 'Ortiz said: "Ortiz will never resign."') == 'Lena Ortiz said: "Ortiz will never resign."'
+
+
+def test_a_description_given_in_front_of_a_name_resolves_the_role_later():
+    text = ("The welcome for billionaire Michael R. Bloomberg was cold. Turnout is low, and the billionaire "
+            "has not faced such attacks.")
+    assert refs(text, "Turnout is low, and the billionaire has not faced such attacks.") == \
+        "Turnout is low, and billionaire Michael R. Bloomberg has not faced such attacks."
+
+
+def test_this_company_is_named():
+    text = "Northwind Holdings, the pharmacy company, reported record revenue. For over 50 years, this company has sold medicines."
+    assert refs(text, "For over 50 years, this company has sold medicines.") == \
+        "For over 50 years, Northwind Holdings has sold medicines."
+
+
+def test_acronym_made_of_an_organisation_s_initials():
+    text = "Reporters called the Harris County Sheriff's Office. HCSO said a report should have been taken."
+    assert refs(text, "HCSO said a report should have been taken.") == \
+        "Harris County Sheriff's Office said a report should have been taken."
+
+
+def test_abbreviations_do_not_split_the_tense_clause():
+    text, dates = resolve_relative_dates(
+        "Two men were arraigned in Boston's U.S. District Court on Wednesday afternoon, according to officials.",
+        date(2023, 11, 9))
+    assert "on the afternoon of November 8, 2023" in text
+    assert dates == ["2023-11-08"]
+
+
+def test_weekday_with_part_of_day_after_a_preposition_stays_lower_case():
+    text, _ = resolve_relative_dates("The site was taken down as of Wednesday afternoon.", date(2023, 11, 9))
+    assert text == "The site was taken down as of the afternoon of November 8, 2023."
+
+
+def test_over_the_weekend_becomes_the_dates_of_that_weekend():
+    text, dates = resolve_relative_dates("Peak use over the weekend fell below other years.", date(2020, 8, 17))
+    assert text == "Peak use over the weekend of August 15-16, 2020 fell below other years."
+    assert dates == ["2020-08-15"]
+
+
+def test_currently_becomes_as_of_the_article_date():
+    out = rewrite("Road news. Lake Chabot Road is currently closed because of landslides.",
+                  "Lake Chabot Road is currently closed because of landslides.", "2023-01-16")
+    assert out == "As of January 16, 2023, Lake Chabot Road is closed because of landslides."
+
+
+def test_a_month_day_takes_the_year_of_the_story_s_last_full_date():
+    text = ("Plumber jailed. The boiler was fitted on December 16, 2010, the court heard. "
+            "She returned to the house on December 27 and did not meet her friend.")
+    out = rewrite(text, "She returned to the house on December 27 and did not meet her friend.", "2012-04-20")
+    assert "December 27, 2010" in out
+
+
+def test_without_a_nearby_full_date_a_past_month_day_is_the_last_one():
+    text = "Council news. The council voted on November 24 to raise fares."
+    assert "November 24, 2023" in rewrite(text, "The council voted on November 24 to raise fares.", "2024-03-15")
+
+
+@pytest.mark.parametrize("sentence", ["It is unclear what happened.", "Prices rose 3% in 2023."])
+def test_claims_without_references_are_unchanged(sentence):
+    text = "Lena Ortiz spoke. " + sentence
+    assert rewrite(text, sentence) == sentence
