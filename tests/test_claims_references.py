@@ -137,3 +137,16 @@ def test_without_a_nearby_full_date_a_past_month_day_is_the_last_one():
 def test_claims_without_references_are_unchanged(sentence):
     text = "Lena Ortiz spoke. " + sentence
     assert rewrite(text, sentence) == sentence
+
+
+@pytest.mark.parametrize("sentence", [
+    "There are four main areas where the company spends its 2015 budget:",
+    "2023 on Track to Break Temperature Records",
+    "It seems the 1,100 stores are enjoying the confidence of millions of customers.",
+])
+def test_list_lead_ins_headlines_and_hedges_are_not_claims(sentence):
+    from factdesk.claims import extract_claims
+    text = f"The council raised fares by 12% in 2023. {sentence}\nRevenue rose 11 percent to $41.1 billion in 2015."
+    found = [c.text for c in extract_claims(Document(text=text, published="2024-01-01")).claims]
+    assert sentence not in found
+    assert "Revenue rose 11 percent to $41.1 billion in 2015." in found

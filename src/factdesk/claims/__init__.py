@@ -16,6 +16,8 @@ Example::
 
 from __future__ import annotations
 
+import re
+
 from factdesk import registry
 from factdesk.claims.attribution import Attribution, attribute, attribute_all, proposition
 from factdesk.claims.checkworthy import CheckworthinessScorer, HeuristicCheckworthiness
@@ -49,6 +51,27 @@ def _is_label_only(sentence: str) -> bool:
         return False
     rest = sentence[m.end():].strip()
     return not rest or bool(_RATING.match(rest))
+
+
+_SMALL_WORDS = {"a", "an", "the", "and", "or", "but", "of", "in", "on", "at", "to", "for", "by", "with", "as", "vs", "from"}
+
+
+def _not_a_claim(sentence: str) -> bool:
+    """Sentences whose form says they are not a statement to check, whatever their words score.
+
+    * a lead-in to a list ("There are four main areas where …:");
+    * a headline in title case ("2023 on Track to Break Temperature Records");
+    * the writer's own hedged impression ("It seems …", "It appears that …").
+    """
+    s = sentence.strip().strip("\"“”'’ ")
+    if s.endswith(":"):
+        return True
+    words = [w for w in s.split() if w[:1].isalpha()]
+    content = [w for w in words if w.lower() not in _SMALL_WORDS]
+    if (len(content) >= 4 and s[-1:] not in ".!?" and sum(w[0].isupper() for w in content) >= 0.8 * len(content)
+            and any(w[0].isupper() for w in words[1:] if w.lower() not in _SMALL_WORDS)):
+        return True
+    return bool(re.match(r"It\s+(?:seems|appears|looks)\b", s))
 
 
 MAX_SENTENCE_CHARS = 3000  # longer "sentences" are never claims (and are not scored)
@@ -123,7 +146,7 @@ def extract_claims(
     # attributed in order: "he said" and a quotation's later sentences depend on what came before
     attributions = attribute_all([(s.text, s.start) for s in sentences], text, mentions)
     for i, s in enumerate(sentences):
-        if i in used or scores[i] < threshold or _is_label_only(s.text):
+        if i in used or scores[i] < threshold or _is_label_only(s.text) or _not_a_claim(s.text):
             continue
         att = attributions[i]
         claims.append(Claim(text=s.text, start=s.start, end=s.end, checkworthiness=round(scores[i], 4),
