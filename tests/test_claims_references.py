@@ -146,7 +146,7 @@ def test_claims_without_references_are_unchanged(sentence):
 ])
 def test_list_lead_ins_headlines_and_hedges_are_not_claims(sentence):
     from factdesk.claims import extract_claims
-    text = f"The council raised fares by 12% in 2023. {sentence}\nRevenue rose 11 percent to $41.1 billion in 2015."
+    text = f"The council raised fares by 12% in 2023.\n\n{sentence}\n\nRevenue rose 11 percent to $41.1 billion in 2015."
     found = [c.text for c in extract_claims(Document(text=text, published="2024-01-01")).claims]
     assert sentence not in found
     assert "Revenue rose 11 percent to $41.1 billion in 2015." in found
