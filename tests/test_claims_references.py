@@ -150,3 +150,22 @@ def test_list_lead_ins_headlines_and_hedges_are_not_claims(sentence):
     found = [c.text for c in extract_claims(Document(text=text, published="2024-01-01")).claims]
     assert sentence not in found
     assert "Revenue rose 11 percent to $41.1 billion in 2015." in found
+
+
+def test_spelled_out_acronyms():
+    from factdesk.claims.references import spelled_out
+    text = ("The California Independent System Operator cut power. Reporters called the Harris County "
+            "Sheriff's Office. California ISO said demand peaked. HCSO said a report was due.")
+    mentions = find_mentions(text)
+    assert spelled_out("HCSO", mentions) == "Harris County Sheriff's Office"
+    assert spelled_out("California ISO", mentions) == "California Independent System Operator"
+    assert spelled_out("NASA", mentions) is None
+
+
+def test_an_acronym_speaker_is_the_organisation_the_article_named():
+    from factdesk.claims import extract_claims
+    text = ("Reporters called the Harris County Sheriff's Office on Tuesday.\n\n"
+            "HCSO said 14 reports were filed in 2023.")
+    claims = extract_claims(Document(text=text, published="2024-01-01")).claims
+    said = [c for c in claims if c.text.startswith("HCSO")]
+    assert said and said[0].attributed_to == "Harris County Sheriff's Office"

@@ -22,6 +22,7 @@ from factdesk import registry
 from factdesk.claims.attribution import Attribution, attribute, attribute_all, proposition
 from factdesk.claims.checkworthy import CheckworthinessScorer, HeuristicCheckworthiness
 from factdesk.claims.decontextualize import decontextualize, resolve_relative_dates
+from factdesk.claims.references import spelled_out
 from factdesk.text.entities import find_mentions
 from factdesk.claims.rebuttal import _LABEL, _RATING, RebuttalSpan, find_rebuttals, rebutted_author
 from factdesk.text.sentences import Sentence, split_sentences
@@ -158,6 +159,8 @@ def extract_claims(
     claims.sort(key=lambda c: (c.start, c.end))
     decontextualize(claims, doc, mentions=mentions)
     for c in claims:
+        if c.attributed_to:  # "HCSO said" is the Harris County Sheriff's Office the article named before
+            c.attributed_to = spelled_out(c.attributed_to, mentions) or c.attributed_to
         c.checked_as = proposition(c.standalone, c.attributed_to)
     return ClaimSet(claims=claims, timeline=build_timeline(claims), sentences=len(sentences))
 

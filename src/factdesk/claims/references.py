@@ -82,6 +82,29 @@ def _role_holders(text: str, mentions: list[Mention]) -> dict[str, set[str]]:
 
 def _initials(name: str) -> str:
     return "".join(w[0] for w in re.findall(r"[A-Z][\w’'&-]*", name))
+
+
+def spelled_out(name: str, mentions: list[Mention], before: int | None = None) -> str | None:
+    """The organisation an acronym stands for, when the article names exactly one that fits.
+
+    "HCSO" -> "Harris County Sheriff's Office"; "California ISO" -> "California Independent System
+    Operator" (the words before the acronym are shared).  ``before`` only looks at mentions ending there.
+    """
+    words = name.split()
+    if not words or not re.fullmatch(r"[A-Z]{2,6}", words[-1]):
+        return None
+    head, acronym = " ".join(words[:-1]), words[-1]
+    fits = set()
+    for m in mentions:
+        size = len(m.name.split())
+        if (before is not None and m.end > before) or size < 2 or m.name == name or (m.kind != "org" and size < 3):
+            continue  # (a name of three or more words spelling the acronym is the organisation, whatever its kind)
+        if head:
+            if m.name.startswith(head + " ") and _initials(m.name[len(head) + 1:]) == acronym:
+                fits.add(m.name)
+        elif _initials(m.name) == acronym:
+            fits.add(m.name)
+    return next(iter(fits)) if len(fits) == 1 else None
 # after "her" these words show an object pronoun ("revive her and", "told her that"), not a possessive
 _NOT_A_NOUN_AFTER_HER = {
     "and", "or", "but", "to", "that", "as", "in", "on", "at", "for", "with", "from", "by", "about", "of", "into",
@@ -174,10 +197,8 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
         acronym = a_m.group()
         if any(m.start - claim_start <= a_m.start() < m.end - claim_start and m.name != acronym for m in inside):
             continue  # already a mention with its full name
-        fulls = {m.name for m in mentions if m.kind == "org" and m.end <= claim_start and len(m.name.split()) >= 2
-                 and _initials(m.name) == acronym}
-        if len(fulls) == 1 and free(a_m.start(), a_m.end()):
-            full = next(iter(fulls))
+        full = spelled_out(acronym, mentions, before=claim_start)
+        if full and free(a_m.start(), a_m.end()):
             if full not in claim_text:
                 edits.append((a_m.start(), a_m.end(), full))
                 named.add(full)
@@ -251,4 +272,4 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
     return out
 
 
-__all__ = ["name_references"]
+__all__ = ["name_references", "spelled_out"]
