@@ -169,3 +169,9 @@ def test_an_acronym_speaker_is_the_organisation_the_article_named():
     claims = extract_claims(Document(text=text, published="2024-01-01")).claims
     said = [c for c in claims if c.text.startswith("HCSO")]
     assert said and said[0].attributed_to == "Harris County Sheriff's Office"
+
+
+def test_a_name_after_a_kinship_word_is_a_person():
+    text = ("On December 29 her boyfriend Alastair Uhlig travelled from London to meet her.\n\n"
+            "He discovered her in the shower room at 9pm.")
+    assert rewrite(text, "He discovered her in the shower room at 9pm.").startswith("Alastair Uhlig discovered")

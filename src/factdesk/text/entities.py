@@ -184,7 +184,10 @@ def _classify(words: list[str], text: str, start: int, end: int) -> tuple[str, s
 _ROLE_BEFORE = re.compile(
     r"\b(?:co-host|host|anchor|founder|co-founder|owner|son|daughter|wife|husband|mother|father|brother|sister|"
     r"spokesperson|spokesman|spokeswoman|reporter|correspondent|director|manager|lawyer|attorney|professor|"
-    r"resident|student|author|chairman|chairwoman|president|ceo|candidate|senator|congressman|congresswoman)"
+    r"resident|student|author|chairman|chairwoman|president|ceo|candidate|senator|congressman|congresswoman|"
+    r"boyfriend|girlfriend|partner|fianc[eé]e?|friend|neighbou?r|colleague|uncle|aunt|cousin|nephew|niece|"
+    r"grandson|granddaughter|grandfather|grandmother|widow|widower|boss|teacher|coach|doctor|nurse|victim|"
+    r"suspect|defendant|driver|plumber|pastor|actor|actress|singer|billionaire|businessman|businesswoman)"
     r",?\s+$"
 )
 _ABBREVIATION = re.compile(r"\s*\(([A-Z]{2,8})\)")
