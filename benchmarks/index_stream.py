@@ -43,6 +43,7 @@ from _common import machine, print_table, sentence, write_json
 
 CHILD = r"""
 import json, sys, time
+from pathlib import Path
 from factdesk.pipeline import Pipeline
 from factdesk.settings import Settings
 from factdesk.store import Store
@@ -52,12 +53,70 @@ if embedder_name == "fake":
     from factdesk.testing.fakes import FakeEmbedder
     embedder = FakeEmbedder(dim=384)
 if kind == "ann":  # only the vector index beside an already built store
-    from factdesk.retrieve import SqliteIndexer
+    import logging
+    from factdesk.retrieve import SqliteIndexer, ann
+    if len(sys.argv) > 5 and sys.argv[5]:
+        ann.SHARD_SIZE = int(sys.argv[5])
+    trace = []  # (passages added so far, this process's peak RSS in MB) at each progress line of the build
+
+    class Trace(logging.Handler):
+        def emit(self, record):
+            added = getattr(record, "added", None)
+            if added is not None:
+                hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM"))
+                trace.append([int(added), round(hwm / 1024, 1)])
+
+    logging.getLogger("factdesk").addHandler(Trace())
+    logging.getLogger("factdesk").setLevel(logging.INFO)
     with Store.open(db) as store:
         t = time.perf_counter()
         SqliteIndexer(store, embedder, ann_threshold=1).finish()
         print(json.dumps({"added": store.passages.count(), "unchanged": 0, "passages": store.passages.count(),
-                          "seconds": time.perf_counter() - t, "raw_embed_per_s": None}))
+                          "seconds": time.perf_counter() - t, "raw_embed_per_s": None, "trace": trace}))
+    sys.exit(0)
+if kind == "keys":  # the vector index's bookkeeping alone for N passages (no vectors): a fake store's ids
+    import numpy as np
+    from factdesk.retrieve import ann
+    n = int(src)
+
+    class Ids:
+        def count(self):
+            return n
+
+        def id_batches(self, size):  # (rowid, passage id) in no order, as the id index gives them
+            for start in range(0, n, size):
+                rows = np.random.default_rng(start).permutation(np.arange(start + 1, min(n, start + size) + 1))
+                yield [(int(r), "p%016x" % (int(r) * 0x9E3779B97F4A7C15 % 2**64)) for r in rows]
+
+    class FakeStore:
+        passages = Ids()
+
+    def hwm():
+        return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")) / 1024
+
+    t = time.perf_counter()
+    base = hwm()
+    rowids, prints = ann._store_keys(FakeStore())
+    sync = ann._Sync(FakeStore(), Path(db), Path(db), False)
+    removed, wanted = sync._compare(rowids, prints)
+    print(json.dumps({"passages": n, "to_add": len(wanted), "held_mb": (rowids.nbytes + wanted.nbytes) / 2**20,
+                      "peak_rss_mb": hwm(), "start_rss_mb": base, "seconds": time.perf_counter() - t}))
+    sys.exit(0)
+if kind == "open":  # a new process opens the whole (sharded) index and searches it
+    import numpy as np
+    from factdesk.retrieve import ann
+    ann.usearch_module()  # the first import of usearch (~0.5 s) is not the index's opening
+    t = time.perf_counter()
+    opened = ann.open_index(Path(db))
+    open_ms = (time.perf_counter() - t) * 1000
+    queries = np.random.default_rng(0).standard_normal((20, opened.dim)).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    opened.search(queries[:1], 200)  # first touch of the memory-mapped pages
+    t = time.perf_counter()
+    for q in queries:
+        opened.search(q, 200)
+    print(json.dumps({"open_ms": open_ms, "shards": len(opened.shards), "vectors": len(opened),
+                      "search_ms": (time.perf_counter() - t) * 1000 / len(queries)}))
     sys.exit(0)
 # the persisted vector index (factdesk.retrieve.ann) is built after the stream; measured apart (kind "ann")
 settings = Settings(verifier="baseline", component_options={"indexer": {"ann_threshold": 0}})
@@ -107,6 +166,15 @@ def write_folder(root: Path, n: int, rng: random.Random) -> None:
         (sub / f"{i}.txt").write_text(" ".join(sentence(rng) for _ in range(rng.randint(2, 4))), encoding="utf-8")
 
 
+def drop_vector_index(db: Path) -> None:
+    """Remove a store's vector index (sharded folder or the single files of format 1)."""
+    import shutil
+
+    shutil.rmtree(str(db) + ".usearch.d", ignore_errors=True)
+    for name in (".usearch", ".usearch.npz"):
+        Path(str(db) + name).unlink(missing_ok=True)
+
+
 def resume_trial(src: Path, db: Path, n: int, embedder: str) -> dict[str, Any]:
     proc = subprocess.Popen([sys.executable, "-c", CHILD, "records", str(src), str(db), embedder],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -137,6 +205,12 @@ def main() -> None:
     ap.add_argument("--embedder", choices=["fake", "real"], default="fake")
     ap.add_argument("--ann", action="store_true",
                     help="also build the persisted vector index (usearch) over each records store, measured apart")
+    ap.add_argument("--bookkeeping", type=int, nargs="*", default=[],
+                    help="measure the vector index's bookkeeping alone (rowids, fingerprints, the compare) for "
+                         "these passage counts, with a fake store of ids and no vectors")
+    ap.add_argument("--shard-size", type=int, help="vectors per shard of the vector index (default: the module's)")
+    ap.add_argument("--store-dir", help="keep the records stores in this folder (r<N>.db) and reuse those whose "
+                                        "stream finished, e.g. to measure --ann again without re-indexing")
     ap.add_argument("--no-resume", action="store_true", help="skip the kill-and-resume trial")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--json")
@@ -145,26 +219,53 @@ def main() -> None:
     rows, results = [], {"machine": machine(), "embedder": args.embedder, "records": [], "folders": []}
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
+        keep = Path(args.store_dir) if args.store_dir else None
+        if keep is not None:
+            keep.mkdir(parents=True, exist_ok=True)
         for n in args.records:
             src = t / f"r{n}.jsonl"
-            write_records(src, n, rng)
-            db = t / f"r{n}.db"
-            out, rss = run_child(["records", str(src), str(db), args.embedder])
+            db = (keep or t) / f"r{n}.db"
+            done = Path(str(db) + ".stream.json")  # the stream into a kept store finished: reuse it
+            if keep is not None and done.is_file():
+                out, rss, reused = json.loads(done.read_text()), None, True
+            else:
+                for stale in (db, Path(str(db) + "-wal"), Path(str(db) + "-shm")):
+                    stale.unlink(missing_ok=True)
+                write_records(src, n, random.Random(args.seed * 1_000_003 + n))  # one sequence per size
+                out, rss = run_child(["records", str(src), str(db), args.embedder])
+                out["peak_rss_mb"], reused = rss, False
+                src.unlink()
+                if keep is not None:
+                    done.write_text(json.dumps(out))
+            rss = out["peak_rss_mb"]
             rate = out["added"] / out["seconds"]
-            entry = {"n": n, **out, "records_per_s": rate, "peak_rss_mb": rss,
-                     "passages_per_s": out["passages"] / out["seconds"]}
+            entry = {"n": n, **out, "records_per_s": rate, "passages_per_s": out["passages"] / out["seconds"],
+                     "store_reused": reused}
             if out.get("raw_embed_per_s"):
                 entry["ratio_to_raw_embedding"] = entry["passages_per_s"] / out["raw_embed_per_s"]
             results["records"].append(entry)
-            rows.append(["records", f"{n:,}", f"{rate:,.0f}/s", f"{rss:,.0f} MB",
+            rows.append(["records" + (" (kept store)" if reused else ""), f"{n:,}", f"{rate:,.0f}/s",
+                         f"{rss:,.0f} MB",
                          f"{entry.get('ratio_to_raw_embedding', 0):.2f}" if out.get("raw_embed_per_s") else "-"])
-            src.unlink()
             if args.ann:
-                a_out, a_rss = run_child(["ann", str(src), str(db), args.embedder])
-                entry["ann_build"] = {"seconds": a_out["seconds"], "peak_rss_mb": a_rss, "passages": a_out["passages"]}
+                drop_vector_index(db)  # a full build is measured, not an update of an earlier one
+                a_out, a_rss = run_child(["ann", str(src), str(db), args.embedder, str(args.shard_size or "")])
+                o_out, o_rss = run_child(["open", str(src), str(db), args.embedder])
+                entry["ann_build"] = {"seconds": a_out["seconds"], "peak_rss_mb": a_rss, "passages": a_out["passages"],
+                                      "passages_per_s": a_out["passages"] / a_out["seconds"],
+                                      "peak_rss_trace": a_out["trace"], "open_ms": o_out["open_ms"],
+                                      "shards": o_out["shards"], "search_ms": o_out["search_ms"],
+                                      "open_peak_rss_mb": o_rss}
                 rows.append(["vector index", f"{a_out['passages']:,}", f"{a_out['passages'] / a_out['seconds']:,.0f}/s",
                              f"{a_rss:,.0f} MB", "-"])
-            db.unlink()
+                rows.append([f"open it ({o_out['shards']} shards)", "", f"{o_out['open_ms']:,.0f} ms",
+                             f"{o_rss:,.0f} MB", "-"])
+            if keep is None:
+                db.unlink()
+        for n in args.bookkeeping:
+            k_out, k_rss = run_child(["keys", str(n), str(t), args.embedder])
+            results.setdefault("bookkeeping", []).append({**k_out, "peak_rss_mb": k_rss})
+            rows.append(["index bookkeeping", f"{n:,}", f"{k_out['seconds']:,.1f} s", f"{k_rss:,.0f} MB", "-"])
         for n in args.files:
             root = t / f"f{n}"
             write_folder(root, n, rng)

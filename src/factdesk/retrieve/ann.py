@@ -393,8 +393,11 @@ def _store_keys(store: Store) -> tuple[np.ndarray, np.ndarray]:
         rowids[n:n + len(rows)] = [r[0] for r in rows]
         prints[n:n + len(rows)] = id_fingerprints([r[1] for r in rows])
         n += len(rows)
-    order = np.argsort(rowids[:n], kind="stable")
-    return rowids[:n][order], prints[:n][order]
+    rowids, prints = rowids[:n], prints[:n]
+    order = np.argsort(rowids, kind="stable")
+    rowids = rowids[order]  # one array at a time: the old one is freed before the next is made
+    prints = prints[order]
+    return rowids, prints
 
 
 class _Sync:
@@ -421,11 +424,11 @@ class _Sync:
         rowids, prints = _store_keys(self.store)
         count, max_rowid = len(rowids), int(rowids[-1]) if len(rowids) else 0
         removed, wanted = self._compare(rowids, prints)
-        del prints
+        del rowids, prints  # while vectors are added, only the rowids to add are held (8 bytes each)
         if (self.manifest.count, self.manifest.max_rowid) != (count, max_rowid):
             self.changed = True  # also a build a kill stopped (count None): its manifest is completed
-        added = self._add(wanted, rowids)
-        del rowids
+        added = self._add(wanted)
+        del wanted
         if self.open is not None:
             self._save_open()
         if self.changed:
@@ -488,7 +491,7 @@ class _Sync:
             _save_npy(self.folder / name, dead.astype(np.int64))
             info.dead, info.dead_count = name, len(dead)
 
-    def _add(self, wanted: np.ndarray, rowids: np.ndarray) -> int:
+    def _add(self, wanted: np.ndarray) -> int:
         """Read the wanted passages' vectors from SQLite and add them to the last shard, shard after shard."""
         if not len(wanted):
             return 0
