@@ -175,3 +175,12 @@ def test_a_name_after_a_kinship_word_is_a_person():
     text = ("On December 29 her boyfriend Alastair Uhlig travelled from London to meet her.\n\n"
             "He discovered her in the shower room at 9pm.")
     assert rewrite(text, "He discovered her in the shower room at 9pm.").startswith("Alastair Uhlig discovered")
+
+
+def test_the_court_is_the_one_court_named_before():
+    text = ("A jury at Bristol Crown Court convicted the fitter in March 2012.\n\n"
+            "The court previously heard he had been paid £2,000.")
+    assert refs(text, "The court previously heard he had been paid £2,000.").startswith("Bristol Crown Court previously")
+    two = ("Bristol Crown Court and Bath Magistrates Court heard the cases.\n\n"
+           "The court previously heard he had been paid £2,000.")
+    assert refs(two, "The court previously heard he had been paid £2,000.").startswith("The court")

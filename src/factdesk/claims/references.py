@@ -52,10 +52,14 @@ DESCRIPTION_NOUNS = {
 }
 _PERSON_NOUNS = (PERSON_ROLE_NOUNS - {"chief", "executive"}) | DESCRIPTION_NOUNS
 _ORG_NOUNS = (COMPANY_NOUNS - {"group", "bank"}) | {"chain", "business"}
+# "the court" is the one court the article named nearby ("Bristol Crown Court")
+_ORG_HEADS = {"court", "council", "agency", "department", "ministry", "commission", "committee", "board",
+              "university", "hospital", "authority", "government", "union", "bureau", "institute", "foundation",
+              "administration", "parliament", "senate", "tribunal", "regulator"}
 _ROLE = re.compile(
     r"\b(?P<the>[Tt]he|[Tt]his|[Tt]hat)\s+(?P<mods>(?:(?:former|then|new|acting|deputy|outgoing|incoming|current|late|ex)[\s-]+)*)"
     r"(?P<place>(?:[A-Z][\w.]*\s+){0,3}?)"
-    rf"(?P<noun>{'|'.join(sorted(_PERSON_NOUNS | _ORG_NOUNS))})"
+    rf"(?P<noun>{'|'.join(sorted(_PERSON_NOUNS | _ORG_NOUNS | _ORG_HEADS))})"
     r"(?P<poss>[’']s)?\b(?![-\w])"
 )
 
@@ -216,6 +220,10 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
             name = (next(iter(known)) if len(known) == 1 else
                     None if known else
                     resolve_reference("the " + noun, claim_start + r.start(), doc_text, mentions, strict=True))
+        elif noun in _ORG_HEADS:
+            if r.group("mods"):
+                continue  # "the new council": maybe not the one named before
+            name = resolve_reference("the " + noun, claim_start + r.start(), doc_text, mentions, strict=True)
         else:
             name = resolve_reference("the company", claim_start + r.start(), doc_text, mentions, strict=True)
         if not name or name in claim_text or name in named or name in already:
@@ -228,6 +236,9 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
                 new = new[0].upper() + new[1:]
         else:
             new = name
+            earlier = [m for m in mentions if m.name == name and m.end <= claim_start]
+            if noun in _ORG_HEADS and earlier and re.search(r"\b[Tt]he\s+$", doc_text[max(0, earlier[-1].start - 5):earlier[-1].start]):
+                new = r.group("the")[0] + "he " + name  # "the Supreme Court" keeps its article
         edits.append((r.start(), r.end(), _possessive(new, mark) if mark else new))
         named.add(name)
 
