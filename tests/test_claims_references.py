@@ -184,3 +184,24 @@ def test_the_court_is_the_one_court_named_before():
     two = ("Bristol Crown Court and Bath Magistrates Court heard the cases.\n\n"
            "The court previously heard he had been paid £2,000.")
     assert refs(two, "The court previously heard he had been paid £2,000.").startswith("The court")
+
+
+def test_surname_of_a_possessive_is_the_person_not_an_organisation():
+    text = ("Andrew Hartley, 37, fitted the boiler.\n\n"
+            "A jury convicted Hartley of Zoe's manslaughter in March 2012.")
+    mentions = find_mentions(text)
+    hartley = [m for m in mentions if m.surface == "Hartley"]
+    assert hartley and hartley[0].name == "Andrew Hartley" and hartley[0].kind == "person"
+
+
+def test_an_opening_pronoun_takes_the_full_name_of_a_first_name_antecedent():
+    text = ("Zoe Anderson, 23, studied neuroscience.\n\nZoe flew to New York on December 9, 2010.\n\n"
+            "She returned to Bath on December 27, 2010.")
+    assert rewrite(text, "She returned to Bath on December 27, 2010.").startswith("Zoe Anderson returned")
+
+
+def test_a_sentence_opening_verb_does_not_block_a_pronoun():
+    text = ("Michael Bloomberg spent heavily in 2020.\n\n"
+            "Explaining why he argued in 2015 that frisking was smart policy.")
+    assert refs(text, "Explaining why he argued in 2015 that frisking was smart policy.") == \
+        "Explaining why Michael Bloomberg argued in 2015 that frisking was smart policy."

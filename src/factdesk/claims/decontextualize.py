@@ -50,7 +50,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from factdesk.claims.references import name_references
+from factdesk.claims.references import full_name, name_references
 from factdesk.text.entities import Mention, find_mentions, person_gender, pronoun_gender, resolve_reference
 from factdesk.types import Claim, ClaimKind, Document
 
@@ -552,6 +552,7 @@ def _resolve_opening(claim_text: str, pos: int, text: str, mentions: list[Mentio
         name = resolve_reference(pronoun, pos, text, mentions, strict=True)
     if not name:
         return None
+    name = full_name(name, mentions)  # "She" -> "Zoe" -> "Zoe Anderson"
     if possessive:
         return name + ("'" if name.endswith("s") else "'s") + claim_text[m.end():]
     # a role noun ("the mayor") already named in the claim itself needs no rewrite

@@ -142,6 +142,13 @@ def _first_name_index(mentions: list[Mention]) -> dict[str, str]:
             if len(names) == 1 and first not in surnames and len(first) > 2}
 
 
+def full_name(name: str, mentions: list[Mention]) -> str:
+    """The one full name a first name stands for in this article ("Zoe" -> "Zoe Anderson"), else ``name``."""
+    if " " in name:
+        return name
+    return _first_name_index(mentions).get(name, name)
+
+
 def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: list[Mention],
                     *, skip_until: int = 0, pronouns: bool = True, already: str = "") -> str:
     """``claim_text`` (which is ``doc_text[claim_start:…]``) with short names and references named.
@@ -255,8 +262,9 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
         if any(g in (None, gender) for g in named_here):
             break  # the claim names someone it can stand for, before or after it ("Since he entered …, Bloomberg's …")
         words = list(re.finditer(r"[^\W\d_][\w’'-]*", claim_text[:a]))
-        if words and words[0].group().lower() in STOPWORDS:
-            words = words[1:]  # "But", "The": capitalised only because the sentence starts there
+        if words and (words[0].group().lower() in STOPWORDS or re.search(r"(?:ing|ly|ed)$", words[0].group())
+                      or re.search(rf"(?<![\w’']){re.escape(words[0].group().lower())}\b", doc_text)):
+            words = words[1:]  # "But", "Explaining": capitalised only because the sentence starts there
         if any(w.group()[0].isupper() for w in words):
             break  # a capitalised word before it may be a name the mentions missed ("Velázquez changed her …")
         if not free(a, b):
@@ -283,4 +291,4 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
     return out
 
 
-__all__ = ["name_references", "spelled_out"]
+__all__ = ["full_name", "name_references", "spelled_out"]

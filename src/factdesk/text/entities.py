@@ -307,6 +307,12 @@ def find_mentions(text: str) -> list[Mention]:
     by_last: dict[str, set[str]] = {}
     for full in persons:
         by_last.setdefault(full.split()[-1], set()).add(full)
+    # "convicted Hartley of Zoe's manslaughter": a known surname, then "of" and a possessive, is the person
+    for i, (start, end, surface, name, kind, title) in enumerate(raw):
+        head, sep, _ = surface.partition(" of ")
+        if (sep and kind != "person" and " " not in head and len(by_last.get(head, ())) == 1
+                and re.match(r"[’']s\b", text[end:end + 2])):
+            raw[i] = (start, start + len(head), head, head, "person", None)
     orgs = {r[3] for r in raw if r[4] == "org"}
     out: list[Mention] = []
     for start, end, surface, name, kind, title in raw:
