@@ -57,7 +57,7 @@ _ORG_HEADS = {"court", "council", "agency", "department", "ministry", "commissio
               "university", "hospital", "authority", "government", "union", "bureau", "institute", "foundation",
               "administration", "parliament", "senate", "tribunal", "regulator"}
 _ROLE = re.compile(
-    r"\b(?P<the>[Tt]he|[Tt]his|[Tt]hat)\s+(?P<mods>(?:(?:former|then|new|acting|deputy|outgoing|incoming|current|late|ex)[\s-]+)*)"
+    r"\b(?P<the>[Tt]he|[Tt]his|[Tt]hat)\s+(?P<mods>(?:(?:former|then|new|acting|deputy|outgoing|incoming|current|late|ex|vice)[\s-]+)*)"
     r"(?P<place>(?:[A-Z][\w.]*\s+){0,3}?)"
     rf"(?P<noun>{'|'.join(sorted(_PERSON_NOUNS | _ORG_NOUNS | _ORG_HEADS))})"
     r"(?P<poss>[’']s)?\b(?![-\w])"
