@@ -27,15 +27,33 @@ report, plus the time spent inside FTS5 queries.  Also: demo evidence recall (a 
 document among a gold claim's evidence), FEVER-open lexical/hybrid recall@10 and the FTS5 pruning
 study (``--prune-study``: recall, top-10 overlap with the unpruned query and latency per cutoff).
 
+**PostgreSQL** (``--backend sqlite postgresql``, a server at ``--dsn`` or ``$FACTDESK_TEST_PG`` whose
+user may CREATE DATABASE): the cached SQLite store is copied, as it is (documents, passages and their
+stored vectors; nothing re-embedded), into a database ``scale_check_<N>`` on that server through the
+PostgreSQL store's own bulk path (``save_documents`` + ``passages.replace_many``: one COPY per chunk;
+pgvector's HNSW index dropped during the load and built once after it, as a bulk ``factdesk index``
+does), then ``VACUUM ANALYZE``.  The same check then runs through ``PostgresRetriever``, interleaved
+with the SQLite checks in one process, with the same stage timers; "lexical" is the time inside
+``store.passages.lexical`` on either backend (FTS5 there, the tsvector BM25 queries with their
+document-frequency look-ups here).  PostgreSQL paths (``--pg-paths``): **pg-old** (``memo=False``,
+the exact scan: the old path's shape), **pg-scan** (the defaults with ``dense="scan"``: every vector
+in memory) and **pg-pgvector** (``dense="pgvector"``: the HNSW index; skipped, with a message, on a
+server without the extension).
+
     .venv/bin/python benchmarks/scale_check.py                      # 10 k and 100 k
     .venv/bin/python benchmarks/scale_check.py --sizes 1000000 --runs 2 --paths old new-exact
     .venv/bin/python benchmarks/scale_check.py --sizes 100000 --prune-study 400 --no-check
+    bash .ci/postgres.sh .venv/bin/python benchmarks/scale_check.py --backend sqlite postgresql \\
+        --paths new new-exact --pg-paths scan                           # Debian's PostgreSQL
+    bash .ci/pgvector.sh .venv/bin/python benchmarks/scale_check.py --backend sqlite postgresql \\
+        --paths new new-exact --pg-paths scan pgvector                  # pgserver's, with pgvector
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import statistics
@@ -142,9 +160,108 @@ def ensure_store(size: int, args: argparse.Namespace) -> tuple[Path, dict[str, A
     return path, meta
 
 
+# -- the same store on PostgreSQL ------------------------------------------------------------
+def postgres_url(dsn: str, size: int) -> str:
+    """The URL of the database ``scale_check_<size>`` on the server ``dsn`` names."""
+    base, _, rest = dsn.partition("?")
+    return base.rpartition("/")[0] + f"/scale_check_{size}" + (f"?{rest}" if rest else "")
+
+
+def copy_to_postgres(path: Path, url: str, *, chunk: int = 5000, hnsw_memory: str = "2GB") -> dict[str, Any]:
+    """Copy the SQLite store's documents and passages (with their stored vectors) into the store at ``url``.
+
+    Through the PostgreSQL store's bulk path (``save_documents``, ``passages.replace_many``: one COPY per
+    chunk, also filling pgvector's ``embedding`` column); the HNSW index is dropped first and built once
+    at the end, as ``PostgresIndexer`` does for a bulk ``factdesk index``.  Then ``VACUUM ANALYZE``, what
+    autovacuum does to freshly loaded tables on a real server.
+    """
+    import sqlite3
+
+    from factdesk.store.postgres import PostgresStore
+    from factdesk.types import Document, Passage
+
+    src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    total = src.execute("SELECT count(*) FROM passages").fetchone()[0]
+    out: dict[str, Any] = {"passages": total}
+    started = time.perf_counter()
+    with PostgresStore.open(url) as store:
+        out["pgvector"] = store.pgvector
+        if store.pgvector:
+            store.passages.drop_hnsw_index()
+        copied, last = 0, -1
+        while True:
+            docs = src.execute("SELECT rowid, id, role, path, url, title, author, published, source, kind, text "
+                               "FROM documents WHERE rowid > ? ORDER BY rowid LIMIT ?", (last, chunk)).fetchall()
+            if not docs:
+                break
+            last = docs[-1][0]
+            ids = [d[1] for d in docs]
+            per_doc: dict[str, tuple[list[Passage], list[bytes | None]]] = {i: ([], []) for i in ids}
+            rows = src.execute(f"""SELECT id, document_id, position, start, "end", text, title, published, url,
+                                   source, vector FROM passages WHERE document_id IN ({",".join("?" * len(ids))})
+                                   ORDER BY document_id, position""", ids)
+            for r in rows:
+                ps, vs = per_doc[r[1]]
+                ps.append(Passage(document_id=r[1], text=r[5], start=r[3], end=r[4], position=r[2], title=r[6],
+                                  published=r[7], url=r[8], source=r[9], id=r[0]))
+                vs.append(r[10])
+            with store.transaction():
+                for role in dict.fromkeys(d[2] for d in docs):
+                    store.save_documents([Document(text=d[10], title=d[5], author=d[6], published=d[7], url=d[4],
+                                                   source=d[8], path=d[3], kind=d[9], id=d[1])
+                                          for d in docs if d[2] == role], role=role)
+                store.passages.replace_many([(i, *per_doc[i]) for i in ids if per_doc[i][0]])
+            copied += sum(len(v[0]) for v in per_doc.values())
+            secs = time.perf_counter() - started
+            print(f"  copy to PostgreSQL: {copied:,} / {total:,} passages, {secs:.0f} s "
+                  f"({copied / max(secs, 1e-9):,.0f} passages/s)", file=sys.stderr, flush=True)
+        out["copy_s"] = round(time.perf_counter() - started, 1)
+        out["copy_passages_per_s"] = round(copied / max(out["copy_s"], 1e-9), 1)
+        if store.pgvector:
+            t0 = time.perf_counter()
+            store.passages.build_hnsw_index(hnsw_memory)
+            out["hnsw_build_s"] = round(time.perf_counter() - t0, 1)
+            print(f"  HNSW index built in {out['hnsw_build_s']} s", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        store.conn.execute("VACUUM ANALYZE documents")
+        store.conn.execute("VACUUM ANALYZE passages")
+        out["vacuum_analyze_s"] = round(time.perf_counter() - t0, 1)
+        out["database_bytes"] = int(store.conn.execute("SELECT pg_database_size(current_database())").fetchone()[0])
+        assert store.passages.count() == total, (store.passages.count(), total)
+    src.close()
+    out["load_s"] = round(time.perf_counter() - started, 1)
+    return out
+
+
+def ensure_postgres(size: int, path: Path, args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """The database ``scale_check_<size>`` on the server, copied from the SQLite store unless already complete."""
+    import psycopg
+
+    url = postgres_url(args.dsn, size)
+    name = f"scale_check_{size}"
+    with psycopg.connect(args.dsn, autocommit=True) as admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists and not args.pg_reload:
+            with psycopg.connect(url, autocommit=True) as conn:
+                done = conn.execute("SELECT to_regclass('scale_check_loaded') IS NOT NULL").fetchone()[0]
+                meta = conn.execute("SELECT load FROM scale_check_loaded").fetchone()[0] if done else None
+            if meta is not None:
+                return url, {**json.loads(meta), "reused": True}
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    meta = copy_to_postgres(path, url, chunk=args.pg_chunk, hnsw_memory=args.pg_hnsw_memory)
+    with psycopg.connect(url, autocommit=True) as conn:  # marks the copy complete (a killed one is redone)
+        conn.execute("CREATE TABLE scale_check_loaded (load TEXT NOT NULL)")
+        conn.execute("INSERT INTO scale_check_loaded VALUES (%s)", (json.dumps(meta),))
+    return url, meta
+
+
 # -- timing ---------------------------------------------------------------------------------
 class FtsTimer:
-    """Wraps ``store.passages.lexical`` to add up the time spent inside FTS5 queries."""
+    """Wraps ``store.passages.lexical`` to add up the time spent inside lexical queries.
+
+    FTS5 on SQLite; on PostgreSQL the tsvector BM25 queries, their document-frequency look-ups included.
+    """
 
     def __init__(self, records: Any) -> None:
         self.records, self.original = records, records.lexical
@@ -222,7 +339,14 @@ def demo_scores(report: dict[str, Any], store: Any) -> dict[str, Any]:
     return {k: score[k] for k in ("evidence_recall", "label_accuracy", "claims_found") if k in score}
 
 
-def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, Any]) -> dict[str, Any]:
+# the SQLite path each PostgreSQL path is compared with (the same dense search, where SQLite has it)
+PG_PAIRS = {"pg-old": "old", "pg-scan": "new-exact", "pg-pgvector": "new"}
+
+
+def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, Any],
+              pg_url: str | None = None) -> dict[str, Any]:
+    from contextlib import ExitStack
+
     from factdesk import demodata
     from factdesk.retrieve import SqliteRetriever
     from factdesk.settings import Settings
@@ -230,54 +354,89 @@ def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, 
 
     timed = timed_pipeline_class()
     out: dict[str, Any] = {"passages": size}
-    with Store.open(path) as store:
-        settings = Settings()
-        fts = FtsTimer(store.passages)
-        retrievers = {
-            "old": SqliteRetriever(store, parts["embedder"], max_per_document=settings.max_per_document,
-                                   lexical_max_df=0, ann_threshold=0, memo=False, lexical_rank_first=False),
-            "new": SqliteRetriever(store, parts["embedder"], max_per_document=settings.max_per_document),
-            # the new path with the exact vector scan instead of the vector index (what a store without
-            # usearch, or below ann_threshold, gets)
-            "new-exact": SqliteRetriever(store, parts["embedder"], max_per_document=settings.max_per_document,
-                                         ann_threshold=0),
-        }
-        paths = [p for p in ("old", "new", "new-exact") if p in args.paths]
-        pipes = {name: timed(store, settings, verifier=parts["verifier"], embedder=parts["embedder"],
-                             scorer=parts["scorer"], retriever=retrievers[name],
-                             omitted_verifier=parts["omitted"]) for name in paths}
+    settings = Settings()
+    cap = settings.max_per_document
+    with ExitStack() as stack:
+        targets: dict[str, tuple[Any, Any]] = {}  # path -> (store, retriever)
+        if "sqlite" in args.backend:
+            store = stack.enter_context(Store.open(path))
+            makers = {
+                "old": lambda: SqliteRetriever(store, parts["embedder"], max_per_document=cap, lexical_max_df=0,
+                                               ann_threshold=0, memo=False, lexical_rank_first=False),
+                "new": lambda: SqliteRetriever(store, parts["embedder"], max_per_document=cap),
+                # the new path with the exact vector scan instead of the vector index (what a store without
+                # usearch, or below ann_threshold, gets)
+                "new-exact": lambda: SqliteRetriever(store, parts["embedder"], max_per_document=cap,
+                                                     ann_threshold=0),
+            }
+            targets.update({name: (store, makers[name]()) for name in ("old", "new", "new-exact")
+                            if name in args.paths})
+        if pg_url is not None:
+            from factdesk.retrieve.postgres import PostgresRetriever
+            from factdesk.store.postgres import PostgresStore
+
+            pg = stack.enter_context(PostgresStore.open(pg_url))
+            out["postgres"] = {"server": pg.conn.execute("SHOW server_version").fetchone()[0],
+                               "dense_search": pg.dense_search}
+            pg_makers = {
+                "pg-old": lambda: PostgresRetriever(pg, parts["embedder"], max_per_document=cap, memo=False,
+                                                    dense="scan", ann_threshold=0),
+                "pg-scan": lambda: PostgresRetriever(pg, parts["embedder"], max_per_document=cap, dense="scan"),
+                "pg-pgvector": lambda: PostgresRetriever(pg, parts["embedder"], max_per_document=cap,
+                                                         dense="pgvector"),
+            }
+            for name in (f"pg-{p}" for p in ("old", "scan", "pgvector") if p in args.pg_paths):
+                if name == "pg-pgvector" and not pg.pgvector:
+                    print("  pg-pgvector skipped: the server has no pgvector", file=sys.stderr, flush=True)
+                    continue
+                targets[name] = (pg, pg_makers[name]())
+        timers = {id(st): FtsTimer(st.passages) for st, _ in targets.values()}
+        pipes = {name: timed(st, settings, verifier=parts["verifier"], embedder=parts["embedder"],
+                             scorer=parts["scorer"], retriever=retr, omitted_verifier=parts["omitted"])
+                 for name, (st, retr) in targets.items()}
         article = demodata.article_path()
-        for name in paths:  # first (cold) check of each path: loads vectors / opens or builds the index
+        for name in targets:  # first (cold) check of each path: loads vectors / opens or builds the index
             pipes[name].timers = {}
             t0 = time.perf_counter()
             pipes[name].check(article, save=False)
             out[f"{name}_first_s"] = round(time.perf_counter() - t0, 2)
-            print(f"  {size:,} {name}: first check {out[f'{name}_first_s']} s", file=sys.stderr, flush=True)
-        runs: dict[str, list[dict[str, float]]] = {p: [] for p in paths}
+            print(f"  {size:,} {name}: first check {out[f'{name}_first_s']} s (load {os.getloadavg()[0]:.1f})",
+                  file=sys.stderr, flush=True)
+        runs: dict[str, list[dict[str, float]]] = {p: [] for p in targets}
         reports: dict[str, Any] = {}
+        loads: list[float] = []
         for r in range(args.runs):
-            for name in paths:
-                pipe = pipes[name]
+            for name, (st, retriever) in targets.items():  # interleaved: SQLite and PostgreSQL paths alike
+                pipe, lexical = pipes[name], timers[id(st)]
                 pipe.timers = {}
-                retrievers[name]._results.clear()  # a new check: nothing remembered from the last one
-                retrievers[name]._lexical.clear()
-                retrievers[name]._qvecs.clear()
-                fts.seconds, fts.calls = 0.0, 0
+                retriever._results.clear()  # a new check: nothing remembered from the last one
+                retriever._lexical.clear()
+                retriever._qvecs.clear()
+                lexical.seconds, lexical.calls = 0.0, 0
                 t0 = time.perf_counter()
                 reports[name] = pipe.check(article, save=False)
                 total = time.perf_counter() - t0
-                row = {"total": total, **pipe.timers, "fts5": fts.seconds, "fts5_queries": fts.calls}
+                row = {"total": total, **pipe.timers, "lexical": lexical.seconds, "lexical_queries": lexical.calls}
                 runs[name].append(row)
+                loads.append(os.getloadavg()[0])
                 print(f"  {size:,} {name} run {r + 1}: {total:.2f} s  " +
-                      " ".join(f"{k}={v:.2f}" for k, v in row.items() if k != "total"), file=sys.stderr, flush=True)
-        for name in paths:
+                      " ".join(f"{k}={v:.2f}" for k, v in row.items() if k != "total") +
+                      f"  (load {loads[-1]:.1f})", file=sys.stderr, flush=True)
+        for name, (st, _) in targets.items():
             keys = sorted({k for row in runs[name] for k in row})
             out[name] = {k: round(statistics.median(row.get(k, 0.0) for row in runs[name]), 3) for k in keys}
-            out[name]["demo"] = demo_scores(reports[name], store)
+            out[name]["demo"] = demo_scores(reports[name], st)
             out[name]["claims"] = len(reports[name]["claims"])
+        if loads:
+            out["load_1min"] = [round(min(loads), 1), round(max(loads), 1)]
         for name in ("new", "new-exact"):
             if "old" in out and name in out:
                 out[f"speedup_{name}"] = round(out["old"]["total"] / out[name]["total"], 2)
+        for name, lite in PG_PAIRS.items():  # PostgreSQL / SQLite, measured side by side in this run
+            if name in out and lite in out:
+                out[f"ratio_{name}_vs_{lite}"] = {
+                    k: round(out[name][k] / out[lite][k], 2) for k in out[name]
+                    if isinstance(out[name][k], float) and out[lite].get(k)}
     return out
 
 
@@ -379,7 +538,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
     ap.add_argument("--runs", type=int, default=3, help="warm checks per path (interleaved)")
-    ap.add_argument("--paths", nargs="+", default=["old", "new"], choices=["old", "new", "new-exact"])
+    ap.add_argument("--paths", nargs="+", default=["old", "new"], choices=["old", "new", "new-exact"],
+                    help="SQLite paths")
+    ap.add_argument("--backend", nargs="+", default=["sqlite"], choices=["sqlite", "postgresql"],
+                    help="check on these stores (both: interleaved in one process)")
+    ap.add_argument("--dsn", default=os.environ.get("FACTDESK_TEST_PG"),
+                    help="PostgreSQL server whose user may CREATE DATABASE ($FACTDESK_TEST_PG)")
+    ap.add_argument("--pg-paths", nargs="+", default=["scan", "pgvector"], choices=["old", "scan", "pgvector"],
+                    help="PostgreSQL paths (pgvector: only where the server has it)")
+    ap.add_argument("--pg-reload", action="store_true", help="copy into PostgreSQL again even if complete")
+    ap.add_argument("--pg-chunk", type=int, default=5000, help="documents per COPY into PostgreSQL")
+    ap.add_argument("--pg-hnsw-memory", default="2GB", help="maintenance_work_mem for pgvector's HNSW build")
     ap.add_argument("--fever-claims", type=int, default=1000, help="FEVER dev claims whose evidence is indexed")
     ap.add_argument("--prune-study", type=int, default=0, help="FEVER claims for the FTS5 pruning study (0: skip)")
     ap.add_argument("--no-check", action="store_true", help="skip the article checks")
@@ -390,9 +559,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args(argv)
+    if "postgresql" in args.backend and not args.dsn:
+        ap.error("--backend postgresql needs a server: --dsn postgresql://… or run under bash .ci/postgres.sh")
 
     import logging
-    import os
 
     logging.basicConfig(level=logging.INFO, format="  %(message)s")  # the vector index says what it builds
     results: dict[str, Any] = {"machine": machine(), "load_1min": os.getloadavg()[0], "sizes": []}
@@ -419,8 +589,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.filter_study:
             entry["filter"] = filter_study(size, path, parts["embedder"])
             print(json.dumps(entry["filter"]), file=sys.stderr, flush=True)
+        pg_url = None
+        if "postgresql" in args.backend:
+            pg_url, entry["postgres_load"] = ensure_postgres(size, path, args)
+            print(f"PostgreSQL {pg_url.rpartition('@')[2]}: {entry['postgres_load']}", file=sys.stderr, flush=True)
         if not args.no_check:
-            entry["check"] = run_check(size, path, args, parts)
+            entry["check"] = run_check(size, path, args, parts, pg_url)
         entry["load_1min_after"] = os.getloadavg()[0]
         results["sizes"].append(entry)
     rows = []
@@ -428,17 +602,23 @@ def main(argv: list[str] | None = None) -> int:
         c = e.get("check")
         if not c:
             continue
-        for name in ("old", "new", "new-exact"):
+        for name in ("old", "new", "new-exact", *PG_PAIRS):
             if name in c:
                 r = c[name]
-                rows.append([f"{e['passages']:,}", name, r["total"], r.get("ingest+claims", 0),
-                             r.get("embed queries", 0), r.get("retrieve", 0),
+                rows.append([f"{e['passages']:,}", "PostgreSQL" if name.startswith("pg-") else "SQLite", name,
+                             r["total"], r.get("ingest+claims", 0), r.get("embed queries", 0), r.get("retrieve", 0),
                              r.get("verify", 0), r.get("quotes", 0), r.get("omitted context", 0),
-                             r.get("fts5", 0), int(r.get("fts5_queries", 0)), c.get(f"{name}_first_s"),
+                             r.get("lexical", 0), int(r.get("lexical_queries", 0)), c.get(f"{name}_first_s"),
                              r["demo"].get("evidence_recall"), r["demo"].get("label_accuracy")])
     if rows:
-        print_table(["passages", "path", "check s", "ingest+claims", "embed queries", "retrieve", "verify", "quotes", "omitted",
-                     "FTS5 s", "FTS5 queries", "first check s", "demo evidence recall", "demo accuracy"], rows)
+        print_table(["passages", "store", "path", "check s", "ingest+claims", "embed queries", "retrieve", "verify",
+                     "quotes", "omitted", "lexical s", "lexical queries", "first check s", "demo evidence recall",
+                     "demo accuracy"], rows)
+    for e in results["sizes"]:
+        for key, ratio in sorted((e.get("check") or {}).items()):
+            if key.startswith("ratio_"):
+                print(f"{e['passages']:,} {key[6:].replace('_', ' ')} (PostgreSQL / SQLite, same run): " +
+                      ", ".join(f"{k} {v:.2f}" for k, v in ratio.items()))
     write_json(args.json, results)
     return 0
 
