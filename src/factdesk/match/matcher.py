@@ -77,7 +77,7 @@ TITLE_SHARE = 0.4
 LEX_BONUS = 0.15
 LEX_K = 3
 # Same-claim score (python -m factdesk.match.calibrate; see the docstring)
-CENTER = 0.59  # relevance at which score = 0.5
+CENTER = 0.58  # relevance at which score = 0.5
 SLOPE = 12.0
 VETO = 8.0
 # a mismatch rule counts when the claim restates at least this share of the record's words (names aside) …
