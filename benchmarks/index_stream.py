@@ -7,8 +7,15 @@ Each measurement runs in its own child process (``os.wait4`` gives that child's 
 * ``folder``: a folder of N small text files is indexed with ``Pipeline.index_path`` (the walk is a
   stream; each file is looked up on its own).
 * ``vector index`` (``--ann``): the persisted usearch index (factdesk.retrieve.ann) that ``index``
-  builds after the stream for stores of 50,000 passages or more, built in its own child so its
-  memory (it holds every vector, int8, and the graph) is reported apart from the stream's.
+  builds after the stream for stores of 50,000 passages or more, built from scratch in its own child
+  so its memory (one shard of int8 vectors and graph at a time, plus the bookkeeping) is reported
+  apart from the stream's, with its peak RSS at each progress line (``peak_rss_trace``); then
+  another child opens the whole index (``open_ms``, ``import usearch`` not counted) and times a
+  dense query (``search_ms``).  ``--store-dir`` keeps the stores, so the index can be measured again
+  without re-indexing; ``--shard-size`` overrides ``ann.SHARD_SIZE``.
+* ``index bookkeeping`` (``--bookkeeping N``): the vector index's sync without vectors, on a fake
+  store of N passage ids: the peak of its rowid / fingerprint arrays and comparison at sizes no
+  build here reaches (10 M).
 * ``resume``: the records run is killed with SIGKILL once half the records are checkpointed, then
   run again; the store must hold each record exactly once.
 
@@ -22,6 +29,8 @@ same passages in the same process, for the ratio of indexing rate to embedding c
     python benchmarks/index_stream.py --records 100000 1000000 --files 100000 --embedder fake \\
         --json benchmarks/out/index_stream_fake.json
     python benchmarks/index_stream.py --records 5000 --files 0 --embedder real --json benchmarks/out/index_stream_real.json
+    python benchmarks/index_stream.py --records 1000000 --files --no-resume --ann --store-dir /tmp/fd_stream
+    python benchmarks/index_stream.py --records --files --no-resume --bookkeeping 1000000 10000000
 """
 
 from __future__ import annotations
