@@ -258,3 +258,31 @@ def test_a_check_embeds_its_retrieval_queries_in_one_call(store_path: Path) -> N
         assert len(emb2.calls) > 1
         assert ([[e["passage_id"] for e in c["evidence"]] for c in report2["claims"]]
                 == [[e["passage_id"] for e in c["evidence"]] for c in report["claims"]])
+
+
+@needs_usearch
+def test_many_queries_search_the_vector_index_together_with_the_same_answers(store_path: Path) -> None:
+    queries = ["harbor dam reservoir item3", "football cup final", "airport runway noise report 77",
+               "flu vaccination clinics item12", "tram line depot", "city budget council item200"]
+    with Store.open(store_path) as store:
+        one = SqliteRetriever(store, FakeEmbedder(), ann_threshold=100, memo=False)
+        many = SqliteRetriever(store, FakeEmbedder(), ann_threshold=100, memo=False)
+        calls: list[int] = []
+        index = many.vector_index()
+        real = type(index).search
+
+        def counting(self, vectors, depth):
+            calls.append(len(np.atleast_2d(vectors)))
+            return real(self, vectors, depth)
+
+        for mode, before, exclude in (("dense", None, set()), ("hybrid", "2008-12-31", {"nothing"})):
+            singles = [one.search(q, k=5, mode=mode, before=before, exclude_documents=exclude) for q in queries]
+            calls.clear()
+            type(index).search = counting
+            try:
+                batched = many.search_many(queries, k=5, mode=mode, before=before, exclude_documents=exclude)
+            finally:
+                type(index).search = real
+            assert calls and calls[0] == len(queries)  # one search for all queries first
+            assert [[(h.passage.id, round(h.score, 6)) for h in hs] for hs in batched] == \
+                   [[(h.passage.id, round(h.score, 6)) for h in hs] for hs in singles]

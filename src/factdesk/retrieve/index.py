@@ -312,7 +312,10 @@ class _AnnDense:
         self.rows: dict[int, tuple[float, str, str]] = {}  # rowid -> (cosine, document id, published)
 
     def _fetch(self, rowids: Iterable[int]) -> None:
-        for rid, _pid, published, doc_id, blob in self.retriever.store.passages.vectors_by_rowids(rowids):
+        self._take(self.retriever.store.passages.vectors_by_rowids(rowids))
+
+    def _take(self, rows: Iterable[tuple[int, str, str | None, str, bytes | None]]) -> None:
+        for rid, _pid, published, doc_id, blob in rows:
             if blob is None or len(blob) != 4 * len(self.qvec):
                 continue
             sim = float(np.frombuffer(blob, dtype="<f4") @ self.qvec)
@@ -322,6 +325,25 @@ class _AnnDense:
         keys, _ = self.ann.search(self.qvec, depth)[0]
         self._fetch([int(k) for k in keys if int(k) not in self.rows])
         self.depth = depth
+
+    @staticmethod
+    def prime(dense: list["_AnnDense"], depth: int) -> None:
+        """Search the index for every query at once and read every candidate's row once.
+
+        A check searches 60-100 queries; one batched search over each shard and one SQLite read of
+        the union of candidates replace a search and a read per query.  Each query then holds what
+        ``top`` would have fetched at ``depth``; deeper searches still go one by one.
+        """
+        if not dense:
+            return
+        ann = dense[0].ann
+        depth = int(min(depth, len(ann)))
+        found = ann.search(np.stack([d.qvec for d in dense]), depth)
+        wanted = sorted({int(k) for keys, _ in found for k in keys})
+        by_rowid = {int(r[0]): r for r in dense[0].retriever.store.passages.vectors_by_rowids(wanted)}
+        for d, (keys, _) in zip(dense, found):
+            d._take(by_rowid[int(k)] for k in keys if int(k) in by_rowid)
+            d.depth = depth
 
     def top(self, flagged: bool, want: int) -> list[tuple[int, float]]:
         if want <= 0:
@@ -756,15 +778,19 @@ class SqliteRetriever(_PassageIndexPart):
         n = max(50, 5 * k)
         snap = snap or self._snapshot()
         results = []
+        primed: list[_AnnDense | None] = [None] * len(queries)
+        if qvecs is not None and cache is None and snap.ann is not None and mode != "lexical" and len(queries) > 1:
+            primed = [_AnnDense(self, snap.ann, qvecs[qi], exclude_documents, befores[qi]) for qi in range(len(queries))]
+            _AnnDense.prime(primed, max(4 * n, _ANN_MIN_DEPTH))  # type: ignore[arg-type]
         for c in range(0, len(queries), 32):  # one matrix product per 32 queries
             block = None
             if qvecs is not None and cache is not None:
                 block = qvecs[c:c + 32] @ cache.matrix.T
             for qi in range(c, min(c + 32, len(queries))):
-                dense: _ExactDense | _AnnDense | None = None
+                dense: _ExactDense | _AnnDense | None = primed[qi]
                 if block is not None:
                     dense = _ExactDense(self, cache, block[qi - c], exclude_documents, befores[qi])  # type: ignore[arg-type]
-                elif qvecs is not None and snap.ann is not None:
+                elif dense is None and qvecs is not None and snap.ann is not None:
                     dense = _AnnDense(self, snap.ann, qvecs[qi], exclude_documents, befores[qi])
                 results.append(self._search_one(queries[qi], k, n, mode, befores[qi], exclude_documents, cache,
                                                 dense, diversity, snap))
