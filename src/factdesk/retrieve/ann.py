@@ -73,8 +73,9 @@ log = logging.getLogger("factdesk")
 
 FORMAT = 2
 # Vectors per shard.  Measured (benchmarks/index_stream.py --ann, docs/benchmarks.md "Issue 15 item
-# 4"): building a shard of 500,000 384-dim vectors peaks near 0.6 GB, so a build with the ONNX model
-# loaded (~0.4 GB) and 10 M passages of bookkeeping stays well under 2 GB.
+# 4"): a build's peak RSS is set by the shard being filled, 0.52-0.54 GB for the whole process with
+# 384-dim vectors (0.67 M and 1.33 M passages alike); with the ONNX model (~0.4 GB) and 10 M passages'
+# bookkeeping (~0.1 GB while adding) about 1 GB; each 100,000 more a shard would add ~75 MB (0.75 KB a vector).
 SHARD_SIZE = 500_000
 COMPACT_SHARE = 0.10  # a full shard with more dead keys than this share of its vectors is rewritten without them
 CONNECTIVITY = 16
