@@ -40,8 +40,8 @@ any store size; a check opens the manifest and maps the shards without reading t
 * **Format 1** (one ``<database>.usearch`` + ``.usearch.npz``, before shards): a sync moves it in
   as the first shard when it holds no more than :data:`SHARD_SIZE` vectors, else removes it and
   builds the shards anew; either way it says so on the ``factdesk`` logger.
-* **Optional**: usearch comes with the extra ``match``.  Without it (or if the index cannot be
-  written beside the database) the retriever keeps the exact scan.
+* **Without usearch** (a core dependency; the extra ``match`` is kept as an alias), or if the index
+  cannot be written beside the database, the retriever keeps the exact scan.
 
 Example::
 
