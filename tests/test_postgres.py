@@ -564,3 +564,135 @@ def test_a_bulk_index_run_drops_the_hnsw_index_and_finish_rebuilds_it(pg_url, mi
     with PostgresStore.open(pg_url) as store:  # a small run keeps the index live
         PostgresIndexer(store, minilm).add_documents(CORPUS[:1], save_role="corpus")
         assert store.passages.hnsw_index_exists()
+
+
+# -- large stores: frequent terms pruned and lexical top lists remembered, as on SQLite (issue 15 item 1) --
+_HARBOUR = [f"The harbour ferry {n} sailed at dawn with {n} passengers aboard." for n in range(10)] + \
+    ["The harbour tunnel toll rose after the audit.", "A tunnel under the harbour was proposed."]
+
+
+@pytest.fixture(scope="module")
+def harbour_pg(pg_databases, minilm):
+    """12 one-passage documents: 'harbour' in all, 'ferry' in 10, 'tunnel' in 2, 'toll' and 'audit' in 1."""
+    from factdesk.retrieve.postgres import PostgresIndexer
+    from factdesk.store.postgres import PostgresStore
+    from factdesk.types import Document
+
+    store = PostgresStore.open(pg_databases.new())
+    docs = [Document(text=t, title=f"Harbour {i}") for i, t in enumerate(_HARBOUR)]
+    PostgresIndexer(store, minilm).add_documents(docs, save_role="corpus")
+    yield store
+    store.close()
+
+
+def test_frequent_terms_are_left_out_above_the_threshold_keeping_the_rarest(harbour_pg, minilm, tmp_path):
+    from factdesk.retrieve.index import SqliteIndex
+    from factdesk.retrieve.postgres import PostgresRetriever
+    from factdesk.store import Store
+    from factdesk.types import Document
+
+    assert harbour_pg.passages.document_frequencies(["harbour", "ferry", "tunnel", "toll", "the", "nowhere"]) == \
+        [12, 10, 2, 1, 0, 0]  # 'the': PostgreSQL's stop word, no lexeme
+    query = "harbour ferry tunnel toll audit"
+    # the store (12 passages) is at the threshold: words in more than 25 % of them (3) go, the 2 rarest stay
+    r = PostgresRetriever(harbour_pg, minilm, lexical_max_df=0.25, lexical_min_terms=2, lexical_prune_min=12)
+    assert r.lexical_terms(query) == ["tunnel", "toll", "audit"]
+    assert r.fts_query(query) == "tunnel or toll or audit"
+    hits = r.search(query, k=5, mode="lexical")
+    assert hits and all("tunnel" in h.passage.text or "toll" in h.passage.text for h in hits)
+    # only 'tunnel' is rare enough: the 2 rarest are kept all the same (ties: the earlier word)
+    assert r.lexical_terms("harbour ferry tunnel sailed dawn") == ["ferry", "tunnel"]
+    assert PostgresRetriever(harbour_pg, minilm, lexical_max_df=0.01, lexical_min_terms=1, lexical_prune_min=12
+                             ).lexical_terms("harbour ferry tunnel") == ["tunnel"]
+    # with a budget, the kept words' frequencies add up to at most that share (tunnel 2 + toll 1 + audit 1 > 3)
+    assert PostgresRetriever(harbour_pg, minilm, lexical_max_df=0.25, lexical_min_terms=1, lexical_prune_min=12,
+                             lexical_budget=0.25).lexical_terms(query) == ["toll", "audit"]
+    # the same words as SQLite's pruning keeps for the same passages and options
+    options = dict(lexical_max_df=0.25, lexical_min_terms=2, lexical_prune_min=12)
+    with Store.open(tmp_path / "s.db") as sq:
+        lite = SqliteIndex(sq, minilm, **options)
+        lite.add_documents([Document(text=t, title=f"Harbour {i}") for i, t in enumerate(_HARBOUR)], save_role="corpus")
+        for q in (query, "harbour ferry tunnel toll nowhere", "harbour ferry tunnel sailed dawn"):
+            assert lite.fts_query(q).replace('"', "").split(" OR ") == r.lexical_terms(q), q
+
+
+def test_below_the_threshold_or_with_pruning_off_nothing_changes(harbour_pg, minilm):
+    from factdesk.retrieve.postgres import PostgresRetriever
+
+    query = "harbour ferry tunnel toll audit"
+    default = PostgresRetriever(harbour_pg, minilm, lexical_max_df=0.25, lexical_min_terms=2)  # prune_min 50,000
+    off = PostgresRetriever(harbour_pg, minilm, lexical_max_df=0, lexical_min_terms=2, lexical_prune_min=1)
+    few = PostgresRetriever(harbour_pg, minilm, lexical_max_df=0.25, lexical_min_terms=5, lexical_prune_min=1)
+    plain = PostgresRetriever(harbour_pg, minilm, memo=False)
+    for r in (default, off, few):
+        assert r.lexical_terms(query) == ["harbour", "ferry", "tunnel", "toll", "audit"]
+    for mode in ("lexical", "hybrid"):
+        for k in (1, 3, 12):
+            want = [(h.passage.id, round(h.score, 9)) for h in plain.search(query, k=k, mode=mode)]
+            for r in (default, off, few):
+                assert [(h.passage.id, round(h.score, 9)) for h in r.search(query, k=k, mode=mode)] == want
+
+
+class _CountingConnection:
+    """The store's connection with a count of the lexical SQL it runs (the ranking queries)."""
+
+    def __init__(self, conn):
+        self._conn, self.lexical = conn, 0
+
+    def execute(self, sql, *args, **kw):
+        if "FROM passages p" in str(sql):
+            self.lexical += 1
+        return self._conn.execute(sql, *args, **kw)
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def test_identical_lexical_searches_share_one_query_until_the_passages_change(harbour_pg, minilm, monkeypatch):
+    from factdesk.retrieve.postgres import PostgresRetriever
+    from factdesk.types import Document
+
+    counting = _CountingConnection(harbour_pg.passages._conn)
+    monkeypatch.setattr(harbour_pg.passages, "_conn", counting)
+    r = PostgresRetriever(harbour_pg, minilm)
+    first = r.search("harbour tunnel toll", k=2, mode="lexical", max_per_document=0)
+    assert counting.lexical == 1
+    # k = 5 and k = 25 (a claim search and omitted context's), another cap, another retriever call: one query
+    r.lexical_search("harbour tunnel toll", 5)
+    deeper = r.search("harbour tunnel toll", k=12, mode="lexical")
+    assert [h.passage.id for h in deeper[:2]] == [h.passage.id for h in first]
+    assert r.search_many(["harbour, tunnel & toll?", "Harbour tunnel toll"], k=3, mode="lexical")
+    assert counting.lexical == 1  # the same words in another spelling: the same query
+    r.search("harbour tunnel toll", k=3, mode="lexical", before="2024")  # a date: another list
+    r.search("tunnel toll harbour", k=3, mode="lexical")  # another order: another query (as on SQLite)
+    assert counting.lexical == 3
+    # without the memo every search asks again
+    plain = PostgresRetriever(harbour_pg, minilm, memo=False)
+    plain.lexical_search("harbour tunnel toll", 5)
+    plain.lexical_search("harbour tunnel toll", 5)
+    assert counting.lexical == 5
+    # a write (from any connection) changes the passages' version: the lists are fetched again
+    from factdesk.retrieve.postgres import PostgresIndexer
+
+    extra = Document(text="The harbour tunnel toll was scrapped.", title="Toll")
+    PostgresIndexer(harbour_pg, minilm).add_documents([extra], save_role="corpus")
+    try:
+        hits = r.search("harbour tunnel toll", k=2, mode="lexical")
+        assert counting.lexical == 6 and extra.id in {h.passage.document_id for h in hits}
+    finally:
+        with harbour_pg.transaction():
+            harbour_pg.passages.remove_document(extra.id)
+
+
+def test_options_postgresql_cannot_honour_say_so(harbour_pg, minilm, caplog):
+    import logging
+
+    from factdesk.retrieve.postgres import PostgresIndexer, PostgresRetriever
+
+    with caplog.at_level(logging.WARNING, logger="factdesk"):
+        PostgresRetriever(harbour_pg, minilm)
+        PostgresIndexer(harbour_pg, minilm)
+        assert not caplog.records
+        PostgresRetriever(harbour_pg, minilm, lexical_rank_first=False)
+        PostgresIndexer(harbour_pg, minilm, ann_threshold=10)
+    assert [("lexical_rank_first" in m, "ann_threshold" in m) for m in caplog.messages] == [(True, False), (False, True)]

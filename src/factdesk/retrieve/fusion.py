@@ -8,6 +8,8 @@ a search gives the same kind of answer whichever store holds the passages.
   single letters dropped, unless nothing else is left), at most :data:`MAX_QUERY_TOKENS`.
 * :func:`latest_date` / :func:`befores`: a claim date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``)
   as the last day it can mean; one date per query.
+* :func:`rare_terms`: which query terms a large store's lexical search keeps (the rarest,
+  frequent ones left out: ``lexical_max_df``, issue 15).
 * :func:`rrf_fuse`: reciprocal-rank fusion of a lexical and a dense top-N list,
   ``score = sum 1 / (RRF_K + rank)``.
 * :func:`select_diverse`: the per-document cap and maximal marginal relevance.
@@ -168,5 +170,34 @@ def select_diverse(scores: Sequence[float], documents: Sequence[str], k: int, *,
     return chosen
 
 
-__all__ = ["MAX_QUERY_TOKENS", "RRF_K", "STOPWORDS", "befores", "latest_date", "query_terms", "rrf_fuse",
-           "select_diverse"]
+def rare_terms(frequencies: Sequence[int], passages: int, *, max_df: float, min_terms: int,
+               budget: float = 0.0) -> set[int]:
+    """Indices of the query terms a pruned lexical search keeps, given each term's document frequency.
+
+    Rarest first, a term is kept while it is in at most ``max_df`` of the ``passages`` and (``budget``
+    > 0) the kept terms' frequencies add up to at most ``budget`` of them; the ``min_terms`` rarest
+    are kept whatever their frequency.  Terms in no passage are never kept (they match nothing), so
+    an empty set means nothing can match.  Both retrievers prune with it (SQLite's over FTS5 terms,
+    PostgreSQL's over lexemes); a term in more than 1 % of a million passages adds little to BM25
+    but makes the engine score every passage holding it (docs/benchmarks.md, issue 15 item 1).
+
+    Example::
+
+        rare_terms([900, 3, 40, 0], 1000, max_df=0.01, min_terms=2)  # {1, 2}: 'the 900' is left out
+    """
+    limit = max_df * passages
+    cap = budget * passages if budget > 0 else float("inf")
+    ranked = sorted((df, i) for i, df in enumerate(frequencies) if df > 0)
+    keep: set[int] = set()
+    total = 0
+    for df, i in ranked:  # rarest first, while each term and the sum stay within bounds
+        if df > limit or total + df > cap:
+            break
+        keep.add(i)
+        total += df
+    keep.update(i for _df, i in ranked[:min_terms])
+    return keep
+
+
+__all__ = ["MAX_QUERY_TOKENS", "RRF_K", "STOPWORDS", "befores", "latest_date", "query_terms", "rare_terms",
+           "rrf_fuse", "select_diverse"]

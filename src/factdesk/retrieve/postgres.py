@@ -7,6 +7,12 @@ the per-document cap and MMR), over :class:`~factdesk.store.postgres.PostgresSto
   words) OR-ed in ``websearch_to_tsquery('english', …)`` against a GIN-indexed ``tsvector``
   (text weight 1.0, title 0.5), ranked by ``ts_rank_cd``.  PostgreSQL has no BM25: ranks differ
   from FTS5's, so evidence recall was measured on the demo gold (docs/benchmarks.md, PostgreSQL).
+  Large stores are pruned as on SQLite: from ``lexical_prune_min`` passages (50,000) on, a query
+  word whose lexeme is in more than ``lexical_max_df`` of the passages (1 %) is left out, the
+  ``lexical_min_terms`` rarest (5) always kept (document frequencies: the ones BM25's idf counts,
+  cached per table version).  Top lists are remembered ``_LEXICAL_DEPTH`` deep per retriever while
+  the passages do not change (``memo``), so a check's k = 5 and k = 25 searches of one text share
+  one query.  ``lexical_rank_first`` (an FTS5 query plan) has no meaning here and says so.
 * **dense**: with pgvector on the server (the store's ``embedding vector(384)`` column, migration
   3) and from ``ann_threshold`` passages on (50,000; ``dense="pgvector"``: always), its HNSW index
   (inner product on unit vectors) gives the candidates, searched with
@@ -37,8 +43,8 @@ import numpy as np
 
 from factdesk.errors import ConfigError
 from factdesk.retrieve.embed import Embedder
-from factdesk.retrieve.fusion import latest_date, query_terms
-from factdesk.retrieve.index import SqliteIndexer, SqliteRetriever
+from factdesk.retrieve.fusion import latest_date, query_terms, rare_terms
+from factdesk.retrieve.index import _LEXICAL_DEPTH, SqliteIndexer, SqliteRetriever
 from factdesk.store.postgres import PostgresStore
 
 _log = logging.getLogger("factdesk")
@@ -67,6 +73,9 @@ class PostgresIndexer(SqliteIndexer):
     def __init__(self, store: PostgresStore, embedder: Embedder | None = None, *, bulk_min: int = 10_000,
                  build_memory: str = "512MB", **options: Any) -> None:
         _require_postgres(store)
+        if "ann_threshold" in options:
+            _log.warning("ann_threshold has no effect on a PostgreSQL indexer: pgvector's HNSW index is kept at any "
+                         "size (the retriever's ann_threshold decides when it is searched)")
         super().__init__(store, embedder, **options)  # type: ignore[arg-type]
         self.bulk_min = int(bulk_min)
         self.build_memory = build_memory
@@ -123,6 +132,11 @@ class PostgresRetriever(SqliteRetriever):
     def __init__(self, store: PostgresStore, embedder: Embedder | None = None, *, ranking: str = "bm25",
                  dense: str = "auto", ef_search: int = 200, **options: Any) -> None:
         _require_postgres(store)
+        if "lexical_rank_first" in options:
+            # SQLite's choice of FTS5 query plan (rank without the passage join, filter after): here the date and
+            # document filters are columns of the ranked row, so the one query is already that, with the same answer
+            _log.warning("lexical_rank_first has no effect on PostgreSQL: dates and documents are filtered in the "
+                         "ranking query itself")
         super().__init__(store, embedder, **options)  # type: ignore[arg-type]
         if ranking not in ("bm25", "ts_rank_cd"):
             raise ConfigError(f"unknown lexical ranking {ranking!r}", hint="use bm25 or ts_rank_cd")
@@ -157,19 +171,61 @@ class PostgresRetriever(SqliteRetriever):
             return None
         return got[1]
 
+    def lexical_terms(self, query: str, *, version: tuple | None = None) -> list[str]:
+        """The words a lexical search for ``query`` ORs together: :func:`query_terms`, pruned in a large store.
+
+        As SQLite's :meth:`fts_query`: in a store of ``lexical_prune_min`` passages or more (and with
+        more than ``lexical_min_terms`` words), words whose lexeme is in more than ``lexical_max_df``
+        of the passages are left out, keeping the ``lexical_min_terms`` rarest; with ``lexical_budget``
+        > 0 also while the kept words' frequencies add up to at most that share.  Words in no passage
+        are left out then too; [] means nothing can match.
+        """
+        terms = query_terms(query)
+        if not terms or self.lexical_max_df <= 0 or len(terms) <= self.lexical_min_terms:
+            return terms
+        records = self.store.passages
+        count = records.indexed_count(version)
+        if count < max(1, self.lexical_prune_min):
+            return terms
+        keep = rare_terms(records.document_frequencies(terms, version=version), count, max_df=self.lexical_max_df,
+                          min_terms=self.lexical_min_terms, budget=self.lexical_budget)
+        return [t for i, t in enumerate(terms) if i in keep]
+
+    def fts_query(self, query: str, *, version: tuple | None = None) -> str | None:
+        """The text a lexical search hands to ``websearch_to_tsquery`` for ``query`` (None: no words).
+
+        The words of :meth:`lexical_terms` OR-ed (``version``: the passages' version, read when not given).
+        """
+        terms = self.lexical_terms(query, version=version)
+        return " or ".join(terms) if terms else None
+
     def lexical_search(self, query: str, k: int = 10, *, exclude_documents: set[str] | None = None,
                        before: str | None = None, after_date: bool = False,
                        _snapshot: Any = None) -> list[tuple[int, float]]:
         """Top-k ``(passage_rowid, score)``; ``before``/``after_date`` as in the SQLite retriever.
 
-        (``_snapshot`` is the SQLite search loop's per-call state; PostgreSQL needs none.)
+        With ``memo`` (the default) the list is fetched at least ``_LEXICAL_DEPTH`` deep and kept,
+        keyed as on SQLite (the words searched, excluded documents, date, side of the date), until
+        the passages change: a later search of the same words with any k up to that depth runs no SQL.
         """
-        terms = query_terms(query)
-        if not terms or k <= 0:
+        if k <= 0:
             return []
-        return self.store.passages.lexical(terms, k, exclude_documents=exclude_documents,
-                                           published_after=latest_date(before) if before else None,
-                                           after=after_date, ranking=self.ranking)
+        snap = _snapshot or self._snapshot()  # a new version of the passages clears the memo
+        terms = self.lexical_terms(query, version=snap.version)
+        if not terms:
+            return []
+        published_after = latest_date(before) if before else None
+        key = (" or ".join(terms), tuple(sorted(exclude_documents or ())), published_after, bool(after_date))
+        if self.memo:
+            with self._memo_lock:
+                got = self._lexical.get(key)
+            if got is not None and (got[0] >= k or len(got[1]) < got[0]):
+                return got[1][:k]
+        depth = max(k, _LEXICAL_DEPTH) if self.memo else k
+        rows = self.store.passages.lexical(terms, depth, exclude_documents=exclude_documents,
+                                           published_after=published_after, after=after_date, ranking=self.ranking)
+        self._remember(self._lexical, key, (depth, rows))
+        return rows[:k]
 
 
 class _PgvectorIndex:

@@ -239,7 +239,7 @@ class PostgresPassageRecords:
                    f"FROM passages p, websearch_to_tsquery('english', %s) AS q "
                    f"WHERE {' AND '.join(where)} ORDER BY s DESC, p.rowid LIMIT %s")
             return [(int(r[0]), float(r[1])) for r in self._conn.execute(sql, [query, *args, int(k)])]
-        stats = self._term_stats(query)
+        stats = self._term_stats(words)
         if not stats.idf:
             return []
         lexemes, idfs = list(stats.idf), [stats.idf[x] for x in stats.idf]
@@ -268,32 +268,77 @@ class PostgresPassageRecords:
                                         stats.avgdl, lexemes, idfs, int(k)])
         return [(int(r[0]), float(r[1])) for r in rows]
 
-    def _term_stats(self, query: str) -> "_TermStats":
-        """The query's lexemes with their BM25 idf, and the mean passage length: cached per table version."""
-        lexemes = [r[0] for r in self._conn.execute(
-            "SELECT lexeme FROM unnest(to_tsvector('english', %s))", (query.replace(" or ", " "),))]
-        version = self.version()
+    def indexed_count(self, version: tuple | None = None) -> int:
+        """The passage count, read once per table version with the BM25 statistics (:meth:`count` counts anew).
+
+        ``version``: :meth:`version` as the caller read it (read here when not given).
+        """
+        return self._stats(version or self.version()).n
+
+    def document_frequencies(self, terms: Sequence[str], *, version: tuple | None = None) -> list[int]:
+        """How many passages hold each query term (a word as :func:`~factdesk.retrieve.fusion.query_terms` gives it).
+
+        A term counts as its English-stemmed lexeme (``to_tsvector('english', term)``; a term of several
+        lexemes as its most frequent one, a PostgreSQL stop word as 0).  Counts are those BM25's idf
+        uses, cached per process and table version: one GIN count per lexeme not seen before.
+        """
+        stats = self._stats(version or self.version())
+        per_term = self._lexemes(stats, terms)
+        self._count_lexemes(stats, [x for xs in per_term for x in xs])
+        return [max((stats.df[x] for x in xs), default=0) for xs in per_term]
+
+    def _stats(self, version: tuple) -> "_TermStats":
+        """This table version's statistics: passages, mean length, lexeme counts (reset when the table changes)."""
         with _STATS_LOCK:
             cache = _STATS.get(self._key)
-            if cache is None or cache.version != version:
-                n, avgdl = self._conn.execute("SELECT count(*), avg(length(tsv)) FROM passages").fetchone()
-                cache = _TermStats(version, int(n), float(avgdl or 1.0), {})
-                _STATS[self._key] = cache
-            missing = [x for x in lexemes if x not in cache.df]
-        for x in missing:  # one GIN lookup per new lexeme; frequent ones are the slow ones, and cached
-            cache.df[x] = int(self._conn.execute(
-                "SELECT count(*) FROM passages WHERE tsv @@ %s::tsquery", (_quote_lexeme(x),)).fetchone()[0])
-        n = cache.n
-        idf = {x: math.log(1 + (n - cache.df[x] + 0.5) / (cache.df[x] + 0.5)) for x in lexemes if cache.df[x]}
-        return _TermStats(version, n, cache.avgdl, {}, idf)
+            if cache is not None and cache.version == version and len(cache.df) < 200_000:
+                return cache
+        n, avgdl = self._conn.execute("SELECT count(*), avg(length(tsv)) FROM passages").fetchone()
+        cache = _TermStats(version, int(n), float(avgdl or 1.0), {})
+        with _STATS_LOCK:
+            _STATS[self._key] = cache
+        return cache
+
+    def _lexemes(self, stats: "_TermStats", terms: Sequence[str]) -> list[tuple[str, ...]]:
+        """Each term's lexemes (one round trip for the terms not seen before in this table version)."""
+        missing = [t for t in dict.fromkeys(terms) if t not in stats.lexemes]
+        if missing:
+            got: dict[str, list[str]] = {t: [] for t in missing}
+            for term, lexeme in self._conn.execute(
+                    "SELECT u.t, x.lexeme FROM unnest(%s::text[]) AS u(t) "
+                    "CROSS JOIN LATERAL unnest(to_tsvector('english', u.t)) AS x", (missing,)):
+                got[term].append(lexeme)
+            stats.lexemes.update((t, tuple(xs)) for t, xs in got.items())
+        return [stats.lexemes[t] for t in terms]
+
+    def _count_lexemes(self, stats: "_TermStats", lexemes: Sequence[str]) -> None:
+        """Fill in the document frequencies of lexemes not yet counted (one GIN count each, one round trip)."""
+        missing = [x for x in dict.fromkeys(lexemes) if x not in stats.df]
+        if not missing:
+            return
+        # frequent lexemes are the slow ones (a bitmap scan of their heap pages); cached per table version
+        rows = self._conn.execute(
+            "SELECT x, (SELECT count(*) FROM passages WHERE tsv @@ x::tsquery) "
+            "FROM unnest(%s::text[]) AS x", ([_quote_lexeme(x) for x in missing],)).fetchall()
+        stats.df.update(zip(missing, (int(r[1]) for r in rows)))
+
+    def _term_stats(self, words: Sequence[str]) -> "_TermStats":
+        """The query words' lexemes with their BM25 idf, and the mean passage length: cached per table version."""
+        stats = self._stats(self.version())
+        lexemes = list(dict.fromkeys(x for xs in self._lexemes(stats, words) for x in xs))
+        self._count_lexemes(stats, lexemes)
+        n = stats.n
+        idf = {x: math.log(1 + (n - stats.df[x] + 0.5) / (stats.df[x] + 0.5)) for x in lexemes if stats.df[x]}
+        return _TermStats(stats.version, n, stats.avgdl, {}, idf=idf)
 
 
 @dataclass
 class _TermStats:
-    version: tuple[int, int]
+    version: tuple
     n: int
     avgdl: float
-    df: dict[str, int]
+    df: dict[str, int]  # lexeme -> passages holding it
+    lexemes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # query word -> its lexemes
     idf: dict[str, float] = field(default_factory=dict)
 
 
