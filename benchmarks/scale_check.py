@@ -36,7 +36,7 @@ does), then ``VACUUM ANALYZE``.  The same check then runs through ``PostgresRetr
 with the SQLite checks in one process, with the same stage timers; "lexical" is the time inside
 ``store.passages.lexical`` on either backend (FTS5 there, the tsvector BM25 queries with their
 document-frequency look-ups here).  PostgreSQL paths (``--pg-paths``): **pg-old** (``memo=False``,
-the exact scan: the old path's shape), **pg-scan** (the defaults with ``dense="scan"``: every vector
+``lexical_max_df=0``, the exact scan: the old path's shape), **pg-scan** (the defaults with ``dense="scan"``: every vector
 in memory) and **pg-pgvector** (``dense="pgvector"``: the HNSW index; skipped, with a message, on a
 server without the extension).
 
@@ -380,7 +380,7 @@ def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, 
                                "dense_search": pg.dense_search}
             pg_makers = {
                 "pg-old": lambda: PostgresRetriever(pg, parts["embedder"], max_per_document=cap, memo=False,
-                                                    dense="scan", ann_threshold=0),
+                                                    lexical_max_df=0, dense="scan", ann_threshold=0),
                 "pg-scan": lambda: PostgresRetriever(pg, parts["embedder"], max_per_document=cap, dense="scan"),
                 "pg-pgvector": lambda: PostgresRetriever(pg, parts["embedder"], max_per_document=cap,
                                                          dense="pgvector"),
