@@ -92,7 +92,8 @@ import numpy as np
 
 from factdesk.errors import ConfigError
 from factdesk.retrieve.embed import Embedder, OnnxMiniLMEmbedder
-from factdesk.retrieve.fusion import (MAX_QUERY_TOKENS, RRF_K, STOPWORDS, latest_date, query_terms, rrf_fuse,
+from factdesk.retrieve.fusion import (MAX_QUERY_TOKENS, RRF_K, STOPWORDS, latest_date, query_terms, rare_terms,
+                                      rrf_fuse,
                                       select_diverse)
 from factdesk.retrieve.fusion import befores as _befores
 from factdesk.retrieve.ann import AnnIndex
@@ -375,7 +376,8 @@ class _AnnDense:
 
 _ANN_MIN_DEPTH = 200
 _ANN_MAX_DEPTH = 5000
-_LEXICAL_DEPTH = 128  # lexical lists are fetched at least this deep, so searches with other k share them
+LEXICAL_DEPTH = 128  # lexical lists are fetched at least this deep, so searches with other k share them
+_LEXICAL_DEPTH = LEXICAL_DEPTH
 _MEMO_QUERIES = 4096  # query vectors and search results kept per retriever
 
 
@@ -476,18 +478,8 @@ class SqliteRetriever(_PassageIndexPart):
             count = int(version[0])
             if count >= max(1, self.lexical_prune_min):
                 dfs = _document_frequencies(self.store, version, fts_terms(terms))
-                limit = self.lexical_max_df * count
-                budget = self.lexical_budget * count if self.lexical_budget > 0 else float("inf")
-                ranked = sorted((df, i) for i, df in enumerate(dfs) if df > 0)
-                keep: set[int] = set()
-                total = 0
-                for df, i in ranked:  # rarest first, while each term and the sum stay within bounds
-                    if df > limit or total + df > budget:
-                        break
-                    keep.add(i)
-                    total += df
-                for _df, i in ranked[:self.lexical_min_terms]:
-                    keep.add(i)
+                keep = rare_terms(dfs, count, max_df=self.lexical_max_df, min_terms=self.lexical_min_terms,
+                                  budget=self.lexical_budget)
                 if not keep:
                     return None  # no term occurs at all: nothing can match
                 terms = [t for i, t in enumerate(terms) if i in keep]

@@ -44,7 +44,7 @@ import numpy as np
 from factdesk.errors import ConfigError
 from factdesk.retrieve.embed import Embedder
 from factdesk.retrieve.fusion import latest_date, query_terms, rare_terms
-from factdesk.retrieve.index import _LEXICAL_DEPTH, SqliteIndexer, SqliteRetriever
+from factdesk.retrieve.index import LEXICAL_DEPTH as _LEXICAL_DEPTH, SqliteIndexer, SqliteRetriever
 from factdesk.store.postgres import PostgresStore
 
 _log = logging.getLogger("factdesk")
