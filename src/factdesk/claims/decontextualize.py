@@ -50,7 +50,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from factdesk.claims.references import full_name, name_references
+from factdesk.claims.references import full_name, name_references, possessive_form
 from factdesk.text.entities import Mention, find_mentions, person_gender, pronoun_gender, resolve_reference
 from factdesk.types import Claim, ClaimKind, Document
 
@@ -554,7 +554,7 @@ def _resolve_opening(claim_text: str, pos: int, text: str, mentions: list[Mentio
         return None
     name = full_name(name, mentions)  # "She" -> "Zoe" -> "Zoe Anderson"
     if possessive:
-        return name + ("'" if name.endswith("s") else "'s") + claim_text[m.end():]
+        return possessive_form(name) + claim_text[m.end():]
     # a role noun ("the mayor") already named in the claim itself needs no rewrite
     if name in claim_text:
         return None

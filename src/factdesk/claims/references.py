@@ -109,6 +109,8 @@ def spelled_out(name: str, mentions: list[Mention], before: int | None = None) -
         elif _initials(m.name) == acronym:
             fits.add(m.name)
     return next(iter(fits)) if len(fits) == 1 else None
+
+
 # after "her" these words show an object pronoun ("revive her and", "told her that"), not a possessive
 _NOT_A_NOUN_AFTER_HER = {
     "and", "or", "but", "to", "that", "as", "in", "on", "at", "for", "with", "from", "by", "about", "of", "into",
@@ -125,7 +127,8 @@ def _inside(spans: list[tuple[int, int]], a: int, b: int) -> bool:
     return any(s <= a and b <= e for s, e in spans)
 
 
-def _possessive(name: str, mark: str = "'") -> str:
+def possessive_form(name: str, mark: str = "'") -> str:
+    """"Hartley" -> "Hartley's", "Davis" -> "Davis'"."""
     return name + (mark if name.endswith("s") else mark + "s")
 
 
@@ -246,7 +249,7 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
             earlier = [m for m in mentions if m.name == name and m.end <= claim_start]
             if noun in _ORG_HEADS and earlier and re.search(r"\b[Tt]he\s+$", doc_text[max(0, earlier[-1].start - 5):earlier[-1].start]):
                 new = r.group("the")[0] + "he " + name  # "the Supreme Court" keeps its article
-        edits.append((r.start(), r.end(), _possessive(new, mark) if mark else new))
+        edits.append((r.start(), r.end(), possessive_form(new, mark) if mark else new))
         named.add(name)
 
     # 3. the first pronoun no person named earlier in the claim can take
@@ -274,10 +277,10 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
         if not name or name in claim_text or name in named or name in already:
             break
         if word in ("his",):
-            new = _possessive(name)
+            new = possessive_form(name)
         elif word == "her":
             nxt = re.match(r"\s+([a-z][\w-]*)", claim_text[b:])
-            new = _possessive(name) if nxt and nxt.group(1) not in _NOT_A_NOUN_AFTER_HER else name
+            new = possessive_form(name) if nxt and nxt.group(1) not in _NOT_A_NOUN_AFTER_HER else name
         else:
             new = name
         edits.append((a, b, new))
@@ -291,4 +294,4 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
     return out
 
 
-__all__ = ["full_name", "name_references", "spelled_out"]
+__all__ = ["full_name", "name_references", "possessive_form", "spelled_out"]

@@ -93,8 +93,7 @@ import numpy as np
 from factdesk.errors import ConfigError
 from factdesk.retrieve.embed import Embedder, OnnxMiniLMEmbedder
 from factdesk.retrieve.fusion import (MAX_QUERY_TOKENS, RRF_K, STOPWORDS, latest_date, query_terms, rare_terms,
-                                      rrf_fuse,
-                                      select_diverse)
+                                      rrf_fuse, select_diverse)
 from factdesk.retrieve.fusion import befores as _befores
 from factdesk.retrieve.ann import AnnIndex
 from factdesk.retrieve.passages import make_passages
@@ -377,7 +376,6 @@ class _AnnDense:
 _ANN_MIN_DEPTH = 200
 _ANN_MAX_DEPTH = 5000
 LEXICAL_DEPTH = 128  # lexical lists are fetched at least this deep, so searches with other k share them
-_LEXICAL_DEPTH = LEXICAL_DEPTH
 _MEMO_QUERIES = 4096  # query vectors and search results kept per retriever
 
 
@@ -506,7 +504,7 @@ class SqliteRetriever(_PassageIndexPart):
                 got = self._lexical.get(key)
             if got is not None and (got[0] >= k or len(got[1]) < got[0]):
                 return got[1][:k]
-        depth = max(k, _LEXICAL_DEPTH) if self.memo else k
+        depth = max(k, LEXICAL_DEPTH) if self.memo else k
         rows = self.store.passages.lexical(match, depth, exclude_documents=exclude_documents,
                                            published_after=published_after, after=after_date,
                                            rank_first=self.lexical_rank_first)

@@ -10,7 +10,7 @@ the per-document cap and MMR), over :class:`~factdesk.store.postgres.PostgresSto
   Large stores are pruned as on SQLite: from ``lexical_prune_min`` passages (50,000) on, a query
   word whose lexeme is in more than ``lexical_max_df`` of the passages (1 %) is left out, the
   ``lexical_min_terms`` rarest (5) always kept (document frequencies: the ones BM25's idf counts,
-  cached per table version).  Top lists are remembered ``_LEXICAL_DEPTH`` deep per retriever while
+  cached per table version).  Top lists are remembered ``LEXICAL_DEPTH`` deep per retriever while
   the passages do not change (``memo``), so a check's k = 5 and k = 25 searches of one text share
   one query.  ``lexical_rank_first`` (an FTS5 query plan) has no meaning here and says so.
 * **dense**: with pgvector on the server (the store's ``embedding vector(384)`` column, migration
@@ -44,7 +44,7 @@ import numpy as np
 from factdesk.errors import ConfigError
 from factdesk.retrieve.embed import Embedder
 from factdesk.retrieve.fusion import latest_date, query_terms, rare_terms
-from factdesk.retrieve.index import LEXICAL_DEPTH as _LEXICAL_DEPTH, SqliteIndexer, SqliteRetriever
+from factdesk.retrieve.index import LEXICAL_DEPTH, SqliteIndexer, SqliteRetriever
 from factdesk.store.postgres import PostgresStore
 
 _log = logging.getLogger("factdesk")
@@ -204,7 +204,7 @@ class PostgresRetriever(SqliteRetriever):
                        _snapshot: Any = None) -> list[tuple[int, float]]:
         """Top-k ``(passage_rowid, score)``; ``before``/``after_date`` as in the SQLite retriever.
 
-        With ``memo`` (the default) the list is fetched at least ``_LEXICAL_DEPTH`` deep and kept,
+        With ``memo`` (the default) the list is fetched at least ``LEXICAL_DEPTH`` deep and kept,
         keyed as on SQLite (the words searched, excluded documents, date, side of the date), until
         the passages change: a later search of the same words with any k up to that depth runs no SQL.
         """
@@ -221,7 +221,7 @@ class PostgresRetriever(SqliteRetriever):
                 got = self._lexical.get(key)
             if got is not None and (got[0] >= k or len(got[1]) < got[0]):
                 return got[1][:k]
-        depth = max(k, _LEXICAL_DEPTH) if self.memo else k
+        depth = max(k, LEXICAL_DEPTH) if self.memo else k
         rows = self.store.passages.lexical(terms, depth, exclude_documents=exclude_documents,
                                            published_after=published_after, after=after_date, ranking=self.ranking)
         self._remember(self._lexical, key, (depth, rows))
