@@ -18,6 +18,14 @@ Each measurement runs in its own child process (``os.wait4`` gives that child's 
   build here reaches (10 M).
 * ``resume``: the records run is killed with SIGKILL once half the records are checkpointed, then
   run again; the store must hold each record exactly once.
+* ``--backend sqlite postgresql``: each records size is indexed into SQLite and into a fresh
+  PostgreSQL database (``index_stream_<N>``, dropped after) on the server ``--dsn`` or
+  ``$FACTDESK_TEST_PG`` names (a user that may CREATE DATABASE; ``bash .ci/postgres.sh`` or
+  ``bash .ci/pgvector.sh`` starts a throwaway one), one after the other from the same file.  For
+  PostgreSQL the child also reports the server backend serving its connection
+  (``pg_backend_pid()``, read from /proc, so the server must run on this machine): its peak RSS
+  (``VmHWM``, which counts the shared buffers it touched) and, sampled every 0.2 s, its peak
+  private memory (``RssAnon``).  Folders, ``--ann`` and the resume trial stay SQLite's.
 
 ``--embedder fake`` swaps the ONNX model for the hashed bag-of-words embedder of factdesk.testing
 (384 dims, the real vector size), so what is measured is factdesk's own work (reading, cutting
@@ -31,6 +39,8 @@ same passages in the same process, for the ratio of indexing rate to embedding c
     python benchmarks/index_stream.py --records 5000 --files 0 --embedder real --json benchmarks/out/index_stream_real.json
     python benchmarks/index_stream.py --records 1000000 --files --no-resume --ann --store-dir /tmp/fd_stream
     python benchmarks/index_stream.py --records --files --no-resume --bookkeeping 1000000 10000000
+    bash .ci/postgres.sh .venv/bin/python benchmarks/index_stream.py --records 10000 100000 1000000 \\
+        --files --no-resume --backend sqlite postgresql --json benchmarks/out/index_stream_backends.json
 """
 
 from __future__ import annotations
@@ -44,7 +54,10 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -128,8 +141,38 @@ if kind == "open":  # a new process opens the whole (sharded) index and searches
                       "search_ms": (time.perf_counter() - t) * 1000 / len(queries)}))
     sys.exit(0)
 # the persisted vector index (factdesk.retrieve.ann) is built after the stream; measured apart (kind "ann")
-settings = Settings(verifier="baseline", component_options={"indexer": {"ann_threshold": 0}})
+postgres = db.startswith("postgresql://")
+settings = Settings(verifier="baseline",
+                    component_options={} if postgres else {"indexer": {"ann_threshold": 0}})
+server = None
+
+
+def proc_status(pid):
+    fields = {}
+    for line in open(f"/proc/{pid}/status"):
+        key, _, value = line.partition(":")
+        if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem"):
+            fields[key] = int(value.split()[0]) / 1024  # MB
+    return fields
+
+
 with Store.open(db) as store:
+    if postgres:  # the server backend serving this connection: its memory, sampled from /proc
+        import threading
+        backend = store.conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        server = {"backend_pid": backend, "peak_anon_mb": 0.0, "peak_shmem_mb": 0.0, "samples": 0}
+        stop = threading.Event()
+
+        def sample():
+            while not stop.is_set():
+                now = proc_status(backend)
+                server["peak_anon_mb"] = max(server["peak_anon_mb"], now.get("RssAnon", 0.0))
+                server["peak_shmem_mb"] = max(server["peak_shmem_mb"], now.get("RssShmem", 0.0))
+                server["samples"] += 1
+                stop.wait(0.2)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
     pipe = Pipeline.from_settings(settings, store=store, embedder=embedder)
     raw = None
     if embedder_name == "real" and kind == "records":
@@ -142,8 +185,17 @@ with Store.open(db) as store:
     t = time.perf_counter()
     stats = pipe.index_records(src) if kind == "records" else pipe.index_path(src)
     seconds = time.perf_counter() - t
+    if server is not None:  # before the connection closes: the backend's own peak (VmHWM) and its last state
+        stop.set()
+        sampler.join()
+        end = proc_status(backend)
+        server.update(peak_rss_mb=end["VmHWM"], end_rss_mb=end["VmRSS"], end_anon_mb=end["RssAnon"],
+                      end_shmem_mb=end["RssShmem"])
+        server["peak_anon_mb"] = max(server["peak_anon_mb"], end["RssAnon"])
+        server["peak_shmem_mb"] = max(server["peak_shmem_mb"], end["RssShmem"])
+        server["database_mb"] = store.conn.execute("SELECT pg_database_size(current_database())").fetchone()[0] / 2**20
     print(json.dumps({"added": stats.added, "unchanged": stats.unchanged, "passages": stats.passages,
-                      "seconds": seconds, "raw_embed_per_s": raw}))
+                      "seconds": seconds, "raw_embed_per_s": raw, "server": server}))
 """
 
 
@@ -158,6 +210,58 @@ def run_child(args: list[str]) -> tuple[dict[str, Any], float]:
     if proc.returncode != 0:
         raise SystemExit(f"child failed: {err.decode()[-2000:]}")
     return json.loads(out.decode().strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+@contextmanager
+def load_samples(every: float = 5.0) -> Iterator[list[float]]:
+    """The 1-minute load average, read every ``every`` seconds (and at both ends) while the block runs."""
+    samples = [os.getloadavg()[0]]
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(every):
+            samples.append(os.getloadavg()[0])
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        thread.join()
+        samples.append(os.getloadavg()[0])
+
+
+def database_url(dsn: str, name: str) -> str:
+    """The URL of the database ``name`` on the server the URL ``dsn`` names."""
+    base, _, query = dsn.partition("?")
+    return base.rpartition("/")[0] + f"/{name}" + (f"?{query}" if query else "")
+
+
+def server_settings(dsn: str) -> dict[str, str]:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        return {name: conn.execute(f"SHOW {name}").fetchone()[0]
+                for name in ("server_version", "shared_buffers", "work_mem", "maintenance_work_mem",
+                             "wal_buffers", "max_wal_size", "fsync", "synchronous_commit", "full_page_writes")} | {
+            "pgvector": str(bool(conn.execute("SELECT EXISTS (SELECT 1 FROM pg_available_extensions "
+                                              "WHERE name = 'vector')").fetchone()[0]))}
+
+
+def index_postgres(src: Path, n: int, dsn: str, embedder: str) -> tuple[dict[str, Any], float]:
+    """Index the records into a fresh database ``index_stream_<n>`` (dropped after); the child's JSON and peak RSS."""
+    import psycopg
+
+    name = f"index_stream_{n}"
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        return run_child(["records", str(src), database_url(dsn, name), embedder])
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def write_records(path: Path, n: int, rng: random.Random) -> None:
@@ -221,11 +325,22 @@ def main() -> None:
     ap.add_argument("--store-dir", help="keep the records stores in this folder (r<N>.db) and reuse those whose "
                                         "stream finished, e.g. to measure --ann again without re-indexing")
     ap.add_argument("--no-resume", action="store_true", help="skip the kill-and-resume trial")
+    ap.add_argument("--backend", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite"],
+                    help="index each records size into these stores, one after the other (folders, --ann and the "
+                         "resume trial: SQLite only)")
+    ap.add_argument("--dsn", default=os.environ.get("FACTDESK_TEST_PG"),
+                    help="PostgreSQL server whose user may CREATE DATABASE ($FACTDESK_TEST_PG)")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--json")
     args = ap.parse_args()
+    if "postgresql" in args.backend and not args.dsn:
+        raise SystemExit("--backend postgresql needs a server: --dsn URL or $FACTDESK_TEST_PG "
+                         "(bash .ci/postgres.sh .venv/bin/python benchmarks/index_stream.py ... starts one)")
     rng = random.Random(args.seed)
     rows, results = [], {"machine": machine(), "embedder": args.embedder, "records": [], "folders": []}
+    if "postgresql" in args.backend:
+        results["postgresql_server"] = server_settings(args.dsn)
+        print("PostgreSQL server:", json.dumps(results["postgresql_server"]), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         keep = Path(args.store_dir) if args.store_dir else None
@@ -233,61 +348,88 @@ def main() -> None:
             keep.mkdir(parents=True, exist_ok=True)
         for n in args.records:
             src = t / f"r{n}.jsonl"
-            db = (keep or t) / f"r{n}.db"
-            done = Path(str(db) + ".stream.json")  # the stream into a kept store finished: reuse it
-            if keep is not None and done.is_file():
-                out, rss, reused = json.loads(done.read_text()), None, True
-            else:
-                for stale in (db, Path(str(db) + "-wal"), Path(str(db) + "-shm")):
-                    stale.unlink(missing_ok=True)
-                write_records(src, n, random.Random(args.seed * 1_000_003 + n))  # one sequence per size
-                out, rss = run_child(["records", str(src), str(db), args.embedder])
-                out["peak_rss_mb"], reused = rss, False
-                src.unlink()
-                if keep is not None:
-                    done.write_text(json.dumps(out))
-            rss = out["peak_rss_mb"]
-            rate = out["added"] / out["seconds"]
-            entry = {"n": n, **out, "records_per_s": rate, "passages_per_s": out["passages"] / out["seconds"],
-                     "store_reused": reused}
-            if out.get("raw_embed_per_s"):
-                entry["ratio_to_raw_embedding"] = entry["passages_per_s"] / out["raw_embed_per_s"]
-            results["records"].append(entry)
-            rows.append(["records" + (" (kept store)" if reused else ""), f"{n:,}", f"{rate:,.0f}/s",
-                         f"{rss:,.0f} MB",
-                         f"{entry.get('ratio_to_raw_embedding', 0):.2f}" if out.get("raw_embed_per_s") else "-"])
-            if args.ann:
-                drop_vector_index(db)  # a full build is measured, not an update of an earlier one
-                a_out, a_rss = run_child(["ann", str(src), str(db), args.embedder, str(args.shard_size or "")])
-                o_out, o_rss = run_child(["open", str(src), str(db), args.embedder])
-                entry["ann_build"] = {"seconds": a_out["seconds"], "peak_rss_mb": a_rss, "passages": a_out["passages"],
-                                      "passages_per_s": a_out["passages"] / a_out["seconds"],
-                                      "peak_rss_trace": a_out["trace"], "open_ms": o_out["open_ms"],
-                                      "shards": o_out["shards"], "search_ms": o_out["search_ms"],
-                                      "open_peak_rss_mb": o_rss}
-                rows.append(["vector index", f"{a_out['passages']:,}", f"{a_out['passages'] / a_out['seconds']:,.0f}/s",
-                             f"{a_rss:,.0f} MB", "-"])
-                rows.append([f"open it ({o_out['shards']} shards)", "", f"{o_out['open_ms']:,.0f} ms",
-                             f"{o_rss:,.0f} MB", "-"])
-            if keep is None:
-                db.unlink()
+
+            def records_file() -> Path:
+                if not src.is_file():
+                    write_records(src, n, random.Random(args.seed * 1_000_003 + n))  # one sequence per size
+                return src
+
+            for backend in args.backend:
+                entry: dict[str, Any]
+                if backend == "postgresql":
+                    records_file()
+                    with load_samples() as load:
+                        out, rss = index_postgres(src, n, args.dsn, args.embedder)
+                    out["peak_rss_mb"], reused = rss, False
+                else:
+                    db = (keep or t) / f"r{n}.db"
+                    done = Path(str(db) + ".stream.json")  # the stream into a kept store finished: reuse it
+                    if keep is not None and done.is_file():
+                        out, reused, load = json.loads(done.read_text()), True, []
+                    else:
+                        for stale in (db, Path(str(db) + "-wal"), Path(str(db) + "-shm")):
+                            stale.unlink(missing_ok=True)
+                        records_file()
+                        with load_samples() as load:
+                            out, rss = run_child(["records", str(src), str(db), args.embedder])
+                        out["peak_rss_mb"], reused = rss, False
+                        if keep is not None:
+                            done.write_text(json.dumps(out))
+                rss = out["peak_rss_mb"]
+                rate = out["added"] / out["seconds"]
+                entry = {"n": n, "backend": backend, **out, "records_per_s": rate,
+                         "passages_per_s": out["passages"] / out["seconds"], "store_reused": reused,
+                         "load_1min": [min(load), max(load)] if load else None}
+                if out.get("raw_embed_per_s"):
+                    entry["ratio_to_raw_embedding"] = entry["passages_per_s"] / out["raw_embed_per_s"]
+                results["records"].append(entry)
+                server = out.get("server") or {}
+                rows.append(["records" + (" (kept store)" if reused else ""), backend, f"{n:,}", f"{rate:,.0f}/s",
+                             f"{entry['passages_per_s']:,.0f}/s", f"{rss:,.0f} MB",
+                             f"{server['peak_rss_mb']:,.0f} MB" if server else "-",
+                             f"{server['peak_anon_mb']:,.0f} MB" if server else "-",
+                             f"{entry.get('ratio_to_raw_embedding', 0):.2f}" if out.get("raw_embed_per_s") else "-",
+                             f"{min(load):.1f}–{max(load):.1f}" if load else "-"])
+                print(json.dumps(entry), flush=True)  # each run as it ends (a 1 M run takes minutes)
+                if backend == "postgresql":
+                    continue
+                if args.ann:
+                    drop_vector_index(db)  # a full build is measured, not an update of an earlier one
+                    a_out, a_rss = run_child(["ann", str(src), str(db), args.embedder, str(args.shard_size or "")])
+                    o_out, o_rss = run_child(["open", str(src), str(db), args.embedder])
+                    entry["ann_build"] = {"seconds": a_out["seconds"], "peak_rss_mb": a_rss,
+                                          "passages": a_out["passages"],
+                                          "passages_per_s": a_out["passages"] / a_out["seconds"],
+                                          "peak_rss_trace": a_out["trace"], "open_ms": o_out["open_ms"],
+                                          "shards": o_out["shards"], "search_ms": o_out["search_ms"],
+                                          "open_peak_rss_mb": o_rss}
+                    rows.append(["vector index", backend, f"{a_out['passages']:,}",
+                                 f"{a_out['passages'] / a_out['seconds']:,.0f} passages/s", "", f"{a_rss:,.0f} MB",
+                                 "-", "-", "-", "-"])
+                    rows.append([f"open it ({o_out['shards']} shards)", backend, "", f"{o_out['open_ms']:,.0f} ms",
+                                 "", f"{o_rss:,.0f} MB", "-", "-", "-", "-"])
+                if keep is None:
+                    db.unlink()
+            src.unlink(missing_ok=True)
         for n in args.bookkeeping:
             k_out, k_rss = run_child(["keys", str(n), str(t), args.embedder])
             results.setdefault("bookkeeping", []).append({**k_out, "peak_rss_mb": k_rss})
-            rows.append(["index bookkeeping", f"{n:,}", f"{k_out['seconds']:,.1f} s", f"{k_rss:,.0f} MB", "-"])
-        for n in args.files:
+            rows.append(["index bookkeeping", "sqlite", f"{n:,}", f"{k_out['seconds']:,.1f} s", "", f"{k_rss:,.0f} MB",
+                         "-", "-", "-", "-"])
+        for n in args.files if "sqlite" in args.backend else []:
             root = t / f"f{n}"
             write_folder(root, n, rng)
             out, rss = run_child(["folder", str(root), str(t / f"f{n}.db"), args.embedder])
             rate = out["added"] / out["seconds"]
             results["folders"].append({"n": n, **out, "files_per_s": rate, "peak_rss_mb": rss})
-            rows.append(["folder", f"{n:,}", f"{rate:,.0f}/s", f"{rss:,.0f} MB", "-"])
-        if not args.no_resume and args.records:
+            rows.append(["folder", "sqlite", f"{n:,}", f"{rate:,.0f}/s", "", f"{rss:,.0f} MB", "-", "-", "-", "-"])
+        if not args.no_resume and args.records and "sqlite" in args.backend:
             n = min(args.records)
             src = t / "resume.jsonl"
             write_records(src, n, rng)
             results["resume"] = resume_trial(src, t / "resume.db", n, args.embedder)
-    print_table(["input", "n", "rate", "peak RSS", "÷ raw embed"], rows)
+    print_table(["input", "backend", "n", "rate", "passages/s", "client peak RSS", "server peak RSS",
+                 "server private peak", "÷ raw embed", "load (1 min)"], rows)
     if "resume" in results:
         print("kill and resume:", json.dumps(results["resume"]))
     write_json(args.json, results)
