@@ -1,0 +1,628 @@
+"""Issue 15: choosing the lexical engine by measurement: SQLite FTS5 (pruned and unpruned), bm25s, tantivy.
+
+One run reads the same passages (the cached ``benchmarks/out/scale_check_<N>.db`` stores that
+``scale_check.py`` builds; opened read-only, never rebuilt or written) and runs the same queries
+through four lexical engines:
+
+* **fts5-pruned**: factdesk as shipped: the store's own ``passages_fts`` table, the MATCH text that
+  ``SqliteRetriever.fts_query`` builds (query terms, stop words dropped, terms in more than
+  ``LEXICAL_MAX_DF`` of the passages left out, ``LEXICAL_MIN_TERMS`` rarest kept) and the query
+  ``store.passages.lexical`` runs (``bm25(passages_fts, 1.0, 0.5)``: text 1.0, title 0.5);
+* **fts5-unpruned**: the same with ``lexical_max_df=0`` (every query term OR-ed: the old path);
+* **bm25s** (``pip install bm25s``; PyStemmer for Snowball English stems when installed): title and
+  text as one field, bm25s's English stop words, BM25 ``k1=1.2, b=0.75`` (FTS5's and Lucene's
+  defaults), saved to disk and loaded memory-mapped for the queries;
+* **tantivy** (``pip install tantivy``): fields ``text`` and ``title`` with the ``en_stem`` analyzer
+  (lower case, Snowball English stems), term frequencies without positions, a stored and fast
+  ``rowid``; the index lives in a temporary directory; queries OR the terms over both fields,
+  title boosted 0.5 as in FTS5, and ask for no match count.
+
+The three other engines get the same query words factdesk ORs (``fusion.query_terms``), so they
+differ in index and ranking, not in what is asked.
+
+Per engine and store size:
+
+* **build**: wall time and peak RSS of a child process that reads the passages from the store and
+  builds the index (for FTS5: a contentless FTS5 table with the store's tokenizer in a temporary
+  database, what the store's own external-content index costs to build); the child's peak RSS
+  comes from ``os.wait4``; a child above ``--max-rss-gb`` is stopped and reported as such;
+* **size on disk** of the built index (and of the store's own ``passages_fts`` tables, via dbstat);
+* **queries** in a second child: open time, the first query's time, then every query twice: the
+  second pass gives the warm p50/p95 (each search asks for the top 50, what a hybrid search takes
+  from each list when k <= 10);
+* **quality**: demo evidence recall (the demo article's claims, extracted as ``factdesk check`` does,
+  paired with the gold claims; a hit when a gold evidence document is among the top ``top_k``
+  lexical passages, the measure ``scale_check.py`` reports as "demo evidence recall", here for the
+  lexical list alone, without the date filter or per-document cap); FEVER-open lexical recall@10
+  over the FEVER dev claims ``scale_check.py --prune-study`` uses (the first N SUPPORTS/REFUTES
+  claims; a hit when the claim's gold evidence document is in the top 10); top-10 overlap with
+  fts5-unpruned;
+* **hybrid** (``--hybrid``): each engine's top 50 fused by factdesk's ``rrf_fuse`` with the exact
+  dense top 50 (the stored vectors, the query embedded by the packaged model), FEVER recall@10.
+
+Usage::
+
+    .venv/bin/pip install bm25s tantivy PyStemmer        # or: pip install 'factdesk[bench-lexical]'
+    .venv/bin/python benchmarks/lexical_engines.py --sizes 100000 1000000 --hybrid \\
+        --json benchmarks/out/lexical_engines.json
+
+An engine whose package is not installed is skipped with a message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+from _common import OUT, ROOT, machine, percentile, print_table, write_json
+
+ENGINES = ["fts5-pruned", "fts5-unpruned", "bm25s", "tantivy"]
+BUILDS = {"fts5-pruned": "fts5", "fts5-unpruned": "fts5", "bm25s": "bm25s", "tantivy": "tantivy"}
+PACKAGES = {"fts5": None, "bm25s": "bm25s", "tantivy": "tantivy"}
+FAILED_QUERIES: list[str] = []  # queries an engine could not run (reported, counted as no hits)
+DEPTH = 50  # each search's list: what the hybrid fusion takes from the lexical side (max(50, 5k))
+K1, B = 1.2, 0.75
+FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"  # the store's passages_fts tokenizer
+
+
+# -- reading the stores (read-only) ---------------------------------------------------------------
+def open_ro(path: Path) -> sqlite3.Connection:
+    """The store opened read-only (a URI with ``mode=ro``): nothing here can write to it."""
+    return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+
+
+def passage_batches(path: Path, size: int = 20_000) -> Iterator[list[tuple[int, str, str]]]:
+    """(rowid, text, title or '') of every passage, by rowid, ``size`` at a time."""
+    conn = open_ro(path)
+    last = 0
+    try:
+        while True:
+            rows = conn.execute("SELECT rowid, text, coalesce(title, '') FROM passages WHERE rowid > ? "
+                                "ORDER BY rowid LIMIT ?", (last, size)).fetchall()
+            if not rows:
+                return
+            yield rows
+            last = int(rows[-1][0])
+    finally:
+        conn.close()
+
+
+class ReadOnlyStore:
+    """Just what ``SqliteRetriever``'s lexical side reads (``passages``, ``key``), over a read-only connection."""
+
+    path = None  # no vector index: this benchmark never builds one
+
+    def __init__(self, path: Path) -> None:
+        from factdesk.store.passages import PassageRecords
+
+        self.conn = open_ro(path)
+        self.key = f"lexical-bench:{path}"
+        self.passages = PassageRecords(self.conn, self.key)
+
+
+# -- the queries and their gold --------------------------------------------------------------------
+def demo_queries(path: Path) -> list[dict[str, Any]]:
+    """The demo article's claims as ``factdesk check`` extracts them, paired with the gold claims.
+
+    One entry per gold claim with evidence documents that the extraction found: the claim's
+    ``to_check`` text (what the retriever searches) and the gold evidence file names.
+    """
+    from factdesk import demodata
+    from factdesk.pipeline import Pipeline
+    from factdesk.settings import Settings
+    from factdesk.store import Store
+
+    with Store.open(":memory:") as scratch:  # extraction needs no corpus; the cached store stays untouched
+        _doc, claim_set = Pipeline(scratch, Settings()).extract(demodata.article_path())
+    report = {"claims": [{"text": c.text, "to_check": c.to_check} for c in claim_set.claims]}
+    out = []
+    for gold, found in demodata.match_gold_claims(report, demodata.load_gold()):
+        if found is not None and gold.get("evidence_documents"):
+            out.append({"query": found["to_check"], "gold_files": list(gold["evidence_documents"])})
+    return out
+
+
+def fever_queries(path: Path, n: int) -> list[dict[str, Any]]:
+    """The first ``n`` FEVER dev claims (``scale_check.fever_gold``) and their gold evidence document ids."""
+    from scale_check import fever_gold
+
+    conn = open_ro(path)
+    url_doc = dict(conn.execute("SELECT url, id FROM documents WHERE url LIKE 'fever:dev:%'").fetchall())
+    conn.close()
+    return [{"query": g["claim"], "gold_document": url_doc.get(f"fever:dev:{g['row']}")} for g in fever_gold(n)]
+
+
+# -- engines: build (in a child process) -----------------------------------------------------------
+def build_fts5(store: Path, work: Path) -> dict[str, Any]:
+    db = sqlite3.connect(work / "fts5.db")
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute(f"CREATE VIRTUAL TABLE passages_fts USING fts5(text, title, content='', tokenize='{FTS_TOKENIZER}')")
+    with db:
+        for rows in passage_batches(store):
+            db.executemany("INSERT INTO passages_fts(rowid, text, title) VALUES (?, ?, ?)", rows)
+    db.execute("INSERT INTO passages_fts(passages_fts) VALUES ('optimize')")  # one b-tree, as after a bulk index
+    db.commit()
+    db.close()
+    return {"index_path": str(work / "fts5.db")}
+
+
+def _bm25s_tokenizer() -> tuple[Any, str]:
+    from bm25s.tokenization import Tokenizer
+
+    try:
+        import Stemmer  # PyStemmer: Snowball English
+    except ImportError:
+        return Tokenizer(stopwords="en", stemmer=None), "none (PyStemmer not installed)"
+    return Tokenizer(stopwords="en", stemmer=Stemmer.Stemmer("english").stemWord), "PyStemmer english"
+
+
+def build_bm25s(store: Path, work: Path) -> dict[str, Any]:
+    import bm25s
+
+    tokenizer, stemmer = _bm25s_tokenizer()
+    ids: list[list[int]] = []
+    rowids: list[int] = []
+    for rows in passage_batches(store):  # tokenized a batch at a time; the vocabulary grows across batches
+        texts = [f"{title}. {text}" if title else text for _rid, text, title in rows]
+        ids.extend(tokenizer.tokenize(texts, update_vocab=True, return_as="ids", show_progress=False))
+        rowids.extend(int(r[0]) for r in rows)
+    retriever = bm25s.BM25(k1=K1, b=B)
+    retriever.index(tokenizer.to_tokenized_tuple(ids), show_progress=False)
+    del ids
+    out = work / "bm25s"
+    retriever.save(str(out), show_progress=False)
+    tokenizer.save_vocab(str(out))
+    tokenizer.save_stopwords(str(out))
+    np.save(out / "rowids.npy", np.asarray(rowids, dtype=np.int64))
+    return {"index_path": str(out), "stemmer": stemmer, "bm25s": bm25s.__version__}
+
+
+def build_tantivy(store: Path, work: Path, threads: int, heap_mb: int) -> dict[str, Any]:
+    import tantivy
+
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("text", tokenizer_name="en_stem", index_option="freq")
+    builder.add_text_field("title", tokenizer_name="en_stem", index_option="freq")
+    builder.add_unsigned_field("rowid", stored=True, fast=True)
+    out = work / "tantivy"
+    out.mkdir()
+    index = tantivy.Index(builder.build(), path=str(out))
+    writer = index.writer(heap_size=heap_mb * 1_000_000, num_threads=threads)
+    for rows in passage_batches(store):
+        for rid, text, title in rows:
+            doc = tantivy.Document()
+            doc.add_unsigned("rowid", int(rid))  # Document(rowid=...) would make it a signed value
+            doc.add_text("text", text)
+            doc.add_text("title", title)
+            writer.add_document(doc)
+    writer.commit()
+    writer.wait_merging_threads()
+    return {"index_path": str(out), "threads": threads, "heap_mb": heap_mb,
+            "tantivy": getattr(tantivy, "__version__", "?")}
+
+
+# -- engines: search (in a child process) ----------------------------------------------------------
+def open_searcher(engine: str, store: Path, work: Path) -> Any:
+    """A function ``query text -> [rowid, ...]`` (best first, at most DEPTH) for one engine."""
+    if engine.startswith("fts5"):
+        from factdesk.retrieve.index import SqliteRetriever
+
+        ro = ReadOnlyStore(store)
+        kw = {"lexical_max_df": 0} if engine == "fts5-unpruned" else {}
+        retriever = SqliteRetriever(ro, None, mode="lexical", memo=False, ann_threshold=0, **kw)  # type: ignore[arg-type]
+        version = ro.passages.version()  # once: the store does not change during the run
+
+        def search(q: str) -> list[int]:
+            match = retriever.fts_query(q, version=version)  # factdesk's own MATCH text (pruned or not)
+            return [] if match is None else [r for r, _ in ro.passages.lexical(match, DEPTH)]
+        return search
+    from factdesk.retrieve.fusion import query_terms
+
+    if engine == "bm25s":
+        import bm25s
+
+        path = work / "bm25s"
+        retriever = bm25s.BM25.load(str(path), mmap=True, show_progress=False)
+        tokenizer, _ = _bm25s_tokenizer()
+        tokenizer.load_vocab(str(path))
+        rowids = np.load(path / "rowids.npy", mmap_mode="r")
+        depth = min(DEPTH, len(rowids))
+
+        def search(q: str) -> list[int]:
+            tokens = tokenizer.tokenize([" ".join(query_terms(q))], update_vocab=False, return_as="string",
+                                        show_progress=False)
+            if not [t for t in tokens[0] if t]:
+                return []
+            docs, scores = retriever.retrieve(tokens, k=depth, show_progress=False, n_threads=1)
+            return [int(rowids[d]) for d, s in zip(docs[0], scores[0]) if s > 0]  # bm25s pads with non-matches
+        return search
+    if engine == "tantivy":
+        import tantivy
+
+        index = tantivy.Index.open(str(work / "tantivy"))
+        index.reload()
+        searcher = index.searcher()
+        failures = FAILED_QUERIES
+
+        def search(q: str) -> list[int]:
+            words = query_terms(q)  # \w+ words only: nothing the query parser reads as syntax
+            if not words:
+                return []
+            try:
+                query = index.parse_query(" ".join(words), ["text", "title"], field_boosts={"title": 0.5})
+                hits = searcher.search(query, DEPTH, count=False).hits
+            except ValueError:  # a word the analyzer splits in two becomes a phrase: no positions indexed
+                failures.append(q)
+                return []
+            return [int(searcher.doc(addr)["rowid"][0]) for _score, addr in hits]
+        return search
+    raise ValueError(engine)
+
+
+def query_child(engine: str, store: Path, work: Path, queries: list[str]) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    search = open_searcher(engine, store, work)
+    open_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    search(queries[0])
+    first_ms = 1000 * (time.perf_counter() - t0)
+    passes: list[list[float]] = []
+    results: list[list[int]] = []
+    for _ in range(2):  # the first pass warms caches (FTS5's document-frequency look-ups included)
+        ms, results = [], []
+        for q in queries:
+            t0 = time.perf_counter()
+            results.append(search(q))
+            ms.append(1000 * (time.perf_counter() - t0))
+        passes.append(ms)
+    return {"open_s": round(open_s, 3), "first_query_ms": round(first_ms, 2),
+            "cold_pass_p50_ms": round(percentile(passes[0], 0.5), 2),
+            "p50_ms": round(percentile(passes[1], 0.5), 2), "p95_ms": round(percentile(passes[1], 0.95), 2),
+            "mean_ms": round(float(np.mean(passes[1])), 2), "failed_queries": len(set(FAILED_QUERIES)),
+            "results": results}
+
+
+def timing_child(engines: list[str], store: Path, work: Path, queries: list[str], passes: int) -> dict[str, Any]:
+    """Warm latency of every engine in one process, interleaved query by query (the order rotating), so a
+    change in the machine's load falls on all engines alike; per query the median of ``passes`` runs."""
+    searchers = {e: open_searcher(e, store, work) for e in engines}
+    for search in searchers.values():  # one warming pass each
+        for q in queries:
+            search(q)
+    ms: dict[str, list[list[float]]] = {e: [[] for _ in queries] for e in engines}
+    for p in range(passes):
+        for i, q in enumerate(queries):
+            order = engines[(i + p) % len(engines):] + engines[:(i + p) % len(engines)]
+            for e in order:
+                t0 = time.perf_counter()
+                searchers[e](q)
+                ms[e][i].append(1000 * (time.perf_counter() - t0))
+    out = {}
+    for e in engines:
+        med = [float(np.median(m)) for m in ms[e]]
+        out[e] = {"p50_ms": round(percentile(med, 0.5), 2), "p95_ms": round(percentile(med, 0.95), 2),
+                  "mean_ms": round(float(np.mean(med)), 2)}
+    return out
+
+
+def dense_child(store: Path, queries: list[str]) -> dict[str, Any]:
+    """Exact dense top DEPTH of each query over every stored vector (streamed in batches)."""
+    from factdesk.retrieve.embed import OnnxMiniLMEmbedder
+
+    ro = ReadOnlyStore(store)
+    q = OnnxMiniLMEmbedder().embed(queries, batch_size=64)
+    best_s = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+    best_r = np.zeros((len(queries), 0), dtype=np.int64)
+    for rows in ro.passages.vector_batches(size=20_000):
+        mat = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), -1)
+        s = np.concatenate([best_s, q @ mat.T], axis=1)
+        r = np.concatenate([best_r, np.broadcast_to(np.array([x[0] for x in rows], dtype=np.int64),
+                                                    (len(queries), len(rows)))], axis=1)
+        keep = np.argsort(-s, axis=1, kind="stable")[:, :DEPTH]
+        best_s, best_r = np.take_along_axis(s, keep, 1), np.take_along_axis(r, keep, 1)
+    return {"results": [[(int(r), float(s)) for r, s in zip(rr, ss)] for rr, ss in zip(best_r, best_s)]}
+
+
+def vm_hwm_mb() -> int | None:
+    """This process's peak resident size (VmHWM, reset by exec, so the parent's pages are not in it)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)
+    return None
+
+
+def child_main(args: argparse.Namespace) -> int:
+    store, work = Path(args.store), Path(args.work)
+    if args.child == "build":
+        t0 = time.perf_counter()
+        if args.engine == "fts5":
+            out = build_fts5(store, work)
+        elif args.engine == "bm25s":
+            out = build_bm25s(store, work)
+        else:
+            out = build_tantivy(store, work, args.tantivy_threads, args.tantivy_heap_mb)
+        out["build_s"] = round(time.perf_counter() - t0, 2)
+    elif args.child == "query":
+        out = query_child(args.engine, store, work, json.loads(Path(args.query_file).read_text()))
+    elif args.child == "timing":
+        out = timing_child(args.engine.split(","), store, work, json.loads(Path(args.query_file).read_text()),
+                           args.passes)
+    elif args.child == "demo":
+        out = {"queries": demo_queries(store)}
+    else:
+        out = dense_child(store, json.loads(Path(args.query_file).read_text()))
+    out["vm_hwm_mb"] = vm_hwm_mb()
+    Path(args.result).write_text(json.dumps(out))
+    return 0
+
+
+# -- the parent: children, memory watch, figures --------------------------------------------------
+def run_child(argv: list[str], max_rss_gb: float) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+    """Run this script as a child; (its JSON result or None, {seconds, peak_rss_mb, rc, note})."""
+    result = Path(tempfile.mkstemp(suffix=".json", prefix="lexical_engines_")[1])
+    cmd = [sys.executable, str(Path(__file__).resolve()), *argv, "--result", str(result)]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd)
+    killed: list[float] = []
+
+    def watch() -> None:  # stop a child that grows past the limit (the box is shared)
+        status = Path(f"/proc/{proc.pid}/status")
+        while proc.returncode is None:
+            try:
+                for line in status.read_text().splitlines():
+                    if line.startswith("VmRSS:") and int(line.split()[1]) > max_rss_gb * 1024 * 1024:
+                        killed.append(int(line.split()[1]) / 1024)
+                        os.kill(proc.pid, signal.SIGKILL)
+                        return
+            except (OSError, ValueError):
+                return
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    info: dict[str, Any] = {"seconds": round(time.perf_counter() - t0, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024),
+                            "rc": proc.returncode}
+    if killed:
+        info["note"] = f"stopped at {killed[0]:,.0f} MB RSS (limit --max-rss-gb {max_rss_gb:g})"
+    data = json.loads(result.read_text()) if proc.returncode == 0 and result.stat().st_size else None
+    result.unlink(missing_ok=True)
+    return data, info
+
+
+def disk_bytes(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def store_fts_bytes(path: Path) -> int | None:
+    """Bytes of the store's own passages_fts tables (dbstat), None where SQLite lacks dbstat."""
+    conn = open_ro(path)
+    try:
+        got = conn.execute("SELECT sum(pgsize) FROM dbstat WHERE name LIKE 'passages_fts%'").fetchone()[0]
+        return int(got) if got is not None else None
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def installed(build: str) -> bool:
+    package = PACKAGES[build]
+    if package is None:
+        return True
+    try:
+        __import__(package)
+    except ImportError:
+        return False
+    return True
+
+
+def loadavg() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def measure_size(size: int, args: argparse.Namespace, engines: list[str]) -> dict[str, Any]:
+    from factdesk.retrieve.fusion import rrf_fuse
+    from factdesk.settings import Settings
+
+    store = OUT / f"scale_check_{size}.db"
+    if not store.exists():
+        raise SystemExit(f"{store} is missing: build it with benchmarks/scale_check.py --sizes {size} --build-only")
+    top_k = Settings().top_k
+    entry: dict[str, Any] = {"passages": size, "store": str(store.relative_to(ROOT)), "top_k": top_k,
+                             "load_before": loadavg(), "engines": {}}
+    conn = open_ro(store)
+    entry["passages_in_store"] = int(conn.execute("SELECT count(*) FROM passages").fetchone()[0])
+    conn.close()
+    fever = fever_queries(store, args.queries)
+    got, _ = run_child(["--child", "demo", "--store", str(store), "--work", str(OUT)], args.max_rss_gb)
+    demo = got["queries"] if got else []  # in a child: the pipeline's models stay out of this process
+    entry["parent_rss_mb"] = vm_hwm_mb()
+    texts = [f["query"] for f in fever] + [d["query"] for d in demo]
+    entry["queries"] = {"fever": len(fever), "demo": len(demo), "fever_with_gold_in_store":
+                        sum(f["gold_document"] is not None for f in fever)}
+    entry["store_fts5_bytes"] = store_fts_bytes(store)
+    work = Path(tempfile.mkdtemp(prefix=f"lexical_engines_{size}_", dir=args.tmp))
+    qfile = work / "queries.json"
+    qfile.write_text(json.dumps(texts))
+    common = ["--store", str(store), "--work", str(work)]
+    results: dict[str, list[list[int]]] = {}
+    try:
+        built: dict[str, tuple[dict[str, Any] | None, dict[str, Any]]] = {}
+        for engine in engines:
+            build = BUILDS[engine]
+            row: dict[str, Any] = {}
+            entry["engines"][engine] = row
+            if build not in built:
+                print(f"  {size:,} build {build} (load {loadavg()[0]})", file=sys.stderr, flush=True)
+                built[build] = run_child(["--child", "build", "--engine", build, *common,
+                                          "--tantivy-threads", str(args.tantivy_threads),
+                                          "--tantivy-heap-mb", str(args.tantivy_heap_mb)], args.max_rss_gb)
+            data, info = built[build]
+            row["build"] = {**info, **(data or {})}
+            if data is None:
+                row["error"] = f"build failed ({info.get('note') or 'rc ' + str(info['rc'])})"
+                print(f"  {size:,} {engine}: {row['error']}", file=sys.stderr, flush=True)
+                continue
+            row["index_bytes"] = disk_bytes(Path(data["index_path"]))
+            print(f"  {size:,} query {engine} (load {loadavg()[0]})", file=sys.stderr, flush=True)
+            qdata, qinfo = run_child(["--child", "query", "--engine", engine, *common, "--query-file", str(qfile)],
+                                     args.max_rss_gb)
+            if qdata is None:
+                row["error"] = f"queries failed ({qinfo.get('note') or 'rc ' + str(qinfo['rc'])})"
+                continue
+            results[engine] = qdata.pop("results")
+            row["query"] = {**qdata, "peak_rss_mb": qinfo["peak_rss_mb"], "process_s": qinfo["seconds"]}
+            print(f"  {size:,} {engine}: build {row['build']['build_s']} s, {row['build']['peak_rss_mb']} MB; "
+                  f"query p50 {qdata['p50_ms']} ms p95 {qdata['p95_ms']} ms", file=sys.stderr, flush=True)
+        ready = [e for e in engines if e in results]
+        if ready:
+            print(f"  {size:,} interleaved latency: {', '.join(ready)} (load {loadavg()[0]})", file=sys.stderr, flush=True)
+            tdata, tinfo = run_child(["--child", "timing", "--engine", ",".join(ready), *common, "--query-file",
+                                      str(qfile), "--passes", str(args.passes)], args.max_rss_gb)
+            entry["interleaved"] = {"process": tinfo, "passes": args.passes}
+            for e in ready:
+                if tdata:
+                    entry["engines"][e]["interleaved"] = tdata[e]
+        dense = None
+        if args.hybrid:
+            print(f"  {size:,} dense top {DEPTH} (exact scan; load {loadavg()[0]})", file=sys.stderr, flush=True)
+            dfile = work / "fever.json"
+            dfile.write_text(json.dumps([f["query"] for f in fever]))
+            ddata, dinfo = run_child(["--child", "dense", *common, "--query-file", str(dfile)], args.max_rss_gb)
+            entry["dense"] = dinfo
+            dense = ddata["results"] if ddata else None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    # quality, from the returned rowids
+    conn = open_ro(store)
+    wanted = sorted({r for rs in results.values() for q in rs for r in q} |
+                    {r for q in (dense or []) for r, _ in q})
+    doc_of: dict[int, str] = {}
+    for i in range(0, len(wanted), 500):
+        part = wanted[i:i + 500]
+        doc_of.update((int(r), d) for r, d in conn.execute(
+            f"SELECT rowid, document_id FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part))
+    files = {d: Path(p).name for d, p in conn.execute("SELECT id, path FROM documents WHERE path IS NOT NULL")}
+    conn.close()
+    nf = len(fever)
+    base = results.get("fts5-unpruned")
+    for engine, rs in results.items():
+        row = entry["engines"][engine]
+        fever_hits = [float(f["gold_document"] is not None and f["gold_document"] in {doc_of.get(r) for r in rs[i][:10]})
+                      for i, f in enumerate(fever)]
+        demo_hits = [float(bool(set(d["gold_files"]) & {files.get(doc_of.get(r, ""), "") for r in rs[nf + i][:top_k]}))
+                     for i, d in enumerate(demo)]
+        row["fever_recall@10"] = round(float(np.mean(fever_hits)), 3) if fever_hits else None
+        row[f"demo_evidence_recall@{top_k}"] = round(float(np.mean(demo_hits)), 3) if demo_hits else None
+        if base is not None:
+            overlaps = [len(set(a[:10]) & set(b[:10])) / max(1, min(10, len(b[:10]))) for a, b in zip(rs, base)]
+            row["top10_overlap_vs_fts5_unpruned"] = round(float(np.mean(overlaps)), 3)
+        if dense is not None:
+            hybrid_hits = []
+            for i, f in enumerate(fever):
+                lex = [(r, float(DEPTH - j)) for j, r in enumerate(rs[i])]
+                fused = [r for r, *_ in rrf_fuse(lex, [tuple(x) for x in dense[i]], "hybrid")[:10]]
+                hybrid_hits.append(float(f["gold_document"] is not None and f["gold_document"] in {doc_of.get(r) for r in fused}))
+            row["fever_hybrid_recall@10"] = round(float(np.mean(hybrid_hits)), 3)
+    if dense is not None:
+        entry["fever_dense_recall@10"] = round(float(np.mean(
+            [float(f["gold_document"] is not None and f["gold_document"] in {doc_of.get(r) for r, _ in dense[i][:10]})
+             for i, f in enumerate(fever)])), 3)
+    entry["load_after"] = loadavg()
+    return entry
+
+
+def print_size(entry: dict[str, Any]) -> None:
+    k = entry["top_k"]
+    print(f"\n{entry['passages']:,} passages ({entry['queries']['fever']} FEVER claims, {entry['queries']['demo']} demo "
+          f"gold claims); load average before {entry['load_before']}, after {entry['load_after']}")
+    rows = []
+    for engine, r in entry["engines"].items():
+        b, q = r.get("build", {}), r.get("query", {})
+        if "error" in r:
+            rows.append([engine, r["error"]] + [""] * 12)
+            continue
+        rows.append([engine, b.get("build_s"), b.get("peak_rss_mb"), round(r["index_bytes"] / 1e6, 1),
+                     q.get("open_s"), q.get("first_query_ms"), r.get("interleaved", {}).get("p50_ms"),
+                     r.get("interleaved", {}).get("p95_ms"), q.get("p50_ms"), q.get("peak_rss_mb"),
+                     r.get(f"demo_evidence_recall@{k}"), r.get("fever_recall@10"),
+                     r.get("top10_overlap_vs_fts5_unpruned"), r.get("fever_hybrid_recall@10", "")])
+    print_table(["engine", "build s", "build peak MB", "index MB", "open s", "first query ms", "p50 ms", "p95 ms",
+                 "alone p50 ms", "query peak MB", f"demo recall@{k}", "FEVER R@10", "top-10 overlap", "FEVER hybrid R@10"], rows)
+    if entry.get("store_fts5_bytes"):
+        print(f"the store's own passages_fts tables: {entry['store_fts5_bytes'] / 1e6:.1f} MB")
+    if "fever_dense_recall@10" in entry:
+        print(f"FEVER dense-only recall@10 (exact scan): {entry['fever_dense_recall@10']}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[100000],
+                    help="store sizes: benchmarks/out/scale_check_<N>.db must exist (scale_check.py builds them)")
+    ap.add_argument("--queries", type=int, default=400,
+                    help="FEVER dev claims (the first N, as scale_check.py --prune-study N); the demo claims are added")
+    ap.add_argument("--engines", nargs="+", default=ENGINES, choices=ENGINES)
+    ap.add_argument("--hybrid", action="store_true",
+                    help="also fuse each engine's list with the exact dense top 50 (FEVER hybrid recall@10)")
+    ap.add_argument("--max-rss-gb", type=float, default=6.0,
+                    help="stop a child process above this resident size and report it (default 6)")
+    ap.add_argument("--tantivy-threads", type=int, default=1, help="tantivy indexing threads (default 1, as FTS5/bm25s)")
+    ap.add_argument("--tantivy-heap-mb", type=int, default=512, help="tantivy writer memory budget")
+    ap.add_argument("--passes", type=int, default=3,
+                    help="warm passes over the queries in the interleaved latency run (per query: their median)")
+    ap.add_argument("--tmp", default=None, help="where the indexes are built (default: the system temp dir)")
+    ap.add_argument("--json", help="write the figures here (e.g. benchmarks/out/lexical_engines.json)")
+    # internal: one build or query in a child process
+    ap.add_argument("--child", choices=["build", "query", "dense", "demo", "timing"], help=argparse.SUPPRESS)
+    ap.add_argument("--engine", help=argparse.SUPPRESS)
+    ap.add_argument("--store", help=argparse.SUPPRESS)
+    ap.add_argument("--work", help=argparse.SUPPRESS)
+    ap.add_argument("--result", help=argparse.SUPPRESS)
+    ap.add_argument("--query-file", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        return child_main(args)
+    engines = []
+    for engine in args.engines:
+        if installed(BUILDS[engine]):
+            engines.append(engine)
+        else:
+            print(f"{engine} skipped: the package {PACKAGES[BUILDS[engine]]!r} is not installed "
+                  f"(pip install 'factdesk[bench-lexical]' or pip install {PACKAGES[BUILDS[engine]]})", file=sys.stderr)
+    results: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv), "sizes": [],
+                               "uptime_before": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
+    try:
+        import Stemmer  # noqa: F401
+        results["pystemmer"] = True
+    except ImportError:
+        results["pystemmer"] = False
+    for size in args.sizes:
+        entry = measure_size(size, args, engines)
+        results["sizes"].append(entry)
+        print_size(entry)
+        write_json(args.json, results)  # after each size: a killed 1 M run keeps the 100 k figures
+    results["uptime_after"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    print(f"\nuptime before: {results['uptime_before']}\nuptime after:  {results['uptime_after']}")
+    write_json(args.json, results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
