@@ -23,10 +23,14 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from factdesk.claims.decontextualize import _previous_subject  # one copy of the centering rule
 from factdesk.text.entities import (
+    COMPANY_NOUNS,
     Mention,
     TITLES,
     clean_speaker,
@@ -83,6 +87,24 @@ _SUBJECT_FIRST = re.compile(
     rf"""(?P<who>[^,"“”:;]{{1,90}}?)(?:\s*\([A-Z]{{2,8}}\))?(?P<appos>,\s[^,"“”]{{1,90}},)?\s+{_ADVERBS}(?P<verb>{VERBS})\b(?P<rest>.*)$""",
     re.S,
 )
+
+
+@functools.lru_cache(maxsize=None)
+def _subject_first_from(min_who: int) -> re.Pattern[str]:
+    """``_SUBJECT_FIRST`` with a subject of at least ``min_who`` characters."""
+    return re.compile(_SUBJECT_FIRST.pattern.replace("{1,90}?", f"{{{min_who},90}}?", 1), re.S)
+
+
+def _subject_candidates(sentence: str, skip: int) -> Iterator[re.Match[str]]:
+    """Every "subject + reporting verb" reading from ``skip``, shortest subject first: a noun that looks
+    like a verb ("A company report revealed that …") gives way to the next verb."""
+    min_who = 1
+    while min_who <= 90:
+        m = _subject_first_from(min_who).match(sentence, skip)
+        if m is None:
+            return
+        yield m
+        min_who = len(m.group("who")) + 1
 _INTRO = re.compile(
     r"""^(?:In|On|At|During|After|Before|Speaking|Last|Earlier|Later|Meanwhile|However|But|Separately|Asked|When|"""
     r"""Yesterday|Today|Since|Following|Responding|Writing|Addressing|Also|Previously|Then|Now|Still|And|From|Soon|"""
@@ -109,6 +131,15 @@ _ACCORDING_MID = re.compile(
 _ACCORDING_START = re.compile(r"""^\s*According to (?P<who>[^,]{1,90}),\s*(?P<content>.+)$""", re.S | re.I)
 _ACCORDING_END = re.compile(r"""^(?P<content>.+?),?\s+according to (?P<who>[^,.;!?]{1,90})(?:,[^.]*)?[.!?]?["”]?\s*$""", re.S | re.I)
 
+_DOCUMENT_NOUNS = "|".join(sorted(_DOCUMENTS | {"assessment", "release", "forecast", "outlook", "estimate", "estimates",
+                                                  "website", "budget", "accounts", "results", "reports", "studies"}))
+# "the grid operator’s 2019 resource assessment", "Acme's annual report"
+_OWNED_DOCUMENT = re.compile(rf"^(?P<owner>[^’']{{2,60}}?)(?:[’']s|s[’'])\s+(?:[\w-]+\s+){{0,3}}(?:{_DOCUMENT_NOUNS})$", re.I)
+# "a recent company financial report", "the firm's filings" — the company the article names
+_COMPANY_DOCUMENT = re.compile(
+    rf"^(?:the|a|an|its|this|that)\s+(?:[\w-]+\s+){{0,2}}(?P<noun>{'|'.join(sorted(COMPANY_NOUNS))})(?:[’']s)?\s+"
+    rf"(?:[\w-]+\s+){{0,2}}(?:{_DOCUMENT_NOUNS})$", re.I)
+
 _PRONOUNS = {"he", "she", "it", "they"}
 _GROUPS = {
     "officials", "police", "experts", "researchers", "scientists", "critics", "analysts", "residents",
@@ -116,6 +147,7 @@ _GROUPS = {
     "campaigners", "activists", "economists", "sources", "opponents", "supporters", "locals", "engineers",
     "historians", "regulators", "inspectors", "firefighters", "parents", "teachers",
 }
+_AUXILIARIES = {"is", "was", "are", "were", "be", "been", "has", "have", "had", "will", "would", "can", "could"}
 _DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "this", "that", "one", "two", "several", "some"}
 _CONNECTORS = {"of", "for", "the", "at", "and", "de", "van", "von"}
 _TIME = (
@@ -149,7 +181,8 @@ def _valid_who(who: str) -> bool:
     if lower[0] in {"i", "we", "you"}:
         return False
     if lower[0] in _DETERMINERS:
-        return len(words) <= 7 and not any(w in {"is", "was", "are", "were", "be", "been"} for w in lower)
+        # "the foundation has received reports that …": a subject holds no verb of its own
+        return len(words) <= 7 and not any(w in _AUXILIARIES for w in lower)
     if lower[-1] in _GROUPS:
         return True
     # a name, perhaps after lower-case roles: "former mayor Tom Banks", "Acme spokesperson Jo Park"
@@ -163,6 +196,11 @@ def _valid_who(who: str) -> bool:
         if not (w[:1].isupper() or lw in TITLES or lw in _CONNECTORS or lw.endswith("'s") or lw.endswith("’s")):
             return False
     return True
+
+
+def _opens_sentence(text: str, pos: int) -> bool:
+    before = text[max(0, pos - 5):pos].rstrip(" \t\"“")
+    return not before or before.endswith("\n") or bool(re.search(r"[.!?][\"”’)]*$", before))
 
 
 def _pronoun_speaker(pronoun: str, pos: int, text: str, mentions: list[Mention],
@@ -186,12 +224,47 @@ def _pronoun_speaker(pronoun: str, pos: int, text: str, mentions: list[Mention],
                            None)
         if want is None or prev_gender is None or prev_gender == want:
             return previous.speaker
+    if pronoun.lower() in {"he", "she"} and _opens_sentence(text, pos):
+        # centering: a pronoun that opens a sentence continues the previous sentence's subject ("Mr Anderson,
+        # who …, had testified at Hartley's trial. He told the jury …" is Anderson, not the nearer Hartley)
+        subject = _previous_subject(pos, text, mentions, {"person"})
+        if subject is not None and compatible(subject):
+            return subject.name
     people = [m for m in mentions if m.kind == "person" and m.end <= pos and pos - m.end <= 1500 and compatible(m)]
     if pronoun.lower() in {"he", "she"}:
         others = [m for m in mentions if m.kind != "person"]
         resolved = resolve_reference(pronoun, pos, text, sorted(people + others, key=lambda m: m.start), strict=True)
         return resolved
     return resolve_reference(pronoun, pos, text, mentions)
+
+
+def _named_by_head(noun: str, pos: int, mentions: list[Mention]) -> str | None:
+    """"the grid operator" is the one long name the article gave before that ends in "Operator"
+    ("California Independent System Operator"); a name of two words may be a person's ("John Baker")."""
+    names = {m.name for m in mentions if m.end <= pos and len(m.name.split()) >= 3
+             and m.name.split()[-1].lower() == noun and not m.title}
+    return next(iter(names)) if len(names) == 1 else None
+
+
+def _owner_of_document(phrase: str, who_start: int, text: str, mentions: list[Mention],
+                       previous: Attribution | None) -> str | None:
+    """Who speaks through a document: "the grid operator's 2019 assessment" is the grid operator (named
+    as the article named it), "a recent company financial report" is the company the article is about."""
+    m = _OWNED_DOCUMENT.match(phrase)
+    if m:
+        return _speaker_name(m.group("owner"), who_start, text, mentions, previous)
+    m = _COMPANY_DOCUMENT.match(phrase)
+    if m:
+        return _longest_form(resolve_reference("the " + m.group("noun").lower(), who_start, text, mentions), mentions)
+    return None
+
+
+def _longest_form(name: str | None, mentions: list[Mention]) -> str | None:
+    """An organisation named short and long ("CVS", "CVS Health") by its one long name."""
+    if not name:
+        return name
+    longer = {m.name for m in mentions if m.kind == "org" and m.name.startswith(name + " ")}
+    return next(iter(longer)) if len(longer) == 1 else name
 
 
 def _speaker_name(who: str, who_start: int, text: str, mentions: list[Mention],
@@ -207,6 +280,9 @@ def _speaker_name(who: str, who_start: int, text: str, mentions: list[Mention],
         return resolve_reference(lower, who_start, text, mentions, strict=True) or lower
     if lower in _GROUPS:
         return lower
+    owner = _owner_of_document(phrase, who_start, text, mentions, previous)
+    if owner:
+        return owner
     if lower.split()[0] in _DETERMINERS and not any(w[:1].isupper() for w in phrase.split()[1:]):
         # "the agency", "a ministry spokesperson", "the mayor"
         resolved = resolve_reference(lower, who_start, text, mentions)
@@ -216,6 +292,10 @@ def _speaker_name(who: str, who_start: int, text: str, mentions: list[Mention],
         tail = re.search(r"\b(?:for|of|at)\s+(the\s+\w+)$", lower)
         if tail:
             resolved = resolve_reference(tail.group(1), who_start, text, mentions)
+            if resolved:
+                return resolved
+        if lower.split()[0] == "the":
+            resolved = _named_by_head(lower.split()[-1], who_start, mentions)
             if resolved:
                 return resolved
         return lower
@@ -315,9 +395,8 @@ def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | No
     # the subject may follow an opening clause: "With 1,800 agents and 240 aircraft, AMO says it …"
     after_commas = [c.end() for c in re.finditer(r""",\s+(?:(?:but|and|while|so|yet)\s+)?(?=[A-Z]|the\s+[A-Z])""", sentence[:250])]
     skips = list(dict.fromkeys([0] + ([intro.end()] if intro else []) + after_commas))
-    for skip in skips:
-        m = _SUBJECT_FIRST.match(sentence, skip)
-        if not m or not _valid_who(m.group("who")):
+    for m in (m for skip in skips for m in _subject_candidates(sentence, skip)):
+        if not _valid_who(m.group("who")):
             continue
         verb, rest = m.group("verb"), m.group("rest")
         lead = _TIME_RE.match(rest).end()
@@ -395,10 +474,13 @@ def attribute_all(sentences: list[tuple[str, int]], text: str, mentions: list[Me
     depth = 0
     for i, (sent, start) in enumerate(sentences):
         att = attribute(sent, start, text, mentions, previous)
-        if att is None and depth == 1 and start > 0:
+        if depth == 1 and start > 0 and (att is None or att.pattern != "quote_first"):
             # the sentence opens inside a quotation: read it as if its opening mark were here
-            # ("…. Fares will stay,” said Mayor Ortiz." is the end of a quotation with its speaker)
-            att = attribute("“" + sent, start - 1, text, mentions, previous)
+            # ("…. Fares will stay,” said Mayor Ortiz." is the end of a quotation with its speaker); the
+            # speaker after the closing mark wins over a "he said" the quotation itself reports
+            inside = attribute("“" + sent, start - 1, text, mentions, previous)
+            if inside is not None and (att is None or inside.pattern == "quote_first"):
+                att = inside
         stripped = sent.strip()
         if (att is None and previous is not None and out and out[-1] is previous
                 and previous.pattern in {"quote_first", "said_end", "quote_continued"}
