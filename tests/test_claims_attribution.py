@@ -178,3 +178,29 @@ def test_the_speaker_after_the_closing_mark_wins_over_a_said_inside_the_quotatio
             "He said, farmers in the north would pay more,\" Quill said to Liam.")
     assert _speaker_of(text, "\"So your") == "Nora Quill"
     assert _speaker_of(text, "He said") == "Nora Quill"
+
+
+def test_a_group_named_by_one_member_is_that_member():
+    text = ("Scientists like Ana Ruiz from the University of Leeds attribute the rise to warmer seas and "
+            "stronger winds.")
+    assert _speaker_of(text, "Scientists like") == "Ana Ruiz"
+
+
+def test_released_names_or_figures_is_reporting():
+    text = ("The police have now released the names of the three men hurt in a fire in Dunmore on Sunday. "
+            "The rebels released the hostages in Varna on Monday.")
+    assert _speaker_of(text, "The police") == "the police"
+    assert _speaker_of(text, "The rebels") is None
+
+
+def test_a_document_findings_run_on_into_the_next_sentences():
+    text = ("Harbour Foods Group opened 40 stores last year. "
+            "A recent company report revealed that it had a record year in 2023.\n\n"
+            "The company's revenues increased 9 percent to $3.1 billion. Its profit rose 4 percent to $200 million. "
+            "Shoppers in Leeds were unimpressed.")
+    assert _speaker_of(text, "The company's") == "Harbour Foods Group"
+    assert _speaker_of(text, "Its profit") == "Harbour Foods Group"
+    assert _speaker_of(text, "Shoppers") is None
+    # a person's statement does not run on: "Its" after "Ortiz said" is the article's own voice
+    text = "Mayor Lena Ortiz said the bridge opened in 2023. Its cost rose 10 percent to $40 million."
+    assert _speaker_of(text, "Its cost") is None

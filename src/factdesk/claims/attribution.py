@@ -48,6 +48,7 @@ VERBS = (
     "acknowledged|acknowledges|admitted|admits|confirmed|confirms|denied|denies|estimated|estimates|testified|"
     "stressed|emphasised|emphasized|revealed|reveals|declared|declares|conceded|concedes|recalled|disclosed|"
     "insisted|boasted|boasts|promised|promises|pledged|reported|reports|concluded|concludes|found|finds|shows|showed|"
+    "attribute|attributes|attributed|released|releases|"
     "accused|accuses|note|argue|insist|allege|assert|contend|maintain|warn|predict|suggest|acknowledge|admit|"
     "confirm|deny|estimate|stress|reveal|declare|concede|report|conclude|find|show|state|explain|announce|add|tell"
 )
@@ -78,8 +79,11 @@ _NEED_CLAUSE = re.compile(
 )
 # "… confirms with high certainty that …", "… stated to “Expect …”"
 _THAT_AFTER = re.compile(r"""\s*(?:,\s*)?(?:(?:with|in|on|at|for|from|to)\s+(?:[\w’'-]+\s+){1,3})?(?:that\b|[:"“])""")
+_RELEASED_INFORMATION = re.compile(
+    r"\s*(?:(?:the|a|an|its|their|new|further|more|preliminary|official)\s+)*"
+    r"(?:identities|identity|names|name|details|figures|data|statistics|results|findings|statement)\b")
 _STATED_TO = re.compile(r"""\s*to\s+["“]""")
-_ADVERBS = r"(?:(?:has|had|have|also|previously|repeatedly|again|later|then|once|falsely|wrongly|recently|publicly|initially|originally|earlier|often|even|\w+ly)\s+)*"
+_ADVERBS = r"(?:(?:has|had|have|now|just|already|also|previously|repeatedly|again|later|then|once|falsely|wrongly|recently|publicly|initially|originally|earlier|often|even|\w+ly)\s+)*"
 _QUOTE_FIRST = re.compile(r"""^\s*(?P<oq>["“])(?P<q>.+?)(?P<cq>["”])\s*,?\s*(?P<tail>.+)$""", re.S)
 _TAIL_VERB_FIRST = re.compile(rf"^(?P<verb>{VERBS})\s+(?P<who>[^,.;!?\"“”]+?)\s*(?:,.*)?[.!?]?\s*$", re.S)
 _TAIL_WHO_FIRST = re.compile(rf"^(?P<who>[^,.;!?\"“”]+?)\s+{_ADVERBS}(?P<verb>{VERBS})\b(?P<rest>[^\"“”]*)$", re.S)
@@ -131,8 +135,9 @@ _ACCORDING_MID = re.compile(
 _ACCORDING_START = re.compile(r"""^\s*According to (?P<who>[^,]{1,90}),\s*(?P<content>.+)$""", re.S | re.I)
 _ACCORDING_END = re.compile(r"""^(?P<content>.+?),?\s+according to (?P<who>[^,.;!?]{1,90})(?:,[^.]*)?[.!?]?["”]?\s*$""", re.S | re.I)
 
-_DOCUMENT_NOUNS = "|".join(sorted(_DOCUMENTS | {"assessment", "release", "forecast", "outlook", "estimate", "estimates",
-                                                  "website", "budget", "accounts", "results", "reports", "studies"}))
+_DOCUMENT_NOUN_SET = _DOCUMENTS | {"assessment", "release", "forecast", "outlook", "estimate", "estimates", "website",
+                                    "budget", "accounts", "results", "reports", "studies"}
+_DOCUMENT_NOUNS = "|".join(sorted(_DOCUMENT_NOUN_SET))
 # "the grid operator’s 2019 resource assessment", "Acme's annual report"
 _OWNED_DOCUMENT = re.compile(rf"^(?P<owner>[^’']{{2,60}}?)(?:[’']s|s[’'])\s+(?:[\w-]+\s+){{0,3}}(?:{_DOCUMENT_NOUNS})$", re.I)
 # "a recent company financial report", "the firm's filings" — the company the article names
@@ -147,6 +152,12 @@ _GROUPS = {
     "campaigners", "activists", "economists", "sources", "opponents", "supporters", "locals", "engineers",
     "historians", "regulators", "inspectors", "firefighters", "parents", "teachers",
 }
+# "Researchers like Ana Ruiz from Leeds University", "experts such as Dr. Tom Hale": a group by one named member
+_EXAMPLE_OF_GROUP = re.compile(
+    rf"^(?:[A-Za-z-]+\s+)?(?i:{'|'.join(sorted(_GROUPS))})\s+(?:like|such\s+as|including)\s+"
+    r"(?P<name>(?:(?:Dr|Prof|Mr|Mrs|Ms)\.?\s+)?[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){1,3})"
+    r"(?:\s+(?:from|of|at)\s+[^,;]{2,60})?$"
+)
 _AUXILIARIES = {"is", "was", "are", "were", "be", "been", "has", "have", "had", "will", "would", "can", "could"}
 _DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "this", "that", "one", "two", "several", "some"}
 _CONNECTORS = {"of", "for", "the", "at", "and", "de", "van", "von"}
@@ -172,6 +183,9 @@ class Attribution:
 
 
 def _valid_who(who: str) -> bool:
+    example = _EXAMPLE_OF_GROUP.match(who)
+    if example:
+        return True
     words = who.split()
     if not words or len(words) > 10:
         return False
@@ -280,6 +294,9 @@ def _speaker_name(who: str, who_start: int, text: str, mentions: list[Mention],
         return resolve_reference(lower, who_start, text, mentions, strict=True) or lower
     if lower in _GROUPS:
         return lower
+    example = _EXAMPLE_OF_GROUP.match(phrase)
+    if example:  # "Researchers like Ana Ruiz from Leeds University": the one named speaks
+        return clean_speaker(example.group("name"), mentions, who_start + example.start("name"))
     owner = _owner_of_document(phrase, who_start, text, mentions, previous)
     if owner:
         return owner
@@ -404,6 +421,8 @@ def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | No
                                        or (verb in {"stated", "states"} and _STATED_TO.match(rest[lead:]))):
             if m.group("who").lower().split()[-1] not in _DOCUMENTS:
                 continue
+        if verb in {"released", "releases"} and not _RELEASED_INFORMATION.match(rest[lead:]):
+            continue  # "released the names of …" reports; "released the hostages" does not
         if verb not in {"told", "tells"} and not (_NEED_CLAUSE.match(rest[lead:]) or _THAT_AFTER.match(rest[lead:])
                                                   or _STATED_TO.match(rest[lead:])):
             continue
@@ -456,6 +475,19 @@ def _quoted_span(sentence: str, start: int) -> tuple[int, int]:
     return start + lead, start + end
 
 
+# a sentence that opens by referring back to what the previous one was about
+_BACK_REFERENCE = re.compile(
+    rf"(?:Its|They|Their|The\s+(?:{'|'.join(sorted(COMPANY_NOUNS))}|agency|department|ministry|authority)[’']s)\b")
+
+
+def _reports_a_document(att: Attribution) -> bool:
+    """What a report, a release or a set of figures says, as opposed to what a person says."""
+    if att.pattern == "document_continued" or att.verb in {"released", "releases"}:
+        return True
+    words = att.speaker_phrase.lower().split()
+    return bool(words) and words[-1] in _DOCUMENT_NOUN_SET
+
+
 def attribute_all(sentences: list[tuple[str, int]], text: str, mentions: list[Mention] | None = None
                   ) -> list[Attribution | None]:
     """:func:`attribute` for a document's sentences in order, with what one sentence says about the next.
@@ -489,6 +521,11 @@ def attribute_all(sentences: list[tuple[str, int]], text: str, mentions: list[Me
             c_start, c_end = _quoted_span(sent, start)
             att = Attribution(previous.speaker, previous.speaker_phrase, previous.verb, c_start, c_end,
                               "quote_continued")
+        if (att is None and previous is not None and out and out[-1] is previous and depth == 0
+                and _reports_a_document(previous) and _BACK_REFERENCE.match(stripped)):
+            # a document's findings run on: "A company report showed that sales grew. Its profit rose 8%."
+            att = Attribution(previous.speaker, previous.speaker_phrase, previous.verb, start, start + len(sent.rstrip()),
+                              "document_continued")
         if depth == 1 and runs:
             runs[-1].append(i)
         new_depth = _quote_depth_after(sent, depth)
