@@ -20,7 +20,10 @@ sentence when their word-token Jaccard is >= ``MATCH`` (one-to-one, best pairs f
 * **precision**: matched extracted claims / extracted claims (issue target >= 0.90);
 * **recall**: matched gold sentences / gold sentences (target >= 0.85);
 * **attribution** (matched pairs): factdesk's ``attributed_to`` equals the gold speaker, case-insensitive,
-  null = null (target >= 0.95); "lenient" also accepts any shared name token (both non-null);
+  without a leading "the" or a middle initial ("Michael R. Bloomberg"), an acronym equal to the initials of
+  the other name ("AMO", "Air and Marine Operations"), null = null (target >= 0.95); "strict" is the
+  comparison before 3 December 2026 (case and a leading "the" only); "lenient" also accepts any shared
+  name token (both non-null);
 * **standalone proxy** (matched pairs): factdesk's ``standalone`` does not start with a pronoun or an
   undetermined reference, keeps no unresolved relative day ("Tuesday", "yesterday") that the gold rewrite
   resolved, contains every number of the gold rewrite and >= 2/3 of its names (a name counts when any of its
@@ -118,10 +121,32 @@ def _without_article(name: str) -> str:
     return name[4:] if name.startswith("the ") else name
 
 
-def same_speaker(pred: str | None, gold: str | None) -> bool:
+def _name_key(name: str) -> str:
+    """A speaker's name without a leading "the" or a middle initial: "Michael R. Bloomberg" is "Michael Bloomberg"."""
+    words = _without_article(name).split()
+    if len(words) >= 3:
+        words = [words[0]] + [w for w in words[1:-1] if not re.fullmatch(r"\w\.?", w)] + [words[-1]]
+    return " ".join(words)
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in norm(name).split() if w[:1].isupper())
+
+
+def same_speaker(pred: str | None, gold: str | None, *, strict: bool = False) -> bool:
+    """Speakers compared ignoring case and a leading "the"; unless ``strict``, also a middle initial, and an
+    organisation's acronym is its name ("AMO" is "Air and Marine Operations": the initials of its capitalised
+    words).  A surname alone is not the full name."""
     if not pred or not gold:
         return not pred and not gold
-    return _without_article(pred) == _without_article(gold)
+    if _without_article(pred) == _without_article(gold):
+        return True
+    if strict:
+        return False
+    if _name_key(pred) == _name_key(gold):
+        return True
+    short, long = sorted((norm(pred), norm(gold)), key=len)
+    return bool(re.fullmatch(r"[A-Z]{2,8}", short)) and len(long.split()) >= 2 and _initials(long) == short
 
 
 def speaker_overlap(pred: str | None, gold: str | None) -> bool:
@@ -200,11 +225,12 @@ def score_page(page: dict[str, Any], raw: str, claims: list[dict[str, Any]],
     gold = page["claims"]
     gold_text = [span_text(raw, g["start"], g["end"]) for g in gold]
     pairs = match([c["text"] for c in claims], gold_text)
-    attr = lenient = proxy = judged = judged_right = 0
+    attr = attr_strict = lenient = proxy = judged = judged_right = 0
     examples = []
     for i, j, score in pairs:
         c, g = claims[i], gold[j]
         attr += same_speaker(c["attributed_to"], g["speaker"])
+        attr_strict += same_speaker(c["attributed_to"], g["speaker"], strict=True)
         lenient += speaker_overlap(c["attributed_to"], g["speaker"])
         ok, why = standalone_ok(c["standalone"], g["standalone"])
         proxy += ok
@@ -218,7 +244,8 @@ def score_page(page: dict[str, Any], raw: str, claims: list[dict[str, Any]],
     matched_g = {j for _, j, _ in pairs}
     matched_e = {i for i, _, _ in pairs}
     return {"file": page["file"], "url": page["url"], "gold": len(gold), "extracted": len(claims),
-            "matched": len(pairs), "attribution_right": attr, "attribution_lenient": lenient,
+            "matched": len(pairs), "attribution_right": attr, "attribution_strict_right": attr_strict,
+            "attribution_lenient": lenient,
             "standalone_proxy_right": proxy, "rewrites_judged": judged, "rewrites_judged_right": judged_right,
             "missed": [gold[j]["start"] for j in range(len(gold)) if j not in matched_g],
             "unmatched_extracted": [claims[i]["text"][:160] for i in range(len(claims)) if i not in matched_e],
@@ -231,10 +258,11 @@ def ratio(a: int, b: int) -> float | None:
 
 def totals(pages: list[dict[str, Any]]) -> dict[str, Any]:
     s = {k: sum(p[k] for p in pages) for k in ("gold", "extracted", "matched", "attribution_right",
-                                               "attribution_lenient", "standalone_proxy_right", "rewrites_judged",
+                                               "attribution_strict_right", "attribution_lenient", "standalone_proxy_right", "rewrites_judged",
                                                "rewrites_judged_right")}
     return {**s, "precision": ratio(s["matched"], s["extracted"]), "recall": ratio(s["matched"], s["gold"]),
             "attribution": ratio(s["attribution_right"], s["matched"]),
+            "attribution_strict": ratio(s["attribution_strict_right"], s["matched"]),
             "attribution_lenient": ratio(s["attribution_lenient"], s["matched"]),
             "standalone_proxy": ratio(s["standalone_proxy_right"], s["matched"]),
             "rewrites_right_hand": ratio(s["rewrites_judged_right"], s["rewrites_judged"])}
@@ -300,12 +328,13 @@ def main() -> None:
 def _rows(split: str, part: dict[str, Any]) -> list[list[Any]]:
     o = part["overall"]
     rows = [[f"overall {split}", o["gold"], o["extracted"], o["matched"], o["precision"], o["recall"],
-             o["attribution"], o["attribution_lenient"], o["standalone_proxy"],
+             o["attribution"], o["attribution_strict"], o["attribution_lenient"], o["standalone_proxy"],
              f"{o['rewrites_right_hand']} ({o['rewrites_judged']}/{o['matched']})"]]
     for p in part["pages"]:
         rows.append([f"{Path(p['file']).stem} ({split})", p["gold"], p["extracted"], p["matched"],
                      ratio(p["matched"], p["extracted"]), ratio(p["matched"], p["gold"]),
-                     ratio(p["attribution_right"], p["matched"]), ratio(p["attribution_lenient"], p["matched"]),
+                     ratio(p["attribution_right"], p["matched"]), ratio(p["attribution_strict_right"], p["matched"]),
+                     ratio(p["attribution_lenient"], p["matched"]),
                      ratio(p["standalone_proxy_right"], p["matched"]),
                      f"{ratio(p['rewrites_judged_right'], p['rewrites_judged'])} ({p['rewrites_judged']}/{p['matched']})"])
     return rows
@@ -323,7 +352,7 @@ def report(r: dict[str, Any]) -> None:
     rows = [_rows(name, part)[0] for name, part in parts]
     for name, part in parts:
         rows.extend(_rows(name, part)[1:])
-    print_table(["page", "gold", "extracted", "matched", "precision", "recall", "attribution", "attr lenient",
+    print_table(["page", "gold", "extracted", "matched", "precision", "recall", "attribution", "attr strict", "attr lenient",
                  "standalone*", "rewrites (hand)"], rows)
     t = r["targets"]
     print(f"\ntargets: precision >= {t['precision']}, recall >= {t['recall']}, attribution >= {t['attribution']}, "

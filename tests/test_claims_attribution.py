@@ -204,3 +204,23 @@ def test_a_document_findings_run_on_into_the_next_sentences():
     # a person's statement does not run on: "Its" after "Ortiz said" is the article's own voice
     text = "Mayor Lena Ortiz said the bridge opened in 2023. Its cost rose 10 percent to $40 million."
     assert _speaker_of(text, "Its cost") is None
+
+
+def test_the_benchmark_compares_speakers_by_name_not_by_form():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parent.parent / "benchmarks"
+    sys.path.insert(0, str(bench))
+    try:
+        spec = importlib.util.spec_from_file_location("claims_real_bench", bench / "claims_real.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(bench))
+    same = module.same_speaker
+    assert same("Tom R. Hale", "Tom Hale") and same("the Harbour Rail Office", "HRO")
+    assert same("Port and Harbour Unit", "PHU") and not same("Port and Harbour Unit", "PHU", strict=True)
+    assert not same("Hale", "Tom Hale") and not same("Tom Hale", "Tim Hale") and not same("HRO", "Harbour Office")
+    assert same(None, None) and not same("Tom Hale", None)
