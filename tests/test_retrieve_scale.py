@@ -286,3 +286,44 @@ def test_many_queries_search_the_vector_index_together_with_the_same_answers(sto
             assert calls and calls[0] == len(queries)  # one search for all queries first
             assert [[(h.passage.id, round(h.score, 6)) for h in hs] for hs in batched] == \
                    [[(h.passage.id, round(h.score, 6)) for h in hs] for hs in singles]
+
+
+def test_a_blocks_lexical_searches_run_on_read_connections_of_their_own_with_the_same_answers(store_path: Path) -> None:
+    """Parallel lexical searches (issue 15, a cold store at 1 M): same hits as one connection, the lists come
+    from the readers (the store's own connection runs no FTS5 query for them), and every reader is closed."""
+    queries = ["harbor dam reservoir item3", "football cup final", "airport runway noise report 77",
+               "flu vaccination clinics item12", "tram line depot", "city budget council item200"]
+    with Store.open(store_path) as store:
+        serial = SqliteRetriever(store, FakeEmbedder(), ann_threshold=0, lexical_threads=0)
+        parallel = SqliteRetriever(store, FakeEmbedder(), ann_threshold=0, lexical_threads=3, lexical_parallel_min=1)
+        opened = []
+        real_reader = type(store).passage_reader
+
+        def reader(self):
+            records = real_reader(self)
+            opened.append(records)
+            return records
+
+        statements: list[str] = []
+        store.conn.set_trace_callback(statements.append)
+        type(store).passage_reader = reader
+        try:
+            for mode, before in (("hybrid", None), ("lexical", "2008-12-31"), ("hybrid", "2012-06-01")):
+                statements.clear()
+                got = parallel.search_many(queries, k=5, mode=mode, before=before)
+                fts_on_store = [s for s in statements if "MATCH" in s]
+                want = serial.search_many(queries, k=5, mode=mode, before=before)
+                assert [[(h.passage.id, round(h.score, 6), h.after_claim_date) for h in hs] for hs in got] == \
+                       [[(h.passage.id, round(h.score, 6), h.after_claim_date) for h in hs] for hs in want]
+                assert not fts_on_store or before  # undated: every list came from a reader
+        finally:
+            type(store).passage_reader = real_reader
+            store.conn.set_trace_callback(None)
+        assert 1 <= len(opened) <= 3 * 3  # at most lexical_threads readers per block
+        for records in opened:  # closed after their block
+            with pytest.raises(Exception, match="closed"):
+                records.count()
+        # a small store (below lexical_parallel_min) or one query: no readers at all
+        opened.clear()
+        small = SqliteRetriever(store, FakeEmbedder(), ann_threshold=0, lexical_threads=3)
+        assert small.search_many(queries, k=5) and not opened

@@ -82,6 +82,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -98,7 +99,7 @@ from factdesk.retrieve.fusion import befores as _befores
 from factdesk.retrieve.ann import AnnIndex
 from factdesk.retrieve.passages import make_passages
 from factdesk.store import Store
-from factdesk.store.passages import fts_terms
+from factdesk.store.passages import PassageRecords, fts_terms
 from factdesk.types import Document, Hit, Passage
 
 Mode = Literal["hybrid", "lexical", "dense"]
@@ -376,6 +377,8 @@ class _AnnDense:
 _ANN_MIN_DEPTH = 200
 _ANN_MAX_DEPTH = 5000
 LEXICAL_DEPTH = 128  # lexical lists are fetched at least this deep, so searches with other k share them
+LEXICAL_THREADS = 4  # a block of queries runs its lexical searches on this many read connections at once
+LEXICAL_PARALLEL_MIN = 20_000  # ... in stores of at least this many passages (below, a search takes ~1 ms)
 _MEMO_QUERIES = 4096  # query vectors and search results kept per retriever
 
 
@@ -419,7 +422,8 @@ class SqliteRetriever(_PassageIndexPart):
                  mode: Mode = "hybrid", max_per_document: int = 0, mmr_lambda: float = 1.0,
                  lexical_max_df: float = LEXICAL_MAX_DF, lexical_min_terms: int = LEXICAL_MIN_TERMS,
                  lexical_prune_min: int = LEXICAL_PRUNE_MIN, lexical_budget: float = LEXICAL_BUDGET,
-                 ann_threshold: int = ANN_THRESHOLD, memo: bool = True, lexical_rank_first: bool = True) -> None:
+                 ann_threshold: int = ANN_THRESHOLD, memo: bool = True, lexical_rank_first: bool = True,
+                 lexical_threads: int = LEXICAL_THREADS, lexical_parallel_min: int = LEXICAL_PARALLEL_MIN) -> None:
         super().__init__(store, embedder, batch_size=batch_size)
         self.mode: Mode = mode
         self.max_per_document = max_per_document
@@ -431,6 +435,8 @@ class SqliteRetriever(_PassageIndexPart):
         self.lexical_rank_first = bool(lexical_rank_first)
         self.ann_threshold = int(ann_threshold)
         self.memo = bool(memo)
+        self.lexical_threads = int(lexical_threads)
+        self.lexical_parallel_min = int(lexical_parallel_min)
         self._memo_lock = threading.RLock()
         self._memo_version: tuple | None = None
         self._qvecs: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -462,7 +468,8 @@ class SqliteRetriever(_PassageIndexPart):
                 table.popitem(last=False)
 
     # -- lexical -------------------------------------------------------------------
-    def fts_query(self, query: str, *, version: tuple | None = None) -> str | None:
+    def fts_query(self, query: str, *, version: tuple | None = None,
+                  _records: PassageRecords | None = None) -> str | None:
         """The FTS5 MATCH expression a lexical search runs for ``query`` (None: no words).
 
         In a store of ``lexical_prune_min`` passages or more, terms found in more than
@@ -475,7 +482,7 @@ class SqliteRetriever(_PassageIndexPart):
             version = version or self.store.passages.version()
             count = int(version[0])
             if count >= max(1, self.lexical_prune_min):
-                dfs = _document_frequencies(self.store, version, fts_terms(terms))
+                dfs = _document_frequencies(self.store, version, fts_terms(terms), _records)
                 keep = rare_terms(dfs, count, max_df=self.lexical_max_df, min_terms=self.lexical_min_terms,
                                   budget=self.lexical_budget)
                 if not keep:
@@ -485,7 +492,8 @@ class SqliteRetriever(_PassageIndexPart):
 
     def lexical_search(self, query: str, k: int = 10, *, exclude_documents: set[str] | None = None,
                        before: str | None = None, after_date: bool = False,
-                       _snapshot: _Snapshot | None = None) -> list[tuple[int, float]]:
+                       _snapshot: _Snapshot | None = None,
+                       _records: PassageRecords | None = None) -> list[tuple[int, float]]:
         """Top-k ``(passage_rowid, score)`` by bm25 (score = -bm25, higher is better).
 
         With ``before``, only passages not published after it are searched, or
@@ -494,7 +502,7 @@ class SqliteRetriever(_PassageIndexPart):
         if k <= 0:
             return []
         snap = _snapshot or self._snapshot()
-        match = self.fts_query(query, version=snap.version)
+        match = self.fts_query(query, version=snap.version, _records=_records)
         if match is None:
             return []
         published_after = latest_date(before) if before else None
@@ -505,11 +513,56 @@ class SqliteRetriever(_PassageIndexPart):
             if got is not None and (got[0] >= k or len(got[1]) < got[0]):
                 return got[1][:k]
         depth = max(k, LEXICAL_DEPTH) if self.memo else k
-        rows = self.store.passages.lexical(match, depth, exclude_documents=exclude_documents,
+        rows = (_records or self.store.passages).lexical(match, depth, exclude_documents=exclude_documents,
                                            published_after=published_after, after=after_date,
                                            rank_first=self.lexical_rank_first)
         self._remember(self._lexical, key, (depth, rows))
         return rows[:k]
+
+    def _prefetch_lexical(self, queries: list[str], befores: list[str | None], depth: int,
+                          exclude_documents: set[str] | None, snap: _Snapshot) -> Future | None:
+        """Start a block's lexical searches on ``lexical_threads`` read connections; their lists go to the memo.
+
+        At a million passages a check's 69 lexical searches cost seconds, most of it waiting on reads
+        from disk when the store is not in the page cache: on separate connections they wait together
+        (``sqlite3`` releases the GIL inside SQLite).  The per-query loop then finds each list in the
+        memo and searches again only for one a reader could not run.  None: nothing worth starting
+        (memo off, one query, a small or in-memory store).
+        """
+        # only the first group of a dated search: the group published after the date is searched only when the
+        # first leaves slots empty, and its joined query can read every matching row (see _search_one)
+        jobs = [(q, b, False) for q, b in zip(queries, befores)]
+        if (not self.memo or self.lexical_threads < 2 or len(jobs) < 2
+                or getattr(self.store, "path", None) is None or int(snap.version[0]) < self.lexical_parallel_min):
+            return None
+        readers: list[PassageRecords] = []
+        local = threading.local()
+
+        def run(job: tuple[str, str | None, bool]) -> None:
+            records = getattr(local, "records", None)
+            if records is None:
+                records = local.records = self.store.passage_reader()
+                readers.append(records)
+            self.lexical_search(job[0], depth, exclude_documents=exclude_documents, before=job[1],
+                                after_date=job[2], _snapshot=snap, _records=records)
+
+        def run_all() -> None:
+            pool = ThreadPoolExecutor(min(self.lexical_threads, len(jobs)), thread_name_prefix="factdesk-lexical")
+            try:
+                for future in [pool.submit(run, job) for job in jobs]:
+                    try:
+                        future.result()
+                    except Exception as exc:  # noqa: BLE001 - the loop searches again on the store's connection
+                        _log.debug("parallel lexical search failed (searched again): %s", exc)
+            finally:
+                pool.shutdown(wait=True)
+                for records in readers:
+                    records.close()
+
+        starter = ThreadPoolExecutor(1, thread_name_prefix="factdesk-lexical-block")
+        future = starter.submit(run_all)
+        starter.shutdown(wait=False)
+        return future
 
     # -- dense -----------------------------------------------------------------------
     def _dense(self, version: tuple | None = None) -> _DenseCache:
@@ -715,6 +768,10 @@ class SqliteRetriever(_PassageIndexPart):
         if todo:
             block_queries = [queries[i] for i in todo]
             block_befores = [befores[i] for i in todo]
+            pending = None
+            if mode != "dense":  # lexical searches on other connections while the dense side runs here
+                pending = self._prefetch_lexical(block_queries, block_befores, max(50, 5 * k), exclude_documents,
+                                                 snap)
             cache = qvecs = None
             if mode != "lexical":
                 snap.ann = self._ann_for(snap.version)
@@ -725,7 +782,7 @@ class SqliteRetriever(_PassageIndexPart):
                     if len(cache.rowids):
                         qvecs = self._embed_queries(cache, block_queries)
             found = self._search_block(block_queries, qvecs, cache, k, mode, block_befores, exclude_documents,
-                                       diversity, snap)
+                                       diversity, snap, pending)
             for i, hits in zip(todo, found):
                 results[i] = hits
                 self._remember(self._results, keys[i], [replace(h) for h in hits])
@@ -764,7 +821,8 @@ class SqliteRetriever(_PassageIndexPart):
 
     def _search_block(self, queries: list[str], qvecs: np.ndarray | None, cache: _DenseCache | None, k: int,
                       mode: Mode, befores: list[str | None], exclude_documents: set[str] | None,
-                      diversity: tuple[int, float], snap: _Snapshot | None = None) -> list[list[Hit]]:
+                      diversity: tuple[int, float], snap: _Snapshot | None = None,
+                      pending: Future | None = None) -> list[list[Hit]]:
         n = max(50, 5 * k)
         snap = snap or self._snapshot()
         results = []
@@ -772,6 +830,8 @@ class SqliteRetriever(_PassageIndexPart):
         if qvecs is not None and cache is None and snap.ann is not None and mode != "lexical" and len(queries) > 1:
             primed = [_AnnDense(self, snap.ann, qvecs[qi], exclude_documents, befores[qi]) for qi in range(len(queries))]
             _AnnDense.prime(primed, max(4 * n, _ANN_MIN_DEPTH))  # type: ignore[arg-type]
+        if pending is not None:
+            pending.result()  # the lexical lists are in the memo now (or, should a reader have failed, not)
         for c in range(0, len(queries), 32):  # one matrix product per 32 queries
             block = None
             if qvecs is not None and cache is not None:
@@ -860,8 +920,11 @@ class SqliteRetriever(_PassageIndexPart):
         return hits
 
 
-def _document_frequencies(store: Store, version: tuple, terms: list[str]) -> list[int]:
-    """FTS5 document frequencies of (stemmed) terms, kept per process and store until its passages change."""
+def _document_frequencies(store: Store, version: tuple, terms: list[str],
+                          records: PassageRecords | None = None) -> list[int]:
+    """FTS5 document frequencies of (stemmed) terms, kept per process and store until its passages change.
+
+    ``records``: read them through this reader instead of the store's own connection."""
     with _DF_LOCK:
         cached = _DF_CACHE.get(store.key)
         if cached is None or cached[0] != version or len(cached[1]) > 200_000:
@@ -869,7 +932,7 @@ def _document_frequencies(store: Store, version: tuple, terms: list[str]) -> lis
             _DF_CACHE[store.key] = cached
         counts = cached[1]
         missing = [t for t in dict.fromkeys(terms) if t not in counts]
-    fresh = dict(zip(missing, store.passages.document_frequencies(missing))) if missing else {}
+    fresh = dict(zip(missing, (records or store.passages).document_frequencies(missing))) if missing else {}
     with _DF_LOCK:
         counts.update(fresh)
     return [counts[t] if t in counts else fresh.get(t, 0) for t in terms]

@@ -49,6 +49,10 @@ class PassageRecords:
         self._key = key
         self._vocabulary = False  # temp.passages_vocab created on this connection
 
+    def close(self) -> None:
+        """Close the connection of a reader made by ``Store.passage_reader`` (not the store's own)."""
+        self._conn.close()
+
     # -- writing -------------------------------------------------------------------
     def replace(self, document_id: str, passages: Sequence[Passage], vectors: Sequence[bytes | None]) -> None:
         """Replace the passages of a saved document (one vector blob per passage). Does not commit."""

@@ -149,6 +149,10 @@ MIGRATIONS: list[str] = [
     schema_sources.SQL,
     # 9: watched feeds, the entries seen and the alerts raised (factdesk watch)
     schema_watch.SQL,
+    # 10: quote provenance looks up every quoted speaker among the documents' titles and authors in one
+    # scan (find_documents_by_names); this covering index lets that scan skip the documents' text.  At a
+    # million documents read from disk the table scan took 12 s, the index scan well under a second.
+    "CREATE INDEX IF NOT EXISTS documents_names ON documents(role, published, title, author, id);",
 ]
 
 
@@ -240,6 +244,19 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    def passage_reader(self) -> PassageRecords | None:
+        """The passages table on a new read-only connection of its own (None for an in-memory store).
+
+        For reading from several threads at once: ``sqlite3`` lets other threads run while one waits in
+        SQLite, so searches on separate connections overlap their reads from disk and use both cores.
+        The caller closes it with :meth:`PassageRecords.close`.
+        """
+        if self.path is None:
+            return None
+        conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30,
+                               check_same_thread=False)
+        return PassageRecords(conn, self.key)
 
     def __enter__(self) -> "Store":
         return self
