@@ -52,6 +52,7 @@ An engine whose package is not installed is skipped with a message.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -222,7 +223,8 @@ def open_searcher(engine: str, store: Path, work: Path) -> Any:
 
         ro = ReadOnlyStore(store)
         kw = {"lexical_max_df": 0} if engine == "fts5-unpruned" else {}
-        retriever = SqliteRetriever(ro, None, mode="lexical", memo=False, ann_threshold=0, **kw)  # type: ignore[arg-type]
+        retriever = SqliteRetriever(ro, None, mode="lexical", memo=False,  # type: ignore[arg-type]
+                                    ann_threshold=0, **kw)
         version = ro.passages.version()  # once: the store does not change during the run
 
         def search(q: str) -> list[int]:
@@ -426,11 +428,7 @@ def installed(build: str) -> bool:
     package = PACKAGES[build]
     if package is None:
         return True
-    try:
-        __import__(package)
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec(package) is not None
 
 
 def loadavg() -> list[float]:
@@ -493,7 +491,8 @@ def measure_size(size: int, args: argparse.Namespace, engines: list[str]) -> dic
                   f"query p50 {qdata['p50_ms']} ms p95 {qdata['p95_ms']} ms", file=sys.stderr, flush=True)
         ready = [e for e in engines if e in results]
         if ready:
-            print(f"  {size:,} interleaved latency: {', '.join(ready)} (load {loadavg()[0]})", file=sys.stderr, flush=True)
+            print(f"  {size:,} interleaved latency: {', '.join(ready)} (load {loadavg()[0]})", file=sys.stderr,
+                  flush=True)
             tdata, tinfo = run_child(["--child", "timing", "--engine", ",".join(ready), *common, "--query-file",
                                       str(qfile), "--passes", str(args.passes)], args.max_rss_gb)
             entry["interleaved"] = {"process": tinfo, "passes": args.passes}
@@ -522,11 +521,13 @@ def measure_size(size: int, args: argparse.Namespace, engines: list[str]) -> dic
     files = {d: Path(p).name for d, p in conn.execute("SELECT id, path FROM documents WHERE path IS NOT NULL")}
     conn.close()
     nf = len(fever)
+
+    def found(gold_document: str | None, rowids: list[int]) -> float:
+        return float(gold_document is not None and gold_document in {doc_of.get(r) for r in rowids})
     base = results.get("fts5-unpruned")
     for engine, rs in results.items():
         row = entry["engines"][engine]
-        fever_hits = [float(f["gold_document"] is not None and f["gold_document"] in {doc_of.get(r) for r in rs[i][:10]})
-                      for i, f in enumerate(fever)]
+        fever_hits = [found(f["gold_document"], rs[i][:10]) for i, f in enumerate(fever)]
         demo_hits = [float(bool(set(d["gold_files"]) & {files.get(doc_of.get(r, ""), "") for r in rs[nf + i][:top_k]}))
                      for i, d in enumerate(demo)]
         row["fever_recall@10"] = round(float(np.mean(fever_hits)), 3) if fever_hits else None
@@ -539,37 +540,44 @@ def measure_size(size: int, args: argparse.Namespace, engines: list[str]) -> dic
             for i, f in enumerate(fever):
                 lex = [(r, float(DEPTH - j)) for j, r in enumerate(rs[i])]
                 fused = [r for r, *_ in rrf_fuse(lex, [tuple(x) for x in dense[i]], "hybrid")[:10]]
-                hybrid_hits.append(float(f["gold_document"] is not None and f["gold_document"] in {doc_of.get(r) for r in fused}))
+                hybrid_hits.append(found(f["gold_document"], fused))
             row["fever_hybrid_recall@10"] = round(float(np.mean(hybrid_hits)), 3)
     if dense is not None:
         entry["fever_dense_recall@10"] = round(float(np.mean(
-            [float(f["gold_document"] is not None and f["gold_document"] in {doc_of.get(r) for r, _ in dense[i][:10]})
-             for i, f in enumerate(fever)])), 3)
+            [found(f["gold_document"], [r for r, _ in dense[i][:10]]) for i, f in enumerate(fever)])), 3)
     entry["load_after"] = loadavg()
     return entry
 
 
 def print_size(entry: dict[str, Any]) -> None:
     k = entry["top_k"]
-    print(f"\n{entry['passages']:,} passages ({entry['queries']['fever']} FEVER claims, {entry['queries']['demo']} demo "
-          f"gold claims); load average before {entry['load_before']}, after {entry['load_after']}")
+    print(f"\n{entry['passages']:,} passages ({entry['queries']['fever']} FEVER claims, "
+          f"{entry['queries']['demo']} demo gold claims); load average before {entry['load_before']}, "
+          f"after {entry['load_after']}")
     rows = []
     for engine, r in entry["engines"].items():
         b, q = r.get("build", {}), r.get("query", {})
         if "error" in r:
             rows.append([engine, r["error"]] + [""] * 12)
             continue
-        rows.append([engine, b.get("build_s"), b.get("peak_rss_mb"), round(r["index_bytes"] / 1e6, 1),
+        size = entry.get("store_fts5_bytes") if engine.startswith("fts5") else None  # the index factdesk ships
+        rows.append([engine, b.get("build_s"), b.get("peak_rss_mb"), round((size or r["index_bytes"]) / 1e6, 1),
                      q.get("open_s"), q.get("first_query_ms"), r.get("interleaved", {}).get("p50_ms"),
                      r.get("interleaved", {}).get("p95_ms"), q.get("p50_ms"), q.get("peak_rss_mb"),
                      r.get(f"demo_evidence_recall@{k}"), r.get("fever_recall@10"),
                      r.get("top10_overlap_vs_fts5_unpruned"), r.get("fever_hybrid_recall@10", "")])
     print_table(["engine", "build s", "build peak MB", "index MB", "open s", "first query ms", "p50 ms", "p95 ms",
-                 "alone p50 ms", "query peak MB", f"demo recall@{k}", "FEVER R@10", "top-10 overlap", "FEVER hybrid R@10"], rows)
-    if entry.get("store_fts5_bytes"):
-        print(f"the store's own passages_fts tables: {entry['store_fts5_bytes'] / 1e6:.1f} MB")
+                 "alone p50 ms", "query peak MB", f"demo recall@{k}", "FEVER R@10", "top-10 overlap",
+                 "FEVER hybrid R@10"], rows)
+    rebuilt = next((r["index_bytes"] for e, r in entry["engines"].items()
+                    if e.startswith("fts5") and "index_bytes" in r), None)
+    if entry.get("store_fts5_bytes") and rebuilt:
+        print(f"FTS5 index MB: the store's own passages_fts tables (dbstat); the rebuilt one's file: "
+              f"{rebuilt / 1e6:.1f} MB")
     if "fever_dense_recall@10" in entry:
         print(f"FEVER dense-only recall@10 (exact scan): {entry['fever_dense_recall@10']}")
+    print("p50/p95: warm, all engines interleaved in one process (per query the median of --passes runs); "
+          "alone p50: the engine's own process, second pass")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -583,12 +591,14 @@ def main(argv: list[str] | None = None) -> int:
                     help="also fuse each engine's list with the exact dense top 50 (FEVER hybrid recall@10)")
     ap.add_argument("--max-rss-gb", type=float, default=6.0,
                     help="stop a child process above this resident size and report it (default 6)")
-    ap.add_argument("--tantivy-threads", type=int, default=1, help="tantivy indexing threads (default 1, as FTS5/bm25s)")
+    ap.add_argument("--tantivy-threads", type=int, default=1,
+                    help="tantivy indexing threads (default 1, as FTS5 and bm25s build on one)")
     ap.add_argument("--tantivy-heap-mb", type=int, default=512, help="tantivy writer memory budget")
     ap.add_argument("--passes", type=int, default=3,
                     help="warm passes over the queries in the interleaved latency run (per query: their median)")
     ap.add_argument("--tmp", default=None, help="where the indexes are built (default: the system temp dir)")
     ap.add_argument("--json", help="write the figures here (e.g. benchmarks/out/lexical_engines.json)")
+    ap.add_argument("--print", dest="print_json", metavar="JSON", help="print the tables of a run written earlier")
     # internal: one build or query in a child process
     ap.add_argument("--child", choices=["build", "query", "dense", "demo", "timing"], help=argparse.SUPPRESS)
     ap.add_argument("--engine", help=argparse.SUPPRESS)
@@ -599,6 +609,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.child:
         return child_main(args)
+    if args.print_json:
+        earlier = json.loads(Path(args.print_json).read_text())
+        print(f"{earlier['command']}  (PyStemmer: {earlier.get('pystemmer')})")
+        for entry in earlier["sizes"]:
+            print_size(entry)
+        print(f"\nuptime before: {earlier.get('uptime_before')}\nuptime after:  {earlier.get('uptime_after')}")
+        return 0
     engines = []
     for engine in args.engines:
         if installed(BUILDS[engine]):
@@ -606,13 +623,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print(f"{engine} skipped: the package {PACKAGES[BUILDS[engine]]!r} is not installed "
                   f"(pip install 'factdesk[bench-lexical]' or pip install {PACKAGES[BUILDS[engine]]})", file=sys.stderr)
+    uptime = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     results: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv), "sizes": [],
-                               "uptime_before": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()}
-    try:
-        import Stemmer  # noqa: F401
-        results["pystemmer"] = True
-    except ImportError:
-        results["pystemmer"] = False
+                               "uptime_before": uptime, "pystemmer": importlib.util.find_spec("Stemmer") is not None}
     for size in args.sizes:
         entry = measure_size(size, args, engines)
         results["sizes"].append(entry)
