@@ -8,6 +8,8 @@ pronouns resolved to the full name named earlier, "the ministry" to the
     Ortiz said "…".                     Ortiz said that …       Ortiz told Reuters that …
     Lena Ortiz, the mayor, claimed …    In a statement, the agency said …
     According to the ministry, …        …, according to the ministry.
+    Researchers like Ana Ruiz said …    …, according to the agency's 2022 report.  (the agency)
+    A company report showed that …      Police released the names of …
 
 ``attribute()`` returns an ``Attribution`` with the speaker and where the
 reported content sits (document offsets), or ``None`` for a sentence in the
@@ -109,6 +111,8 @@ def _subject_candidates(sentence: str, skip: int) -> Iterator[re.Match[str]]:
             return
         yield m
         min_who = len(m.group("who")) + 1
+
+
 _INTRO = re.compile(
     r"""^(?:In|On|At|During|After|Before|Speaking|Last|Earlier|Later|Meanwhile|However|But|Separately|Asked|When|"""
     r"""Yesterday|Today|Since|Following|Responding|Writing|Addressing|Also|Previously|Then|Now|Still|And|From|Soon|"""
@@ -179,7 +183,7 @@ class Attribution:
     verb: str
     content_start: int  # document offsets of what was reported
     content_end: int
-    pattern: str  # quote_first | subject_first | according_to
+    pattern: str  # quote_first | subject_first | according_to | … | quote_continued | document_continued
 
 
 def _valid_who(who: str) -> bool:
@@ -496,7 +500,11 @@ def attribute_all(sentences: list[tuple[str, int]], text: str, mentions: list[Me
     * a quotation that runs over several sentences has one speaker: a sentence inside it with no
       attribution of its own gets the speaker named anywhere in the quotation ("“First. Second,” she said.");
     * a sentence that is all quotation right after an attributed quotation continues it
-      ("“First,” she said. “Second.”").
+      ("“First,” she said. “Second.”");
+    * a sentence that opens inside a quotation takes the speaker named after its closing mark, not a
+      "he said" the quotation reports;
+    * a document's findings run on: the sentence right after "A company report showed that …" that opens
+      by referring back ("Its", "They", "The company's") is still the report's.
     """
     if mentions is None:
         mentions = find_mentions(text)
