@@ -495,11 +495,11 @@ def test_his_honour_is_a_title_and_a_possessor_is_not_the_subject():
             "Vance's wife and two friends sobbed in court as Vance was led away. "
             "He told the jury his daughter had started work at a bank in 2018.")
     assert _standalone(text, "His Honour").startswith("His Honour Judge Neil Marsh gave")
-    from factdesk.claims.decontextualize import _previous_subject
+    from factdesk.claims.decontextualize import previous_subject
     from factdesk.text.entities import find_mentions
 
     pos = text.index("He told")
-    assert _previous_subject(pos, text, find_mentions(text), {"person"}) is None  # "Vance's wife" is the subject
+    assert previous_subject(pos, text, find_mentions(text), {"person"}) is None  # "Vance's wife" is the subject
 
 
 def test_work_is_bounded_on_hostile_text():

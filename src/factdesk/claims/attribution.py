@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from factdesk.claims.decontextualize import _previous_subject  # one copy of the centering rule
+from factdesk.claims.decontextualize import previous_subject  # one copy of the centering rule
 from factdesk.text.entities import (
     COMPANY_NOUNS,
     Mention,
@@ -245,7 +245,7 @@ def _pronoun_speaker(pronoun: str, pos: int, text: str, mentions: list[Mention],
     if pronoun.lower() in {"he", "she"} and _opens_sentence(text, pos):
         # centering: a pronoun that opens a sentence continues the previous sentence's subject ("Mr Anderson,
         # who …, had testified at Hartley's trial. He told the jury …" is Anderson, not the nearer Hartley)
-        subject = _previous_subject(pos, text, mentions, {"person"})
+        subject = previous_subject(pos, text, mentions, {"person"})
         if subject is not None and compatible(subject):
             return subject.name
     people = [m for m in mentions if m.kind == "person" and m.end <= pos and pos - m.end <= 1500 and compatible(m)]

@@ -496,7 +496,7 @@ _OPENING_REFERENCE = re.compile(
 _PREVIOUS_SENTENCE = re.compile(r"[.!?][\"”’)]*\s+")
 
 
-def _previous_subject(pos: int, text: str, mentions: list[Mention], kinds: set[str]) -> Mention | None:
+def previous_subject(pos: int, text: str, mentions: list[Mention], kinds: set[str]) -> Mention | None:
     """The entity the sentence before ``pos`` opens with ("Nadia Mohamed, 27, won … She has served …").
 
     A pronoun that opens a sentence most often continues the previous sentence's subject; only a
@@ -545,7 +545,7 @@ def _resolve_opening(claim_text: str, pos: int, text: str, mentions: list[Mentio
     name = None
     if pronoun.lower() in {"he", "she", "it"}:
         kinds = {"person"} if pronoun.lower() in {"he", "she"} else {"org"}
-        subject = _previous_subject(pos, text, mentions, kinds)
+        subject = previous_subject(pos, text, mentions, kinds)
         if subject is not None and (not gender or person_gender(subject) in (None, gender)):
             name = subject.name
     if not name:
