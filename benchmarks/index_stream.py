@@ -34,7 +34,9 @@ millions of records on 2 cores, where the real model embeds a few hundred passag
 ``--embedder real`` uses the packaged model, and the run also times the raw embedding of the
 same passages in the same process, before the indexing and again after it, for the ratio of indexing
 rate to embedding ceiling (the ceiling is the mean of the two raw passes, so load from other jobs that
-rises or falls during the run hits both sides alike).
+rises or falls during the run hits both sides alike).  It also counts, without timing, the padded
+tokens the model is given either way (``padded_tokens``): the raw pass sorts all texts by length at
+once, the indexer each chunk of 64 records, so its batches of 64 are padded more.
 
     python benchmarks/index_stream.py --records 100000 1000000 --files 100000 --embedder fake \\
         --json benchmarks/out/index_stream_fake.json
@@ -176,13 +178,25 @@ with Store.open(db) as store:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
     pipe = Pipeline.from_settings(settings, store=store, embedder=embedder)
-    raw = None
+    raw = padding = None
     if embedder_name == "real" and kind == "records":
         from factdesk.ingest.records import iter_records
         from factdesk.retrieve import make_passages
         from factdesk.retrieve.index import embedding_text
-        texts = [embedding_text(p) for _, _, d in iter_records(src) if not isinstance(d, str) for p in make_passages(d)]
+        docs = [d for _, _, d in iter_records(src) if not isinstance(d, str)]
+        texts = [embedding_text(p) for d in docs for p in make_passages(d)]
         pipe.embedder.warm_up()
+        # the model's work either way, without timing: padded tokens when all texts are sorted by length at
+        # once (the raw pass) and when each chunk of 64 records is (the indexer's calls); batches of 64
+        lengths = [len(e.ids) for e in pipe.embedder._tokenizer.encode_batch(texts)]
+        from itertools import accumulate
+        ends = [0, *accumulate(len(make_passages(d)) for d in docs)]  # texts of records [0, i)
+        padding = {"tokens": sum(lengths), "one_call": 0, "indexer_chunks": 0}
+        for name, groups in (("one_call", [lengths]), ("indexer_chunks", [
+                lengths[ends[c]:ends[min(c + 64, len(docs))]] for c in range(0, len(docs), 64)])):
+            for group in groups:
+                group = sorted(group)
+                padding[name] += sum(len(group[b:b + 64]) * max(group[b:b + 64]) for b in range(0, len(group), 64))
         t = time.perf_counter(); pipe.embedder.embed(texts, batch_size=64); raw = len(texts) / (time.perf_counter() - t)
     t = time.perf_counter()
     stats = pipe.index_records(src) if kind == "records" else pipe.index_path(src)
@@ -201,7 +215,7 @@ with Store.open(db) as store:
         server["database_mb"] = store.conn.execute("SELECT pg_database_size(current_database())").fetchone()[0] / 2**20
     print(json.dumps({"added": stats.added, "unchanged": stats.unchanged, "passages": stats.passages,
                       "seconds": seconds, "raw_embed_per_s": raw,
-                      "raw_embed_after_per_s": raw_after, "server": server}))
+                      "raw_embed_after_per_s": raw_after, "padded_tokens": padding, "server": server}))
 """
 
 
