@@ -20,12 +20,17 @@ The check (``--runs`` warm runs, interleaved old / new in one process, the same 
 * **new**: the defaults (FTS5 query pruning, the persisted usearch index from 50,000 passages on,
   query vectors embedded once per check, searches shared between claims, quotes and omitted context);
 * **new-exact**: the new path with the exact vector scan instead of the index (its first check builds
-  nothing, so it can run at 1 M before the index exists).
+  nothing, so it can run at 1 M before the index exists);
+* **new-tantivy**: the new path with ``lexical_engine="tantivy"`` (``pip install 'factdesk[tantivy]'``):
+  lexical lists from the tantivy index beside the store (``<db>.tantivy.d``, synced before the checks
+  when missing or behind, as ``factdesk index`` does; ``tantivy_sync_s``); its "lexical" time is the
+  time inside the tantivy lookups (filters included) plus any FTS5 query it fell back to.
 
 Per-stage wall time: ingest+claims / retrieve / verify / quotes / claim matching / omitted context /
-report, plus the time spent inside FTS5 queries.  Also: demo evidence recall (a gold evidence
-document among a gold claim's evidence), FEVER-open lexical/hybrid recall@10 and the FTS5 pruning
-study (``--prune-study``: recall, top-10 overlap with the unpruned query and latency per cutoff).
+report, plus the time spent inside FTS5 queries (summed over the parallel read connections). Also:
+demo evidence recall (a gold evidence document among a gold claim's evidence), FEVER-open
+lexical/hybrid recall@10 and the FTS5 pruning study (``--prune-study``: recall, top-10 overlap with
+the unpruned query and latency per cutoff).
 
 **PostgreSQL** (``--backend sqlite postgresql``, a server at ``--dsn`` or ``$FACTDESK_TEST_PG`` whose
 user may CREATE DATABASE): the cached SQLite store is copied, as it is (documents, passages and their
@@ -42,6 +47,8 @@ server without the extension).
 
     .venv/bin/python benchmarks/scale_check.py                      # 10 k and 100 k
     .venv/bin/python benchmarks/scale_check.py --sizes 1000000 --runs 2 --paths old new-exact
+    .venv/bin/python benchmarks/scale_check.py --sizes 1000000 --runs 2 --paths new new-tantivy \\
+        --json benchmarks/out/scale_check_1m_tantivy.json
     .venv/bin/python benchmarks/scale_check.py --sizes 100000 --prune-study 400 --no-check
     bash .ci/postgres.sh .venv/bin/python benchmarks/scale_check.py --backend sqlite postgresql \\
         --paths new new-exact --pg-paths scan                           # Debian's PostgreSQL
@@ -58,6 +65,7 @@ import random
 import re
 import statistics
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -257,28 +265,64 @@ def ensure_postgres(size: int, path: Path, args: argparse.Namespace) -> tuple[st
 
 
 # -- timing ---------------------------------------------------------------------------------
+class TantivyTimer:
+    """Adds up the time of one retriever's tantivy lexical lists (lookups and filters) and its tantivy searches."""
+
+    def __init__(self, retriever: Any) -> None:
+        from factdesk.retrieve.lexical_tantivy import TantivyIndex
+
+        self.seconds, self.calls = 0.0, 0
+        original, search = retriever._lexical_tantivy, TantivyIndex.search
+
+        def timed(*a: Any, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return original(*a, **kw)
+            finally:
+                self.seconds += time.perf_counter() - t0
+
+        def counted(index: Any, *a: Any, **kw: Any) -> Any:
+            self.calls += 1
+            return search(index, *a, **kw)
+        retriever._lexical_tantivy = timed
+        TantivyIndex.search = counted  # only new-tantivy's retriever searches tantivy
+
+
 class FtsTimer:
-    """Wraps ``store.passages.lexical`` to add up the time spent inside lexical queries.
+    """Wraps ``store.passages.lexical`` to add up the time spent inside lexical queries (on SQLite: on every
+    connection, the parallel readers' included).
 
     FTS5 on SQLite; on PostgreSQL the tsvector BM25 queries, their document-frequency look-ups included.
     """
 
     def __init__(self, records: Any) -> None:
-        self.records, self.original = records, records.lexical
-        self.seconds, self.calls = 0.0, 0
-        records.lexical = self._timed
+        from factdesk.store.passages import PassageRecords
 
-    def _timed(self, *a: Any, **kw: Any) -> Any:
-        if getattr(self, "_inside", False):  # lexical() calling itself (rank first, filter after): counted once
-            return self.original(*a, **kw)
-        self._inside = True
+        self.seconds, self.calls = 0.0, 0
+        self._local, self._lock = threading.local(), threading.Lock()
+        if type(records) is PassageRecords:
+            # SQLite: the class, so the read-only connections a block's parallel lexical searches run on
+            # (store.passage_reader()) count too; their seconds are summed, not wall time
+            if not hasattr(PassageRecords, "_fts_timer_original"):
+                PassageRecords._fts_timer_original = PassageRecords.lexical
+            original = PassageRecords._fts_timer_original
+            PassageRecords.lexical = lambda rec, *a, **kw: self._timed(original, rec, *a, **kw)
+        else:
+            original = records.lexical
+            records.lexical = lambda *a, **kw: self._timed(original, *a, **kw)
+
+    def _timed(self, original: Any, *a: Any, **kw: Any) -> Any:
+        if getattr(self._local, "inside", False):  # lexical() calling itself (rank first, filter after): counted once
+            return original(*a, **kw)
+        self._local.inside = True
         t0 = time.perf_counter()
         try:
-            return self.original(*a, **kw)
+            return original(*a, **kw)
         finally:
-            self._inside = False
-            self.seconds += time.perf_counter() - t0
-            self.calls += 1
+            self._local.inside = False
+            with self._lock:
+                self.seconds += time.perf_counter() - t0
+                self.calls += 1
 
 
 def timed_pipeline_class() -> Any:
@@ -368,8 +412,19 @@ def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, 
                 # usearch, or below ann_threshold, gets)
                 "new-exact": lambda: SqliteRetriever(store, parts["embedder"], max_per_document=cap,
                                                      ann_threshold=0),
+                "new-tantivy": lambda: SqliteRetriever(store, parts["embedder"], max_per_document=cap,
+                                                       lexical_engine="tantivy"),
             }
-            targets.update({name: (store, makers[name]()) for name in ("old", "new", "new-exact")
+            if "new-tantivy" in args.paths:  # what `factdesk index` does with lexical_engine="tantivy"
+                from factdesk.retrieve import lexical_tantivy
+
+                t0 = time.perf_counter()
+                tindex = lexical_tantivy.sync(store)
+                out["tantivy_sync_s"] = round(time.perf_counter() - t0, 2)
+                out["tantivy_docs"] = len(tindex)
+                out["tantivy_index_mb"] = round(sum(f.stat().st_size for f in tindex.path.rglob("*")
+                                                    if f.is_file()) / 1e6, 1)
+            targets.update({name: (store, makers[name]()) for name in ("old", "new", "new-exact", "new-tantivy")
                             if name in args.paths})
         if pg_url is not None:
             from factdesk.retrieve.postgres import PostgresRetriever
@@ -391,6 +446,7 @@ def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, 
                     continue
                 targets[name] = (pg, pg_makers[name]())
         timers = {id(st): FtsTimer(st.passages) for st, _ in targets.values()}
+        tantivy_timers = {name: TantivyTimer(retr) for name, (_, retr) in targets.items() if name == "new-tantivy"}
         pipes = {name: timed(st, settings, verifier=parts["verifier"], embedder=parts["embedder"],
                              scorer=parts["scorer"], retriever=retr, omitted_verifier=parts["omitted"])
                  for name, (st, retr) in targets.items()}
@@ -413,10 +469,16 @@ def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, 
                 retriever._lexical.clear()
                 retriever._qvecs.clear()
                 lexical.seconds, lexical.calls = 0.0, 0
+                tant = tantivy_timers.get(name)
+                if tant is not None:
+                    tant.seconds, tant.calls = 0.0, 0
                 t0 = time.perf_counter()
                 reports[name] = pipe.check(article, save=False)
                 total = time.perf_counter() - t0
                 row = {"total": total, **pipe.timers, "lexical": lexical.seconds, "lexical_queries": lexical.calls}
+                if tant is not None:
+                    row.update(lexical=lexical.seconds + tant.seconds, lexical_queries=lexical.calls + tant.calls,
+                               fts5_fallback_queries=lexical.calls)
                 runs[name].append(row)
                 loads.append(os.getloadavg()[0])
                 print(f"  {size:,} {name} run {r + 1}: {total:.2f} s  " +
@@ -432,6 +494,10 @@ def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, 
         for name in ("new", "new-exact"):
             if "old" in out and name in out:
                 out[f"speedup_{name}"] = round(out["old"]["total"] / out[name]["total"], 2)
+        if "new" in out and "new-tantivy" in out:  # tantivy / FTS5, measured side by side in this run
+            out["ratio_tantivy_vs_fts5"] = {k: round(out["new-tantivy"][k] / out["new"][k], 3)
+                                            for k in ("total", "retrieve", "quotes", "omitted context", "lexical")
+                                            if out["new"].get(k)}
         for name, lite in PG_PAIRS.items():  # PostgreSQL / SQLite, measured side by side in this run
             if name in out and lite in out:
                 out[f"ratio_{name}_vs_{lite}"] = {
@@ -538,7 +604,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 100000])
     ap.add_argument("--runs", type=int, default=3, help="warm checks per path (interleaved)")
-    ap.add_argument("--paths", nargs="+", default=["old", "new"], choices=["old", "new", "new-exact"],
+    ap.add_argument("--paths", nargs="+", default=["old", "new"],
+                    choices=["old", "new", "new-exact", "new-tantivy"],
                     help="SQLite paths")
     ap.add_argument("--backend", nargs="+", default=["sqlite"], choices=["sqlite", "postgresql"],
                     help="check on these stores (both: interleaved in one process)")
@@ -602,7 +669,7 @@ def main(argv: list[str] | None = None) -> int:
         c = e.get("check")
         if not c:
             continue
-        for name in ("old", "new", "new-exact", *PG_PAIRS):
+        for name in ("old", "new", "new-exact", "new-tantivy", *PG_PAIRS):
             if name in c:
                 r = c[name]
                 rows.append([f"{e['passages']:,}", "PostgreSQL" if name.startswith("pg-") else "SQLite", name,
@@ -616,7 +683,10 @@ def main(argv: list[str] | None = None) -> int:
                      "demo accuracy"], rows)
     for e in results["sizes"]:
         for key, ratio in sorted((e.get("check") or {}).items()):
-            if key.startswith("ratio_"):
+            if key == "ratio_tantivy_vs_fts5":
+                print(f"{e['passages']:,} new-tantivy / new (same run): " +
+                      ", ".join(f"{k} {v:.3f}" for k, v in ratio.items()))
+            elif key.startswith("ratio_"):
                 print(f"{e['passages']:,} {key[6:].replace('_', ' ')} (PostgreSQL / SQLite, same run): " +
                       ", ".join(f"{k} {v:.2f}" for k, v in ratio.items()))
     write_json(args.json, results)

@@ -182,18 +182,28 @@ class SqliteIndexer(_PassageIndexPart):
     """
 
     def __init__(self, store: Store, embedder: Embedder | None = None, *, batch_size: int = 64,
-                 chunk_size: int = 64, ann_threshold: int = ANN_THRESHOLD) -> None:
+                 chunk_size: int = 64, ann_threshold: int = ANN_THRESHOLD, lexical_engine: str = "fts5") -> None:
         super().__init__(store, embedder, batch_size=batch_size)
         self.chunk_size = chunk_size
         self.ann_threshold = int(ann_threshold)
+        self.lexical_engine = _lexical_engine(lexical_engine, store)
 
     def finish(self) -> None:
         """After a run of writes: bring the persisted vector index (:mod:`factdesk.retrieve.ann`) up to date.
 
         Done for stores of ``ann_threshold`` passages or more (or that already have the index) when
         usearch is installed; only the vectors of new passages are read.  ``factdesk index`` calls it.
+        With ``lexical_engine="tantivy"`` it also syncs the tantivy index (:mod:`factdesk.retrieve.lexical_tantivy`).
         """
         path = getattr(self.store, "path", None)
+        if self.lexical_engine == "tantivy" and path is not None:
+            from factdesk.retrieve import lexical_tantivy
+
+            try:
+                lexical_tantivy.sync(self.store, progress=True)
+            except (RuntimeError, OSError, ValueError) as exc:
+                _log.warning("the tantivy index beside %s could not be updated (%s): lexical searches use FTS5",
+                             path, exc)
         if self.ann_threshold <= 0 or path is None:
             return
         from factdesk.retrieve import ann
@@ -376,6 +386,26 @@ class _AnnDense:
 
 _ANN_MIN_DEPTH = 200
 _ANN_MAX_DEPTH = 5000
+_TANTIVY_MAX_DEPTH = 12_800  # filtered tantivy searches rank at most this deep before FTS5's joined query
+LEXICAL_ENGINES = ("fts5", "tantivy")
+
+
+def _lexical_engine(name: str, store: Store) -> str:
+    """A checked ``lexical_engine`` option: tantivy needs the extra and a SQLite file store."""
+    name = str(name).lower()
+    if name not in LEXICAL_ENGINES:
+        raise ConfigError(f"unknown lexical engine {name!r}", hint="use fts5 or tantivy")
+    if name == "tantivy":
+        from factdesk.retrieve import lexical_tantivy
+
+        if not lexical_tantivy.available():
+            raise ConfigError("lexical_engine 'tantivy' needs tantivy", hint="pip install 'factdesk[tantivy]'")
+        if getattr(store, "backend", "sqlite") != "sqlite":
+            raise ConfigError("lexical_engine 'tantivy' is for SQLite stores",
+                              hint="leave it at fts5 (PostgreSQL ranks with its own full-text index)")
+    return name
+
+
 LEXICAL_DEPTH = 128  # lexical lists are fetched at least this deep, so searches with other k share them
 LEXICAL_THREADS = 4  # a block of queries runs its lexical searches on this many read connections at once
 LEXICAL_PARALLEL_MIN = 20_000  # ... in stores of at least this many passages (below, a search takes ~1 ms)
@@ -407,6 +437,9 @@ class SqliteRetriever(_PassageIndexPart):
     * ``ann_threshold`` (passages, 0: never): from this many passages on, dense search uses the
       persisted vector index (:mod:`factdesk.retrieve.ann`, needs usearch) instead of scanning
       every vector; below it, or without usearch, the exact scan.
+    * ``lexical_engine``: ``"fts5"`` (the default) or ``"tantivy"``: lexical lists from the tantivy
+      index beside the store (:mod:`factdesk.retrieve.lexical_tantivy`, ``factdesk[tantivy]``), which
+      ``factdesk index`` keeps up to date; while it is missing or behind the store, FTS5 answers.
     * ``memo``: query vectors and results are kept while the store's passages do not change, so
       the claims, quote provenance and omitted context of one check share the searches they have
       in common; :meth:`prepare_queries` embeds a check's queries in one call beforehand.
@@ -423,8 +456,12 @@ class SqliteRetriever(_PassageIndexPart):
                  lexical_max_df: float = LEXICAL_MAX_DF, lexical_min_terms: int = LEXICAL_MIN_TERMS,
                  lexical_prune_min: int = LEXICAL_PRUNE_MIN, lexical_budget: float = LEXICAL_BUDGET,
                  ann_threshold: int = ANN_THRESHOLD, memo: bool = True, lexical_rank_first: bool = True,
-                 lexical_threads: int = LEXICAL_THREADS, lexical_parallel_min: int = LEXICAL_PARALLEL_MIN) -> None:
+                 lexical_threads: int = LEXICAL_THREADS, lexical_parallel_min: int = LEXICAL_PARALLEL_MIN,
+                 lexical_engine: str = "fts5") -> None:
         super().__init__(store, embedder, batch_size=batch_size)
+        self.lexical_engine = _lexical_engine(lexical_engine, store)
+        self._tantivy_warned = False
+        self._tantivy_unusable: tuple | None = None  # (store version, manifest stamp) when found missing or stale
         self.mode: Mode = mode
         self.max_per_document = max_per_document
         self.mmr_lambda = mmr_lambda
@@ -502,6 +539,10 @@ class SqliteRetriever(_PassageIndexPart):
         if k <= 0:
             return []
         snap = _snapshot or self._snapshot()
+        if self.lexical_engine == "tantivy":
+            tindex = self._tantivy_for(snap.version)
+            if tindex is not None:
+                return self._lexical_tantivy(tindex, query, k, exclude_documents, before, after_date)
         match = self.fts_query(query, version=snap.version, _records=_records)
         if match is None:
             return []
@@ -519,6 +560,75 @@ class SqliteRetriever(_PassageIndexPart):
         self._remember(self._lexical, key, (depth, rows))
         return rows[:k]
 
+    def _tantivy_for(self, version: tuple) -> Any:
+        """The tantivy index when it is in step with the store, else None (FTS5 answers; said once)."""
+        from factdesk.retrieve import lexical_tantivy
+
+        path = getattr(self.store, "path", None)
+        if path is None:  # in memory: no index beside it
+            return None
+        stamp = (version, lexical_tantivy.manifest_stamp(Path(path)))
+        if self._tantivy_unusable == stamp:  # found missing or stale, and neither store nor index changed since
+            return None
+        db = self.store.key
+        with _CACHE_LOCK:
+            tindex = _TANTIVY.get(db)
+            if tindex is None or not tindex.fresh_for(version[0], version[1]):
+                tindex = lexical_tantivy.open_index(Path(self.store.path))  # type: ignore[attr-defined]
+                if tindex is None or not tindex.fresh_for(version[0], version[1]):
+                    if not self._tantivy_warned:
+                        self._tantivy_warned = True
+                        _log.warning("the tantivy index beside %s is %s: lexical searches use FTS5 until "
+                                     "`factdesk index` updates it", self.store.path,  # type: ignore[attr-defined]
+                                     "missing or unreadable" if tindex is None else "behind the store")
+                    self._tantivy_unusable = stamp
+                    return None
+                _TANTIVY[db] = tindex
+            return tindex
+
+    def _lexical_tantivy(self, tindex: Any, query: str, k: int, exclude_documents: set[str] | None,
+                         before: str | None, after_date: bool) -> list[tuple[int, float]]:
+        """Top-k ``(rowid, BM25 score)`` from the tantivy index, filtered as FTS5's rank-first path.
+
+        The best rows are ranked without filters and those that pass are kept; too few pass: ranked
+        deeper (4x at a time, up to ``_TANTIVY_MAX_DEPTH``), then FTS5's joined query answers.
+        """
+        terms = query_terms(query)
+        if not terms:
+            return []
+        published_after = latest_date(before) if before else None
+        key = ("tantivy", tuple(terms), tuple(sorted(exclude_documents or ())), published_after, bool(after_date))
+        if self.memo:
+            with self._memo_lock:
+                got = self._lexical.get(key)
+            if got is not None and (got[0] >= k or len(got[1]) < got[0]):
+                return got[1][:k]
+        want = max(k, LEXICAL_DEPTH) if self.memo else k
+        filtered = bool(exclude_documents or published_after)
+        depth = max(2 * want, 200) if filtered else want
+        while True:
+            ranked = tindex.search(terms, depth)
+            rows = ranked
+            if filtered:  # the filter columns are read a slice at a time, until enough rows pass
+                rows = []
+                for c in range(0, len(ranked), want):
+                    rows += self.store.passages.passing(ranked[c:c + want], exclude_documents=exclude_documents,
+                                                        published_after=published_after, after=after_date)
+                    if len(rows) >= want:
+                        break
+            if len(rows) >= want or len(ranked) < depth:
+                break
+            if depth >= _TANTIVY_MAX_DEPTH:
+                match = self.fts_query(query)
+                rows = [] if match is None else self.store.passages.lexical(
+                    match, want, exclude_documents=exclude_documents, published_after=published_after,
+                    after=after_date, rank_first=False)
+                break
+            depth = min(4 * depth, _TANTIVY_MAX_DEPTH)
+        rows = rows[:want]
+        self._remember(self._lexical, key, (want, rows))
+        return rows[:k]
+
     def _prefetch_lexical(self, queries: list[str], befores: list[str | None], depth: int,
                           exclude_documents: set[str] | None, snap: _Snapshot) -> Future | None:
         """Start a block's lexical searches on ``lexical_threads`` read connections; their lists go to the memo.
@@ -532,6 +642,8 @@ class SqliteRetriever(_PassageIndexPart):
         # only the first group of a dated search: the group published after the date is searched only when the
         # first leaves slots empty, and its joined query can read every matching row (see _search_one)
         jobs = [(q, b, False) for q, b in zip(queries, befores)]
+        if self.lexical_engine == "tantivy" and self._tantivy_for(snap.version) is not None:
+            return None  # a tantivy search takes milliseconds: nothing to overlap
         if (not self.memo or self.lexical_threads < 2 or len(jobs) < 2
                 or getattr(self.store, "path", None) is None or int(snap.version[0]) < self.lexical_parallel_min):
             return None
@@ -941,6 +1053,7 @@ def _document_frequencies(store: Store, version: tuple, terms: list[str],
 _DF_CACHE: dict[str, tuple[tuple, dict[str, int]]] = {}
 _DF_LOCK = threading.Lock()
 _ANNS: dict[str, AnnIndex] = {}  # by Store.key
+_TANTIVY: dict[str, Any] = {}  # opened tantivy indexes, by Store.key
 
 
 class SqliteIndex(SqliteIndexer, SqliteRetriever):

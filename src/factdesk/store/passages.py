@@ -171,6 +171,28 @@ class PassageRecords:
             yield rows
             last = int(rows[-1][0])
 
+    def text_batches(self, after_rowid: int = 0, size: int = 20000) -> Iterator[list[tuple[int, str, str, str]]]:
+        """(rowid, passage id, text, title) of every passage with rowid > ``after_rowid``, by rowid, ``size``
+        rows at a time (for indexes kept beside the store: :mod:`factdesk.retrieve.lexical_tantivy`)."""
+        last = int(after_rowid)
+        while True:
+            rows = self._conn.execute("SELECT rowid, id, text, coalesce(title, '') FROM passages WHERE rowid > ? "
+                                      "ORDER BY rowid LIMIT ?", (last, int(size))).fetchall()
+            if not rows:
+                return
+            yield rows
+            last = int(rows[-1][0])
+
+    def passing(self, ranked: list[tuple[int, float]], *, exclude_documents: Iterable[str] | None = None,
+                published_after: str | None = None, after: bool = False) -> list[tuple[int, float]]:
+        """The ranked ``(rowid, score)`` rows still present that pass :meth:`lexical`'s filters, in order
+        (no filter given: ``ranked`` as it is, unread)."""
+        excluded = set(exclude_documents or ())
+        if not excluded and not published_after:
+            return list(ranked)
+        meta = self._filter_rows([r for r, _ in ranked])
+        return [(r, s) for r, s in ranked if r in meta and _passes(meta[r], excluded, published_after, after)]
+
     def _filter_rows(self, rowids: list[int]) -> dict[int, tuple[str, str]]:
         """rowid -> (document id, published or '') for the rowids still present."""
         out: dict[int, tuple[str, str]] = {}
@@ -206,8 +228,7 @@ class PassageRecords:
             ranked = self.lexical(match, depth)
             if not ranked:
                 return []
-            meta = self._filter_rows([r for r, _ in ranked])
-            kept = [(r, s) for r, s in ranked if r in meta and _passes(meta[r], excluded, published_after, after)]
+            kept = self.passing(ranked, exclude_documents=excluded, published_after=published_after, after=after)
             if len(kept) >= k or len(ranked) < depth:
                 return kept[:int(k)]
             exclude_documents = excluded

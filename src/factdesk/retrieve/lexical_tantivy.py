@@ -1,0 +1,346 @@
+"""An optional lexical engine: a tantivy (BM25) index beside the SQLite file, for large stores.
+
+SQLite FTS5 is the default lexical engine.  Its OR-queries score every passage holding any query
+term, so their cost grows with the store (p50 ~10x from 100 k to 1 M passages); at 1 M passages
+tantivy answered the same queries ~45x faster at p50 with the recall of unpruned FTS5
+(``benchmarks/lexical_engines.py``, docs/benchmarks.md "Choosing the lexical engine").  With
+``lexical_engine="tantivy"`` (``[retriever.options]`` and ``[indexer.options]`` in factdesk.toml;
+``pip install 'factdesk[tantivy]'``) the SQLite retriever asks this index for its lexical lists.
+
+The index lives in the folder ``<database>.tantivy.d``, kept like the vector index
+(:mod:`factdesk.retrieve.ann`):
+
+* ``manifest.json``: the ``count`` / ``max_rowid`` of the passages it was synced with (``null``
+  while an update is under way), and the names of the current tantivy folder (``index-g7``) and key
+  list (``keys-g7.npz``: every indexed rowid, ascending, with a 64-bit fingerprint of its passage id);
+* one document per passage: its rowid (unsigned, indexed, fast and stored), text and title
+  (``en_stem``: lower case, Snowball English stems; term frequencies, no positions).  A query ORs
+  the query's words over both fields, the title boosted 0.5 as FTS5's column weights 1.0 / 0.5.
+
+**Kept in step** by :func:`sync` (``factdesk index`` calls it through
+:meth:`~factdesk.retrieve.index.SqliteIndexer.finish`): it compares the store's (rowid, passage id)
+list with the key list; the passages gone or changed are deleted from the index by rowid and the
+new ones added, read from SQLite in batches.  When there is no index yet, the last update did not
+finish, or more than :data:`REBUILD_SHARE` of the passages changed, a new index is built in a new
+folder from the passages streamed in batches (memory: the writer's budget plus 16 bytes a passage
+of bookkeeping) and the manifest is switched to it last, so a kill leaves the previous index and
+the next sync removes what no manifest names.  A lock file in the folder keeps two processes from
+syncing at once.  The retriever never builds at query time: a missing or stale index means FTS5
+(with one warning on the ``factdesk`` logger).
+
+Example::
+
+    from factdesk.retrieve import lexical_tantivy
+    index = lexical_tantivy.sync(store)                   # builds or updates <db>.tantivy.d
+    index.search(["dam", "opened"], 10)                   # [(rowid, score), ...] best first
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# the vector index's helpers: one way to lock a folder, write a file atomically and list the store's keys
+from factdesk.retrieve.ann import _atomic, _folder_lock, _store_keys, id_fingerprints
+from factdesk.store import Store
+
+log = logging.getLogger("factdesk")
+
+FORMAT = 1
+TITLE_BOOST = 0.5  # FTS5's bm25(passages_fts, 1.0, 0.5)
+REBUILD_SHARE = 0.25  # more passages than this share gone or new: build anew instead of deleting and adding
+WRITER_HEAP_MB = 512  # tantivy's indexing memory budget (shared by its threads)
+WRITER_THREADS = 4  # at most; never more than the machine's cores
+_READ_BATCH = 20_000
+_LOCK = threading.RLock()
+_OWN_FILE = re.compile(r"^(index-g\d+|keys-g\d+\.npz)$")
+
+
+def available() -> bool:
+    """Whether tantivy is installed (``pip install 'factdesk[tantivy]'``)."""
+    return _tantivy() is not None
+
+
+def _tantivy() -> Any | None:
+    try:
+        import tantivy
+    except ImportError:
+        return None
+    return tantivy
+
+
+def index_dir(db_path: Path) -> Path:
+    """The folder of a database's tantivy index (its manifest, key list and index)."""
+    return Path(str(db_path) + ".tantivy.d")
+
+
+def manifest_stamp(db_path: Path) -> int | None:
+    """The manifest's modification time (ns): changes with every sync that changes the index; None: no index."""
+    try:
+        return os.stat(index_dir(Path(db_path)) / "manifest.json").st_mtime_ns
+    except OSError:
+        return None
+
+
+@dataclass
+class Manifest:
+    count: int | None = None  # the store's passage count when synced; None while an update is under way
+    max_rowid: int | None = None
+    generation: int = 0
+    index: str | None = None  # the tantivy folder
+    keys: str | None = None  # the key list
+
+    def to_json(self) -> str:
+        return json.dumps({"format": FORMAT, "count": self.count, "max_rowid": self.max_rowid,
+                           "generation": self.generation, "index": self.index, "keys": self.keys}, indent=1)
+
+
+def _read_manifest(folder: Path) -> Manifest | None:
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT:
+            return None
+        return Manifest(data["count"], data["max_rowid"], int(data["generation"]), data["index"], data["keys"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("tantivy index manifest %s is unreadable (%s); the index will be rebuilt", path, exc)
+        return None
+
+
+def _schema() -> Any:
+    tantivy = _tantivy()
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("text", tokenizer_name="en_stem", index_option="freq")
+    builder.add_text_field("title", tokenizer_name="en_stem", index_option="freq")
+    builder.add_unsigned_field("rowid", stored=True, indexed=True, fast=True)
+    return builder.build()
+
+
+# -- the opened index (search) -------------------------------------------------------------------
+class TantivyIndex:
+    """An opened tantivy index and the store state it was synced with."""
+
+    def __init__(self, index: Any, count: int | None, max_rowid: int | None, path: Path) -> None:
+        self.index, self.count, self.max_rowid, self.path = index, count, max_rowid, path
+        self.searcher = index.searcher()
+
+    def __len__(self) -> int:
+        return int(self.searcher.num_docs)
+
+    def fresh_for(self, count: int, max_rowid: int) -> bool:
+        """Whether it was synced with a store holding this many passages and this highest rowid."""
+        return self.count == int(count) and self.max_rowid == int(max_rowid)
+
+    def search(self, query_terms: list[str], k: int) -> list[tuple[int, float]]:
+        """The best ``k`` ``(rowid, BM25 score)`` for the OR of these words (``fusion.query_terms``), best first."""
+        words = [w for t in query_terms for w in t.split()]
+        if not words or k <= 0:
+            return []
+        # query_terms keeps \w words only, lower-cased, so the parser sees no syntax (AND/OR are upper case)
+        text = " ".join(words)
+        try:
+            query = self.index.parse_query(text, ["text", "title"], field_boosts={"title": TITLE_BOOST})
+        except ValueError:  # a word the analyzer splits in two would be a phrase, and no positions are kept
+            query, _errors = self.index.parse_query_lenient(text, ["text", "title"],
+                                                            field_boosts={"title": TITLE_BOOST})
+        hits = self.searcher.search(query, int(k), count=False).hits
+        if hasattr(self.searcher, "fast_field_values"):  # tantivy-py 0.25+: the rowid column, no stored documents
+            rowids = self.searcher.fast_field_values("rowid", [addr for _, addr in hits])
+        else:
+            rowids = [self.searcher.doc(addr)["rowid"][0] for _, addr in hits]
+        return [(int(r), float(score)) for r, (score, _) in zip(rowids, hits)]
+
+
+def open_index(db_path: Path) -> TantivyIndex | None:
+    """The saved index of a database; None when tantivy is missing or the index is missing or unreadable."""
+    tantivy = _tantivy()
+    folder = index_dir(Path(db_path))
+    if tantivy is None or not (folder / "manifest.json").is_file():
+        return None
+    for attempt in range(2):  # a sync in another process may switch to a new folder meanwhile
+        manifest = _read_manifest(folder)
+        if manifest is None or manifest.index is None:
+            return None
+        try:
+            index = tantivy.Index.open(str(folder / manifest.index))
+            return TantivyIndex(index, manifest.count, manifest.max_rowid, folder)
+        except (OSError, ValueError, RuntimeError) as exc:
+            if attempt:
+                log.warning("tantivy index %s is unreadable (%s)", folder, exc)
+    return None
+
+
+# -- building and updating ------------------------------------------------------------------------
+def sync(store: Store, *, progress: bool = False) -> TantivyIndex:
+    """Build or update the tantivy index beside ``store``'s file to match its passages; returns it opened.
+
+    Raises RuntimeError when tantivy is missing or the store has no file.
+    """
+    if not available():
+        raise RuntimeError("tantivy is not installed (pip install 'factdesk[tantivy]')")
+    db_path = getattr(store, "path", None)
+    if db_path is None:
+        raise RuntimeError("an in-memory or server store has no place for a tantivy index")
+    with _LOCK:
+        folder = index_dir(Path(db_path))
+        folder.mkdir(exist_ok=True)
+        with _folder_lock(folder):
+            return _Sync(store, Path(db_path), folder, progress).run()
+
+
+class _Sync:
+    def __init__(self, store: Store, db_path: Path, folder: Path, progress: bool) -> None:
+        self.store, self.db_path, self.folder, self.progress = store, db_path, folder, progress
+        self.manifest = _read_manifest(folder) or Manifest()
+
+    def run(self) -> TantivyIndex:
+        started = time.perf_counter()
+        self._remove_unnamed()
+        rowids, prints = _store_keys(self.store)
+        m = self.manifest
+        how = "built"
+        if (m.count is None or m.index is None or m.keys is None or not (self.folder / m.index).is_dir()
+                or not len(rowids)):
+            added, removed = self._build(), 0
+        else:
+            old_keys, old_prints = self._load_keys(m.keys)
+            pos = np.minimum(np.searchsorted(rowids, old_keys), len(rowids) - 1)
+            same = (rowids[pos] == old_keys) & (prints[pos] == old_prints)
+            gone = old_keys[~same]
+            covered = np.zeros(len(rowids), bool)
+            covered[pos[same]] = True
+            new = rowids[~covered]
+            if not len(gone) and not len(new):
+                added = removed = 0
+                how = "up to date"
+                if (m.count, m.max_rowid) != (len(rowids), int(rowids[-1]) if len(rowids) else 0):
+                    m.count, m.max_rowid = len(rowids), int(rowids[-1]) if len(rowids) else 0
+                    self._write_manifest()
+            elif len(gone) + len(new) > REBUILD_SHARE * max(len(rowids), 1):
+                added, removed = self._build(), len(old_keys)
+            else:
+                del rowids, prints
+                added, removed = self._update(old_keys[same], old_prints[same], gone, new), len(gone)
+                how = "updated"
+        log.info("tantivy index %s %s: %d added, %d removed in %.1f s", self.folder.name, how, added, removed,
+                 time.perf_counter() - started)
+        opened = open_index(self.db_path)
+        if opened is None:
+            raise RuntimeError(f"the tantivy index {self.folder} could not be read back")
+        return opened
+
+    def _writer(self, index: Any) -> Any:
+        threads = max(1, min(WRITER_THREADS, os.cpu_count() or 1))
+        return index.writer(heap_size=WRITER_HEAP_MB * 1_000_000, num_threads=threads)
+
+    def _build(self) -> int:
+        """A new index in a new folder from every passage, streamed in batches; the manifest switches last."""
+        tantivy = _tantivy()
+        gen = self.manifest.generation + 1
+        name = f"index-g{gen}"
+        path = self.folder / name
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir()
+        index = tantivy.Index(_schema(), path=str(path), reuse=False)
+        writer = self._writer(index)
+        keys: list[np.ndarray] = []
+        prints: list[np.ndarray] = []
+        total = self.store.passages.count()
+        if total >= 100_000:
+            log.warning("tantivy index %s: indexing %d passages (a one-time cost; later syncs add only new ones)",
+                        self.folder.name, total)
+        for rows in self.store.passages.text_batches(size=_READ_BATCH):
+            for rid, _pid, text, title in rows:
+                writer.add_document(_document(tantivy, rid, text, title))
+            keys.append(np.fromiter((r[0] for r in rows), np.int64, len(rows)))
+            prints.append(id_fingerprints([r[1] for r in rows]))
+            if self.progress:
+                log.info("tantivy index: %d of %d passages added", sum(len(k) for k in keys), total)
+        writer.commit()
+        writer.wait_merging_threads()
+        return self._finish(gen, name, keys, prints)
+
+    def _update(self, kept: np.ndarray, kept_prints: np.ndarray, gone: np.ndarray, new: np.ndarray) -> int:
+        """Delete the gone or changed passages by rowid and add the new ones, in the current folder."""
+        tantivy = _tantivy()
+        m = self.manifest
+        m.count = m.max_rowid = None  # under way: a kill before the manifest below means a rebuild next time
+        self._write_manifest()
+        index = tantivy.Index.open(str(self.folder / m.index))  # type: ignore[operator]
+        writer = self._writer(index)
+        schema = index.schema
+        for c in range(0, len(gone), _READ_BATCH):  # by query: delete_documents_by_term makes an i64 term, no match
+            part = gone[c:c + _READ_BATCH].tolist()
+            writer.delete_documents_by_query(tantivy.Query.term_set_query(schema, "rowid", part))
+        keys, prints = [kept], [kept_prints]
+        for c in range(0, len(new), _READ_BATCH):
+            passages = self.store.passages.by_rowids(new[c:c + _READ_BATCH].tolist())
+            rows = sorted(passages.items())
+            for rid, p in rows:
+                writer.add_document(_document(tantivy, rid, p.text, p.title))
+            keys.append(np.fromiter((r for r, _ in rows), np.int64, len(rows)))
+            prints.append(id_fingerprints([p.id for _, p in rows]))
+        writer.commit()
+        writer.wait_merging_threads()
+        added = sum(len(k) for k in keys[1:])
+        self._finish(m.generation + 1, m.index, keys, prints)  # type: ignore[arg-type]
+        return added
+
+    def _finish(self, gen: int, index_name: str, keys: list[np.ndarray], prints: list[np.ndarray]) -> int:
+        rowids = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+        fps = np.concatenate(prints) if prints else np.zeros(0, np.uint64)
+        order = np.argsort(rowids, kind="stable")
+        rowids, fps = rowids[order], fps[order]
+        keys_name = f"keys-g{gen}.npz"
+
+        def write(tmp: Path) -> None:
+            with tmp.open("wb") as fh:
+                np.savez(fh, keys=rowids, fingerprints=fps)
+        _atomic(self.folder / keys_name, write)
+        self.manifest = Manifest(len(rowids), int(rowids[-1]) if len(rowids) else 0, gen, index_name, keys_name)
+        self._write_manifest()
+        return len(rowids)
+
+    def _load_keys(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        with np.load(self.folder / name, allow_pickle=False) as data:
+            return data["keys"].astype(np.int64), data["fingerprints"].astype(np.uint64)
+
+    def _write_manifest(self) -> None:
+        text = self.manifest.to_json()
+        _atomic(self.folder / "manifest.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        self._remove_unnamed()
+
+    def _remove_unnamed(self) -> None:
+        """Remove index folders and key lists the manifest does not name (replaced, or left by a killed sync)."""
+        named = {self.manifest.index, self.manifest.keys}
+        for path in self.folder.iterdir():
+            if (_OWN_FILE.match(path.name) or path.name.endswith(".tmp")) and path.name not in named:
+                with contextlib.suppress(OSError):  # still open by a reader elsewhere (Windows): the next sync retries
+                    if path.is_dir():
+                        shutil.rmtree(path)
+                    else:
+                        path.unlink()
+
+
+def _document(tantivy: Any, rowid: int, text: str, title: str | None) -> Any:
+    doc = tantivy.Document()
+    doc.add_unsigned("rowid", int(rowid))  # Document(rowid=...) would make it a signed value
+    doc.add_text("text", text or "")
+    doc.add_text("title", title or "")
+    return doc
+
+
+__all__ = ["REBUILD_SHARE", "TantivyIndex", "available", "index_dir", "manifest_stamp", "open_index", "sync"]
