@@ -25,7 +25,9 @@ Each measurement runs in its own child process (``os.wait4`` gives that child's 
   PostgreSQL the child also reports the server backend serving its connection
   (``pg_backend_pid()``, read from /proc, so the server must run on this machine): its peak RSS
   (``VmHWM``, which counts the shared buffers it touched) and, sampled every 0.2 s, its peak
-  private memory (``RssAnon``).  Folders, ``--ann`` and the resume trial stay SQLite's.
+  private memory (``RssAnon``).  Folders, ``--ann`` and the resume trial stay SQLite's.  A backend
+  may be named again (``--backend sqlite postgresql sqlite postgresql``): the runs alternate, so a
+  shared box's changing load hits both alike.
 
 ``--embedder fake`` swaps the ONNX model for the hashed bag-of-words embedder of factdesk.testing
 (384 dims, the real vector size), so what is measured is factdesk's own work (reading, cutting
