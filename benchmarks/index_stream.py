@@ -38,7 +38,8 @@ same passages in the same process, before the indexing and again after it, for t
 rate to embedding ceiling (the ceiling is the mean of the two raw passes, so load from other jobs that
 rises or falls during the run hits both sides alike).  It also counts, without timing, the padded
 tokens the model is given either way (``padded_tokens``): the raw pass sorts all texts by length at
-once, the indexer each chunk of 64 records, so its batches of 64 are padded more.
+once, the indexer each chunk of ``INDEX_CHUNK`` records (64 until 3 December 2026, 512 since), so its
+batches of 64 are padded more.
 
     python benchmarks/index_stream.py --records 100000 1000000 --files 100000 --embedder fake \\
         --json benchmarks/out/index_stream_fake.json
@@ -189,13 +190,14 @@ with Store.open(db) as store:
         texts = [embedding_text(p) for d in docs for p in make_passages(d)]
         pipe.embedder.warm_up()
         # the model's work either way, without timing: padded tokens when all texts are sorted by length at
-        # once (the raw pass) and when each chunk of 64 records is (the indexer's calls); batches of 64
+        # once (the raw pass) and when each chunk of records is (the indexer's calls); batches of 64
+        from factdesk.retrieve.index import INDEX_CHUNK as per_call
         lengths = [len(e.ids) for e in pipe.embedder._tokenizer.encode_batch(texts)]
         from itertools import accumulate
         ends = [0, *accumulate(len(make_passages(d)) for d in docs)]  # texts of records [0, i)
         padding = {"tokens": sum(lengths), "one_call": 0, "indexer_chunks": 0}
         for name, groups in (("one_call", [lengths]), ("indexer_chunks", [
-                lengths[ends[c]:ends[min(c + 64, len(docs))]] for c in range(0, len(docs), 64)])):
+                lengths[ends[c]:ends[min(c + per_call, len(docs))]] for c in range(0, len(docs), per_call)])):
             for group in groups:
                 group = sorted(group)
                 padding[name] += sum(len(group[b:b + 64]) * max(group[b:b + 64]) for b in range(0, len(group), 64))

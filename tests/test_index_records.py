@@ -88,7 +88,7 @@ def test_index_a_jsonl_file_then_rerun_skips_and_a_changed_file_replaces(tmp_pat
 def test_a_killed_index_run_resumes_with_each_record_once(tmp_path: Path) -> None:
     """A real `factdesk index` process killed with SIGKILL after its first checkpoints; the re-run finishes the
     file and every record is stored exactly once."""
-    n = 600
+    n = 1400  # checkpoints every 512 records
     src = write_jsonl(tmp_path / "big.jsonl", n)
     db = tmp_path / "fd.db"
     exe = Path(sys.executable).parent / "factdesk"

@@ -316,11 +316,12 @@ class Pipeline:
         stats.seconds = time.perf_counter() - started
         return stats
 
-    def index_records(self, path: str | Path, *, progress: bool = False, chunk: int = 64,
+    def index_records(self, path: str | Path, *, progress: bool = False, chunk: int = 512,
                       limit: int | None = None) -> IndexStats:
         """Index a JSON Lines or Parquet file of passages (one record a document) as a stream.
 
-        Memory holds one chunk of records.  Each chunk is committed with a checkpoint (the file's
+        Memory holds one chunk of records (512: one embedding call over all of their passages, which
+        batches them by length; see :class:`factdesk.retrieve.SqliteIndexer`).  Each chunk is committed with a checkpoint (the file's
         fingerprint, records done, the position reached) in the same transaction, so a killed run
         resumes where it stopped and a finished file is skipped on the next run; a file that changed
         since is read again from the start (documents with an ``id`` are replaced, not copied).
