@@ -71,8 +71,9 @@ def test_same_top_results_as_unpruned_fts5_on_the_demo_corpus(tmp_path: Path) ->
         lexical_tantivy.sync(store)
         fts5 = SqliteRetriever(store, FakeEmbedder(), mode="lexical", lexical_max_df=0)
         tant = tantivy_retriever(store)
-        # the demo's gold claims as queries; the two BM25s differ in detail (FTS5 scores its columns as one
-        # document, tantivy adds per-field scores), so the lists agree closely, not exactly
+        # the demo's gold claims as queries; both score title and text as one BM25 document, but differ in
+        # detail (a title word weighs 1.0 here, 0.5 in FTS5; Snowball vs Porter stems; tantivy's idf and
+        # one-byte lengths), so the lists agree closely, not exactly
         claims = [c["text"] for c in demodata.load_gold()["claims"]]
         same_first, overlap = 0, []
         for q in claims:
@@ -81,8 +82,8 @@ def test_same_top_results_as_unpruned_fts5_on_the_demo_corpus(tmp_path: Path) ->
             assert a and a[0] in b, q  # FTS5's best passage is among tantivy's top 5
             same_first += a[0] == b[0]
             overlap.append(len(set(a) & set(b)))
-        assert same_first >= 0.7 * len(claims)  # measured: 16 of 21
-        assert sum(overlap) / len(overlap) >= 3.5  # measured: 4.1 of 5
+        assert same_first >= 0.8 * len(claims)  # measured: 19 of 21 (16 with format 1's two fields)
+        assert sum(overlap) / len(overlap) >= 4.2  # measured: 4.57 of 5 (4.1 with format 1)
         assert tant.lexical_search("zebra quokka wombat", 5) == []
         assert tant.lexical_search("?! \"-\" (", 5) == [] and tant.lexical_search("", 5) == []
 
@@ -195,6 +196,38 @@ def test_an_interrupted_update_is_rebuilt(store_path: Path) -> None:
         assert index.fresh_for(240, 240) and len(index) == 240
     names = sorted(p.name for p in folder.iterdir())
     assert "index-g99" not in names and manifest["index"] not in names
+
+
+def test_an_index_of_the_old_layout_is_never_read_and_is_rebuilt(store_path: Path,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    import tantivy
+
+    folder = lexical_tantivy.index_dir(store_path)
+    current = json.loads((folder / "manifest.json").read_text())
+    # format 1: fields text and title, in step with the store by its count and highest rowid
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("text", tokenizer_name="en_stem", index_option="freq")
+    builder.add_text_field("title", tokenizer_name="en_stem", index_option="freq")
+    builder.add_unsigned_field("rowid", stored=True, indexed=True, fast=True)
+    (folder / "index-g7").mkdir()
+    old = tantivy.Index(builder.build(), path=str(folder / "index-g7"))
+    writer = old.writer(heap_size=50_000_000, num_threads=1)
+    for doc in corpus(240):
+        writer.add_document(tantivy.Document(text=doc.text, title=doc.title))
+    writer.commit()
+    writer.wait_merging_threads()
+    (folder / "manifest.json").write_text(json.dumps({**current, "format": 1, "generation": 7, "index": "index-g7"}))
+    assert lexical_tantivy.open_index(store_path) is None  # the new query code never reads it
+    with Store.open(store_path) as store:
+        with caplog.at_level(logging.WARNING, logger="factdesk"):
+            got = tantivy_retriever(store).lexical_search("item17 harbor", 3)
+        assert got and any("tantivy index" in r.getMessage() for r in caplog.records)  # FTS5 answered
+        index = lexical_tantivy.sync(store)  # what `factdesk index` does: rebuilt in a folder of its own
+        assert index.fresh_for(240, 240) and len(index) == 240
+        assert store.passages.by_rowids([index.search(["item17"], 1)[0][0]]).popitem()[1].text.find("item17") > 0
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["format"] == lexical_tantivy.FORMAT == 2 and manifest["generation"] == 8
+    assert manifest["index"] == "index-g8" and not (folder / "index-g7").exists()
 
 
 def test_a_second_process_waits_for_the_lock(store_path: Path) -> None:

@@ -587,7 +587,8 @@ class SqliteRetriever(_PassageIndexPart):
                         self._tantivy_warned = True
                         _log.warning("the tantivy index beside %s is %s: lexical searches use FTS5 until "
                                      "`factdesk index` updates it", self.store.path,  # type: ignore[attr-defined]
-                                     "missing or unreadable" if tindex is None else "behind the store")
+                                     "missing, unreadable or of an older format" if tindex is None
+                                     else "behind the store")
                     self._tantivy_unusable = stamp
                     return None
                 _TANTIVY[db] = tindex

@@ -13,9 +13,15 @@ The index lives in the folder ``<database>.tantivy.d``, kept like the vector ind
 * ``manifest.json``: the ``count`` / ``max_rowid`` of the passages it was synced with (``null``
   while an update is under way), and the names of the current tantivy folder (``index-g7``) and key
   list (``keys-g7.npz``: every indexed rowid, ascending, with a 64-bit fingerprint of its passage id);
-* one document per passage: its rowid (unsigned, indexed, fast and stored), text and title
-  (``en_stem``: lower case, Snowball English stems; term frequencies, no positions).  A query ORs
-  the query's words over both fields, the title boosted 0.5 as FTS5's column weights 1.0 / 0.5.
+* one document per passage: its rowid (unsigned, indexed, fast and stored) and one ``body`` field
+  holding the title and the text (``en_stem``: lower case, Snowball English stems; term frequencies,
+  no positions).  A query ORs the query's words over ``body``: one BM25 over the whole passage, with
+  the title and text lengths together as the document length, as FTS5's ``bm25(passages_fts, 1.0,
+  0.5)`` scores a row.  One difference stays: a title word counts 1.0 here, 0.5 in FTS5 (tantivy
+  weights fields, not parts of one field).  Format 1 kept ``text`` and ``title`` as two fields (a
+  BM25 each, the title's boosted 0.5, summed); its top 10 agreed less with FTS5's and the demo
+  check's label accuracy fell (docs/benchmarks.md), so :func:`sync` rebuilds an index of another
+  format and :func:`open_index` never opens one.
 
 **Kept in step** by :func:`sync` (``factdesk index`` calls it through
 :meth:`~factdesk.retrieve.index.SqliteIndexer.finish`): it compares the store's (rowid, passage id)
@@ -57,8 +63,8 @@ from factdesk.store import Store
 
 log = logging.getLogger("factdesk")
 
-FORMAT = 1
-TITLE_BOOST = 0.5  # FTS5's bm25(passages_fts, 1.0, 0.5)
+FORMAT = 2  # 1: fields text and title (title boosted 0.5); 2: one field body (title and text)
+FIELD = "body"
 REBUILD_SHARE = 0.25  # more passages than this share gone or new: build anew instead of deleting and adding
 WRITER_HEAP_MB = 512  # tantivy's indexing memory budget (shared by its threads)
 WRITER_THREADS = 4  # at most; never more than the machine's cores
@@ -107,12 +113,14 @@ class Manifest:
 
 
 def _read_manifest(folder: Path) -> Manifest | None:
+    """The manifest of an index of this :data:`FORMAT`; None when missing, unreadable or of another format."""
     path = folder / "manifest.json"
     if not path.is_file():
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != FORMAT:
+            log.info("tantivy index %s has format %r, not %d: it will be rebuilt", folder, data.get("format"), FORMAT)
             return None
         return Manifest(data["count"], data["max_rowid"], int(data["generation"]), data["index"], data["keys"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -123,8 +131,7 @@ def _read_manifest(folder: Path) -> Manifest | None:
 def _schema() -> Any:
     tantivy = _tantivy()
     builder = tantivy.SchemaBuilder()
-    builder.add_text_field("text", tokenizer_name="en_stem", index_option="freq")
-    builder.add_text_field("title", tokenizer_name="en_stem", index_option="freq")
+    builder.add_text_field(FIELD, tokenizer_name="en_stem", index_option="freq")
     builder.add_unsigned_field("rowid", stored=True, indexed=True, fast=True)
     return builder.build()
 
@@ -152,10 +159,9 @@ class TantivyIndex:
         # query_terms keeps \w words only, lower-cased, so the parser sees no syntax (AND/OR are upper case)
         text = " ".join(words)
         try:
-            query = self.index.parse_query(text, ["text", "title"], field_boosts={"title": TITLE_BOOST})
+            query = self.index.parse_query(text, [FIELD])
         except ValueError:  # a word the analyzer splits in two would be a phrase, and no positions are kept
-            query, _errors = self.index.parse_query_lenient(text, ["text", "title"],
-                                                            field_boosts={"title": TITLE_BOOST})
+            query, _errors = self.index.parse_query_lenient(text, [FIELD])
         hits = self.searcher.search(query, int(k), count=False).hits
         if hasattr(self.searcher, "fast_field_values"):  # tantivy-py 0.25+: the rowid column, no stored documents
             rowids = self.searcher.fast_field_values("rowid", [addr for _, addr in hits])
@@ -204,7 +210,7 @@ def sync(store: Store, *, progress: bool = False) -> TantivyIndex:
 class _Sync:
     def __init__(self, store: Store, db_path: Path, folder: Path, progress: bool) -> None:
         self.store, self.db_path, self.folder, self.progress = store, db_path, folder, progress
-        self.manifest = _read_manifest(folder) or Manifest()
+        self.manifest = _read_manifest(folder) or Manifest(generation=_any_generation(folder))
 
     def run(self) -> TantivyIndex:
         started = time.perf_counter()
@@ -335,11 +341,19 @@ class _Sync:
                         path.unlink()
 
 
+def _any_generation(folder: Path) -> int:
+    """The generation in a manifest of any format (0 when none): a rebuild goes to a folder no older index used."""
+    try:
+        return int(json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("generation") or 0)
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0
+
+
 def _document(tantivy: Any, rowid: int, text: str, title: str | None) -> Any:
     doc = tantivy.Document()
     doc.add_unsigned("rowid", int(rowid))  # Document(rowid=...) would make it a signed value
-    doc.add_text("text", text or "")
-    doc.add_text("title", title or "")
+    # one field: title and text are one BM25 document, as FTS5 scores a row (a title word weighs 1.0, not 0.5)
+    doc.add_text(FIELD, f"{title}\n{text or ''}" if title else (text or ""))
     return doc
 
 
