@@ -47,6 +47,20 @@ Usage::
         --json benchmarks/out/lexical_engines.json
 
 An engine whose package is not installed is skipped with a message.
+
+Sizes with no cached store (10 M): ``--lexical-only`` builds a throwaway store per size in ``--tmp``
+(``lexical_only_<N>.db``; deleted after unless ``--keep-store``) in a child process: factdesk's schema
+(``Store.open``), the gold passages of ``scale_check_1000000.db`` (demo corpus + FEVER dev evidence) and
+filler from ``scale_check.fever_sentences`` (three random sentences a passage) up to N, ``vector`` NULL,
+50,000 rows a transaction; ``passages_fts`` filled by factdesk's insert trigger (``--fts-fill trigger``) or
+by one FTS5 ``'rebuild'`` after the rows (``rebuild``). The store's own FTS5 index is then the shipped one
+(no separate FTS5 build). ``--unpruned-queries N --query-cap-s S`` runs FTS5 unpruned on the first N
+queries only, one pass, each stopped after S seconds; ``--child-cap-s`` stops any child running longer::
+
+    .venv/bin/python benchmarks/lexical_engines.py --sizes 10000000 --lexical-only --fts-fill rebuild \\
+        --engines fts5-pruned fts5-unpruned tantivy --queries 100 --passes 1 --unpruned-queries 20 \\
+        --query-cap-s 10 --tantivy-threads 2 --tantivy-heap-mb 1000 --child-cap-s 1500 \\
+        --json benchmarks/out/lexical_engines_10m.json
 """
 
 from __future__ import annotations
@@ -73,6 +87,9 @@ ENGINES = ["fts5-pruned", "fts5-unpruned", "bm25s", "tantivy"]
 BUILDS = {"fts5-pruned": "fts5", "fts5-unpruned": "fts5", "bm25s": "bm25s", "tantivy": "tantivy"}
 PACKAGES = {"fts5": None, "bm25s": "bm25s", "tantivy": "tantivy"}
 FAILED_QUERIES: list[str] = []  # queries an engine could not run (reported, counted as no hits)
+TIMED_OUT: list[str] = []  # FTS5 queries stopped at --query-cap-s (sqlite3 interrupt; counted as no hits)
+QUERY_CAP_S = 0.0  # 0: no cap
+CHILD_CAP_S = 0.0  # --child-cap-s: a child running longer is stopped and reported (0: no cap)
 DEPTH = 50  # each search's list: what the hybrid fusion takes from the lexical side (max(50, 5k))
 K1, B = 1.2, 0.75
 FTS_TOKENIZER = "porter unicode61 remove_diacritics 2"  # the store's passages_fts tokenizer
@@ -143,6 +160,97 @@ def fever_queries(path: Path, n: int) -> list[dict[str, Any]]:
     url_doc = dict(conn.execute("SELECT url, id FROM documents WHERE url LIKE 'fever:dev:%'").fetchall())
     conn.close()
     return [{"query": g["claim"], "gold_document": url_doc.get(f"fever:dev:{g['row']}")} for g in fever_gold(n)]
+
+
+# -- a lexical-only store (no vectors) for sizes with no cached scale store -----------------------
+GOLD_FROM = "scale_check_1000000.db"  # the demo corpus + FEVER dev gold passages are copied from here
+FILLER_DOC = "fever-filler"
+
+
+def lexical_store_path(size: int, tmp: str | None) -> Path:
+    return Path(tmp or tempfile.gettempdir()) / f"lexical_only_{size}.db"
+
+
+def build_lexical_store(path: Path, size: int, fts_fill: str, seed: int = 7) -> dict[str, Any]:
+    """A throwaway store of ``size`` passages for the lexical engines only: factdesk's own schema
+    (``Store.open``), the gold passages of the cached 1 M store (demo corpus + FEVER dev evidence, the same
+    rows and text), then filler made as ``scale_check.py`` makes it (``fever_sentences``: FEVER train evidence
+    sentences, three random ones a passage) up to ``size``; ``vector`` NULL everywhere. Streamed: 50,000
+    passages a transaction. ``fts_fill``: ``trigger`` (factdesk's own ``passages_ai`` trigger fills
+    ``passages_fts`` row by row, as indexing does) or ``rebuild`` (the trigger dropped during the load, one
+    FTS5 ``'rebuild'`` at the end, the trigger put back). The filler passages all belong to one document row
+    (a filler document per passage would only add rows no query reads)."""
+    import random
+
+    from scale_check import fever_sentences
+
+    from factdesk.store import Store
+
+    t_start = time.perf_counter()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    with Store.open(path):
+        pass  # the schema, triggers included, exactly as factdesk creates it
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode=OFF")  # a throwaway file: no rollback journal, no fsync
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    trigger_sql = conn.execute("SELECT sql FROM sqlite_master WHERE type='trigger' AND name='passages_ai'").fetchone()
+    if trigger_sql is None:
+        raise SystemExit("factdesk's schema has no passages_ai trigger: the benchmark needs updating")
+    if fts_fill == "rebuild":
+        conn.execute("DROP TRIGGER passages_ai")
+    src = open_ro(OUT / GOLD_FROM)
+    now = time.strftime("%Y-%m-%dT%H:%M:%S")
+    with conn:
+        docs = src.execute("SELECT * FROM documents WHERE source IS NOT 'FEVER filler'").fetchall()
+        conn.executemany(f"INSERT INTO documents VALUES ({','.join('?' * len(docs[0]))})", docs)
+        conn.execute("INSERT INTO documents(id, role, source, text, added_at) VALUES (?, 'corpus', 'FEVER filler', "
+                     "'', ?)", (FILLER_DOC, now))
+        ids = [d[0] for d in docs]
+        gold = 0
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            rows = src.execute("SELECT id, document_id, position, start, \"end\", text, title, published, url, source "
+                               f"FROM passages WHERE document_id IN ({','.join('?' * len(part))}) ORDER BY rowid",
+                               part).fetchall()
+            conn.executemany("INSERT INTO passages(id, document_id, position, start, \"end\", text, title, published, "
+                             "url, source, vector) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)", rows)
+            gold += len(rows)
+    src.close()
+    t_sent = time.perf_counter()
+    sentences = fever_sentences()
+    sentences_s = time.perf_counter() - t_sent
+    rng = random.Random(seed)
+    total, step, t_load = gold, 50_000, time.perf_counter()
+    while total < size:
+        n = min(step, size - total)
+        rows = []
+        for j in range(total, total + n):
+            text = " ".join(rng.sample(sentences, 3))
+            day = f"{rng.randint(2015, 2025)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+            rows.append((f"filler:{j}", FILLER_DOC, j, 0, len(text), text, day))
+        with conn:
+            conn.executemany("INSERT INTO passages(id, document_id, position, start, \"end\", text, title, published, "
+                             "url, source, vector) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, NULL, 'FEVER filler', NULL)", rows)
+        total += n
+        if total % 500_000 < step:
+            print(f"    {path.name}: {total:,} passages, {time.perf_counter() - t_start:.0f} s (load "
+                  f"{loadavg()[0]})", file=sys.stderr, flush=True)
+    load_s = time.perf_counter() - t_load
+    rebuild_s = None
+    if fts_fill == "rebuild":
+        t0 = time.perf_counter()
+        with conn:
+            conn.execute("INSERT INTO passages_fts(passages_fts) VALUES ('rebuild')")
+            conn.execute(trigger_sql[0])
+        rebuild_s = round(time.perf_counter() - t0, 2)
+    fts_rows = conn.execute("SELECT count(*) FROM passages_fts_docsize").fetchone()[0]  # one row per indexed passage
+    conn.close()
+    return {"index_path": str(path), "passages": total, "gold_passages": gold, "fts_fill": fts_fill,
+            "fts_docsize_rows": int(fts_rows), "sentences": len(sentences), "sentences_s": round(sentences_s, 2),
+            "load_s": round(load_s, 2), "rebuild_s": rebuild_s, "store_bytes": path.stat().st_size,
+            "store_build_s": round(time.perf_counter() - t_start, 2)}
 
 
 # -- engines: build (in a child process) -----------------------------------------------------------
@@ -228,8 +336,20 @@ def open_searcher(engine: str, store: Path, work: Path) -> Any:
         version = ro.passages.version()  # once: the store does not change during the run
 
         def search(q: str) -> list[int]:
-            match = retriever.fts_query(q, version=version)  # factdesk's own MATCH text (pruned or not)
-            return [] if match is None else [r for r, _ in ro.passages.lexical(match, DEPTH)]
+            timer = threading.Timer(QUERY_CAP_S, ro.conn.interrupt) if QUERY_CAP_S > 0 else None
+            if timer is not None:
+                timer.start()
+            try:
+                match = retriever.fts_query(q, version=version)  # factdesk's own MATCH text (pruned or not)
+                return [] if match is None else [r for r, _ in ro.passages.lexical(match, DEPTH)]
+            except sqlite3.OperationalError as e:
+                if timer is None or "interrupt" not in str(e):
+                    raise
+                TIMED_OUT.append(q)
+                return []
+            finally:
+                if timer is not None:
+                    timer.cancel()
         return search
     from factdesk.retrieve.fusion import query_terms
 
@@ -274,7 +394,9 @@ def open_searcher(engine: str, store: Path, work: Path) -> Any:
     raise ValueError(engine)
 
 
-def query_child(engine: str, store: Path, work: Path, queries: list[str]) -> dict[str, Any]:
+def query_child(engine: str, store: Path, work: Path, queries: list[str], n_passes: int = 2) -> dict[str, Any]:
+    """Open time, first query, then ``n_passes`` passes over the queries (figures from the last; with 2 the
+    first warms caches). ``timed_out``: queries of the last pass stopped at ``--query-cap-s``."""
     t0 = time.perf_counter()
     search = open_searcher(engine, store, work)
     open_s = time.perf_counter() - t0
@@ -283,17 +405,25 @@ def query_child(engine: str, store: Path, work: Path, queries: list[str]) -> dic
     first_ms = 1000 * (time.perf_counter() - t0)
     passes: list[list[float]] = []
     results: list[list[int]] = []
-    for _ in range(2):  # the first pass warms caches (FTS5's document-frequency look-ups included)
-        ms, results = [], []
-        for q in queries:
+    stopped: set[int] = set()
+    for _ in range(n_passes):  # the first pass warms caches (FTS5's document-frequency look-ups included)
+        ms, results, stopped = [], [], set()
+        for i, q in enumerate(queries):
+            before = len(TIMED_OUT)
             t0 = time.perf_counter()
             results.append(search(q))
             ms.append(1000 * (time.perf_counter() - t0))
+            if len(TIMED_OUT) > before:
+                stopped.add(i)
         passes.append(ms)
+    done = [m for i, m in enumerate(passes[-1]) if i not in stopped]
     return {"open_s": round(open_s, 3), "first_query_ms": round(first_ms, 2),
             "cold_pass_p50_ms": round(percentile(passes[0], 0.5), 2),
-            "p50_ms": round(percentile(passes[1], 0.5), 2), "p95_ms": round(percentile(passes[1], 0.95), 2),
-            "mean_ms": round(float(np.mean(passes[1])), 2), "failed_queries": len(set(FAILED_QUERIES)),
+            "p50_ms": round(percentile(passes[-1], 0.5), 2), "p95_ms": round(percentile(passes[-1], 0.95), 2),
+            "mean_ms": round(float(np.mean(passes[-1])), 2), "failed_queries": len(set(FAILED_QUERIES)),
+            "query_passes": n_passes, "query_cap_s": QUERY_CAP_S, "queries_run": len(queries),
+            "timed_out": len(stopped), "timed_out_index": sorted(stopped),
+            "finished_p50_ms": round(percentile(done, 0.5), 2), "finished_p95_ms": round(percentile(done, 0.95), 2),
             "results": results}
 
 
@@ -347,8 +477,12 @@ def vm_hwm_mb() -> int | None:
 
 
 def child_main(args: argparse.Namespace) -> int:
+    global QUERY_CAP_S
+    QUERY_CAP_S = args.query_cap_s
     store, work = Path(args.store), Path(args.work)
-    if args.child == "build":
+    if args.child == "store":
+        out = build_lexical_store(store, args.lexical_size, args.fts_fill)
+    elif args.child == "build":
         t0 = time.perf_counter()
         if args.engine == "fts5":
             out = build_fts5(store, work)
@@ -358,7 +492,7 @@ def child_main(args: argparse.Namespace) -> int:
             out = build_tantivy(store, work, args.tantivy_threads, args.tantivy_heap_mb)
         out["build_s"] = round(time.perf_counter() - t0, 2)
     elif args.child == "query":
-        out = query_child(args.engine, store, work, json.loads(Path(args.query_file).read_text()))
+        out = query_child(args.engine, store, work, json.loads(Path(args.query_file).read_text()), args.query_passes)
     elif args.child == "timing":
         out = timing_child(args.engine.split(","), store, work, json.loads(Path(args.query_file).read_text()),
                            args.passes)
@@ -383,6 +517,10 @@ def run_child(argv: list[str], max_rss_gb: float) -> tuple[dict[str, Any] | None
     def watch() -> None:  # stop a child that grows past the limit (the box is shared)
         status = Path(f"/proc/{proc.pid}/status")
         while proc.returncode is None:
+            if CHILD_CAP_S > 0 and time.perf_counter() - t0 > CHILD_CAP_S:
+                killed.append(-1.0)
+                os.kill(proc.pid, signal.SIGKILL)
+                return
             try:
                 for line in status.read_text().splitlines():
                     if line.startswith("VmRSS:") and int(line.split()[1]) > max_rss_gb * 1024 * 1024:
@@ -399,7 +537,9 @@ def run_child(argv: list[str], max_rss_gb: float) -> tuple[dict[str, Any] | None
     proc.returncode = os.waitstatus_to_exitcode(status)
     info: dict[str, Any] = {"seconds": round(time.perf_counter() - t0, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024),
                             "rc": proc.returncode}
-    if killed:
+    if killed and killed[0] < 0:
+        info["note"] = f"stopped after {CHILD_CAP_S:g} s (--child-cap-s)"
+    elif killed:
         info["note"] = f"stopped at {killed[0]:,.0f} MB RSS (limit --max-rss-gb {max_rss_gb:g})"
     data = json.loads(result.read_text()) if proc.returncode == 0 and result.stat().st_size else None
     result.unlink(missing_ok=True)
@@ -439,12 +579,31 @@ def measure_size(size: int, args: argparse.Namespace, engines: list[str]) -> dic
     from factdesk.retrieve.fusion import rrf_fuse
     from factdesk.settings import Settings
 
-    store = OUT / f"scale_check_{size}.db"
-    if not store.exists():
-        raise SystemExit(f"{store} is missing: build it with benchmarks/scale_check.py --sizes {size} --build-only")
     top_k = Settings().top_k
-    entry: dict[str, Any] = {"passages": size, "store": str(store.relative_to(ROOT)), "top_k": top_k,
-                             "load_before": loadavg(), "engines": {}}
+    load_before = loadavg()
+    store_build = None
+    if args.lexical_only:
+        store = lexical_store_path(size, args.tmp)
+        print(f"  {size:,} lexical-only store {store} (FTS5 by {args.fts_fill}; load {loadavg()[0]})",
+              file=sys.stderr, flush=True)
+        data, info = run_child(["--child", "store", "--store", str(store), "--work", str(OUT), "--lexical-size",
+                                str(size), "--fts-fill", args.fts_fill], args.max_rss_gb)
+        store_build = (data, info)
+        if data is None:
+            raise SystemExit(f"building {store} failed: {info}")
+        print(f"  {size:,} store built: {data['store_build_s']} s, {info['peak_rss_mb']} MB peak, "
+              f"{data['store_bytes'] / 1e9:.2f} GB", file=sys.stderr, flush=True)
+    else:
+        store = OUT / f"scale_check_{size}.db"
+        if not store.exists():
+            raise SystemExit(f"{store} is missing: build it with benchmarks/scale_check.py --sizes {size} --build-only")
+    entry: dict[str, Any] = {"passages": size, "store": str(store if args.lexical_only else store.relative_to(ROOT)),
+                             "top_k": top_k, "load_before": load_before, "engines": {}}
+    if store_build is not None:
+        entry["lexical_only_store"] = {**store_build[1], **store_build[0]}
+    if args.only_store:
+        entry["load_after"] = loadavg()
+        return entry
     conn = open_ro(store)
     entry["passages_in_store"] = int(conn.execute("SELECT count(*) FROM passages").fetchone()[0])
     conn.close()
@@ -456,6 +615,8 @@ def measure_size(size: int, args: argparse.Namespace, engines: list[str]) -> dic
     entry["queries"] = {"fever": len(fever), "demo": len(demo), "fever_with_gold_in_store":
                         sum(f["gold_document"] is not None for f in fever)}
     entry["store_fts5_bytes"] = store_fts_bytes(store)
+    if store_build is not None:  # the store's own passages_fts is the shipped index: no separate FTS5 build
+        entry["store_fts5_build"] = "lexical-only store: " + args.fts_fill
     work = Path(tempfile.mkdtemp(prefix=f"lexical_engines_{size}_", dir=args.tmp))
     qfile = work / "queries.json"
     qfile.write_text(json.dumps(texts))
@@ -467,6 +628,10 @@ def measure_size(size: int, args: argparse.Namespace, engines: list[str]) -> dic
             build = BUILDS[engine]
             row: dict[str, Any] = {}
             entry["engines"][engine] = row
+            if build == "fts5" and store_build is not None:
+                built[build] = ({"index_path": str(store), "build_s": store_build[0]["store_build_s"],
+                                 "note": "the whole store build (rows + passages_fts), not FTS5 alone"},
+                                store_build[1])
             if build not in built:
                 print(f"  {size:,} build {build} (load {loadavg()[0]})", file=sys.stderr, flush=True)
                 built[build] = run_child(["--child", "build", "--engine", build, *common,
@@ -478,10 +643,18 @@ def measure_size(size: int, args: argparse.Namespace, engines: list[str]) -> dic
                 row["error"] = f"build failed ({info.get('note') or 'rc ' + str(info['rc'])})"
                 print(f"  {size:,} {engine}: {row['error']}", file=sys.stderr, flush=True)
                 continue
-            row["index_bytes"] = disk_bytes(Path(data["index_path"]))
+            row["index_bytes"] = (entry["store_fts5_bytes"] or 0 if store_build is not None and build == "fts5"
+                                  else disk_bytes(Path(data["index_path"])))
             print(f"  {size:,} query {engine} (load {loadavg()[0]})", file=sys.stderr, flush=True)
-            qdata, qinfo = run_child(["--child", "query", "--engine", engine, *common, "--query-file", str(qfile)],
-                                     args.max_rss_gb)
+            extra, qf = ["--query-passes", "2"], qfile
+            if engine == "fts5-unpruned" and args.unpruned_queries:  # too slow for every query at the largest sizes
+                qf = work / "queries_unpruned.json"
+                qf.write_text(json.dumps(texts[:args.unpruned_queries]))
+                extra = ["--query-passes", "1", "--query-cap-s", str(args.query_cap_s)]
+                row["subset"] = {"queries": min(args.unpruned_queries, len(texts)), "passes": 1,
+                                 "cap_s": args.query_cap_s}
+            qdata, qinfo = run_child(["--child", "query", "--engine", engine, *common, "--query-file", str(qf),
+                                      *extra], args.max_rss_gb)
             if qdata is None:
                 row["error"] = f"queries failed ({qinfo.get('note') or 'rc ' + str(qinfo['rc'])})"
                 continue
@@ -489,7 +662,7 @@ def measure_size(size: int, args: argparse.Namespace, engines: list[str]) -> dic
             row["query"] = {**qdata, "peak_rss_mb": qinfo["peak_rss_mb"], "process_s": qinfo["seconds"]}
             print(f"  {size:,} {engine}: build {row['build']['build_s']} s, {row['build']['peak_rss_mb']} MB; "
                   f"query p50 {qdata['p50_ms']} ms p95 {qdata['p95_ms']} ms", file=sys.stderr, flush=True)
-        ready = [e for e in engines if e in results]
+        ready = [e for e in engines if e in results and not (e == "fts5-unpruned" and args.unpruned_queries)]
         if ready:
             print(f"  {size:,} interleaved latency: {', '.join(ready)} (load {loadavg()[0]})", file=sys.stderr,
                   flush=True)
@@ -525,11 +698,14 @@ def measure_size(size: int, args: argparse.Namespace, engines: list[str]) -> dic
     def found(gold_document: str | None, rowids: list[int]) -> float:
         return float(gold_document is not None and gold_document in {doc_of.get(r) for r in rowids})
     base = results.get("fts5-unpruned")
+    subset = len(results["fts5-unpruned"]) if "fts5-unpruned" in results and args.unpruned_queries else None
     for engine, rs in results.items():
         row = entry["engines"][engine]
-        fever_hits = [found(f["gold_document"], rs[i][:10]) for i, f in enumerate(fever)]
+        fever_hits = [found(f["gold_document"], rs[i][:10]) for i, f in enumerate(fever) if i < len(rs)]
         demo_hits = [float(bool(set(d["gold_files"]) & {files.get(doc_of.get(r, ""), "") for r in rs[nf + i][:top_k]}))
-                     for i, d in enumerate(demo)]
+                     for i, d in enumerate(demo) if nf + i < len(rs)]
+        if subset is not None:  # every engine on the unpruned run's queries (the first FEVER claims)
+            row["fever_recall@10_unpruned_subset"] = round(float(np.mean(fever_hits[:min(subset, nf)])), 3)
         row["fever_recall@10"] = round(float(np.mean(fever_hits)), 3) if fever_hits else None
         row[f"demo_evidence_recall@{top_k}"] = round(float(np.mean(demo_hits)), 3) if demo_hits else None
         if base is not None:
@@ -597,16 +773,33 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--passes", type=int, default=3,
                     help="warm passes over the queries in the interleaved latency run (per query: their median)")
     ap.add_argument("--tmp", default=None, help="where the indexes are built (default: the system temp dir)")
+    ap.add_argument("--lexical-only", action="store_true",
+                    help="build each size as a throwaway store without vectors in --tmp (lexical_only_<N>.db: the 1 M "
+                         "store's gold passages + scale_check filler), measure there, delete it after")
+    ap.add_argument("--fts-fill", choices=["trigger", "rebuild"], default="trigger",
+                    help="--lexical-only: fill passages_fts by factdesk's insert trigger, or one FTS5 'rebuild' after")
+    ap.add_argument("--only-store", action="store_true", help="--lexical-only: build the store, time it, stop")
+    ap.add_argument("--keep-store", action="store_true", help="--lexical-only: do not delete the store after")
+    ap.add_argument("--unpruned-queries", type=int, default=0,
+                    help="run fts5-unpruned on the first N queries only, one pass, each capped at --query-cap-s, "
+                         "outside the interleaved timing (0: every query, as the others)")
+    ap.add_argument("--query-cap-s", type=float, default=0.0, help="FTS5 query time cap (sqlite3 interrupt)")
+    ap.add_argument("--child-cap-s", type=float, default=0.0,
+                    help="stop any child process (build or queries) running longer than this and report it (0: none)")
+    ap.add_argument("--query-passes", type=int, default=2, help=argparse.SUPPRESS)
+    ap.add_argument("--lexical-size", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--json", help="write the figures here (e.g. benchmarks/out/lexical_engines.json)")
     ap.add_argument("--print", dest="print_json", metavar="JSON", help="print the tables of a run written earlier")
     # internal: one build or query in a child process
-    ap.add_argument("--child", choices=["build", "query", "dense", "demo", "timing"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["build", "query", "dense", "demo", "timing", "store"], help=argparse.SUPPRESS)
     ap.add_argument("--engine", help=argparse.SUPPRESS)
     ap.add_argument("--store", help=argparse.SUPPRESS)
     ap.add_argument("--work", help=argparse.SUPPRESS)
     ap.add_argument("--result", help=argparse.SUPPRESS)
     ap.add_argument("--query-file", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    global CHILD_CAP_S
+    CHILD_CAP_S = args.child_cap_s
     if args.child:
         return child_main(args)
     if args.print_json:
@@ -627,7 +820,16 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {"machine": machine(), "command": " ".join(sys.argv), "sizes": [],
                                "uptime_before": uptime, "pystemmer": importlib.util.find_spec("Stemmer") is not None}
     for size in args.sizes:
-        entry = measure_size(size, args, engines)
+        try:
+            entry = measure_size(size, args, engines)
+        finally:
+            if args.lexical_only and not args.keep_store:
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{lexical_store_path(size, args.tmp)}{suffix}").unlink(missing_ok=True)
+        if args.only_store:
+            print(json.dumps(entry, indent=1))
+            results["sizes"].append(entry)
+            continue
         results["sizes"].append(entry)
         print_size(entry)
         write_json(args.json, results)  # after each size: a killed 1 M run keeps the 100 k figures
