@@ -217,3 +217,39 @@ def test_the_names_scan_reads_a_covering_index_not_the_documents_text(tmp_path):
         sql = plans[0]
         detail = " ".join(r[3] for r in s.conn.execute(f"EXPLAIN QUERY PLAN {sql}"))
         assert "COVERING INDEX documents_names" in detail, detail
+
+
+def test_the_passage_version_is_counted_again_only_when_something_may_have_changed(tmp_path):
+    """store.passages.version() keeps its count(*) until a commit elsewhere, a change on this connection
+    (raw SQL included) or a passage write in this process; then it sees the change."""
+    import sqlite3
+
+    from factdesk.types import Passage
+
+    db = tmp_path / "fd.db"
+    with Store.open(db) as s:
+        doc = Document(text="The harbor dam opened in 1998.", title="Dam")
+        with s.transaction():
+            s.save_document(doc, role="corpus")
+            s.passages.replace(doc.id, [Passage(document_id=doc.id, text=doc.text, start=0, end=len(doc.text))], [None])
+        counted: list[str] = []
+        s.conn.set_trace_callback(lambda sql: counted.append(sql) if "count(*)" in sql else None)
+        first = s.passages.version()
+        assert first[0] == 1 and s.passages.version() == first and len(counted) == 1  # kept
+        other = sqlite3.connect(db)  # another connection commits a passage
+        other.execute("INSERT INTO passages(id, document_id, position, start, \"end\", text) "
+                      "VALUES ('p-other', ?, 1, 0, 5, 'Other')", (doc.id,))
+        other.commit()
+        other.close()
+        second = s.passages.version()
+        assert second[0] == 2 and second != first
+        s.conn.execute("DELETE FROM passages WHERE id = 'p-other'")  # raw SQL on this connection
+        s.conn.commit()
+        third = s.passages.version()
+        assert third[0] == 1
+        s.conn.execute("BEGIN")  # a write through the store, rolled back: counted again, same answer
+        s.passages.remove_document(doc.id)
+        assert s.passages.version()[0] == 0
+        s.conn.execute("ROLLBACK")
+        assert s.passages.version()[0] == 1
+        s.conn.set_trace_callback(None)
