@@ -123,9 +123,10 @@ if kind == "keys":  # the vector index's bookkeeping alone for N passages (no ve
     def hwm():
         return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")) / 1024
 
+    from factdesk.retrieve import sidecar
     t = time.perf_counter()
     base = hwm()
-    rowids, prints = ann._store_keys(FakeStore())
+    rowids, prints = sidecar.store_keys(FakeStore())
     sync = ann._Sync(FakeStore(), Path(db), Path(db), False)
     removed, wanted = sync._compare(rowids, prints)
     print(json.dumps({"passages": n, "to_add": len(wanted), "held_mb": (rowids.nbytes + wanted.nbytes) / 2**20,

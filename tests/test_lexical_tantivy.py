@@ -20,7 +20,7 @@ from factdesk.pipeline import Pipeline  # noqa: E402
 from factdesk.retrieve import SqliteIndex, SqliteIndexer, SqliteRetriever  # noqa: E402
 from factdesk.retrieve import index as index_module  # noqa: E402
 from factdesk.retrieve import lexical_tantivy  # noqa: E402
-from factdesk.retrieve.ann import _folder_lock  # noqa: E402
+from factdesk.retrieve.sidecar import folder_lock  # noqa: E402
 from factdesk.settings import Settings  # noqa: E402
 from factdesk.store import Store  # noqa: E402
 from factdesk.testing import FakeEmbedder  # noqa: E402
@@ -234,7 +234,7 @@ def test_a_second_process_waits_for_the_lock(store_path: Path) -> None:
     folder = lexical_tantivy.index_dir(store_path)
     code = ("import sys; from factdesk.store import Store; from factdesk.retrieve import lexical_tantivy\n"
             "with Store.open(sys.argv[1]) as s: print(len(lexical_tantivy.sync(s)))")
-    with _folder_lock(folder):
+    with folder_lock(folder):
         proc = subprocess.Popen([sys.executable, "-c", code, str(store_path)], stdout=subprocess.PIPE, text=True)
         time.sleep(3.0)
         assert proc.poll() is None  # still waiting for the lock

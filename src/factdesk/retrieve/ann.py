@@ -53,7 +53,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -67,6 +66,7 @@ from typing import Any
 
 import numpy as np
 
+from factdesk.retrieve.sidecar import atomic_write, folder_lock, id_fingerprints, store_keys
 from factdesk.store import Store
 
 log = logging.getLogger("factdesk")
@@ -83,7 +83,6 @@ EXPANSION_ADD = 64
 EXPANSION_SEARCH = 128
 _SERIAL_ADD = 2000  # batches smaller than this are added on one thread (see _Sync)
 _ADD_BATCH = 20000
-_ID_BATCH = 100_000
 _LOCK = threading.RLock()
 _SHARD_FILE = re.compile(r"^shard-\d{5}\.g\d+\.(usearch|npz|dead\.npy)$")
 
@@ -120,18 +119,6 @@ def legacy_paths(db_path: Path) -> tuple[Path, Path]:
     """The graph file and key list of a format-1 (single-file) index, which :func:`sync` converts."""
     base = Path(str(db_path) + ".usearch")
     return base, Path(str(base) + ".npz")
-
-
-def id_fingerprints(ids: list[str]) -> np.ndarray:
-    """A 64-bit number per passage id: its hex digest when it is one (``p`` + 16 hex), else a sha256 prefix."""
-    out = np.empty(len(ids), dtype=np.uint64)
-    for i, s in enumerate(ids):
-        tail = s[-16:]
-        try:
-            out[i] = int(tail, 16)
-        except ValueError:
-            out[i] = int(hashlib.sha256(s.encode("utf-8", "surrogatepass")).hexdigest()[:16], 16)
-    return out
 
 
 # -- the manifest ------------------------------------------------------------------------------
@@ -183,28 +170,18 @@ def _read_manifest(folder: Path) -> Manifest | None:
         return None
 
 
-def _atomic(path: Path, write: Any) -> None:
-    """Write a file through a temp file in the same folder and ``os.replace``; ``write(tmp_path)``."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def _save_npy(path: Path, array: np.ndarray) -> None:
     def write(tmp: Path) -> None:
         with tmp.open("wb") as fh:
             np.save(fh, array)
-    _atomic(path, write)
+    atomic_write(path, write)
 
 
 def _save_keys(path: Path, keys: np.ndarray, prints: np.ndarray) -> None:
     def write(tmp: Path) -> None:
         with tmp.open("wb") as fh:
             np.savez(fh, keys=keys, fingerprints=prints)
-    _atomic(path, write)
+    atomic_write(path, write)
 
 
 def _load_keys(folder: Path, shard: ShardInfo) -> tuple[np.ndarray, np.ndarray]:
@@ -361,45 +338,8 @@ def sync(store: Store, *, progress: bool = False) -> AnnIndex:
     with _LOCK:
         folder = index_dir(Path(db_path))
         folder.mkdir(exist_ok=True)
-        with _folder_lock(folder):
+        with folder_lock(folder):
             return _Sync(store, Path(db_path), folder, progress).run()
-
-
-@contextlib.contextmanager
-def _folder_lock(folder: Path) -> Iterator[None]:
-    """An exclusive lock on the index folder across processes (POSIX ``flock``; elsewhere only this process's)."""
-    try:
-        import fcntl
-    except ImportError:  # Windows
-        yield
-        return
-    with (folder / "lock").open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
-def _store_keys(store: Store) -> tuple[np.ndarray, np.ndarray]:
-    """Every passage's rowid (ascending) and id fingerprint, read in batches into numpy arrays."""
-    size = max(store.passages.count(), 1)
-    rowids = np.empty(size, np.int64)
-    prints = np.empty(size, np.uint64)
-    n = 0
-    for rows in store.passages.id_batches(_ID_BATCH):
-        if n + len(rows) > len(rowids):  # passages written meanwhile
-            grow = max(len(rows), len(rowids) // 8)
-            rowids = np.concatenate([rowids, np.empty(grow, np.int64)])
-            prints = np.concatenate([prints, np.empty(grow, np.uint64)])
-        rowids[n:n + len(rows)] = [r[0] for r in rows]
-        prints[n:n + len(rows)] = id_fingerprints([r[1] for r in rows])
-        n += len(rows)
-    rowids, prints = rowids[:n], prints[:n]
-    order = np.argsort(rowids, kind="stable")
-    rowids = rowids[order]  # one array at a time: the old one is freed before the next is made
-    prints = prints[order]
-    return rowids, prints
 
 
 class _Sync:
@@ -423,7 +363,7 @@ class _Sync:
             manifest = self._from_legacy()
         self.manifest = manifest or Manifest()
         self._remove_unnamed_files()
-        rowids, prints = _store_keys(self.store)
+        rowids, prints = store_keys(self.store)
         count, max_rowid = len(rowids), int(rowids[-1]) if len(rowids) else 0
         removed, wanted = self._compare(rowids, prints)
         del rowids, prints  # while vectors are added, only the rowids to add are held (8 bytes each)
@@ -483,7 +423,7 @@ class _Sync:
             keys, fps = _load_keys(self.folder, info)
             keep = ~np.isin(keys, dead, assume_unique=True)
             name = self._name(i, gen)
-            _atomic(self.folder / f"{name}.usearch", lambda tmp: index.save(str(tmp)))
+            atomic_write(self.folder / f"{name}.usearch", lambda tmp: index.save(str(tmp)))
             _save_keys(self.folder / f"{name}.npz", keys[keep], fps[keep])
             self.manifest.shards[i] = ShardInfo(f"{name}.usearch", f"{name}.npz", len(index))
             log.info("vector index: shard %d compacted (%d dead vectors removed)", i, len(dead))
@@ -592,7 +532,7 @@ class _Sync:
         i = shards.index(self.open_info) if self.open_info is not None else len(shards)
         name = self._name(i, self._next_generation())
         index = self.open
-        _atomic(self.folder / f"{name}.usearch", lambda tmp: index.save(str(tmp)))
+        atomic_write(self.folder / f"{name}.usearch", lambda tmp: index.save(str(tmp)))
         _save_keys(self.folder / f"{name}.npz", keys[order], prints[order])
         info = ShardInfo(f"{name}.usearch", f"{name}.npz", len(index))
         if i < len(shards):
@@ -613,7 +553,7 @@ class _Sync:
     def _write_manifest(self) -> None:
         path = self.folder / "manifest.json"
         text = self.manifest.to_json()
-        _atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
         self._remove_unnamed_files()
 
     def _remove_unnamed_files(self) -> None:

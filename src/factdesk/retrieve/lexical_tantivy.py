@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 
 # the vector index's helpers: one way to lock a folder, write a file atomically and list the store's keys
-from factdesk.retrieve.ann import _atomic, _folder_lock, _store_keys, id_fingerprints
+from factdesk.retrieve.sidecar import atomic_write, folder_lock, id_fingerprints, store_keys
 from factdesk.store import Store
 
 log = logging.getLogger("factdesk")
@@ -203,7 +203,7 @@ def sync(store: Store, *, progress: bool = False) -> TantivyIndex:
     with _LOCK:
         folder = index_dir(Path(db_path))
         folder.mkdir(exist_ok=True)
-        with _folder_lock(folder):
+        with folder_lock(folder):
             return _Sync(store, Path(db_path), folder, progress).run()
 
 
@@ -215,7 +215,7 @@ class _Sync:
     def run(self) -> TantivyIndex:
         started = time.perf_counter()
         self._remove_unnamed()
-        rowids, prints = _store_keys(self.store)
+        rowids, prints = store_keys(self.store)
         m = self.manifest
         how = "built"
         if (m.count is None or m.index is None or m.keys is None or not (self.folder / m.index).is_dir()
@@ -315,7 +315,7 @@ class _Sync:
         def write(tmp: Path) -> None:
             with tmp.open("wb") as fh:
                 np.savez(fh, keys=rowids, fingerprints=fps)
-        _atomic(self.folder / keys_name, write)
+        atomic_write(self.folder / keys_name, write)
         self.manifest = Manifest(len(rowids), int(rowids[-1]) if len(rowids) else 0, gen, index_name, keys_name)
         self._write_manifest()
         return len(rowids)
@@ -326,7 +326,7 @@ class _Sync:
 
     def _write_manifest(self) -> None:
         text = self.manifest.to_json()
-        _atomic(self.folder / "manifest.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        atomic_write(self.folder / "manifest.json", lambda tmp: tmp.write_text(text, encoding="utf-8"))
         self._remove_unnamed()
 
     def _remove_unnamed(self) -> None:

@@ -1,0 +1,84 @@
+"""What the indexes kept beside a SQLite store share: the vector index (:mod:`factdesk.retrieve.ann`)
+and the tantivy index (:mod:`factdesk.retrieve.lexical_tantivy`).
+
+Both live in a folder next to the database, are written by one process at a time (:func:`folder_lock`),
+replace their files whole (:func:`atomic_write`) and compare themselves with the store by passage rowid
+and a fingerprint of the passage id (:func:`store_keys`), so a passage replaced under the same rowid is
+seen as changed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from factdesk.store import Store
+
+__all__ = ["ID_BATCH", "atomic_write", "folder_lock", "id_fingerprints", "store_keys"]
+
+ID_BATCH = 100_000  # (rowid, id) rows read at a time by store_keys
+
+
+def id_fingerprints(ids: list[str]) -> np.ndarray:
+    """A 64-bit number per passage id: its hex digest when it is one (``p`` + 16 hex), else a sha256 prefix."""
+    out = np.empty(len(ids), dtype=np.uint64)
+    for i, s in enumerate(ids):
+        tail = s[-16:]
+        try:
+            out[i] = int(tail, 16)
+        except ValueError:
+            out[i] = int(hashlib.sha256(s.encode("utf-8", "surrogatepass")).hexdigest()[:16], 16)
+    return out
+
+
+def atomic_write(path: Path, write: Any) -> None:
+    """Write a file through a temp file in the same folder and ``os.replace``; ``write(tmp_path)``."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def folder_lock(folder: Path) -> Iterator[None]:
+    """An exclusive lock on the index folder across processes (POSIX ``flock``; elsewhere only this process's)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    with (folder / "lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def store_keys(store: Store) -> tuple[np.ndarray, np.ndarray]:
+    """Every passage's rowid (ascending) and id fingerprint, read in batches into numpy arrays."""
+    size = max(store.passages.count(), 1)
+    rowids = np.empty(size, np.int64)
+    prints = np.empty(size, np.uint64)
+    n = 0
+    for rows in store.passages.id_batches(ID_BATCH):
+        if n + len(rows) > len(rowids):  # passages written meanwhile
+            grow = max(len(rows), len(rowids) // 8)
+            rowids = np.concatenate([rowids, np.empty(grow, np.int64)])
+            prints = np.concatenate([prints, np.empty(grow, np.uint64)])
+        rowids[n:n + len(rows)] = [r[0] for r in rows]
+        prints[n:n + len(rows)] = id_fingerprints([r[1] for r in rows])
+        n += len(rows)
+    rowids, prints = rowids[:n], prints[:n]
+    order = np.argsort(rowids, kind="stable")
+    rowids = rowids[order]  # one array at a time: the old one is freed before the next is made
+    prints = prints[order]
+    return rowids, prints
