@@ -323,6 +323,19 @@ def test_a_blocks_lexical_searches_run_on_read_connections_of_their_own_with_the
         for records in opened:  # closed after their block
             with pytest.raises(Exception, match="closed"):
                 records.count()
+        # inside a write transaction the readers would not see its writes: the store's connection searches
+        opened.clear()
+        type(store).passage_reader = reader
+        try:
+            with pytest.raises(RuntimeError, match="undo"), store.transaction():  # rolled back at the end
+                doc = Document(text="A zeppelin moored at the harbor tram depot.", title="Zeppelin")
+                store.save_document(doc, role="corpus")
+                SqliteIndex(store, FakeEmbedder(), ann_threshold=0).add_document(doc)
+                hits = parallel.search_many(["zeppelin harbor", "tram depot zeppelin"], k=3, mode="lexical")
+                assert all(h[0].passage.document_id == doc.id for h in hits) and not opened
+                raise RuntimeError("undo")
+        finally:
+            type(store).passage_reader = real_reader
         # a small store (below lexical_parallel_min) or one query: no readers at all
         opened.clear()
         small = SqliteRetriever(store, FakeEmbedder(), ann_threshold=0, lexical_threads=3)

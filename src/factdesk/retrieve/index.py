@@ -653,7 +653,8 @@ class SqliteRetriever(_PassageIndexPart):
         if self.lexical_engine == "tantivy" and self._tantivy_for(snap.version) is not None:
             return None  # a tantivy search takes milliseconds: nothing to overlap
         if (not self.memo or self.lexical_threads < 2 or len(jobs) < 2
-                or getattr(self.store, "path", None) is None or int(snap.version[0]) < self.lexical_parallel_min):
+                or getattr(self.store, "path", None) is None or int(snap.version[0]) < self.lexical_parallel_min
+                or getattr(self.store, "in_transaction", False)):  # other connections would not see its writes
             return None
         readers: list[PassageRecords] = []
         local = threading.local()
