@@ -511,6 +511,17 @@ class SqliteRetriever(_PassageIndexPart):
             while len(table) > _MEMO_QUERIES:
                 table.popitem(last=False)
 
+    def _recalled_lexical(self, key: tuple, k: int) -> list[tuple[int, float]] | None:
+        """The top k of a remembered lexical list (``(depth, rows)`` in ``self._lexical``), or None when none
+        is remembered or it is too shallow for k (a list shorter than its depth holds every match)."""
+        if not self.memo:
+            return None
+        with self._memo_lock:
+            got = self._lexical.get(key)
+        if got is not None and (got[0] >= k or len(got[1]) < got[0]):
+            return got[1][:k]
+        return None
+
     # -- lexical -------------------------------------------------------------------
     def fts_query(self, query: str, *, version: tuple | None = None,
                   _records: PassageRecords | None = None) -> str | None:
@@ -555,11 +566,8 @@ class SqliteRetriever(_PassageIndexPart):
             return []
         published_after = latest_date(before) if before else None
         key = (match, tuple(sorted(exclude_documents or ())), published_after, bool(after_date))
-        if self.memo:
-            with self._memo_lock:
-                got = self._lexical.get(key)
-            if got is not None and (got[0] >= k or len(got[1]) < got[0]):
-                return got[1][:k]
+        if (got := self._recalled_lexical(key, k)) is not None:
+            return got
         depth = max(k, LEXICAL_DEPTH) if self.memo else k
         rows = (_records or self.store.passages).lexical(match, depth, exclude_documents=exclude_documents,
                                            published_after=published_after, after=after_date,
@@ -606,11 +614,8 @@ class SqliteRetriever(_PassageIndexPart):
             return []
         published_after = latest_date(before) if before else None
         key = ("tantivy", tuple(terms), tuple(sorted(exclude_documents or ())), published_after, bool(after_date))
-        if self.memo:
-            with self._memo_lock:
-                got = self._lexical.get(key)
-            if got is not None and (got[0] >= k or len(got[1]) < got[0]):
-                return got[1][:k]
+        if (got := self._recalled_lexical(key, k)) is not None:
+            return got
         want = max(k, LEXICAL_DEPTH) if self.memo else k
         filtered = bool(exclude_documents or published_after)
         depth = max(2 * want, 200) if filtered else want

@@ -216,11 +216,8 @@ class PostgresRetriever(SqliteRetriever):
             return []
         published_after = latest_date(before) if before else None
         key = (" or ".join(terms), tuple(sorted(exclude_documents or ())), published_after, bool(after_date))
-        if self.memo:
-            with self._memo_lock:
-                got = self._lexical.get(key)
-            if got is not None and (got[0] >= k or len(got[1]) < got[0]):
-                return got[1][:k]
+        if (got := self._recalled_lexical(key, k)) is not None:
+            return got
         depth = max(k, LEXICAL_DEPTH) if self.memo else k
         rows = self.store.passages.lexical(terms, depth, exclude_documents=exclude_documents,
                                            published_after=published_after, after=after_date, ranking=self.ranking)
