@@ -101,6 +101,22 @@ def open_ro(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
 
 
+def documents_of(store: Path, rowids: set[int]) -> tuple[dict[int, str], dict[str, str]]:
+    """rowid -> document id for these passages, and document id -> file name for documents read from a file."""
+    conn = open_ro(store)
+    try:
+        wanted = sorted(rowids)
+        doc_of: dict[int, str] = {}
+        for i in range(0, len(wanted), 500):
+            part = wanted[i:i + 500]
+            doc_of.update((int(r), d) for r, d in conn.execute(
+                f"SELECT rowid, document_id FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part))
+        files = {d: Path(p).name for d, p in conn.execute("SELECT id, path FROM documents WHERE path IS NOT NULL")}
+    finally:
+        conn.close()
+    return doc_of, files
+
+
 def passage_batches(path: Path, size: int = 20_000) -> Iterator[list[tuple[int, str, str]]]:
     """(rowid, text, title or '') of every passage, by rowid, ``size`` at a time."""
     conn = open_ro(path)
@@ -683,16 +699,8 @@ def measure_size(size: int, args: argparse.Namespace, engines: list[str]) -> dic
     finally:
         shutil.rmtree(work, ignore_errors=True)
     # quality, from the returned rowids
-    conn = open_ro(store)
-    wanted = sorted({r for rs in results.values() for q in rs for r in q} |
-                    {r for q in (dense or []) for r, _ in q})
-    doc_of: dict[int, str] = {}
-    for i in range(0, len(wanted), 500):
-        part = wanted[i:i + 500]
-        doc_of.update((int(r), d) for r, d in conn.execute(
-            f"SELECT rowid, document_id FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part))
-    files = {d: Path(p).name for d, p in conn.execute("SELECT id, path FROM documents WHERE path IS NOT NULL")}
-    conn.close()
+    doc_of, files = documents_of(store, {r for rs in results.values() for q in rs for r in q} |
+                                 {r for q in (dense or []) for r, _ in q})
     nf = len(fever)
 
     def found(gold_document: str | None, rowids: list[int]) -> float:

@@ -91,15 +91,7 @@ def measure(size: int, n_fever: int) -> dict[str, Any]:
         results = {e: [search[e](q) for q in queries] for e in ENGINES}
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    conn = le.open_ro(store)
-    wanted = sorted({r for rs in results.values() for q in rs for r in q})
-    doc_of: dict[int, str] = {}
-    for i in range(0, len(wanted), 500):
-        part = wanted[i:i + 500]
-        doc_of.update((int(r), d) for r, d in conn.execute(
-            f"SELECT rowid, document_id FROM passages WHERE rowid IN ({','.join('?' * len(part))})", part))
-    files = {d: Path(p).name for d, p in conn.execute("SELECT id, path FROM documents WHERE path IS NOT NULL")}
-    conn.close()
+    doc_of, files = le.documents_of(store, {r for rs in results.values() for q in rs for r in q})
     nf = len(fever)
     entry: dict[str, Any] = {"passages": size, "fever_claims": nf, "demo_claims": len(demo), "top_k": top_k,
                              "failed_queries": len(set(le.FAILED_QUERIES)), "engines": {}}
