@@ -205,3 +205,77 @@ def test_a_sentence_opening_verb_does_not_block_a_pronoun():
             "Explaining why he argued in 2015 that frisking was smart policy.")
     assert refs(text, "Explaining why he argued in 2015 that frisking was smart policy.") == \
         "Explaining why Michael Bloomberg argued in 2015 that frisking was smart policy."
+
+
+def test_a_role_with_no_holder_is_the_one_person_of_the_sentence_before():
+    text = ("Expectations are high for Joe Biden.\n\n"
+            "The former vice president had a lead in the polls, but has dropped among older voters.")
+    assert refs(text, "The former vice president had a lead in the polls, but has dropped among older voters.") == \
+        "Former vice president Joe Biden had a lead in the polls, but has dropped among older voters."
+    # a person who holds another office is not the former mayor; two people named: no guess
+    office = "President Tom Hale spoke at noon. The former mayor argued that crime fell."
+    assert refs(office, "The former mayor argued that crime fell.") == "The former mayor argued that crime fell."
+    two = "Tom Hale met Ruth Lane at noon. The former mayor argued that crime fell."
+    assert refs(two, "The former mayor argued that crime fell.") == "The former mayor argued that crime fell."
+
+
+def test_the_state_is_the_one_us_state_the_article_is_about():
+    text = ("Voters in South Carolina go to the polls on Saturday. South Carolina has 54 delegates.\n\n"
+            "Support among the state's older voters fell to 35%.")
+    assert refs(text, "Support among the state's older voters fell to 35%.") == \
+        "Support among South Carolina's older voters fell to 35%."
+    line = "Prices in South Carolina rose. Prices across the state line in Georgia doubled."
+    assert refs(line, "Prices across the state line in Georgia doubled.") == "Prices across the state line in Georgia doubled."
+    even = "Ohio and Texas voted. Turnout in the state fell by 4%."
+    assert refs(even, "Turnout in the state fell by 4%.") == "Turnout in the state fell by 4%."
+    abroad = "The minister spoke in London. Spending by the state rose by 4%."
+    assert refs(abroad, "Spending by the state rose by 4%.") == "Spending by the state rose by 4%."
+
+
+def test_a_noun_heading_one_organisation_s_name_is_that_organisation():
+    text = ("The Riverside Power Exchange Operator ordered cuts on Friday.\n\n"
+            "On Saturday the grid operator again began its emergency procedures at 6 p.m.")
+    assert refs(text, "On Saturday the grid operator again began its emergency procedures at 6 p.m.") == \
+        "On Saturday the Riverside Power Exchange Operator again began its emergency procedures at 6 p.m."
+    salon = "Lena's Salon and Spa closed a branch.\n\nVideo obtained from the salon shows a man entering at 10:41 a.m."
+    # (the mention finder names "Lena's Salon and Spa" by its first part)
+    assert refs(salon, "Video obtained from the salon shows a man entering at 10:41 a.m.") == \
+        "Video obtained from Lena's Salon shows a man entering at 10:41 a.m."
+    # another noun heads the phrase; "another salon" is not that one; a headline is not an organisation
+    assert refs(salon + " The salon namesake's son runs 25 branches.", "The salon namesake's son runs 25 branches.") == \
+        "The salon namesake's son runs 25 branches."
+    assert refs(salon + " Another salon in Leeds closed in 2020.", "Another salon in Leeds closed in 2020.") == \
+        "Another salon in Leeds closed in 2020."
+    headline = "Riverton Opens New Harbour Crossing\n\nOrtiz said the crossing would cut journeys by 15 minutes."
+    assert "the crossing" in refs(headline, "Ortiz said the crossing would cut journeys by 15 minutes.")
+
+
+def _claim_of(text: str, sentence: str, **doc: str | None) -> str:
+    start = text.index(sentence)
+    claim = Claim(text=sentence, start=start, end=start + len(sentence), checkworthiness=0.9, kind=ClaimKind.ASSERTION)
+    decontextualize([claim], Document(text=text, published="2020-01-15", **doc))
+    return claim.standalone
+
+
+def test_an_unsigned_organisation_page_says_we_for_its_publisher():
+    text = ("Today the Harbour Trust welcomed the ruling. We are glad. Our lawyers worked hard.\n\n"
+            "We filed a petition in spring 2019, and the court granted our case priority in July 2019.\n\n"
+            "We have received reports that the bridge reopened on January 14, 2020.")
+    assert _claim_of(text, "We filed a petition in spring 2019, and the court granted our case priority in July 2019.",
+                     source="Harbour Trust") == \
+        "The Harbour Trust filed a petition in spring 2019, and the court granted the Harbour Trust's case priority in July 2019."
+    assert _claim_of(text, "We have received reports that the bridge reopened on January 14, 2020.",
+                     source="Harbour Trust").startswith("The Harbour Trust has received reports")
+    # a signed piece (an op-ed's "we") or a publisher the page never names: left alone
+    sentence = "We filed a petition in spring 2019, and the court granted our case priority in July 2019."
+    assert _claim_of(text, sentence, source="Harbour Trust", author="Ruth Lane") == sentence
+    assert _claim_of(text, sentence, source="City Gazette") == sentence
+
+
+def test_a_state_that_still_holds_takes_the_article_date():
+    text = "The Riverton bridge closed in May. In the meantime, the Riverton bridge is still closed to lorries."
+    assert _claim_of(text, "In the meantime, the Riverton bridge is still closed to lorries.") == \
+        "As of January 15, 2020, the Riverton bridge is still closed to lorries."
+    dated = "The bridge closed in May. The Riverton bridge is still closed to lorries in 2019."
+    assert _claim_of(dated, "The Riverton bridge is still closed to lorries in 2019.") == \
+        "The Riverton bridge is still closed to lorries in 2019."

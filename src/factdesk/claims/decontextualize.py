@@ -579,9 +579,21 @@ _LOWER_OPENERS = {"the", "a", "an", "this", "that", "these", "those", "its", "th
                   "most", "many", "all", "no", "there", "it", "they", "we", "he", "she", "prices", "demand"}
 
 
+_STILL = re.compile(r"\b(?:is|are|remains?)\s+still\b|\bstill\s+(?:is|are|being|remains?)\b")
+
+
 def _as_of(text: str, reference: date | None) -> tuple[str, str | None]:
-    """"X is currently closed" -> "As of January 16, 2023, X is closed": a present state needs its date."""
+    """"X is currently closed" -> "As of January 16, 2023, X is closed": a present state needs its date.
+    "X is still being considered" keeps its "still" and takes the date too, unless the claim gives a year."""
     m = _AS_OF.search(text)
+    if reference is not None and not m and not re.search(r"\bas of\b|\b(?:1[89]|20)\d\d\b", text, re.I):
+        still = _STILL.search(text)
+        if still and not _in_quotation(text, still.start()):
+            body = re.sub(r"^(?:In the meantime|Meanwhile|Now|Today),\s*", "", text.strip())
+            first = body.split(" ", 1)[0]
+            if first.lower() in _LOWER_OPENERS:
+                body = body[0].lower() + body[1:]
+            return f"As of {_fmt_day(reference)}, {body}", reference.isoformat()
     if reference is None or not m or re.search(r"\bas of\b", text, re.I) or _in_quotation(text, m.start()):
         return text, None
     body = (text[:m.start()] + text[m.end():]).strip()
@@ -608,6 +620,22 @@ def _full_dates(text: str, reference: date | None) -> list[tuple[int, date]]:
     return out
 
 
+def _narrator(doc: Document) -> str | None:
+    """The organisation an unsigned article speaks for as "we": its publisher, when the article names it and
+    says "we" or "our" outside quotation marks at least three times (a press release, an organisation's blog)."""
+    source = (doc.source or "").strip()
+    if doc.author or not source or len(source) > 80 or source not in doc.text:
+        return None
+    quoted = [(m.start(), m.end()) for m in re.finditer(r"“[^”]*”?|\"[^\"]*\"?", doc.text)]
+    own = 0
+    for m in re.finditer(r"\b(?:[Ww]e|[Oo]ur)\b", doc.text):
+        if not any(a < m.start() < b for a, b in quoted):
+            own += 1
+            if own >= 3:
+                return source
+    return None
+
+
 def decontextualize(claims: list[Claim], doc: Document, *, mentions: list[Mention] | None = None) -> None:
     """Fill ``standalone`` and ``dates`` of each claim in place."""
     try:
@@ -617,6 +645,7 @@ def decontextualize(claims: list[Claim], doc: Document, *, mentions: list[Mentio
     if mentions is None:
         mentions = find_mentions(doc.text)
     written = _full_dates(doc.text, reference)
+    narrator = _narrator(doc)
     for claim in claims:
         if claim.text != doc.text[claim.start:claim.end]:  # defensive: never trust a stale span
             claim.text = doc.text[claim.start:claim.end]
@@ -625,7 +654,7 @@ def decontextualize(claims: list[Claim], doc: Document, *, mentions: list[Mentio
         quoted = claim.kind == ClaimKind.QUOTED and bool(claim.attributed_to) and claim.attributed_to[:1].isupper()
         head = opened[:len(opened) - (len(claim.text) - skip)] if opened else ""
         body = name_references(claim.text, claim.start, doc.text, mentions, skip_until=skip, pronouns=not quoted,
-                               already=head)
+                               already=head, narrator=narrator)
         standalone = head + body[skip:] if opened else body
         if not opened and quoted:
             # "…," she told reporters. -> "…," Lena Ortiz told reporters.

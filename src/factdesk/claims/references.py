@@ -64,6 +64,34 @@ _ROLE = re.compile(
 )
 
 
+# an office a person holds ("President Trump") keeps them from taking another ("the former mayor")
+_OFFICES = PERSON_ROLE_NOUNS - {"chief", "executive", "leader", "author", "writer"}
+US_STATES = (
+    "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware", "Florida",
+    "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas", "Kentucky", "Louisiana", "Maine",
+    "Maryland", "Massachusetts", "Michigan", "Minnesota", "Mississippi", "Missouri", "Montana", "Nebraska",
+    "Nevada", "New Hampshire", "New Jersey", "New Mexico", "New York", "North Carolina", "North Dakota", "Ohio",
+    "Oklahoma", "Oregon", "Pennsylvania", "Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas",
+    "Utah", "Vermont", "Virginia", "Washington", "West Virginia", "Wisconsin", "Wyoming",
+)
+_STATE_NAMES = re.compile(r"\b(?:" + "|".join(sorted(US_STATES, key=len, reverse=True)) + r")\b(?!\s+(?:City|Post|Times))")
+# "the state" (not "the state of …", "the State Department", "the state-run …")
+_THE_STATE = re.compile(r"\b(?P<the>[Tt]he)\s+state(?P<poss>[’']s)?\b(?![-\w])(?!\s+(?:of\b|[A-Z]))")
+# "the grid operator" / "the salon chain's": a common noun that heads one organisation's name
+_THE_NOUNS = re.compile(r"\b(?P<the>[Tt]he)\s+(?P<words>[a-z][a-z-]+(?:\s+[a-z][a-z-]+){0,2})(?P<poss>[’']s)?\b")
+_GENERIC_HEADS = {
+    "news", "times", "post", "media", "state", "states", "united", "national", "international", "city", "county",
+    "world", "health", "people", "public", "service", "services", "system", "center", "centre", "office", "house",
+    "area", "party", "home", "press", "journal", "daily", "network", "channel", "association", "online", "team",
+    "club", "league", "family", "trust", "fund", "project", "program", "programme", "plan", "act", "bill", "law",
+    "report", "review", "index", "market", "exchange", "street", "road", "square", "park", "building", "tower",
+}
+_OTHER_ONE = {"other", "another", "rival", "new", "same", "second", "first", "next", "former", "each", "every",
+              "nearest", "local", "largest", "biggest", "smallest", "older", "newer", "previous", "latest"}
+_CHAIN_NOUNS = {"chain", "company", "firm", "group", "brand", "business", "franchise"}
+_VERB_AGREEMENT = {"have": "has", "are": "is", "were": "was", "’re": " is", "'re": " is", "’ve": " has", "'ve": " has"}
+
+
 def _role_holders(text: str, mentions: list[Mention]) -> dict[str, set[str]]:
     """Role noun → the people the article gives it: by title ("Mayor Lena Ortiz"), in front of the
     name ("billionaire Michael R. Bloomberg") or in apposition ("Hartley, a gas fitter," is not a
@@ -82,6 +110,78 @@ def _role_holders(text: str, mentions: list[Mention]) -> dict[str, set[str]]:
         for w in words & _PERSON_NOUNS:
             out.setdefault(w, set()).add(m.name)
     return out
+
+
+def _sentence_before_start(text: str, pos: int) -> int:
+    """Where the sentence before the one holding ``pos`` begins (within 600 characters)."""
+    base = max(0, pos - 600)
+    cuts = [base + m.end() for m in re.finditer(r"[.!?][\"”’)]*\s+|\n+", text[base:pos])]
+    cuts = [c for c in cuts if c < pos]
+    if len(cuts) >= 2:
+        return cuts[-2]
+    return base if base == 0 or len(cuts) == 1 and cuts[0] - base > 0 else pos
+
+
+def _nearby_holder(noun: str, pos: int, text: str, mentions: list[Mention]) -> str | None:
+    """The one person the sentence before ``pos`` (or this one, before it) names, when no other office of theirs
+    rules out ``noun``: "… high for Joe Biden. The former vice president had a lead …" is Biden."""
+    start = _sentence_before_start(text, pos)
+    near = [m for m in mentions if m.kind == "person" and start <= m.start and m.end <= pos and len(m.name.split()) >= 2]
+    names = {m.name for m in near}
+    if len(names) != 1:
+        return None
+    name = next(iter(names))
+    offices = {w for m in mentions if m.name == name for w in (m.title or "").split()} & _OFFICES
+    if noun in _OFFICES and offices - {noun}:
+        return None  # "President Trump" is not "the former mayor"
+    return name
+
+
+_AFTER_A_NOUN_PHRASE = {"is", "was", "are", "were", "has", "had", "have", "will", "would", "could", "can", "may", "might",
+                        "must", "should", "did", "does", "do", "said", "says", "also", "then", "now", "still", "again",
+                        "already", "later", "first", "last", "never", "not", "itself", "alone", "only", "as", "than",
+                        "which", "who", "whose", "where", "because", "until", "through", "under", "over", "since"}
+
+
+def _verb_or_function_word(word: str, following: str = "") -> bool:
+    """Whether ``word`` after "the state" / "the salon" ends the noun phrase (a verb or a function word) rather
+    than continuing it ("the state line"); a word in -s counts as a verb before a determiner ("shows the")."""
+    if word in STOPWORDS or word in _AFTER_A_NOUN_PHRASE or re.fullmatch(r"[a-z]+(?:ed|ly)", word):
+        return True
+    return bool(word.endswith("s") and following in {"the", "a", "an", "that", "its", "their", "his", "her", "no"})
+
+
+def _state_of_article(text: str) -> str | None:
+    """The US state an article is about: the one it names, or names at least twice as often as any other."""
+    counts: dict[str, int] = {}
+    for m in _STATE_NAMES.finditer(text):
+        counts[m.group()] = counts.get(m.group(), 0) + 1
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    if not ranked or len(ranked) > 1 and ranked[0][1] < 2 * ranked[1][1]:
+        return None
+    return ranked[0][0]
+
+
+def _org_heads(mentions: list[Mention], text: str) -> dict[str, set[str]]:
+    """Head noun → organisations named with it: "operator" for "California Independent System Operator",
+    "salon" and "spa" for "Aisha's Salon and Spa", "court" for "Constitutional Court of Turkey".  A name that
+    is a whole line is a title-case headline ("Riverton Opens New Harbour Crossing"), not an organisation."""
+    out: dict[str, set[str]] = {}
+    for m in mentions:
+        words = m.name.split()
+        if m.kind != "org" or len(words) < 2:
+            continue
+        line_start = text.rfind("\n", 0, m.start) + 1
+        line_end = text.find("\n", m.end)
+        if not text[line_start:m.start].strip(" #*\t") and not text[m.end:len(text) if line_end < 0 else line_end].strip(" .\t"):
+            continue
+        heads = [words[-1]] + [w for w, nxt in zip(words, words[1:]) if nxt in ("and", "of", "&", "for")]
+        for h in heads:
+            h = h.lower()
+            if h.isalpha() and len(h) >= 4 and h not in _GENERIC_HEADS and h not in STOPWORDS:
+                out.setdefault(h, set()).add(m.name)
+    # "CVS" and "CVS Health" are one organisation
+    return {h: {n for n in names if not any(o != n and o.startswith(n + " ") for o in names)} for h, names in out.items()}
 
 
 def _initials(name: str) -> str:
@@ -153,12 +253,13 @@ def full_name(name: str, mentions: list[Mention]) -> str:
 
 
 def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: list[Mention],
-                    *, skip_until: int = 0, pronouns: bool = True, already: str = "") -> str:
+                    *, skip_until: int = 0, pronouns: bool = True, already: str = "", narrator: str | None = None) -> str:
     """``claim_text`` (which is ``doc_text[claim_start:…]``) with short names and references named.
 
     ``skip_until`` leaves the claim's first characters alone (an opening reference already rewritten);
     ``pronouns=False`` leaves pronouns alone (a quotation whose speaker the attribution stage named);
-    ``already`` is text that replaces those first characters (names it gives count as given).
+    ``already`` is text that replaces those first characters (names it gives count as given);
+    ``narrator`` is the organisation an article speaks for in the first person ("we", "our"), when known.
     """
     end = claim_start + len(claim_text)
     quotes = _quoted_spans(claim_text)
@@ -229,7 +330,8 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
             known = holders.get(noun, set())
             name = (next(iter(known)) if len(known) == 1 else
                     None if known else
-                    resolve_reference("the " + noun, claim_start + r.start(), doc_text, mentions, strict=True))
+                    resolve_reference("the " + noun, claim_start + r.start(), doc_text, mentions, strict=True)
+                    or _nearby_holder(noun, claim_start + r.start(), doc_text, mentions))
         elif noun in _ORG_HEADS:
             if r.group("mods"):
                 continue  # "the new council": maybe not the one named before
@@ -251,6 +353,58 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
                 new = r.group("the")[0] + "he " + name  # "the Supreme Court" keeps its article
         edits.append((r.start(), r.end(), possessive_form(new, mark) if mark else new))
         named.add(name)
+
+    # "the state" of an article about one US state; "the grid operator", "the salon" for the one organisation
+    # whose name that noun heads
+    state = _state_of_article(doc_text[:claim_start])
+    for r in _THE_STATE.finditer(claim_text) if state and state not in claim_text else ():
+        nxt = re.match(r"\s+([a-z][\w-]*)(?:\s+(\w+))?", claim_text[r.end():])
+        if nxt and not r.group("poss") and not _verb_or_function_word(nxt.group(1), (nxt.group(2) or "").lower()):
+            continue  # "the state line", "the state budget": a compound, not the state itself
+        if free(r.start(), r.end()):
+            mark = (r.group("poss") or "")[:1]
+            edits.append((r.start(), r.end(), possessive_form(state, mark) if mark else state))
+    heads = _org_heads([m for m in mentions if m.end <= claim_start], doc_text)
+    for r in _THE_NOUNS.finditer(claim_text) if heads else ():
+        words = r.group("words").split()
+        at = next((i for i, w in enumerate(words) if w in heads), None)
+        if at is None or set(words[:at]) & _OTHER_ONE or words[at] in _PERSON_NOUNS:
+            continue
+        names = heads[words[at]]
+        name = next(iter(names)) if len(names) == 1 else None
+        if not name or name in claim_text or name in named or name in already:
+            continue
+        stop = at + 1 + (at + 1 < len(words) and words[at + 1] in _CHAIN_NOUNS)
+        after = words[stop + 1] if stop + 1 < len(words) else (re.match(r"\s*(\w*)", claim_text[r.end():]).group(1).lower())
+        if stop < len(words) and not _verb_or_function_word(words[stop], after):
+            continue  # "the salon namesake": another noun heads the phrase
+        end = r.start("words") + len(" ".join(words[:stop]))
+        mark = (r.group("poss") or "")[:1] if stop == len(words) else ""
+        if stop == len(words) and r.group("poss"):
+            end = r.end()
+        if not free(r.start(), end):
+            continue
+        new = name
+        earlier = [m for m in mentions if m.name == name and m.end <= claim_start]
+        if earlier and re.search(r"\b[Tt]he\s+$", doc_text[max(0, earlier[-1].start - 5):earlier[-1].start]):
+            new = r.group("the")[0] + "he " + name
+        edits.append((r.start(), end, possessive_form(new, mark) if mark else new))
+        named.add(name)
+
+    # an organisation's own first person: "We filed a petition" -> "The Wikimedia Foundation filed a petition"
+    if narrator and narrator not in claim_text:
+        for w in re.finditer(r"\b(?P<word>[Ww]e|[Oo]ur|us)\b(?P<verb>\s+(?:have|are|were)\b|[’'](?:re|ve)\b)?", claim_text):
+            if not free(w.start(), w.end()):
+                continue
+            word, verb = w.group("word").lower(), w.group("verb") or ""
+            if verb:
+                verb = (" " if verb[0].isspace() else "") + _VERB_AGREEMENT[verb.strip()].strip()
+            name = narrator
+            if re.search(r"\bthe\s+" + re.escape(narrator), doc_text):
+                opening = not re.search(r"\w", claim_text[:w.start()]) or re.search(r"[.!?:]\s*[\"“]?\s*$", claim_text[:w.start()])
+                name = ("The " if opening else "the ") + narrator
+            new = possessive_form(name) if word == "our" else name
+            edits.append((w.start(), w.end(), new + verb))
 
     # 3. the first pronoun no person named earlier in the claim can take
     people_before = [m for m in inside if m.kind == "person"]  # anywhere in the claim
