@@ -127,6 +127,14 @@ def test_next_author_candidate_is_used_when_the_first_is_junk():
     ("Jane Roe", "https://janeroe.example/2024/notes", ("Jane Roe's notes",), "Jane Roe"),
     ("Jane Roe", "https://www.janeroe.example/about", (None,), "Jane Roe"),
     (None, SITE_URL, (), None),
+    # a byline's date read into the name ("By Harbor Gazette February 24, 2020" on a real page)
+    ("Harbor Gazette February", SITE_URL, ("Harbor Gazette",), None),
+    ("Jane Roe, March 3, 2020", None, (), "Jane Roe"),
+    ("Jane Roe | Sept. 2, 2020", None, (), "Jane Roe"),
+    ("Jane Roe Updated 2 hours ago", None, (), "Jane Roe"),
+    # months that are also names stay when no day or year follows
+    ("Theresa May", None, (), "Theresa May"),
+    ("April Ryan", None, (), "April Ryan"),
 ])
 def test_clean_author(value, url, sites, expected):
     assert clean_author(value, url=url, site_names=sites) == expected

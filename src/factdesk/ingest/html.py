@@ -337,6 +337,17 @@ def _is_author(value: str, site: tuple[set[str], set[str]], addresses: tuple[str
     return True
 
 
+# a byline's date read as part of the name: "CBS News February" (from "By CBS News February 24, 2020"),
+# "Jane Roe, March 3, 2020", "Jane Roe Updated 2 hours ago"
+_MONTHS = (r"(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)\.?|January|February|March|April|May|June|July|"
+           r"August|September|October|November|December")
+_DATE_TAIL = re.compile(
+    rf"(?:\s*[,|·•–—-])?\s+(?:(?:on|updated|published|posted)\s+)?"
+    rf"(?:(?:{_MONTHS})(?:\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\s+\d{{1,2}}(?:st|nd|rd|th)?|,?\s+\d{{4}})"
+    r"|(?:January|February|September|October|November|December))\s*$"  # a bare month that is never a surname
+    r"|(?:\s*[,|·•–—-])?\s+(?:updated|published|posted)\b.*$", re.IGNORECASE)
+
+
 def clean_author(value: object, *, url: str | None = None, site_names: tuple[str | None, ...] = (),
                  page_authors: tuple[str | None, ...] = ()) -> str | None:
     """``value`` without the parts that name no person (see :func:`_is_author`); None if none is left.
@@ -349,7 +360,7 @@ def clean_author(value: object, *, url: str | None = None, site_names: tuple[str
         return None
     site = _site_names(url, *site_names)
     addresses = tuple(_squash(a) for a in page_authors if a and _URLISH.search(a.strip()))
-    parts = [re.sub(r"\s+", " ", part).strip() for part in value.split(";")]
+    parts = [_DATE_TAIL.sub("", re.sub(r"\s+", " ", part)).strip() for part in value.split(";")]
     kept = [part for part in parts if part and _is_author(part, site, addresses)]
     return "; ".join(kept) if kept else None
 
