@@ -279,3 +279,20 @@ def test_a_state_that_still_holds_takes_the_article_date():
     dated = "The bridge closed in May. The Riverton bridge is still closed to lorries in 2019."
     assert _claim_of(dated, "The Riverton bridge is still closed to lorries in 2019.") == \
         "The Riverton bridge is still closed to lorries in 2019."
+
+
+def test_a_time_of_day_takes_the_day_the_article_was_telling_of():
+    text = ("Blackouts began on Friday as temperatures rose.\n\n"
+            "At 6:36 p.m., the Harbour Grid Operator ordered cuts.\n\n"
+            "On Saturday, as temperatures returned to triple digits, the alerts came back.\n\n"
+            "The first alert began at 6 p.m., when reserves stood at 12 percent.\n\n"
+            "The friend waited at 8pm the next day.")
+    published = "2020-08-16"  # a Sunday
+    assert rewrite(text, "At 6:36 p.m., the Harbour Grid Operator ordered cuts.", published) == \
+        "At 6:36 p.m. on August 14, 2020, the Harbour Grid Operator ordered cuts."
+    assert rewrite(text, "The first alert began at 6 p.m., when reserves stood at 12 percent.", published) == \
+        "The first alert began at 6 p.m. on August 15, 2020, when reserves stood at 12 percent."
+    # a day relative to another event, or no day named before: left alone
+    assert rewrite(text, "The friend waited at 8pm the next day.", published) == "The friend waited at 8pm the next day."
+    alone = "The first alert began at 6 p.m., when reserves stood at 12 percent."
+    assert rewrite(alone, alone, published) == alone

@@ -620,6 +620,41 @@ def _full_dates(text: str, reference: date | None) -> list[tuple[int, date]]:
     return out
 
 
+_CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)", re.I)
+_SAME_DAY = re.compile(r"\b(?:the\s+(?:next|following|same|previous)\s+(?:day|morning|evening|night)|that\s+(?:day|morning|"
+                       r"evening|night)|(?:a|the)\s+day\s+(?:before|after)|overnight)\b", re.I)
+_SENTENCES = re.compile(r"[^.!?\n]+(?:[.!?]+[\"”’)]*|$)")
+
+
+def _day_before(text: str, pos: int, reference: date | None, anchor: date | None, window: int = 1500) -> date | None:
+    """The last day the article names before ``pos`` within ``window`` characters: a full date, or a weekday,
+    "yesterday" or a month-day resolved against the article's date ("On Saturday, …" in an article of
+    Sunday 16 August 2020 is 15 August)."""
+    chunk = text[max(0, pos - window):pos]
+    for sentence in reversed(_SENTENCES.findall(chunk)):
+        _, found = resolve_relative_dates(sentence, reference, anchor)
+        days = [d for d in found if re.fullmatch(r"\d{4}-\d\d-\d\d", d)]
+        if days:
+            return date.fromisoformat(days[-1])
+    return None
+
+
+def _clock_day(text: str, dates: list[str], doc_text: str, pos: int, reference: date | None,
+               anchor: date | None) -> str:
+    """"The second stage began at 6:25 p.m." -> "… at 6:25 p.m. on August 15, 2020": a time of day needs the
+    day the article was telling of, when the claim gives none."""
+    m = _CLOCK.search(text)
+    if (not m or any(re.fullmatch(r"\d{4}-\d\d-\d\d", d) for d in dates) or _SAME_DAY.search(text)
+            or _in_quotation(text, m.start()) or re.match(r"\s*(?:on|,?\s*(?:Monday|Tuesday|Wednesday|Thursday|"
+                                                             r"Friday|Saturday|Sunday))\b", text[m.end():])):
+        return text
+    day = _day_before(doc_text, pos, reference, anchor)
+    if day is None:
+        return text
+    dates.append(day.isoformat())
+    return f"{text[:m.end()]} on {_fmt_day(day)}{text[m.end():]}"
+
+
 def _narrator(doc: Document) -> str | None:
     """The organisation an unsigned article speaks for as "we": its publisher, when the article names it and
     says "we" or "our" outside quotation marks at least three times (a press release, an organisation's blog)."""
@@ -662,6 +697,7 @@ def decontextualize(claims: list[Claim], doc: Document, *, mentions: list[Mentio
                                 lambda m: m.group(1) + claim.attributed_to + m.group(2), standalone, count=1)
         anchor = next((d for pos, d in reversed(written) if pos < claim.start), None)
         standalone, dates = resolve_relative_dates(standalone, reference, anchor)
+        standalone = _clock_day(standalone, dates, doc.text, claim.start, reference, anchor)
         standalone, as_of = _as_of(standalone, reference)
         if as_of and as_of not in dates:
             dates.append(as_of)
