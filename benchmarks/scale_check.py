@@ -28,9 +28,20 @@ The check (``--runs`` warm runs, interleaved old / new in one process, the same 
 
 Per-stage wall time: ingest+claims / retrieve / verify / quotes / claim matching / omitted context /
 report, plus the time spent inside FTS5 queries (summed over the parallel read connections). Also:
-demo evidence recall (a gold evidence document among a gold claim's evidence), FEVER-open
-lexical/hybrid recall@10 and the FTS5 pruning study (``--prune-study``: recall, top-10 overlap with
-the unpruned query and latency per cutoff).
+demo evidence recall (a gold evidence document among a gold claim's evidence) and label accuracy, per
+gold claim in the JSON (``per_claim``: label, evidence hit, the evidence's documents and stances); with
+both new and new-tantivy, the claims whose label or evidence hit differs between them and the demo
+accuracy with every (claim, passage) pair judged alone (``demo_pairs_judged_alone``: in a check the
+verifier judges an article's pairs in batches, and a pair's probabilities move a little with its batch).
+
+The FTS5 pruning study (``--prune-study N``, first N FEVER dev claims whose evidence is in the store, and
+the demo article's retrieval queries): lexical recall@10, top-10 overlap with the unpruned query and
+latency per cutoff (``--shipped-cutoff``: only the shipped one), and the same for tantivy unpruned (as
+``lexical_engine="tantivy"`` searches) and tantivy with the cutoff applied to its query words (tantivy's own
+document frequencies; a study variant, not a retriever option); FEVER hybrid recall@10 for old, new and
+new-tantivy; with ``--fever-open``, FEVER-open label accuracy and recall@top_k of new vs new-tantivy, in
+hybrid and lexical mode (top_k hits, the check's verifier and calibrated aggregation, as
+``factdesk eval open`` scores it; each distinct pair judged once for both engines).
 
 **PostgreSQL** (``--backend sqlite postgresql``, a server at ``--dsn`` or ``$FACTDESK_TEST_PG`` whose
 user may CREATE DATABASE): the cached SQLite store is copied, as it is (documents, passages and their
@@ -50,6 +61,8 @@ server without the extension).
     .venv/bin/python benchmarks/scale_check.py --sizes 1000000 --runs 2 --paths new new-tantivy \\
         --json benchmarks/out/scale_check_1m_tantivy.json
     .venv/bin/python benchmarks/scale_check.py --sizes 100000 --prune-study 400 --no-check
+    .venv/bin/python benchmarks/scale_check.py --sizes 100000 1000000 --prune-study 400 --shipped-cutoff \
+        --fever-open --no-check --json benchmarks/out/scale_check_engines.json     # FTS5 vs tantivy quality
     bash .ci/postgres.sh .venv/bin/python benchmarks/scale_check.py --backend sqlite postgresql \\
         --paths new new-exact --pg-paths scan                           # Debian's PostgreSQL
     bash .ci/pgvector.sh .venv/bin/python benchmarks/scale_check.py --backend sqlite postgresql \\
@@ -380,7 +393,84 @@ def demo_scores(report: dict[str, Any], store: Any) -> dict[str, Any]:
     from factdesk import demodata
 
     score = demodata.score_report(report, store=store)
-    return {k: score[k] for k in ("evidence_recall", "label_accuracy", "claims_found") if k in score}
+    out = {k: score[k] for k in ("evidence_recall", "label_accuracy", "claims_found") if k in score}
+    out["per_claim"] = demo_claims(report, store)
+    return out
+
+
+def demo_claims(report: dict[str, Any], store: Any) -> list[dict[str, Any]]:
+    """Per gold claim: the label given, whether a gold evidence document is among its evidence, and which
+    documents (corpus file names; ``filler`` for the scale filler, ``fever`` for FEVER gold) in rank order."""
+    from factdesk import demodata
+
+    gold = demodata.load_gold()
+    files = demodata.document_files(store)
+    rows = []
+    for g, c in demodata.match_gold_claims(report, gold):
+        want = set(g.get("evidence_documents") or [])
+        ev = (c or {}).get("evidence", [])
+        names = [files.get(e.get("document_id", ""), "") or "filler/fever" for e in ev]
+        rows.append({"text": g["text"], "gold": g["label"],
+                     "predicted": c["verdict"]["label"] if c and c.get("verdict") else None,
+                     "confidence": round(float(c["verdict"].get("confidence", 0)), 3) if c and c.get("verdict") else None,
+                     "evidence_hit": bool(set(names) & want) if want and c else None,
+                     "evidence": names,
+                     "stances": [f"{e.get('stance')}:{e.get('stance_probability')}" for e in ev],
+                     "passages": [e.get("passage_id") for e in ev]})
+    return rows
+
+
+def demo_rejudged(reports: dict[str, dict[str, Any]], store: Any, parts: dict[str, Any]) -> dict[str, Any]:
+    """The demo gold's label accuracy with every (claim, passage) pair judged alone, per path.
+
+    In a check the verifier judges all of an article's pairs in one call, in batches: the same pair can get
+    different probabilities in another batch (padding), and near a decision threshold another label.  Judged
+    one pair a call, a pair's stance depends on the pair only, so two paths' labels differ only where their
+    evidence (or its order) does.  Same evidence, same aggregation (the check's calibrated settings).
+    """
+    from factdesk import demodata
+    from factdesk.pipeline import Pipeline
+    from factdesk.settings import Settings
+    from factdesk.types import Evidence, Stance
+    from factdesk.verify.aggregate import verdict_for
+
+    agg = Pipeline(store, Settings(), verifier=parts["verifier"], embedder=parts["embedder"]).aggregation_settings()
+    gold = demodata.load_gold()
+    alone: dict[tuple[str, str], Any] = {}
+    out: dict[str, Any] = {}
+    for name, report in reports.items():
+        right, labels = 0, []
+        for g, c in demodata.match_gold_claims(report, gold):
+            if c is None:
+                labels.append(None)
+                continue
+            evidence = []
+            for e in c.get("evidence", []):
+                passage = store.passages.get(e["passage_id"])
+                pair = (c["checked_as"], passage.text)
+                if pair not in alone:
+                    alone[pair] = parts["verifier"].stances([pair])[0]
+                r = alone[pair]
+                evidence.append(Evidence(passage=passage, score=float(e.get("score") or 0.0), stance=Stance(r.stance),
+                                         stance_probability=r.probability, probabilities=dict(r.probabilities),
+                                         after_claim_date=bool(e.get("after_claim_date"))))
+            label = verdict_for(evidence, agg).label.value
+            labels.append(label)
+            right += label == g["label"]
+        out[name] = {"label_accuracy": round(right / len(gold["claims"]), 4), "labels": labels}
+    return out
+
+
+def claim_flips(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The gold claims whose label or evidence hit differs between two paths' per-claim rows."""
+    out = []
+    for x, y in zip(a, b):
+        if (x["predicted"], x["evidence_hit"]) != (y["predicted"], y["evidence_hit"]):
+            out.append({"text": x["text"][:80], "gold": x["gold"], "label": [x["predicted"], y["predicted"]],
+                        "evidence_hit": [x["evidence_hit"], y["evidence_hit"]],
+                        "same_evidence": x["passages"] == y["passages"],
+                        "shared_evidence": len(set(x["passages"]) & set(y["passages"]))})
+    return out
 
 
 # the SQLite path each PostgreSQL path is compared with (the same dense search, where SQLite has it)
@@ -498,6 +588,14 @@ def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, 
             out["ratio_tantivy_vs_fts5"] = {k: round(out["new-tantivy"][k] / out["new"][k], 3)
                                             for k in ("total", "retrieve", "quotes", "omitted context", "lexical")
                                             if out["new"].get(k)}
+            out["demo_flips_fts5_vs_tantivy"] = claim_flips(out["new"]["demo"]["per_claim"],
+                                                            out["new-tantivy"]["demo"]["per_claim"])
+            alone = demo_rejudged({n: reports[n] for n in ("new", "new-tantivy")}, targets["new"][0], parts)
+            out["demo_pairs_judged_alone"] = {n: alone[n]["label_accuracy"] for n in alone}
+            out["demo_flips_judged_alone"] = [
+                {"text": g["text"][:80], "gold": g["gold"], "label": [a, b]}
+                for g, a, b in zip(out["new"]["demo"]["per_claim"], alone["new"]["labels"], alone["new-tantivy"]["labels"])
+                if a != b]
         for name, lite in PG_PAIRS.items():  # PostgreSQL / SQLite, measured side by side in this run
             if name in out and lite in out:
                 out[f"ratio_{name}_vs_{lite}"] = {
@@ -507,17 +605,105 @@ def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, 
 
 
 # -- FTS5 pruning and FEVER-open recall -------------------------------------------------------
-def prune_study(size: int, path: Path, args: argparse.Namespace, embedder: Any) -> dict[str, Any]:
-    """Lexical recall@10 and top-10 overlap of pruned FTS5 queries against the full OR-query."""
+class PrunedTantivy:
+    """Tantivy lexical lists with FTS5's query pruning applied to the query words (a study variant): words
+    in more than ``max_df`` of the passages are left out, keeping the ``min_terms`` rarest; a word's
+    document frequency is tantivy's own (the number of passages its parsed query matches)."""
+
+    def __init__(self, tindex: Any, passages: int, max_df: float, min_terms: int) -> None:
+        self.tindex, self.passages, self.max_df, self.min_terms = tindex, passages, max_df, min_terms
+        self._df: dict[str, int] = {}
+
+    def df(self, word: str) -> int:
+        if word not in self._df:
+            from factdesk.retrieve.lexical_tantivy import FIELD
+
+            query, _ = self.tindex.index.parse_query_lenient(word, [FIELD])
+            self._df[word] = int(self.tindex.searcher.search(query, 1, count=True).count)
+        return self._df[word]
+
+    def lexical_search(self, query: str, k: int) -> list[tuple[int, float]]:
+        from factdesk.retrieve.fusion import query_terms, rare_terms
+
+        terms = query_terms(query)
+        if len(terms) > self.min_terms:
+            keep = rare_terms([self.df(t) for t in terms], self.passages, max_df=self.max_df,
+                              min_terms=self.min_terms)
+            terms = [t for i, t in enumerate(terms) if i in keep]
+        return self.tindex.search(terms, k)
+
+
+def fever_open(retrievers: dict[str, Any], gold: list[dict[str, Any]], targets: list[str | None],
+               parts: dict[str, Any], store: Any) -> dict[str, Any]:
+    """FEVER-open label accuracy and recall@top_k per retriever, as ``factdesk eval open`` scores it.
+
+    Each claim's top ``Settings.top_k`` hybrid hits (at most ``max_per_document`` a document, as a check
+    takes them) go to the check's verifier and its calibrated aggregation; a verdict is right when it is
+    the claim's FEVER label (SUPPORTS/REFUTES only here, so NOT ENOUGH INFO is wrong).  Every distinct
+    (claim, passage) pair is judged once, for all retrievers together, so a label differs between
+    retrievers only where their evidence does.
+    """
+    from factdesk.evaluate.runner import unit_evidence
+    from factdesk.pipeline import Pipeline
+    from factdesk.settings import Settings
+    from factdesk.types import Label
+    from factdesk.verify.aggregate import verdict_for
+
+    settings = Settings()
+    k, cap = settings.top_k, settings.max_per_document
+    agg = Pipeline(store, settings, verifier=parts["verifier"], embedder=parts["embedder"]).aggregation_settings()
+    claims = [g["claim"] for g in gold]
+    want = {"SUPPORTS": Label.SUPPORTED.value, "REFUTES": Label.REFUTED.value}
+    hits = {}
+    for mode in ("hybrid", "lexical"):  # lexical: the engine's list alone (the filler's random vectors make the
+        for name, retr in retrievers.items():  # dense list find the FEVER gold by itself)
+            t0 = time.perf_counter()
+            hits[f"{name} {mode}"] = retr.search_many(claims, k, max_per_document=cap, mode=mode)
+            print(f"  FEVER open {name} {mode}: retrieved in {time.perf_counter() - t0:.1f} s", file=sys.stderr,
+                  flush=True)
+    pairs = sorted({(c, h.passage.text) for name in hits for c, hs in zip(claims, hits[name]) for h in hs})
+    t0 = time.perf_counter()
+    judged: dict[tuple[str, str], Any] = {}
+    for i in range(0, len(pairs), 64):
+        batch = pairs[i:i + 64]
+        judged.update(zip(batch, parts["verifier"].stances(batch)))
+    out: dict[str, Any] = {"claims": len(claims), "k": k, "max_per_document": cap, "pairs_judged": len(pairs),
+                           "verify_s": round(time.perf_counter() - t0, 1)}
+    labels: dict[str, list[str]] = {}
+    for name in hits:
+        right, found, labels[name] = [], [], []
+        for g, c, hs, target in zip(gold, claims, hits[name], targets):
+            evidence = [unit_evidence(h.passage.document_id, h.passage.text, judged[(c, h.passage.text)], h.score,
+                                      h.passage) for h in hs]
+            label = verdict_for(evidence, agg).label.value
+            labels[name].append(label)
+            right.append(float(label == want[g["label"]]))
+            found.append(float(target is not None and target in {h.passage.document_id for h in hs}))
+        out[name] = {"accuracy": round(float(np.mean(right)), 4), f"recall@{k}": round(float(np.mean(found)), 4)}
+    names = list(hits)
+    for a, b in zip(names[::2], names[1::2]):  # per mode: the first retriever against the second
+        flips = [i for i in range(len(claims)) if labels[a][i] != labels[b][i]]
+        out[f"labels_differ_{a}_vs_{b}"] = len(flips)
+        out[f"right_only_{a}"] = sum(labels[a][i] == want[gold[i]["label"]] for i in flips)
+        out[f"right_only_{b}"] = sum(labels[b][i] == want[gold[i]["label"]] for i in flips)
+    return out
+
+
+def prune_study(size: int, path: Path, args: argparse.Namespace, parts: dict[str, Any]) -> dict[str, Any]:
+    """Lexical recall@10 and top-10 overlap of pruned FTS5 queries and of tantivy against the full OR-query;
+    FEVER hybrid recall@10 and (``--fever-open``) FEVER-open accuracy with either lexical engine."""
     from factdesk import demodata
     from factdesk.context.omitted import planned_queries as omitted_queries
     from factdesk.pipeline import Pipeline
-    from factdesk.retrieve import SqliteRetriever
+    from factdesk.retrieve import SqliteRetriever, lexical_tantivy
     from factdesk.settings import Settings
     from factdesk.store import Store
 
+    embedder = parts["embedder"]
     gold = fever_gold(args.prune_study)
     cutoffs = [(0.05, 3, 0), (0.02, 4, 0), (0.01, 3, 0), (0.01, 5, 0), (0.05, 3, 0.1)]
+    if args.shipped_cutoff:
+        cutoffs = [(0.01, 5, 0)]
     out: dict[str, Any] = {"passages": size, "fever_claims": len(gold)}
     with Store.open(path) as store:
         url_doc = {d["url"]: d["id"] for d in (dict(r) for r in store.conn.execute(
@@ -528,10 +714,20 @@ def prune_study(size: int, path: Path, args: argparse.Namespace, embedder: Any) 
         doc, claim_set = pipe.extract(demodata.article_path())
         article_queries = [c.to_check for c in claim_set.claims] + omitted_queries(doc, claim_set.claims)
         base = SqliteRetriever(store, embedder, lexical_max_df=0, memo=False, ann_threshold=0)
-        variants = {f"df<={c:g} keep>={m}" + (f" sum<={b:g}" if b else ""):
-                    SqliteRetriever(store, embedder, lexical_max_df=c, lexical_min_terms=m, lexical_budget=b,
-                                    lexical_prune_min=0, memo=False, ann_threshold=0)
-                    for c, m, b in cutoffs}
+        variants: dict[str, Any] = {
+            f"df<={c:g} keep>={m}" + (f" sum<={b:g}" if b else ""):
+            SqliteRetriever(store, embedder, lexical_max_df=c, lexical_min_terms=m, lexical_budget=b,
+                            lexical_prune_min=0, memo=False, ann_threshold=0)
+            for c, m, b in cutoffs}
+        tantivy = lexical_tantivy.available() and not args.no_tantivy
+        if tantivy:  # what `factdesk index` does with lexical_engine="tantivy"
+            t0 = time.perf_counter()
+            tindex = lexical_tantivy.sync(store)
+            out["tantivy_sync_s"] = round(time.perf_counter() - t0, 2)
+            variants["tantivy"] = SqliteRetriever(store, embedder, lexical_engine="tantivy", memo=False,
+                                                  ann_threshold=0)
+            for c, m, _b in cutoffs:
+                variants[f"tantivy df<={c:g} keep>={m}"] = PrunedTantivy(tindex, len(tindex), c, m)
         for qset, queries, tgt in (("fever", [g["claim"] for g in gold], targets),
                                    ("article", article_queries, [None] * len(article_queries))):
             stats: dict[str, dict[str, list[float]]] = {name: {"ms": [], "hit": [], "overlap": []}
@@ -558,17 +754,22 @@ def prune_study(size: int, path: Path, args: argparse.Namespace, embedder: Any) 
             out[qset]["queries"] = len(queries)
         if args.skip_hybrid:
             return out
-        # FEVER-open recall@10 in hybrid mode, old vs new retriever
-        old = SqliteRetriever(store, embedder, lexical_max_df=0, memo=False, ann_threshold=0)
-        new = SqliteRetriever(store, embedder)
+        # FEVER-open recall@10 in hybrid mode: old, new (FTS5 pruned) and new with tantivy
+        hybrid = {"old": SqliteRetriever(store, embedder, lexical_max_df=0, memo=False, ann_threshold=0),
+                  "new": SqliteRetriever(store, embedder)}
+        if tantivy:
+            hybrid["new-tantivy"] = SqliteRetriever(store, embedder, lexical_engine="tantivy")
         claims = [g["claim"] for g in gold]
-        for name, retr in (("old", old), ("new", new)):
+        for name, retr in hybrid.items():
             t0 = time.perf_counter()
             hits = retr.search_many(claims, 10, max_per_document=2)
             secs = time.perf_counter() - t0
             found = [float(t is not None and t in {h.passage.document_id for h in hs}) for hs, t in zip(hits, targets)]
             out[f"fever_hybrid_{name}"] = {"recall@10": round(float(np.mean(found)), 3),
                                            "seconds": round(secs, 1)}
+        if args.fever_open:
+            out["fever_open"] = fever_open({n: hybrid[n] for n in ("new", "new-tantivy") if n in hybrid}, gold,
+                                           targets, parts, store)
     return out
 
 
@@ -621,6 +822,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-check", action="store_true", help="skip the article checks")
     ap.add_argument("--filter-study", action="store_true", help="joined vs rank-first filtered FTS5 queries")
     ap.add_argument("--skip-hybrid", action="store_true", help="pruning study: lexical only (no FEVER hybrid recall)")
+    ap.add_argument("--shipped-cutoff", action="store_true",
+                    help="pruning study: only the shipped cutoff (df <= 1 %%, keep >= 5), not the other four")
+    ap.add_argument("--no-tantivy", action="store_true", help="pruning study: leave tantivy out")
+    ap.add_argument("--fever-open", action="store_true",
+                    help="pruning study: FEVER-open label accuracy (top_k hybrid hits, the check's verifier), "
+                         "FTS5 vs tantivy")
     ap.add_argument("--build-only", action="store_true")
     ap.add_argument("--rebuild", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
@@ -651,7 +858,7 @@ def main(argv: list[str] | None = None) -> int:
                 parts = {"verifier": p.verifier, "scorer": p.scorer, "embedder": p.embedder,
                          "omitted": p.omitted_verifier}
         if args.prune_study:
-            entry["prune"] = prune_study(size, path, args, parts["embedder"])
+            entry["prune"] = prune_study(size, path, args, parts)
             print(json.dumps(entry["prune"], indent=1), file=sys.stderr, flush=True)
         if args.filter_study:
             entry["filter"] = filter_study(size, path, parts["embedder"])
