@@ -296,3 +296,12 @@ def test_a_time_of_day_takes_the_day_the_article_was_telling_of():
     assert rewrite(text, "The friend waited at 8pm the next day.", published) == "The friend waited at 8pm the next day."
     alone = "The first alert began at 6 p.m., when reserves stood at 12 percent."
     assert rewrite(alone, alone, published) == alone
+
+
+def test_this_weekend_is_the_weekend_of_the_article_or_the_one_its_tense_points_to():
+    assert resolve_relative_dates("Demand this weekend fell short of the peak.", date(2020, 8, 16))[0] == \
+        "Demand over the weekend of August 15-16, 2020 fell short of the peak."
+    assert resolve_relative_dates("The fair will open this weekend.", date(2020, 8, 12))[0] == \
+        "The fair will open over the weekend of August 15-16, 2020."
+    assert resolve_relative_dates("The fair opened this weekend.", date(2020, 8, 12))[0] == \
+        "The fair opened over the weekend of August 8-9, 2020."

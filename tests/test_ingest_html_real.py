@@ -202,3 +202,48 @@ def test_extensive_search_never_gets_a_bare_url(monkeypatch):
 
     monkeypatch.setattr(htmldate, "find_date", must_not_run)
     assert html_reader._extensive_date("https://example.org/2024/03/03/story", None) is None
+
+
+# ------------------------------------------------------------- standfirst
+
+BODY = "".join(f"<p>Paragraph {i}: the water board said the spillway of the dam at Riverton was repaired after a "
+               "long review of the works, their costs and the delays they caused to shipping.</p>" for i in range(8))
+
+
+def _news_page(header: str) -> str:
+    return (f"<html><head><title>Dam reopens after repairs - Harbor Gazette</title>"
+            f'<meta property="og:title" content="Dam reopens after repairs"></head><body>'
+            f"<header>{header}</header><article>{BODY}</article><footer>Contact us</footer></body></html>")
+
+
+def test_the_summary_under_the_headline_opens_the_text():
+    # main-text extraction leaves a header's standfirst out; a fact-checker checks it first
+    summary = "The Riverton dam reopened on Monday after a repair that cost 4.2 million dollars, the board said."
+    page = _news_page(f'<h1 itemprop="headline">Dam reopens after repairs</h1>'
+                      f'<p class="e-standfirst" itemprop="description">{summary}</p>')
+    doc = document_from_html(page, url=SITE_URL)
+    assert doc.text.startswith(summary)
+    assert doc.text.count("4.2 million dollars") == 1
+
+
+@pytest.mark.parametrize("h1, summary", [
+    # a blog's name in the <h1>: what follows is the site's tagline, not the article's summary
+    ("Notes from the Harbour", "Thoughts and comments on current events in the information society since 2004."),
+    # a caption or a byline line is no summary
+    ("Dam reopens after repairs", "The dam seen from the river bank. Photo: Jane Roe/Harbor Gazette archive files"),
+    ("Dam reopens after repairs", "Jane Roe | Harbor Gazette | 12 comments, share this article on social media"),
+])
+def test_a_tagline_caption_or_byline_under_the_h1_is_not_a_summary(h1, summary):
+    page = _news_page(f'<h1>{h1}</h1><p class="subtitle">{summary}</p>')
+    assert summary[:30] not in document_from_html(page, url=SITE_URL).text
+
+
+def test_a_one_word_cms_title_gives_way_to_og_title(monkeypatch):
+    # trafilatura read "escenic" from <title class="escenic-title"> on a real page; og:title had the headline
+    real = html_reader._trafilatura
+    monkeypatch.setattr(html_reader, "_trafilatura", lambda html, url: {**real(html, url), "title": "escenic"})
+    page = _news_page("<h1>Dam reopens after repairs</h1>")
+    assert document_from_html(page, url=SITE_URL).title == "Dam reopens after repairs"
+    # a one-word title with no longer og:title stays
+    bare = page.replace('<meta property="og:title" content="Dam reopens after repairs">', "")
+    assert document_from_html(bare, url=SITE_URL).title == "escenic"

@@ -87,7 +87,7 @@ _DATE_RE = re.compile(
         r"(?P<rel_day>(?<![Tt]he\s)\b(?:(?P<rel_day_w>[Yy]esterday|[Tt]oday|[Tt]omorrow|[Tt]onight)(?:\s+(?P<rel_day_part>morning|afternoon|evening|night))?"
         r"|(?P<rel_day_this>[Tt]his)\s+(?P<rel_day_part_this>morning|afternoon|evening)|(?P<rel_day_last>[Ll]ast)\s+night)\b(?![’']s))",
         r"(?P<rel>\b(?P<rel_mod>(?:[Ee]arlier|[Ll]ater)\s+)?(?P<rel_which>[Tt]his|[Ll]ast|[Nn]ext)\s+(?P<rel_u>year|month|week)\b)",
-        r"(?P<wkend>\b(?P<wkend_p>[Oo]ver|[Dd]uring|[Oo]n|[Ll]ast|[Tt]his\s+past)\s+(?:the\s+)?weekend\b(?![’']s))",
+        r"(?P<wkend>\b(?P<wkend_p>[Oo]ver|[Dd]uring|[Oo]n|[Ll]ast|[Tt]his\s+past|[Tt]his)\s+(?:the\s+)?weekend\b(?![’']s))",
         rf"(?P<last_mon>\b(?P<last_mon_w>[Ll]ast)\s+(?P<last_mon_m>{_MON})\b(?!\s+\d))",
         r"(?P<in_mon>\b(?P<in_mon_p>[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y|[Dd]uring|[Ee]arly|[Ll]ate|[Mm]id-?)\s+(?P<in_mon_m>January|February|March|April|May|June|July|August|September|October|November|December)\b(?!,?\s*\d|\s+of\s+\d|,?\s+(?:of\s+)?(?:this|last|next)\s+year\b))",
         rf"(?P<in_year>\b(?P<in_year_p>{_PREP_YEAR})\s+(?:both\s+|either\s+)?(?:(?:early|late|mid|the\s+(?:early|late|middle|end|start|beginning|summer|spring|autumn|fall|winter|first|second)(?:\s+half)?\s+of)[\s-]+)?(?P<in_year_y>{_YEAR})\b(?![\d%]|[.,\-/]\d|\s+[a-z]+s\b))",
@@ -316,12 +316,19 @@ def resolve_relative_dates(text: str, reference: date | None, anchor: date | Non
             saturday = reference - timedelta(days=(reference.weekday() - 5) % 7)
             if pre == "last" and reference.weekday() >= 5:
                 saturday -= timedelta(days=7)
+            if pre == "this" and reference.weekday() < 5:
+                # on a weekday, "this weekend" is the coming one in a future clause, the one just past in a past one
+                tense = _tense(text, m.start(), m.end())
+                if tense not in {"past", "future"}:
+                    return whole
+                if tense == "future":
+                    saturday += timedelta(days=7)
             sunday = saturday + timedelta(days=1)
             add(saturday.isoformat())
             days = (f"{MONTH_NAMES[saturday.month - 1]} {saturday.day}-{sunday.day}, {sunday.year}"
                     if saturday.month == sunday.month else
                     f"{MONTH_NAMES[saturday.month - 1]} {saturday.day}-{MONTH_NAMES[sunday.month - 1]} {sunday.day}, {sunday.year}")
-            lead = "over" if pre in {"over", "last", "this past"} else pre
+            lead = "over" if pre in {"over", "last", "this past", "this"} else pre
             return _cap(whole, f"{lead} the weekend of {days}")
         if kind == "in_mon":
             # "in April": the most recent April for a past event; otherwise left as it is

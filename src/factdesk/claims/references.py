@@ -356,7 +356,7 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
 
     # "the state" of an article about one US state; "the grid operator", "the salon" for the one organisation
     # whose name that noun heads
-    state = _state_of_article(doc_text[:claim_start])
+    state = _state_of_article(doc_text)  # the article as a whole: its lead may come before the name
     for r in _THE_STATE.finditer(claim_text) if state and state not in claim_text else ():
         nxt = re.match(r"\s+([a-z][\w-]*)(?:\s+(\w+))?", claim_text[r.end():])
         if nxt and not r.group("poss") and not _verb_or_function_word(nxt.group(1), (nxt.group(2) or "").lower()):

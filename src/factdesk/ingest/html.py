@@ -109,8 +109,18 @@ def decode_html(data: bytes | str, http_charset: str | None = None) -> str:
     return text
 
 
+# The summary under a headline ("standfirst", "dek", an ``itemprop="description"`` paragraph): main-text
+# extraction often leaves it out, yet it states the article's central claims.
+_STANDFIRST = re.compile(r"standfirst|article[-_]?summary|\bdek\b|sub-?headline|sub-?title|\blede\b|\bintro\b|"
+                         r"\bsummary\b|\bdescription\b", re.IGNORECASE)
+_STANDFIRST_TAGS = {"p", "div", "h2", "span"}
+_NOT_A_SUMMARY = re.compile(r"\||\b(?:Photo|Foto|Image|Bild|Picture|Credit)s?\s*:|Getty Images|\bvia\s+(?:AP|AFP|Reuters)\b|©",
+                            re.IGNORECASE)
+_STANDFIRST_REACH = 300  # at most this much other visible text between the headline and its summary
+
+
 class _FallbackParser(HTMLParser):
-    """Visible text of a page by paragraph, plus <title> and <meta> values."""
+    """Visible text of a page by paragraph, plus <title>, <meta> values and the headline's summary."""
 
     def __init__(self, skip_boilerplate: bool) -> None:
         super().__init__(convert_charrefs=True)
@@ -120,8 +130,31 @@ class _FallbackParser(HTMLParser):
         self.title_parts: list[str] = []
         self.in_title = False
         self.meta: dict[str, str] = {}
+        self.after_h1: int | None = None  # visible characters read since the first </h1>
+        self.h1_parts: list[str] | None = None  # the first <h1>'s text (None until one opens)
+        self.in_h1 = False
+        self.summary: list[str] | None = None  # the standfirst's text, once one is found
+        self.summary_open: list[str] = []  # its open elements while it is being read
+
+    def _summary_start(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.summary_open:
+            self.summary_open.append(tag)
+            return
+        if self.summary is not None or self.after_h1 is None or self.after_h1 > _STANDFIRST_REACH:
+            return
+        if tag not in _STANDFIRST_TAGS:
+            return
+        a = {k.lower(): (v or "") for k, v in attrs}
+        marks = " ".join((a.get("class", ""), a.get("id", ""), a.get("data-test", ""), a.get("itemprop", "")))
+        if _STANDFIRST.search(marks):
+            self.summary = []
+            self.summary_open = [tag]
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "meta" and not self._hidden():
+            self._summary_start(tag, attrs)
+        if tag == "h1" and self.h1_parts is None:
+            self.h1_parts, self.in_h1 = [], True
         if tag == "meta":
             a = {k.lower(): (v or "") for k, v in attrs}
             key = (a.get("property") or a.get("name") or a.get("itemprop") or "").lower()
@@ -144,6 +177,11 @@ class _FallbackParser(HTMLParser):
             self.parts.append("\n\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if self.summary_open and tag in self.summary_open:
+            while self.summary_open and self.summary_open.pop() != tag:
+                pass
+        if tag == "h1" and self.after_h1 is None:
+            self.after_h1, self.in_h1 = 0, False
         if tag == "title":
             self.in_title = False
             return
@@ -155,11 +193,37 @@ class _FallbackParser(HTMLParser):
         if tag in _BLOCKS:
             self.parts.append("\n\n")
 
+    def _hidden(self) -> bool:
+        """Inside a script, style or other element that is never text (a header or a nav is still read for the
+        headline's summary, though not for the main text)."""
+        return any(t in _NEVER_TEXT for t in self.stack)
+
     def handle_data(self, data: str) -> None:
         if self.in_title:
             self.title_parts.append(data)
-        elif not self.stack:
+            return
+        if not self.stack:
             self.parts.append(data)
+        if self._hidden():
+            return
+        if self.in_h1 and self.h1_parts is not None:
+            self.h1_parts.append(data)
+        if self.summary_open and self.summary is not None:
+            self.summary.append(data)
+        elif self.after_h1 is not None and self.summary is None:
+            self.after_h1 += len(data.strip())
+
+    def standfirst(self, title: str | None) -> str | None:
+        """The summary paragraph right under the first headline, when the page marks one (40–800 characters),
+        the headline is the article's ``title`` (a blog's site name in an <h1> has a tagline under it, not a
+        summary) and the text is no caption, byline or list of links."""
+        text = re.sub(r"\s+", " ", "".join(self.summary or ())).strip()
+        if not 40 <= len(text) <= 800 or _NOT_A_SUMMARY.search(text):
+            return None
+        headline = set(_words("".join(self.h1_parts or ())))
+        if len(headline) < 3 or len(headline & set(_words(title or ""))) < 0.6 * len(headline):
+            return None
+        return text
 
     def text(self) -> str:
         raw = "".join(self.parts)
@@ -392,6 +456,15 @@ def defuse_tags(html: str) -> str:
     return _LONG_TAG.sub(fix, html) if len(html) > 4096 else html
 
 
+def _title(extracted: object, fallback: _FallbackParser) -> str | None:
+    """trafilatura's title, else og:title, else <title>; a one-word title when og:title says more is a CMS
+    or site token ("escenic" from ``<title class="escenic-title">``), and og:title wins."""
+    og = fallback.meta.get("og:title")
+    if isinstance(extracted, str) and len(extracted.split()) < 2 and og and len(og.split()) >= 3:
+        return _first(og)
+    return _first(extracted, og, "".join(fallback.title_parts))
+
+
 def document_from_html(data: bytes | str, *, url: str | None = None, path: str | None = None,
                        charset: str | None = None) -> Document:
     """A Document from an HTML page: main text, title, author, publication date, site name.
@@ -414,6 +487,10 @@ def document_from_html(data: bytes | str, *, url: str | None = None, path: str |
         text = fallback.text()
         if not text:
             text = _fallback(html, skip_boilerplate=False).text()
+    title = _title(extracted.get("title"), fallback)
+    standfirst = fallback.standfirst(title)
+    if standfirst and _squash(standfirst[:80]) not in _squash(text[:len(standfirst) + 4000]):
+        text = standfirst + "\n\n" + text
     text = normalize_text(text)
     if not text:
         raise InputError(f"no readable text in {where}",
@@ -430,7 +507,7 @@ def document_from_html(data: bytes | str, *, url: str | None = None, path: str |
                  or find_dateline_date(text)
                  or parse_date(_extensive_date(html, page_url)))
     parsed = {
-        "title": _first(extracted.get("title"), m.get("og:title"), "".join(fallback.title_parts)),
+        "title": title,
         "author": _first(*authors),
         "published": published,
         "source": _first(extracted.get("sitename"), m.get("og:site_name")),
