@@ -348,7 +348,7 @@ def open_searcher(engine: str, store: Path, work: Path) -> Any:
         ro = ReadOnlyStore(store)
         kw = {"lexical_max_df": 0} if engine == "fts5-unpruned" else {}
         retriever = SqliteRetriever(ro, None, mode="lexical", memo=False,  # type: ignore[arg-type]
-                                    ann_threshold=0, **kw)
+                                    ann_threshold=0, lexical_engine="fts5", **kw)
         version = ro.passages.version()  # once: the store does not change during the run
 
         def search(q: str) -> list[int]:

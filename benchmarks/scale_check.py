@@ -17,8 +17,10 @@ The check (``--runs`` warm runs, interleaved old / new in one process, the same 
   ``lexical_rank_first=False``):
   every query's full FTS5 OR-query, the exact scan over every vector, one embedding call per
   search call;
-* **new**: the defaults (FTS5 query pruning, the persisted usearch index from 50,000 passages on,
-  query vectors embedded once per check, searches shared between claims, quotes and omitted context);
+* **new**: the defaults with FTS5 as the lexical engine (``lexical_engine="fts5"``; FTS5 query pruning,
+  the persisted usearch index from 50,000 passages on, query vectors embedded once per check, searches
+  shared between claims, quotes and omitted context); since ``lexical_engine="auto"`` became the default,
+  the default path of a store of 50,000 passages or more is **new-tantivy**;
 * **new-exact**: the new path with the exact vector scan instead of the index (its first check builds
   nothing, so it can run at 1 M before the index exists);
 * **new-tantivy**: the new path with ``lexical_engine="tantivy"`` (``pip install 'factdesk[tantivy]'``):
@@ -496,12 +498,13 @@ def run_check(size: int, path: Path, args: argparse.Namespace, parts: dict[str, 
             store = stack.enter_context(Store.open(path))
             makers = {
                 "old": lambda: SqliteRetriever(store, parts["embedder"], max_per_document=cap, lexical_max_df=0,
+                                               lexical_engine="fts5",
                                                ann_threshold=0, memo=False, lexical_rank_first=False),
-                "new": lambda: SqliteRetriever(store, parts["embedder"], max_per_document=cap),
+                "new": lambda: SqliteRetriever(store, parts["embedder"], max_per_document=cap, lexical_engine="fts5"),
                 # the new path with the exact vector scan instead of the vector index (what a store without
                 # usearch, or below ann_threshold, gets)
                 "new-exact": lambda: SqliteRetriever(store, parts["embedder"], max_per_document=cap,
-                                                     ann_threshold=0),
+                                                     ann_threshold=0, lexical_engine="fts5"),
                 "new-tantivy": lambda: SqliteRetriever(store, parts["embedder"], max_per_document=cap,
                                                        lexical_engine="tantivy"),
             }
@@ -713,11 +716,11 @@ def prune_study(size: int, path: Path, args: argparse.Namespace, parts: dict[str
         pipe = Pipeline(store, Settings(), embedder=embedder)
         doc, claim_set = pipe.extract(demodata.article_path())
         article_queries = [c.to_check for c in claim_set.claims] + omitted_queries(doc, claim_set.claims)
-        base = SqliteRetriever(store, embedder, lexical_max_df=0, memo=False, ann_threshold=0)
+        base = SqliteRetriever(store, embedder, lexical_max_df=0, memo=False, ann_threshold=0, lexical_engine="fts5")
         variants: dict[str, Any] = {
             f"df<={c:g} keep>={m}" + (f" sum<={b:g}" if b else ""):
             SqliteRetriever(store, embedder, lexical_max_df=c, lexical_min_terms=m, lexical_budget=b,
-                            lexical_prune_min=0, memo=False, ann_threshold=0)
+                            lexical_prune_min=0, memo=False, ann_threshold=0, lexical_engine="fts5")
             for c, m, b in cutoffs}
         tantivy = lexical_tantivy.available() and not args.no_tantivy
         if tantivy:  # what `factdesk index` does with lexical_engine="tantivy"
@@ -755,8 +758,9 @@ def prune_study(size: int, path: Path, args: argparse.Namespace, parts: dict[str
         if args.skip_hybrid:
             return out
         # FEVER-open recall@10 in hybrid mode: old, new (FTS5 pruned) and new with tantivy
-        hybrid = {"old": SqliteRetriever(store, embedder, lexical_max_df=0, memo=False, ann_threshold=0),
-                  "new": SqliteRetriever(store, embedder)}
+        hybrid = {"old": SqliteRetriever(store, embedder, lexical_max_df=0, memo=False, ann_threshold=0,
+                                         lexical_engine="fts5"),
+                  "new": SqliteRetriever(store, embedder, lexical_engine="fts5")}
         if tantivy:
             hybrid["new-tantivy"] = SqliteRetriever(store, embedder, lexical_engine="tantivy")
         claims = [g["claim"] for g in gold]
@@ -785,7 +789,7 @@ def filter_study(size: int, path: Path, embedder: Any) -> dict[str, Any]:
     with Store.open(path) as store:
         doc, claim_set = Pipeline(store, Settings(), embedder=embedder).extract(demodata.article_path())
         queries = [c.to_check for c in claim_set.claims] + omitted_queries(doc, claim_set.claims)
-        retriever = SqliteRetriever(store, embedder, memo=False, ann_threshold=0)
+        retriever = SqliteRetriever(store, embedder, memo=False, ann_threshold=0, lexical_engine="fts5")
         matches = [m for m in (retriever.fts_query(q) for q in queries) if m]
         secs = {True: 0.0, False: 0.0}
         same = 0
