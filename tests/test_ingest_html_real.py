@@ -247,3 +247,26 @@ def test_a_one_word_cms_title_gives_way_to_og_title(monkeypatch):
     # a one-word title with no longer og:title stays
     bare = page.replace('<meta property="og:title" content="Dam reopens after repairs">', "")
     assert document_from_html(bare, url=SITE_URL).title == "escenic"
+
+
+def _video_page(lede: str, author: str = "Jane Roe") -> str:
+    # the shape of a real TV-news page: headline, byline, the lead video whose caption is the story's lede
+    return (f'<html><head><title>Dam reopens after repairs - Harbor Gazette</title>'
+            f'<meta name="author" content="{author}"></head><body>'
+            f'<div class="headline"><h1>Dam reopens after repairs</h1><div class="byline">By {author}</div></div>'
+            f'<div class="LeadVideoWrapper"><div class="VideoPlayer"><iframe title="video"></iframe></div>'
+            f'<div class="meta image-caption global-caption player"><a class="button embed-btn">EMBED</a>'
+            f'<a class="button" href="/watch/">More Videos</a><p>{lede}</p></div></div>'
+            f'<article>{BODY}</article><footer>Contact us</footer></body></html>')
+
+
+def test_a_lede_between_the_headline_and_the_body_is_kept():
+    lede = "Riverton's dam reopened to boats on Monday after a repair that cost 4.2 million dollars, the board said."
+    doc = document_from_html(_video_page(lede), url=SITE_URL)
+    assert doc.text.count("4.2 million dollars") == 1
+    assert doc.text.index("4.2 million dollars") < doc.text.index("Paragraph 0")
+
+
+def test_the_author_s_biography_before_the_body_is_not_a_lede():
+    bio = "Jane Roe teaches modern history at the University of Riverton and writes on the history of dams."
+    assert "teaches modern history" not in document_from_html(_video_page(bio), url=SITE_URL).text

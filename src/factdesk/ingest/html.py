@@ -30,6 +30,7 @@ import itertools
 import logging
 import re
 import unicodedata
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urlsplit
@@ -213,15 +214,34 @@ class _FallbackParser(HTMLParser):
         elif self.after_h1 is not None and self.summary is None:
             self.after_h1 += len(data.strip())
 
+    def headline_is(self, title: str | None) -> bool:
+        """Whether the first <h1> is the article's ``title`` (most of its words are in it)."""
+        headline = set(_words("".join(self.h1_parts or ())))
+        return len(headline) >= 3 and len(headline & set(_words(title or ""))) >= 0.6 * len(headline)
+
+    def lede(self, title: str | None, body: str) -> str | None:
+        """The paragraph right before ``body``'s first one, when it sits between the headline and the body and
+        is a sentence: main-text extraction drops a lede set under a video player or a share bar."""
+        if not self.headline_is(title) or not body:
+            return None
+        paragraphs = self.text().split("\n\n")
+        head, first = _squash("".join(self.h1_parts or ())), _squash(body.split("\n\n", 1)[0][:80])
+        at_head = next((i for i, p in enumerate(paragraphs) if head and _squash(p) == head), None)
+        at_body = next((i for i, p in enumerate(paragraphs) if first and _squash(p).startswith(first)), None)
+        if at_head is None or at_body is None or at_body - at_head < 2:
+            return None
+        lede = paragraphs[at_body - 1]
+        if (len(lede) < 60 or len(lede) > 800 or len(lede.split()) < 8 or lede[-1:] not in ".!?\"”"
+                or _NOT_A_SUMMARY.search(lede) or re.match(r"(?:By|Von|Par|Por)\b", lede)):
+            return None
+        return lede
+
     def standfirst(self, title: str | None) -> str | None:
         """The summary paragraph right under the first headline, when the page marks one (40–800 characters),
         the headline is the article's ``title`` (a blog's site name in an <h1> has a tagline under it, not a
         summary) and the text is no caption, byline or list of links."""
         text = re.sub(r"\s+", " ", "".join(self.summary or ())).strip()
-        if not 40 <= len(text) <= 800 or _NOT_A_SUMMARY.search(text):
-            return None
-        headline = set(_words("".join(self.h1_parts or ())))
-        if len(headline) < 3 or len(headline & set(_words(title or ""))) < 0.6 * len(headline):
+        if not 40 <= len(text) <= 800 or _NOT_A_SUMMARY.search(text) or not self.headline_is(title):
             return None
         return text
 
@@ -456,6 +476,16 @@ def defuse_tags(html: str) -> str:
     return _LONG_TAG.sub(fix, html) if len(html) > 4096 else html
 
 
+def _authors(extracted: dict[str, Any], fallback: _FallbackParser, url: str | None) -> Iterator[str | None]:
+    """The page's author candidates, best first, each cleaned (see :func:`clean_author`)."""
+    m = fallback.meta
+    page_url = url or _first(extracted.get("url"), m.get("og:url"))
+    site_names = (extracted.get("sitename"), m.get("og:site_name"), m.get("application-name"))
+    raw_authors = tuple(m.get(k) for k in _AUTHOR_META)
+    return (clean_author(a, url=page_url, site_names=site_names, page_authors=raw_authors)
+            for a in (extracted.get("author"), m.get("author"), m.get("article:author")))
+
+
 def _title(extracted: object, fallback: _FallbackParser) -> str | None:
     """trafilatura's title, else og:title, else <title>; a one-word title when og:title says more is a CMS
     or site token ("escenic" from ``<title class="escenic-title">``), and og:title wins."""
@@ -488,6 +518,12 @@ def document_from_html(data: bytes | str, *, url: str | None = None, path: str |
         if not text:
             text = _fallback(html, skip_boilerplate=False).text()
     title = _title(extracted.get("title"), fallback)
+    lede = fallback.lede(title, text)
+    author = _first(*_authors(extracted, fallback, url))
+    if lede and author and any(_squash(name) and _squash(lede).startswith(_squash(name)) for name in author.split(";")):
+        lede = None  # "Jane Roe teaches history at …": the author's biography, not the article's lede
+    if lede and _squash(lede[:80]) not in _squash(text[:len(lede) + 4000]):
+        text = lede + "\n\n" + text
     standfirst = fallback.standfirst(title)
     if standfirst and _squash(standfirst[:80]) not in _squash(text[:len(standfirst) + 4000]):
         text = standfirst + "\n\n" + text
@@ -498,17 +534,13 @@ def document_from_html(data: bytes | str, *, url: str | None = None, path: str |
 
     m = fallback.meta
     page_url = url or _first(extracted.get("url"), m.get("og:url"))
-    site_names = (extracted.get("sitename"), m.get("og:site_name"), m.get("application-name"))
-    raw_authors = tuple(m.get(k) for k in _AUTHOR_META)
-    authors = (clean_author(a, url=page_url, site_names=site_names, page_authors=raw_authors)
-               for a in (extracted.get("author"), m.get("author"), m.get("article:author")))
     published = (parse_date(extracted.get("date"))
                  or parse_date(m.get("article:published_time") or m.get("datepublished") or m.get("date"))
                  or find_dateline_date(text)
                  or parse_date(_extensive_date(html, page_url)))
     parsed = {
         "title": title,
-        "author": _first(*authors),
+        "author": author,
         "published": published,
         "source": _first(extracted.get("sitename"), m.get("og:site_name")),
         "url": page_url,
