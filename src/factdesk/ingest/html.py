@@ -127,6 +127,7 @@ class _FallbackParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.skip = set(_NEVER_TEXT) | (set(_BOILERPLATE) if skip_boilerplate else set())
         self.stack: list[str] = []  # open skipped elements
+        self.never = 0  # how many of them are never text (script, style, …)
         self.parts: list[str] = []
         self.title_parts: list[str] = []
         self.in_title = False
@@ -137,9 +138,16 @@ class _FallbackParser(HTMLParser):
         self.summary: list[str] | None = None  # the standfirst's text, once one is found
         self.summary_open: list[str] = []  # its open elements while it is being read
 
+    def _summary_abandon(self) -> None:
+        """Stop reading a summary that grows too long or too deep (an unclosed element on a hostile page)."""
+        self.summary, self.summary_open = None, []
+        self.after_h1 = _STANDFIRST_REACH + 1  # and look for no other
+
     def _summary_start(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.summary_open:
             self.summary_open.append(tag)
+            if len(self.summary_open) > 32:
+                self._summary_abandon()
             return
         if self.summary is not None or self.after_h1 is None or self.after_h1 > _STANDFIRST_REACH:
             return
@@ -167,6 +175,7 @@ class _FallbackParser(HTMLParser):
             return
         if tag in self.skip and tag not in _VOID:
             self.stack.append(tag)
+            self.never += tag in _NEVER_TEXT
             return
         if tag in _BLOCKS:
             self.parts.append("\n\n")
@@ -188,7 +197,9 @@ class _FallbackParser(HTMLParser):
             return
         if tag in self.stack:  # close up to the matching open element (tolerates bad nesting)
             while self.stack:
-                if self.stack.pop() == tag:
+                popped = self.stack.pop()
+                self.never -= popped in _NEVER_TEXT
+                if popped == tag:
                     break
             return
         if tag in _BLOCKS:
@@ -197,7 +208,7 @@ class _FallbackParser(HTMLParser):
     def _hidden(self) -> bool:
         """Inside a script, style or other element that is never text (a header or a nav is still read for the
         headline's summary, though not for the main text)."""
-        return any(t in _NEVER_TEXT for t in self.stack)
+        return self.never > 0
 
     def handle_data(self, data: str) -> None:
         if self.in_title:
@@ -211,6 +222,8 @@ class _FallbackParser(HTMLParser):
             self.h1_parts.append(data)
         if self.summary_open and self.summary is not None:
             self.summary.append(data)
+            if sum(map(len, self.summary)) > 4 * 800:
+                self._summary_abandon()
         elif self.after_h1 is not None and self.summary is None:
             self.after_h1 += len(data.strip())
 
