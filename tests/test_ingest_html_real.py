@@ -270,3 +270,26 @@ def test_a_lede_between_the_headline_and_the_body_is_kept():
 def test_the_author_s_biography_before_the_body_is_not_a_lede():
     bio = "Jane Roe teaches modern history at the University of Riverton and writes on the history of dams."
     assert "teaches modern history" not in document_from_html(_video_page(bio), url=SITE_URL).text
+
+
+def _titled_page(title: str, h1: str, site: str = "Harbor Gazette") -> str:
+    return (f'<html><head><title>{title}</title><meta property="og:site_name" content="{site}"></head><body>'
+            f"<h1>{h1}</h1><article>{BODY}</article></body></html>")
+
+
+@pytest.mark.parametrize("title, h1, expected", [
+    # the headline plus the site's name, cut on a real page's separators
+    ("Dam reopens after repairs | Harbor Gazette", "Harbor Gazette", "Dam reopens after repairs"),
+    ("Dam reopens after repairs - HARBORGAZETTE.example", "Harbor Gazette", "Dam reopens after repairs"),
+    ("Dam reopens after repairs -", "Harbor Gazette", "Dam reopens after repairs"),
+    ("Dam reopens after repairs - http://www.harborblog.example", "Harbor Gazette", "Dam reopens after repairs"),
+    # the <h1> is the headline inside a longer title ("Section: Headline", "Date | Headline")
+    ("Press release: Dam reopens after repairs", "Dam reopens after repairs", "Dam reopens after repairs"),
+    ("08.11.2021 | Dam reopens after repairs", "Dam reopens after repairs", "Dam reopens after repairs"),
+    # a blog's name in the <h1> is not the headline, and a part that is not the site's stays
+    ("Dam reopens | Notes from the Harbour", "Notes from the Harbour", "Dam reopens"),
+    ("Dam reopens - a long review of the works", "Harbor Gazette", "Dam reopens - a long review of the works"),
+])
+def test_the_title_is_the_headline_without_the_site_name(title, h1, expected):
+    site = "Notes from the Harbour" if "Notes" in title else "Harbor Gazette"
+    assert document_from_html(_titled_page(title, h1, site), url=SITE_URL).title == expected

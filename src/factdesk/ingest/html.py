@@ -499,13 +499,43 @@ def _authors(extracted: dict[str, Any], fallback: _FallbackParser, url: str | No
             for a in (extracted.get("author"), m.get("author"), m.get("article:author")))
 
 
-def _title(extracted: object, fallback: _FallbackParser) -> str | None:
-    """trafilatura's title, else og:title, else <title>; a one-word title when og:title says more is a CMS
-    or site token ("escenic" from ``<title class="escenic-title">``), and og:title wins."""
+def _names_site(text: str, site: tuple[set[str], set[str]]) -> bool:
+    """Whether ``text`` is the site's name ("Harbor Gazette", "HARBORGAZETTE.example")."""
+    words = _words(text)
+    return _squash(text) in site[0] or bool(words) and all(w in site[1] for w in words)
+
+
+_TITLE_SEPARATOR = re.compile(r"\s+[|•»·–—-]\s+|\s+[|•»·–—-]$")
+
+
+def _title(extracted: object, fallback: _FallbackParser, site: tuple[set[str], set[str]]) -> str | None:
+    """The article's headline: trafilatura's title, else og:title, else <title>, then
+
+    * a one-word title when og:title says more is a CMS or site token ("escenic" from
+      ``<title class="escenic-title">``), and og:title wins;
+    * the page's <h1> when the title is that headline plus more ("Headline | Site", "Section: Headline");
+    * else a last part that names the site is cut ("Headline - Harbor Gazette", "Headline -").
+    """
     og = fallback.meta.get("og:title")
     if isinstance(extracted, str) and len(extracted.split()) < 2 and og and len(og.split()) >= 3:
-        return _first(og)
-    return _first(extracted, og, "".join(fallback.title_parts))
+        extracted = og
+    candidates = [c for c in (_first(extracted), _first(og), _first("".join(fallback.title_parts))) if c]
+    # the site's own name (a blog's <h1>, taken for the headline) gives way to a title that says more
+    title = next((c for c in candidates if not _names_site(c, site)), candidates[0] if candidates else None)
+    if not title:
+        return title
+    h1 = re.sub(r"\s+", " ", "".join(fallback.h1_parts or ())).strip()
+    squashed, head = _squash(title), _squash(h1)
+    if (len(h1.split()) >= 2 and head != squashed and head in squashed and len(head) >= 0.4 * len(squashed)
+            and head not in site[0]):
+        return h1
+    parts = _TITLE_SEPARATOR.split(title)
+    if len(parts) > 1:
+        last = parts[-1]
+        if not last.strip() or _names_site(last, site) or _URLISH.search(last.strip()):
+            return _TITLE_SEPARATOR.split(title, maxsplit=len(parts) - 1)[0] if len(parts) == 2 else \
+                title[:title.rfind(last)].rstrip(" |•»·–—-")
+    return title
 
 
 def document_from_html(data: bytes | str, *, url: str | None = None, path: str | None = None,
@@ -530,7 +560,9 @@ def document_from_html(data: bytes | str, *, url: str | None = None, path: str |
         text = fallback.text()
         if not text:
             text = _fallback(html, skip_boilerplate=False).text()
-    title = _title(extracted.get("title"), fallback)
+    title = _title(extracted.get("title"), fallback, _site_names(
+        url or _first(extracted.get("url"), fallback.meta.get("og:url")),
+        extracted.get("sitename"), fallback.meta.get("og:site_name"), fallback.meta.get("application-name")))
     lede = fallback.lede(title, text)
     author = _first(*_authors(extracted, fallback, url))
     if lede and author and any(_squash(name) and _squash(lede).startswith(_squash(name)) for name in author.split(";")):
