@@ -1,4 +1,4 @@
-"""The optional tantivy lexical engine (issue 15) on real SQLite files: answers, filters, syncing, fallback."""
+"""The tantivy lexical engine (issue 15) on real SQLite files: answers, filters, syncing, fallback, the auto switch."""
 
 from __future__ import annotations
 
@@ -250,4 +250,143 @@ def test_settings_reach_the_retriever_and_indexer(store_path: Path) -> None:
         assert pipe.retriever.lexical_engine == "tantivy" and pipe.indexer.lexical_engine == "tantivy"
         with pytest.raises(ConfigError, match="unknown lexical engine"):
             SqliteRetriever(store, FakeEmbedder(), lexical_engine="lucene")
-        assert SqliteRetriever(store, FakeEmbedder()).lexical_engine == "fts5"  # the default stays FTS5
+        assert SqliteRetriever(store, FakeEmbedder()).lexical_engine == "fts5"  # the default
+        assert SqliteRetriever(store, FakeEmbedder(), lexical_engine="auto").lexical_engine == "auto"
+
+
+def auto_retriever(store: Store, threshold: int, **kw) -> SqliteRetriever:
+    return SqliteRetriever(store, FakeEmbedder(), mode="lexical", lexical_engine="auto", tantivy_threshold=threshold,
+                           **kw)
+
+
+def test_auto_switches_to_tantivy_at_the_threshold_and_stays_in_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "fd.db"
+    docs = corpus(240)
+    with Store.open(path) as store:
+        indexer = SqliteIndexer(store, FakeEmbedder(), ann_threshold=0, lexical_engine="auto", tantivy_threshold=200)
+        assert indexer.lexical_engine == "auto"
+        with store.transaction():
+            for d in docs[:150]:
+                store.save_document(d, role="corpus")
+                indexer.add_document(d)
+        indexer.finish()
+        assert not lexical_tantivy.index_dir(path).exists()  # below the threshold: nothing beside the store
+        searches = Spy(monkeypatch, lexical_tantivy.TantivyIndex, "search")
+        fts = Spy(monkeypatch, store.passages, "lexical")
+        with caplog.at_level(logging.WARNING, logger="factdesk"):
+            assert auto_retriever(store, 200).lexical_search("item17 harbor", 3)
+        assert fts.calls == 1 and searches.calls == 0 and not caplog.records  # FTS5, silently
+        # past the threshold, written without finish(): FTS5 answers, with one warning
+        with store.transaction():
+            for d in docs[150:]:
+                store.save_document(d, role="corpus")
+                indexer.add_document(d)
+        retr = auto_retriever(store, 200)
+        with caplog.at_level(logging.WARNING, logger="factdesk"):
+            retr.lexical_search("item170 harbor", 3)
+            retr.lexical_search("item171 harbor", 3)
+        assert fts.calls == 3 and searches.calls == 0
+        assert [r.getMessage() for r in caplog.records if "tantivy index" in r.getMessage()][0].count("missing") == 1
+        assert len([r for r in caplog.records if "tantivy index" in r.getMessage()]) == 1  # said once
+        indexer.finish()  # what `factdesk index` does after writing: the store passed the threshold, so it builds
+        index = lexical_tantivy.open_index(path)
+        assert index is not None and index.fresh_for(240, 240)
+        rows = retr.lexical_search("item172 harbor", 3)
+        assert searches.calls == 1 and fts.calls == 3  # tantivy now
+        assert store.passages.by_rowids([rows[0][0]]).popitem()[1].text.find("item172") > 0
+        # a delete without finish(): stale, FTS5 again (the same retriever); finish() puts it back in step
+        with store.transaction():
+            indexer.remove_document(docs[172].id)
+        assert retr.lexical_search("item172 harbor", 3) and fts.calls == 4 and searches.calls == 1
+        indexer.finish()
+        assert retr.lexical_search("item173 harbor", 3) and searches.calls == 2 and fts.calls == 4
+        assert retr.lexical_search("item172", 3) == [] and searches.calls == 3  # the removed passage is gone
+        # below the threshold again: FTS5, though the index exists and is kept in step by finish()
+        with store.transaction():
+            for d in docs[:60]:
+                indexer.remove_document(d.id)
+        indexer.finish()
+        assert lexical_tantivy.open_index(path).fresh_for(store.passages.count(), 240)
+        assert auto_retriever(store, 200).lexical_search("item173 harbor", 3)
+        assert searches.calls == 3 and fts.calls == 5
+
+
+def test_auto_is_fts5_where_tantivy_cannot_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with Store.open(":memory:") as store:
+        assert SqliteRetriever(store, FakeEmbedder(), lexical_engine="auto").lexical_engine == "fts5"
+    with Store.open(tmp_path / "fd.db") as store:
+        assert SqliteRetriever(store, FakeEmbedder(), lexical_engine="auto").lexical_engine == "auto"
+        monkeypatch.setattr(lexical_tantivy, "available", lambda: False)
+        assert SqliteRetriever(store, FakeEmbedder(), lexical_engine="auto").lexical_engine == "fts5"
+        assert SqliteIndexer(store, FakeEmbedder(), lexical_engine="auto").lexical_engine == "fts5"
+        with pytest.raises(ConfigError, match="needs tantivy"):
+            SqliteRetriever(store, FakeEmbedder(), lexical_engine="tantivy")
+
+        class Server:  # what the engine check reads of a PostgreSQL store
+            backend, path = "postgres", None
+        assert index_module._lexical_engine("auto", Server()) == "fts5"  # type: ignore[arg-type]
+
+
+def test_factdesk_index_and_check_keep_an_auto_store_in_step(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`factdesk index` (adds, and --prune's deletes) syncs the index of an auto store past the threshold; a check
+    (which saves its article and report, never passages) leaves it in step and searches it."""
+    import shutil
+
+    folder = tmp_path / "corpus"
+    shutil.copytree(demodata.corpus_dir(), folder)
+    path = tmp_path / "fd.db"
+    options = {"lexical_engine": "auto", "tantivy_threshold": 100}  # the demo corpus has 243 passages
+    settings = Settings(verifier="baseline", component_options={"retriever": dict(options), "indexer": dict(options)})
+    with Store.open(path) as store:
+        pipe = Pipeline(store, settings)
+        assert pipe.indexer.lexical_engine == pipe.retriever.lexical_engine == "auto"
+        pipe.index_path(folder)
+        count = store.passages.count()
+        index = lexical_tantivy.open_index(path)
+        assert count > 100 and index is not None and index.fresh_for(count, store.passages.version()[1])
+        searches = Spy(monkeypatch, lexical_tantivy.TantivyIndex, "search")
+        fts = Spy(monkeypatch, store.passages, "lexical")
+        pipe.check(demodata.article_path(), save=True)
+        assert searches.calls > 0 and fts.calls == 0  # every lexical list from tantivy
+        assert lexical_tantivy.open_index(path).fresh_for(*store.passages.version()[:2])
+        victim = sorted(folder.iterdir())[0]
+        victim.unlink()
+        stats = pipe.index_path(folder, prune=True)
+        assert stats.removed == 1 and store.passages.count() < count
+        assert lexical_tantivy.open_index(path).fresh_for(*store.passages.version()[:2])
+
+
+def test_module_main_builds_the_index_of_an_existing_store(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    path = tmp_path / "fd.db"
+    with Store.open(path) as store:  # written without finish(), as a store indexed before auto was the default
+        SqliteIndex(store, FakeEmbedder(), ann_threshold=0, lexical_engine="fts5").add_documents(corpus(30),
+                                                                                                 save_role="corpus")
+    assert lexical_tantivy.main([str(path)]) == 0
+    assert lexical_tantivy.open_index(path).fresh_for(30, 30) and "30 passages" in capsys.readouterr().out
+    assert lexical_tantivy.main([str(tmp_path / "missing.db")]) == 2 and not (tmp_path / "missing.db").exists()
+
+
+def test_rewriting_the_last_document_in_place_is_caught_as_stale(store_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    """The count and highest rowid stay the same when the store's last document is rewritten with as many
+    passages (SQLite reuses the freed rowids); the manifest's tail fingerprint catches it."""
+    with Store.open(store_path) as store:
+        before = store.passages.version()
+        last = corpus(240)[-1]
+        rewritten = Document(text="A quokka colony nests under the new pier.", title=last.title, id=last.id,
+                             published=last.published)
+        indexer = SqliteIndexer(store, FakeEmbedder(), ann_threshold=0, lexical_engine="tantivy")
+        with store.transaction():
+            store.save_document(rewritten, role="corpus")
+            indexer.add_document(rewritten)
+        assert store.passages.version()[:2] == before[:2]  # the same count and highest rowid
+        retr = tantivy_retriever(store)
+        spy = Spy(pytest.MonkeyPatch(), store.passages, "lexical")
+        with caplog.at_level(logging.WARNING, logger="factdesk"):
+            rows = retr.lexical_search("quokka pier", 3)
+        assert spy.calls == 1 and rows  # FTS5 answered, with the new text
+        assert any("behind the store" in r.getMessage() for r in caplog.records)
+        indexer.finish()
+        rows = tantivy_retriever(store).lexical_search("quokka pier", 3)
+        assert spy.calls == 1 and store.passages.by_rowids([rows[0][0]]).popitem()[1].text == rewritten.text

@@ -10,7 +10,9 @@ Searching
   The user's text is never passed to FTS5 as syntax: it is cut into word
   tokens, stopwords are dropped, each token is double-quoted and the tokens
   are OR-ed.  Quotes, ``AND``/``NEAR(``/``*`` and other punctuation cannot
-  raise; a query with no words returns nothing.
+  raise; a query with no words returns nothing.  From 50,000 passages on
+  (``lexical_engine="auto"``, the default) the same words go to a tantivy
+  BM25 index kept beside the file instead (:mod:`factdesk.retrieve.lexical_tantivy`).
 * **dense**: brute-force cosine (a matrix-vector product with numpy) against
   every stored vector.  The matrix is read from SQLite on first use and cached
   per process and per database file; each query checks cheaply (the store's
@@ -111,6 +113,8 @@ LEXICAL_MIN_TERMS = 5  # ... keeping at least this many of the rarest terms ...
 LEXICAL_PRUNE_MIN = 50_000  # ... in stores of this many passages or more
 LEXICAL_BUDGET = 0.0  # and (when > 0) while the kept terms' document frequencies add up to at most this share
 ANN_THRESHOLD = 50_000  # from this many passages on, dense search uses the persisted vector index
+LEXICAL_ENGINE = "fts5"  # the default lexical engine: tantivy in SQLite files of TANTIVY_THRESHOLD passages or more
+TANTIVY_THRESHOLD = 50_000  # ... FTS5 below (where FTS5 is as fast: docs/benchmarks.md "Choosing the lexical engine")
 
 def build_fts_query(text: str) -> str | None:
     """A safe FTS5 MATCH expression for free text: quoted tokens OR-ed; None when no words."""
@@ -189,21 +193,25 @@ class SqliteIndexer(_PassageIndexPart):
     """
 
     def __init__(self, store: Store, embedder: Embedder | None = None, *, batch_size: int = 64,
-                 chunk_size: int = INDEX_CHUNK, ann_threshold: int = ANN_THRESHOLD, lexical_engine: str = "fts5") -> None:
+                 chunk_size: int = INDEX_CHUNK, ann_threshold: int = ANN_THRESHOLD,
+                 lexical_engine: str = LEXICAL_ENGINE, tantivy_threshold: int = TANTIVY_THRESHOLD) -> None:
         super().__init__(store, embedder, batch_size=batch_size)
         self.chunk_size = chunk_size
         self.ann_threshold = int(ann_threshold)
         self.lexical_engine = _lexical_engine(lexical_engine, store)
+        self.tantivy_threshold = int(tantivy_threshold)
 
     def finish(self) -> None:
         """After a run of writes: bring the persisted vector index (:mod:`factdesk.retrieve.ann`) up to date.
 
         Done for stores of ``ann_threshold`` passages or more (or that already have the index) when
         usearch is installed; only the vectors of new passages are read.  ``factdesk index`` calls it.
-        With ``lexical_engine="tantivy"`` it also syncs the tantivy index (:mod:`factdesk.retrieve.lexical_tantivy`).
+        It also syncs the tantivy index (:mod:`factdesk.retrieve.lexical_tantivy`) with
+        ``lexical_engine="tantivy"``, and with ``"auto"`` (the default) in a store of ``tantivy_threshold``
+        passages or more, or one that already has the index (so it stays in step should the store shrink).
         """
         path = getattr(self.store, "path", None)
-        if self.lexical_engine == "tantivy" and path is not None:
+        if path is not None and self._keeps_tantivy(Path(path)):
             from factdesk.retrieve import lexical_tantivy
 
             try:
@@ -224,6 +232,15 @@ class SqliteIndexer(_PassageIndexPart):
             ann.sync(self.store, progress=True)
         except (RuntimeError, OSError, ValueError) as exc:
             _log.warning("the vector index beside %s could not be updated (%s): searches scan every vector", path, exc)
+
+    def _keeps_tantivy(self, path: Path) -> bool:
+        """Whether :meth:`finish` syncs the tantivy index beside the store file at ``path``."""
+        if self.lexical_engine != "auto":
+            return self.lexical_engine == "tantivy"
+        from factdesk.retrieve import lexical_tantivy
+
+        return (lexical_tantivy.index_dir(path).exists()
+                or self.store.passages.count() >= max(1, self.tantivy_threshold))
 
     def _write_passages(self, doc: Document, passages: list[Passage], vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype="<f4")
@@ -394,19 +411,30 @@ class _AnnDense:
 _ANN_MIN_DEPTH = 200
 _ANN_MAX_DEPTH = 5000
 _TANTIVY_MAX_DEPTH = 12_800  # filtered tantivy searches rank at most this deep before FTS5's joined query
-LEXICAL_ENGINES = ("fts5", "tantivy")
+LEXICAL_ENGINES = ("auto", "fts5", "tantivy")
 
 
 def _lexical_engine(name: str, store: Store) -> str:
-    """A checked ``lexical_engine`` option: tantivy needs the extra and a SQLite file store."""
+    """A checked ``lexical_engine`` option: tantivy needs tantivy and a SQLite file store.
+
+    ``auto`` stays ``auto`` for a SQLite file store (tantivy from ``tantivy_threshold`` passages on) and
+    is ``fts5`` where tantivy cannot serve: a store in memory or on a server, or tantivy not installed.
+    """
     name = str(name).lower()
     if name not in LEXICAL_ENGINES:
-        raise ConfigError(f"unknown lexical engine {name!r}", hint="use fts5 or tantivy")
+        raise ConfigError(f"unknown lexical engine {name!r}", hint="use auto, fts5 or tantivy")
+    if name == "auto":
+        from factdesk.retrieve import lexical_tantivy
+
+        if (getattr(store, "backend", "sqlite") != "sqlite" or getattr(store, "path", None) is None
+                or not lexical_tantivy.available()):
+            return "fts5"
     if name == "tantivy":
         from factdesk.retrieve import lexical_tantivy
 
         if not lexical_tantivy.available():
-            raise ConfigError("lexical_engine 'tantivy' needs tantivy", hint="pip install 'factdesk[tantivy]'")
+            raise ConfigError("lexical_engine 'tantivy' needs tantivy",
+                              hint="pip install tantivy (a factdesk dependency: is this environment complete?)")
         if getattr(store, "backend", "sqlite") != "sqlite":
             raise ConfigError("lexical_engine 'tantivy' is for SQLite stores",
                               hint="leave it at fts5 (PostgreSQL ranks with its own full-text index)")
@@ -444,9 +472,12 @@ class SqliteRetriever(_PassageIndexPart):
     * ``ann_threshold`` (passages, 0: never): from this many passages on, dense search uses the
       persisted vector index (:mod:`factdesk.retrieve.ann`, needs usearch) instead of scanning
       every vector; below it, or without usearch, the exact scan.
-    * ``lexical_engine``: ``"fts5"`` (the default) or ``"tantivy"``: lexical lists from the tantivy
-      index beside the store (:mod:`factdesk.retrieve.lexical_tantivy`, ``factdesk[tantivy]``), which
-      ``factdesk index`` keeps up to date; while it is missing or behind the store, FTS5 answers.
+    * ``lexical_engine``: ``"auto"`` (the default), ``"fts5"`` or ``"tantivy"``: with tantivy the
+      lexical lists come from the tantivy index beside the store
+      (:mod:`factdesk.retrieve.lexical_tantivy`), which ``factdesk index`` keeps up to date; while it
+      is missing or behind the store, FTS5 answers (one warning).  ``auto``: tantivy in a SQLite
+      file of ``tantivy_threshold`` (50,000) passages or more, FTS5 below it (as fast there, and
+      nothing to keep beside the store), in memory and on PostgreSQL.
     * ``memo``: query vectors and results are kept while the store's passages do not change, so
       the claims, quote provenance and omitted context of one check share the searches they have
       in common; :meth:`prepare_queries` embeds a check's queries in one call beforehand.
@@ -464,9 +495,10 @@ class SqliteRetriever(_PassageIndexPart):
                  lexical_prune_min: int = LEXICAL_PRUNE_MIN, lexical_budget: float = LEXICAL_BUDGET,
                  ann_threshold: int = ANN_THRESHOLD, memo: bool = True, lexical_rank_first: bool = True,
                  lexical_threads: int = LEXICAL_THREADS, lexical_parallel_min: int = LEXICAL_PARALLEL_MIN,
-                 lexical_engine: str = "fts5") -> None:
+                 lexical_engine: str = LEXICAL_ENGINE, tantivy_threshold: int = TANTIVY_THRESHOLD) -> None:
         super().__init__(store, embedder, batch_size=batch_size)
         self.lexical_engine = _lexical_engine(lexical_engine, store)
+        self.tantivy_threshold = int(tantivy_threshold)
         self._tantivy_warned = False
         self._tantivy_unusable: tuple | None = None  # (store version, manifest stamp) when found missing or stale
         self.mode: Mode = mode
@@ -557,7 +589,7 @@ class SqliteRetriever(_PassageIndexPart):
         if k <= 0:
             return []
         snap = _snapshot or self._snapshot()
-        if self.lexical_engine == "tantivy":
+        if self._wants_tantivy(snap.version):
             tindex = self._tantivy_for(snap.version)
             if tindex is not None:
                 return self._lexical_tantivy(tindex, query, k, exclude_documents, before, after_date)
@@ -575,6 +607,11 @@ class SqliteRetriever(_PassageIndexPart):
         self._remember(self._lexical, key, (depth, rows))
         return rows[:k]
 
+    def _wants_tantivy(self, version: tuple) -> bool:
+        """Whether lexical lists should come from tantivy for a store at this passage version."""
+        return self.lexical_engine == "tantivy" or (
+            self.lexical_engine == "auto" and int(version[0]) >= max(1, self.tantivy_threshold))
+
     def _tantivy_for(self, version: tuple) -> Any:
         """The tantivy index when it is in step with the store, else None (FTS5 answers; said once)."""
         from factdesk.retrieve import lexical_tantivy
@@ -588,15 +625,16 @@ class SqliteRetriever(_PassageIndexPart):
         db = self.store.key
         with _CACHE_LOCK:
             tindex = _TANTIVY.get(db)
-            if tindex is None or not tindex.fresh_for(version[0], version[1]):
+            if tindex is None or not tindex.in_step(self.store, version):
                 tindex = lexical_tantivy.open_index(Path(self.store.path))  # type: ignore[attr-defined]
-                if tindex is None or not tindex.fresh_for(version[0], version[1]):
+                if tindex is None or not tindex.in_step(self.store, version):
                     if not self._tantivy_warned:
                         self._tantivy_warned = True
                         _log.warning("the tantivy index beside %s is %s: lexical searches use FTS5 until "
-                                     "`factdesk index` updates it", self.store.path,  # type: ignore[attr-defined]
+                                     "`factdesk index` writes passages and updates it, or `python -m "
+                                     "factdesk.retrieve.lexical_tantivy %s` does", self.store.path,  # type: ignore[attr-defined]
                                      "missing, unreadable or of an older format" if tindex is None
-                                     else "behind the store")
+                                     else "behind the store", self.store.path)  # type: ignore[attr-defined]
                     self._tantivy_unusable = stamp
                     return None
                 _TANTIVY[db] = tindex
@@ -655,7 +693,7 @@ class SqliteRetriever(_PassageIndexPart):
         # only the first group of a dated search: the group published after the date is searched only when the
         # first leaves slots empty, and its joined query can read every matching row (see _search_one)
         jobs = [(q, b, False) for q, b in zip(queries, befores)]
-        if self.lexical_engine == "tantivy" and self._tantivy_for(snap.version) is not None:
+        if self._wants_tantivy(snap.version) and self._tantivy_for(snap.version) is not None:
             return None  # a tantivy search takes milliseconds: nothing to overlap
         if (not self.memo or self.lexical_threads < 2 or len(jobs) < 2
                 or getattr(self.store, "path", None) is None or int(snap.version[0]) < self.lexical_parallel_min

@@ -1,11 +1,13 @@
-"""An optional lexical engine: a tantivy (BM25) index beside the SQLite file, for large stores.
+"""The lexical engine of large stores: a tantivy (BM25) index beside the SQLite file.
 
-SQLite FTS5 is the default lexical engine.  Its OR-queries score every passage holding any query
-term, so their cost grows with the store (p50 ~10x from 100 k to 1 M passages); at 1 M passages
-tantivy answered the same queries ~45x faster at p50 with the recall of unpruned FTS5
-(``benchmarks/lexical_engines.py``, docs/benchmarks.md "Choosing the lexical engine").  With
-``lexical_engine="tantivy"`` (``[retriever.options]`` and ``[indexer.options]`` in factdesk.toml;
-``pip install 'factdesk[tantivy]'``) the SQLite retriever asks this index for its lexical lists.
+SQLite FTS5's OR-queries score every passage holding any query term, so their cost grows with the
+store (p50 ~10x from 100 k to 1 M passages; ~0.5 s a query at 10 M even with its rare-term pruning);
+tantivy answered the same queries ~45x faster at p50 at 1 M with the recall of unpruned FTS5
+(``benchmarks/lexical_engines.py``, docs/benchmarks.md "Choosing the lexical engine").  The SQLite
+retriever's ``lexical_engine`` option (``[retriever.options]`` and ``[indexer.options]`` in
+factdesk.toml) is ``"auto"`` by default: tantivy in a SQLite file of 50,000 passages or more
+(``tantivy_threshold``), FTS5 below it, in memory and on PostgreSQL; ``"tantivy"`` or ``"fts5"``
+choose one whatever the size.  tantivy is a core dependency.
 
 The index lives in the folder ``<database>.tantivy.d``, kept like the vector index
 (:mod:`factdesk.retrieve.ann`):
@@ -32,7 +34,9 @@ folder from the passages streamed in batches (memory: the writer's budget plus 1
 of bookkeeping) and the manifest is switched to it last, so a kill leaves the previous index and
 the next sync removes what no manifest names.  A lock file in the folder keeps two processes from
 syncing at once.  The retriever never builds at query time: a missing or stale index means FTS5
-(with one warning on the ``factdesk`` logger).
+(with one warning on the ``factdesk`` logger).  ``python -m factdesk.retrieve.lexical_tantivy DB``
+builds or updates it at once (a store indexed before it was the default, whose next ``factdesk
+index`` finds nothing new to write).
 
 Example::
 
@@ -44,6 +48,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import os
@@ -69,12 +74,13 @@ REBUILD_SHARE = 0.25  # more passages than this share gone or new: build anew in
 WRITER_HEAP_MB = 512  # tantivy's indexing memory budget (shared by its threads)
 WRITER_THREADS = 4  # at most; never more than the machine's cores
 _READ_BATCH = 20_000
+TAIL_ROWIDS = 1024  # the manifest fingerprints the passages of the highest rowids this wide (see tail_print)
 _LOCK = threading.RLock()
 _OWN_FILE = re.compile(r"^(index-g\d+|keys-g\d+\.npz)$")
 
 
 def available() -> bool:
-    """Whether tantivy is installed (``pip install 'factdesk[tantivy]'``)."""
+    """Whether tantivy is installed (a core dependency; ``pip install tantivy`` where it is missing)."""
     return _tantivy() is not None
 
 
@@ -99,6 +105,27 @@ def manifest_stamp(db_path: Path) -> int | None:
         return None
 
 
+def tail_print(rowids: np.ndarray, prints: np.ndarray, max_rowid: int) -> str:
+    """A fingerprint of the (rowid, passage id) pairs in the top :data:`TAIL_ROWIDS` rowids up to ``max_rowid``.
+
+    The count and highest rowid miss one change: the passages of the store's last document rewritten with
+    as many passages (SQLite gives the new rows the freed rowids).  A passage id is a hash of its text, so
+    this catches it; the retriever reads those few rows again when the store's version changes.
+    """
+    rowids, prints = np.asarray(rowids, np.int64), np.asarray(prints, np.uint64)
+    keep = rowids > int(max_rowid) - TAIL_ROWIDS
+    order = np.argsort(rowids[keep], kind="stable")
+    digest = hashlib.sha256(rowids[keep][order].astype("<i8").tobytes() + prints[keep][order].astype("<u8").tobytes())
+    return digest.hexdigest()[:16]
+
+
+def store_tail_print(store: Store, max_rowid: int) -> str:
+    """:func:`tail_print` of the store's passages as they are now."""
+    rows = store.passages.by_rowids(range(max(1, int(max_rowid) - TAIL_ROWIDS + 1), int(max_rowid) + 1))
+    rowids = np.fromiter(rows, np.int64, len(rows))
+    return tail_print(rowids, id_fingerprints([p.id for p in rows.values()]), max_rowid)
+
+
 @dataclass
 class Manifest:
     count: int | None = None  # the store's passage count when synced; None while an update is under way
@@ -106,10 +133,12 @@ class Manifest:
     generation: int = 0
     index: str | None = None  # the tantivy folder
     keys: str | None = None  # the key list
+    tail: str | None = None  # tail_print of the passages synced (None: written before it was kept)
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "count": self.count, "max_rowid": self.max_rowid,
-                           "generation": self.generation, "index": self.index, "keys": self.keys}, indent=1)
+                           "generation": self.generation, "index": self.index, "keys": self.keys,
+                           "tail": self.tail}, indent=1)
 
 
 def _read_manifest(folder: Path) -> Manifest | None:
@@ -122,7 +151,8 @@ def _read_manifest(folder: Path) -> Manifest | None:
         if data.get("format") != FORMAT:
             log.info("tantivy index %s has format %r, not %d: it will be rebuilt", folder, data.get("format"), FORMAT)
             return None
-        return Manifest(data["count"], data["max_rowid"], int(data["generation"]), data["index"], data["keys"])
+        return Manifest(data["count"], data["max_rowid"], int(data["generation"]), data["index"], data["keys"],
+                        data.get("tail"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("tantivy index manifest %s is unreadable (%s); the index will be rebuilt", path, exc)
         return None
@@ -140,9 +170,11 @@ def _schema() -> Any:
 class TantivyIndex:
     """An opened tantivy index and the store state it was synced with."""
 
-    def __init__(self, index: Any, count: int | None, max_rowid: int | None, path: Path) -> None:
-        self.index, self.count, self.max_rowid, self.path = index, count, max_rowid, path
+    def __init__(self, index: Any, count: int | None, max_rowid: int | None, path: Path,
+                 tail: str | None = None) -> None:
+        self.index, self.count, self.max_rowid, self.path, self.tail = index, count, max_rowid, path, tail
         self.searcher = index.searcher()
+        self._tail_checked: tuple | None = None  # the last store version whose tail matched
 
     def __len__(self) -> int:
         return int(self.searcher.num_docs)
@@ -150,6 +182,18 @@ class TantivyIndex:
     def fresh_for(self, count: int, max_rowid: int) -> bool:
         """Whether it was synced with a store holding this many passages and this highest rowid."""
         return self.count == int(count) and self.max_rowid == int(max_rowid)
+
+    def in_step(self, store: Store, version: tuple) -> bool:
+        """:meth:`fresh_for` the store's passage ``version`` (count, highest rowid, ...), and the passages
+        of the highest rowids are the ones indexed (:func:`tail_print`; read once per version)."""
+        if not self.fresh_for(version[0], version[1]):
+            return False
+        if self.tail is None or self._tail_checked == tuple(version):
+            return True
+        if store_tail_print(store, int(version[1])) != self.tail:
+            return False
+        self._tail_checked = tuple(version)
+        return True
 
     def search(self, query_terms: list[str], k: int) -> list[tuple[int, float]]:
         """The best ``k`` ``(rowid, BM25 score)`` for the OR of these words (``fusion.query_terms``), best first."""
@@ -182,7 +226,7 @@ def open_index(db_path: Path) -> TantivyIndex | None:
             return None
         try:
             index = tantivy.Index.open(str(folder / manifest.index))
-            return TantivyIndex(index, manifest.count, manifest.max_rowid, folder)
+            return TantivyIndex(index, manifest.count, manifest.max_rowid, folder, manifest.tail)
         except (OSError, ValueError, RuntimeError) as exc:
             if attempt:
                 log.warning("tantivy index %s is unreadable (%s)", folder, exc)
@@ -196,7 +240,7 @@ def sync(store: Store, *, progress: bool = False) -> TantivyIndex:
     Raises RuntimeError when tantivy is missing or the store has no file.
     """
     if not available():
-        raise RuntimeError("tantivy is not installed (pip install 'factdesk[tantivy]')")
+        raise RuntimeError("tantivy is not installed (pip install tantivy)")
     db_path = getattr(store, "path", None)
     if db_path is None:
         raise RuntimeError("an in-memory or server store has no place for a tantivy index")
@@ -232,8 +276,10 @@ class _Sync:
             if not len(gone) and not len(new):
                 added = removed = 0
                 how = "up to date"
-                if (m.count, m.max_rowid) != (len(rowids), int(rowids[-1]) if len(rowids) else 0):
-                    m.count, m.max_rowid = len(rowids), int(rowids[-1]) if len(rowids) else 0
+                top = int(rowids[-1]) if len(rowids) else 0
+                tail = tail_print(rowids, prints, top)
+                if (m.count, m.max_rowid, m.tail) != (len(rowids), top, tail):
+                    m.count, m.max_rowid, m.tail = len(rowids), top, tail
                     self._write_manifest()
             elif len(gone) + len(new) > REBUILD_SHARE * max(len(rowids), 1):
                 added, removed = self._build(), len(old_keys)
@@ -283,7 +329,7 @@ class _Sync:
         """Delete the gone or changed passages by rowid and add the new ones, in the current folder."""
         tantivy = _tantivy()
         m = self.manifest
-        m.count = m.max_rowid = None  # under way: a kill before the manifest below means a rebuild next time
+        m.count = m.max_rowid = m.tail = None  # under way: a kill before the manifest below means a rebuild next time
         self._write_manifest()
         index = tantivy.Index.open(str(self.folder / m.index))  # type: ignore[operator]
         writer = self._writer(index)
@@ -316,7 +362,8 @@ class _Sync:
             with tmp.open("wb") as fh:
                 np.savez(fh, keys=rowids, fingerprints=fps)
         atomic_write(self.folder / keys_name, write)
-        self.manifest = Manifest(len(rowids), int(rowids[-1]) if len(rowids) else 0, gen, index_name, keys_name)
+        top = int(rowids[-1]) if len(rowids) else 0
+        self.manifest = Manifest(len(rowids), top, gen, index_name, keys_name, tail_print(rowids, fps, top))
         self._write_manifest()
         return len(rowids)
 
@@ -357,4 +404,31 @@ def _document(tantivy: Any, rowid: int, text: str, title: str | None) -> Any:
     return doc
 
 
-__all__ = ["REBUILD_SHARE", "TantivyIndex", "available", "index_dir", "manifest_stamp", "open_index", "sync"]
+def main(argv: list[str] | None = None) -> int:
+    """``python -m factdesk.retrieve.lexical_tantivy DB``: build or update the tantivy index beside DB now.
+
+    ``factdesk index`` does it after writing passages; this is for a store that already holds them (one
+    indexed before tantivy was the engine of large stores, or written by a program that never called
+    :meth:`~factdesk.retrieve.index.SqliteIndexer.finish`).
+    """
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(prog="python -m factdesk.retrieve.lexical_tantivy", description=main.__doc__)
+    ap.add_argument("db", help="the SQLite store (a file)")
+    args = ap.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    if not Path(args.db).is_file():
+        print(f"no such store: {args.db}", file=sys.stderr)
+        return 2
+    with Store.open(args.db) as store:
+        index = sync(store, progress=True)
+    print(f"{index.path}: {len(index)} passages")
+    return 0
+
+
+__all__ = ["REBUILD_SHARE", "TantivyIndex", "available", "index_dir", "main", "manifest_stamp", "open_index", "sync"]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
