@@ -244,6 +244,10 @@ def test_a_noun_heading_one_organisation_s_name_is_that_organisation():
     ("Lena's Salon and Spa closed a branch.", "The salon namesake's son runs 25 branches."),
     ("Lena's Salon and Spa closed a branch.", "Another salon in Leeds closed in 2020."),
     ("Riverton Opens New Harbour Crossing\n\n", "Ortiz said the crossing would cut journeys by 15 minutes."),
+    # a thing introduced without a place, with a time for one, or a noun that is not the phrase's head
+    ("A man entered one of the salons.", "Staff said the man left at once."),
+    ("Two people died in a crash on Tuesday.", "The driver was hurt in the crash and taken to hospital."),
+    ("Agents stopped a vessel near Las Croabas.", "Later the vessel operator admitted to sailing from St. Thomas."),
 ])
 def test_references_the_article_does_not_settle_are_left_alone(before, sentence):
     assert refs(f"{before} {sentence}", sentence) == sentence
@@ -304,3 +308,15 @@ def test_this_weekend_is_the_weekend_of_the_article_or_the_one_its_tense_points_
         "The fair will open over the weekend of August 15-16, 2020."
     assert resolve_relative_dates("The fair opened this weekend.", date(2020, 8, 12))[0] == \
         "The fair opened over the weekend of August 8-9, 2020."
+
+
+def test_a_thing_the_article_introduced_with_a_place_keeps_it():
+    text = ("Two people were killed in a crash in Osborne Store, Clarendon Tuesday.\n\n"
+            "Her husband, a police corporal, was badly injured in the crash and has been hospitalised.")
+    assert rewrite(text, "Her husband, a police corporal, was badly injured in the crash and has been hospitalised.",
+                   "2022-04-26").endswith(
+        "was badly injured in the crash in Osborne Store, Clarendon on April 26, 2022 and has been hospitalised.")
+    boat = ("Agents found cocaine inside a vessel being removed from the water in Las Croabas.\n\n"
+            "Agents inspected the vessel, finding 202 bricks.")
+    assert refs(boat, "Agents inspected the vessel, finding 202 bricks.") == \
+        "Agents inspected the vessel being removed from the water in Las Croabas, finding 202 bricks."

@@ -140,15 +140,40 @@ def _nearby_holder(noun: str, pos: int, text: str, mentions: list[Mention]) -> s
 _AFTER_A_NOUN_PHRASE = {"is", "was", "are", "were", "has", "had", "have", "will", "would", "could", "can", "may", "might",
                         "must", "should", "did", "does", "do", "said", "says", "also", "then", "now", "still", "again",
                         "already", "later", "first", "last", "never", "not", "itself", "alone", "only", "as", "than",
-                        "which", "who", "whose", "where", "because", "until", "through", "under", "over", "since"}
+                        "which", "who", "whose", "where", "because", "until", "through", "under", "over", "since",
+                        "how", "what", "why", "whether"}
 
 
 def _verb_or_function_word(word: str, following: str = "") -> bool:
     """Whether ``word`` after "the state" / "the salon" ends the noun phrase (a verb or a function word) rather
     than continuing it ("the state line"); a word in -s counts as a verb before a determiner ("shows the")."""
-    if word in STOPWORDS or word in _AFTER_A_NOUN_PHRASE or re.fullmatch(r"[a-z]+(?:ed|ly)", word):
+    if word in STOPWORDS or word in _AFTER_A_NOUN_PHRASE or re.fullmatch(r"[a-z]+(?:ed|ly|ing)", word):
         return True
     return bool(word.endswith("s") and following in {"the", "a", "an", "that", "its", "their", "his", "her", "no"})
+
+
+# "the crash" with nothing after it that says which ("the crash in …", "the crash's …" say it already)
+_THE_THING = re.compile(r"\b[Tt]he\s+(?P<noun>[a-z]{3,})\b(?![’'-])(?!\s+(?:of|in|at|near|on|off|from|that|which|who|where)\b)")
+_PLACE_AFTER = re.compile(
+    r"\s+(?P<place>(?:(?:being|been)\s+[a-z]+(?:ed|en)\s+(?:[a-z]+\s+){0,4})?(?:in|at|near|off|outside|on)\s+(?:the\s+)?"
+    r"(?P<name>[A-Z][\w’'-]*)(?:\s+[A-Z][\w’'-]*){0,3}(?:,\s+[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*){0,2})?"
+    r"(?:\s+(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))?)(?=[\s,.;:!?)]|$)")
+
+
+def _introduced_at(noun: str, before: str) -> str | None:
+    """Where the article placed the thing it first called "a <noun>": "a crash in Osborne Store, Clarendon
+    Tuesday" gives "in Osborne Store, Clarendon Tuesday" (the weekday is resolved with the claim's other dates);
+    None when its first mention has no place (or names a weekday or month for one)."""
+    m = re.search(rf"\b(?:[Aa]n?)\s+(?:[a-z][\w-]*\s+){{0,2}}?{re.escape(noun)}\b", before)
+    if not m:
+        return None
+    after = _PLACE_AFTER.match(before, m.end())
+    if not after:
+        return None
+    place = after.group("place")
+    if after.group("name").lower() in STOPWORDS or len(place.split()) > 12:
+        return None  # "on Tuesday", "in May": a time, not a place
+    return place
 
 
 def _state_of_article(text: str) -> str | None:
@@ -390,6 +415,20 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
             new = r.group("the")[0] + "he " + name
         edits.append((r.start(), end, possessive_form(new, mark) if mark else new))
         named.add(name)
+
+    # "the vessel" -> "the vessel being removed from the water in Las Croabas": a thing the article introduced
+    # with "a"/"an" and a place, once per claim
+    for r in _THE_THING.finditer(claim_text):
+        noun = r.group("noun")
+        if noun in _PERSON_NOUNS or noun in STOPWORDS or noun in _GENERIC_HEADS or not free(r.start(), r.end()):
+            continue
+        nxt = re.match(r"\s+([a-z][\w-]*)(?:\s+(\w+))?", claim_text[r.end():])
+        if nxt and not _verb_or_function_word(nxt.group(1), (nxt.group(2) or "").lower()):
+            continue  # "the vessel operator": another noun heads the phrase
+        place = _introduced_at(noun, doc_text[:claim_start])
+        if place and place not in claim_text:
+            edits.append((r.start(), r.end(), f"{r.group(0)} {place}"))
+            break
 
     # an organisation's own first person: "We filed a petition" -> "The Wikimedia Foundation filed a petition"
     if narrator and narrator not in claim_text:
