@@ -30,6 +30,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import re
 
 from factdesk.text.entities import (
@@ -160,22 +161,30 @@ _PLACE_AFTER = re.compile(
     r"(?:\s+(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))?)(?=[\s,.;:!?)]|$)")
 
 
-def _introduced_at(noun: str, before: str) -> str | None:
-    """Where the article placed the thing it first called "a <noun>": "a crash in Osborne Store, Clarendon
-    Tuesday" gives "in Osborne Store, Clarendon Tuesday" (the weekday is resolved with the claim's other dates);
-    None when its first mention has no place (or names a weekday or month for one)."""
-    m = re.search(rf"\b(?:[Aa]n?)\s+(?:[a-z][\w-]*\s+){{0,2}}?{re.escape(noun)}\b", before)
+def _introduced_at(noun: str, text: str, before: int) -> str | None:
+    """Where the article placed the thing it first called "a <noun>" (before ``before``): "a crash in Osborne
+    Store, Clarendon Tuesday" gives "in Osborne Store, Clarendon Tuesday" (the weekday is resolved with the
+    claim's other dates); None when its first mention has no place (or names a weekday or month for one)."""
+    at, place = _first_introduction(noun, text)
+    return place if at < before else None
+
+
+@functools.lru_cache(maxsize=128)
+def _first_introduction(noun: str, text: str) -> tuple[int, str | None]:
+    """(end of the article's first "a/an … <noun>", the place it gives), searched once per article and noun."""
+    m = re.search(rf"\b(?:[Aa]n?)\s+(?:[a-z][\w-]*\s+){{0,2}}?{re.escape(noun)}\b", text)
     if not m:
-        return None
-    after = _PLACE_AFTER.match(before, m.end())
+        return len(text) + 1, None
+    after = _PLACE_AFTER.match(text, m.end())
     if not after:
-        return None
+        return m.end(), None
     place = after.group("place")
     if after.group("name").lower() in STOPWORDS or len(place.split()) > 12:
-        return None  # "on Tuesday", "in May": a time, not a place
-    return place
+        return m.end(), None  # "on Tuesday", "in May": a time, not a place
+    return m.end(), place
 
 
+@functools.lru_cache(maxsize=8)
 def _state_of_article(text: str) -> str | None:
     """The US state an article is about: the one it names, or names at least twice as often as any other."""
     counts: dict[str, int] = {}
@@ -207,6 +216,12 @@ def _org_heads(mentions: list[Mention], text: str) -> dict[str, set[str]]:
                 out.setdefault(h, set()).add(m.name)
     # "CVS" and "CVS Health" are one organisation
     return {h: {n for n in names if not any(o != n and o.startswith(n + " ") for o in names)} for h, names in out.items()}
+
+
+@functools.lru_cache(maxsize=8)
+def _said_with_the(name: str, text: str) -> bool:
+    """Whether the article writes "the <name>" ("the Wikimedia Foundation")."""
+    return re.search(r"\bthe\s+" + re.escape(name), text) is not None
 
 
 def _initials(name: str) -> str:
@@ -425,7 +440,7 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
         nxt = re.match(r"\s+([a-z][\w-]*)(?:\s+(\w+))?", claim_text[r.end():])
         if nxt and not _verb_or_function_word(nxt.group(1), (nxt.group(2) or "").lower()):
             continue  # "the vessel operator": another noun heads the phrase
-        place = _introduced_at(noun, doc_text[:claim_start])
+        place = _introduced_at(noun, doc_text, claim_start)
         if place and place not in claim_text:
             edits.append((r.start(), r.end(), f"{r.group(0)} {place}"))
             break
@@ -439,7 +454,7 @@ def name_references(claim_text: str, claim_start: int, doc_text: str, mentions: 
             if verb:
                 verb = (" " if verb[0].isspace() else "") + _VERB_AGREEMENT[verb.strip()].strip()
             name = narrator
-            if re.search(r"\bthe\s+" + re.escape(narrator), doc_text):
+            if _said_with_the(narrator, doc_text):
                 opening = not re.search(r"\w", claim_text[:w.start()]) or re.search(r"[.!?:]\s*[\"“]?\s*$", claim_text[:w.start()])
                 name = ("The " if opening else "the ") + narrator
             new = possessive_form(name) if word == "our" else name
