@@ -696,32 +696,3 @@ def test_options_postgresql_cannot_honour_say_so(harbour_pg, minilm, caplog):
         PostgresRetriever(harbour_pg, minilm, lexical_rank_first=False)
         PostgresIndexer(harbour_pg, minilm, ann_threshold=10)
     assert [("lexical_rank_first" in m, "ann_threshold" in m) for m in caplog.messages] == [(True, False), (False, True)]
-
-
-def test_find_documents_by_names_equals_one_search_per_name_and_field(pg_url):
-    """Quote provenance's one query for every quoted speaker, as on SQLite (tests/test_store.py)."""
-    from factdesk.store import Store
-    from factdesk.types import Document
-
-    docs = [
-        Document(text="a", title="Ann Lee on crime", author="Desk", published="2024-01-03"),
-        Document(text="b", title="Budget", author="Ann Lee", published="2024-01-05"),
-        Document(text="c", title="Transit", author="ann lee and Bo Chan", published=None),
-        Document(text="d", title="Bo Chan profile", author="Staff", published="2023-12-01"),
-        Document(text="e", title="Nothing", author=None, published="2024-02-01"),
-        Document(text="g", title="100% of O_Neil", author="x", published="2024-02-02"),
-        Document(text="h", title="1000 of ONeil", author="y", published="2024-02-03"),
-    ]
-    with Store.open(pg_url) as s:
-        for d in docs:
-            s.save_document(d, role="corpus")
-        s.save_document(Document(text="f", title="Ann Lee", author="Ann Lee"), role="article")
-        names = ["Ann Lee", "Bo Chan", "Nobody", " ", "100%", "O_Neil"]
-        got = s.find_documents_by_names(names, limit=2)
-        for name in ("Ann Lee", "Bo Chan", "Nobody", "100%", "O_Neil"):
-            for field in ("author", "title"):
-                one = s.find_documents(**{field: name}, limit=2)
-                assert [d.id for d in got[(field, name)]] == [d.id for d in one], (field, name)
-        assert [d.text for d in got[("author", "Ann Lee")]] == ["b", "c"]  # newest first, undated last
-        assert [d.text for d in got[("title", "100%")]] == ["g"] and [d.text for d in got[("title", "O_Neil")]] == ["g"]
-        assert got[("title", "Nobody")] == [] and ("author", " ") not in got

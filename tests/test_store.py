@@ -182,28 +182,6 @@ def test_the_store_and_its_wal_files_are_private(tmp_path: Path) -> None:
     assert stat_mod.S_IMODE(loose.stat().st_mode) == 0o600
 
 
-def test_find_documents_by_names_equals_one_search_per_name_and_field(tmp_path):
-    docs = [
-        Document(text="a", title="Ann Lee on crime", author="Desk", published="2024-01-03"),
-        Document(text="b", title="Budget", author="Ann Lee", published="2024-01-05"),
-        Document(text="c", title="Transit", author="ann lee and Bo Chan", published=None),
-        Document(text="d", title="Bo Chan profile", author="Staff", published="2023-12-01"),
-        Document(text="e", title="Nothing", author=None, published="2024-02-01"),
-    ]
-    with Store.open(tmp_path / "fd.db") as s:
-        for d in docs:
-            s.save_document(d, role="corpus")
-        s.save_document(Document(text="f", title="Ann Lee", author="Ann Lee"), role="article")
-        names = ["Ann Lee", "Bo Chan", "Nobody", " "]
-        got = s.find_documents_by_names(names, limit=2)
-        for name in ("Ann Lee", "Bo Chan", "Nobody"):
-            for field in ("author", "title"):
-                one = s.find_documents(**{field: name}, limit=2)
-                assert [d.id for d in got[(field, name)]] == [d.id for d in one], (field, name)
-        assert [d.text for d in got[("author", "Ann Lee")]] == ["b", "c"]  # newest first, undated last
-        assert got[("title", "Nobody")] == [] and ("author", " ") not in got
-
-
 def test_the_names_scan_reads_a_covering_index_not_the_documents_text(tmp_path):
     """Quote provenance's one scan (find_documents_by_names) is answered from the documents_names index
     (migration 10): at a million documents read from disk the table scan, text and all, took 12 s."""

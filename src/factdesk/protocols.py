@@ -164,6 +164,16 @@ class Store(Protocol):
 
     def record_file(self, path: str, content_hash: str, document_id: str) -> None: ...
 
+    def find_documents(self, *, title: str | None = None, author: str | None = None,
+                       role: str = "corpus", limit: int = 20) -> list[Document]:
+        """Documents whose title or author contains the text (case-insensitive, literally), newest first."""
+        ...
+
+    def find_documents_by_names(self, names: list[str], *, role: str = "corpus",
+                                limit: int = 20) -> dict[tuple[str, str], list[Document]]:
+        """``find_documents(author=name)`` and ``(title=name)`` for every name at once, keyed ``(field, name)``."""
+        ...
+
     def save_report(self, report_json: dict[str, Any]) -> str: ...
 
     def get_report(self, report_id: str) -> dict[str, Any]: ...

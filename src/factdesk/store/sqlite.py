@@ -353,15 +353,16 @@ class Store:
 
     def find_documents(self, *, title: str | None = None, author: str | None = None,
                        role: str = "corpus", limit: int = 20) -> list[Document]:
-        """Documents whose title or author contains the given text (case-insensitive)."""
+        """Documents whose title or author contains the given text (case-insensitive; "%" and "_" are
+        themselves, as on PostgreSQL)."""
         sql = "SELECT * FROM documents WHERE role = ?"
         args: list[Any] = [role]
         if title:
-            sql += " AND lower(title) LIKE ?"
-            args.append(f"%{title.lower()}%")
+            sql += " AND instr(lower(title), ?) > 0"
+            args.append(title.lower())
         if author:
-            sql += " AND lower(author) LIKE ?"
-            args.append(f"%{author.lower()}%")
+            sql += " AND instr(lower(author), ?) > 0"
+            args.append(author.lower())
         sql += " ORDER BY published DESC LIMIT ?"
         args.append(limit)
         return [_row_to_document(r) for r in self.conn.execute(sql, args)]

@@ -234,6 +234,32 @@ class StoreSuite:
             pass
         assert store.count("documents") == 0
 
+    def test_find_documents_by_names_equals_one_search_per_name_and_field(self, store: Any) -> None:
+        """Quote provenance's one scan for every quoted speaker answers as one search per name and field;
+        "%" and "_" in a name are matched literally."""
+        docs = [
+            Document(text="a", title="Ann Lee on crime", author="Desk", published="2024-01-03"),
+            Document(text="b", title="Budget", author="Ann Lee", published="2024-01-05"),
+            Document(text="c", title="Transit", author="ann lee and Bo Chan", published=None),
+            Document(text="d", title="Bo Chan profile", author="Staff", published="2023-12-01"),
+            Document(text="e", title="Nothing", author=None, published="2024-02-01"),
+            Document(text="g", title="100% of O_Neil", author="x", published="2024-02-02"),
+            Document(text="h", title="1000 of ONeil", author="y", published="2024-02-03"),
+        ]
+        with store.transaction():
+            for d in docs:
+                store.save_document(d, role="corpus")
+            store.save_document(Document(text="f", title="Ann Lee", author="Ann Lee"), role="article")
+        names = ["Ann Lee", "Bo Chan", "Nobody", " ", "100%", "O_Neil"]
+        got = store.find_documents_by_names(names, limit=2)
+        for name in ("Ann Lee", "Bo Chan", "Nobody", "100%", "O_Neil"):
+            for field in ("author", "title"):
+                one = store.find_documents(**{field: name}, limit=2)
+                assert [d.id for d in got[(field, name)]] == [d.id for d in one], (field, name)
+        assert [d.text for d in got[("author", "Ann Lee")]] == ["b", "c"]  # newest first, undated last
+        assert [d.text for d in got[("title", "100%")]] == ["g"] and [d.text for d in got[("title", "O_Neil")]] == ["g"]
+        assert got[("title", "Nobody")] == [] and ("author", " ") not in got
+
     def test_reports_round_trip_newest_first(self, store: Any) -> None:
         ids = []
         for i, doc in enumerate(CORPUS[:2]):
