@@ -132,6 +132,17 @@ def test_next_author_candidate_is_used_when_the_first_is_junk():
     ("Jane Roe, March 3, 2020", None, (), "Jane Roe"),
     ("Jane Roe | Sept. 2, 2020", None, (), "Jane Roe"),
     ("Jane Roe Updated 2 hours ago", None, (), "Jane Roe"),
+    # a byline's lead words, a publisher or a degree beside the name, a descriptor made of the site's name,
+    # share-bar words (all seen on real pages)
+    ("View all posts by Jane Roe", None, (), "Jane Roe"),
+    ("Written by Jane Roe", None, (), "Jane Roe"),
+    ("Harbor Media Verlag; Jane Roe", None, (), "Jane Roe"),
+    ("Harbor Gazette GmbH; Jane Roe; Tom Hale", None, (), "Jane Roe; Tom Hale"),
+    ("Jane Roe; PhD", None, (), "Jane Roe"),
+    ("HarborGazette-Experte Jane Roe", SITE_URL, ("Harbor Gazette",), "Jane Roe"),
+    ("Jobs; Hire", None, (), None),
+    ("Follow", None, (), None),
+    ("Steve Jobs", None, (), "Steve Jobs"),
     # months that are also names stay when no day or year follows
     ("Theresa May", None, (), "Theresa May"),
     ("April Ryan", None, (), "April Ryan"),

@@ -363,7 +363,8 @@ _ROLE_WORDS = frozenset("""
     redaccion redação redacao redactie redakcja redakce redaksi staff staffer publisher publishers
     webmaster webmestre team desk newsdesk newsroom contributor contributors guest guests author authors
     writer writers reporter reporters correspondent correspondents moderator moderators owner user users
-    root anonymous anonym anonyme anónimo anonimo unknown nobody none null undefined wordpress
+    root anonymous anonym anonyme anónimo anonimo unknown nobody none null undefined wordpress wordpressadmin
+    follow jobs hire share subscribe login
 """.split())
 # Filler that may surround a role or the site's name ("The Editorial Team", "BBC News Desk").
 _FILLER_WORDS = frozenset("""
@@ -445,6 +446,26 @@ _DATE_TAIL = re.compile(
     r"|(?:\s*[,|·•–—-])?\s+(?:updated|published|posted)\b.*$", re.IGNORECASE)
 
 
+# "View all posts by Jane Roe", "Written by Jane Roe", "Autor: Jane Roe"
+_BYLINE_LEAD = re.compile(r"^(?:(?:view\s+)?all\s+posts\s+by|posts\s+by|written\s+by|posted\s+by|by|von|par|por|"
+                          r"autor(?:in)?\s*:|author\s*:)\s+", re.IGNORECASE)
+# a publisher ("Prisma Média", "Frankfurter Allgemeine Zeitung GmbH") or a degree ("PhD") given as an author
+_NOT_A_PERSON = re.compile(r"(?:\b(?:GmbH|AG|Inc|Ltd|LLC|SAS|S\.A|e\.?\s?V|Verlag|Média|Media\s+Group)\.?"
+                           r"|^(?:PhD|MD|MSc|MBA|Dr|Prof)\.?)$", re.IGNORECASE)
+
+
+def _tidy_author(part: str, site: tuple[set[str], set[str]]) -> str:
+    """One author value without the byline's lead words, a date read into it, a publisher or a degree, or a
+    descriptor made of the site's name ("FOCUS-Online-Experte Robin Tschöpe" -> "Robin Tschöpe")."""
+    part = _DATE_TAIL.sub("", _BYLINE_LEAD.sub("", re.sub(r"\s+", " ", part).strip())).strip()
+    if _NOT_A_PERSON.search(part):
+        return ""
+    words = part.split()
+    if len(words) >= 3 and any(_squash(words[0]).startswith(name) for name in site[0] if len(name) >= 5):
+        part = " ".join(words[1:])
+    return part
+
+
 def clean_author(value: object, *, url: str | None = None, site_names: tuple[str | None, ...] = (),
                  page_authors: tuple[str | None, ...] = ()) -> str | None:
     """``value`` without the parts that name no person (see :func:`_is_author`); None if none is left.
@@ -457,7 +478,7 @@ def clean_author(value: object, *, url: str | None = None, site_names: tuple[str
         return None
     site = _site_names(url, *site_names)
     addresses = tuple(_squash(a) for a in page_authors if a and _URLISH.search(a.strip()))
-    parts = [_DATE_TAIL.sub("", re.sub(r"\s+", " ", part)).strip() for part in value.split(";")]
+    parts = [_tidy_author(part, site) for part in value.split(";")]
     kept = [part for part in parts if part and _is_author(part, site, addresses)]
     return "; ".join(kept) if kept else None
 
