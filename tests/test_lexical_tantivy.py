@@ -250,7 +250,7 @@ def test_settings_reach_the_retriever_and_indexer(store_path: Path) -> None:
         assert pipe.retriever.lexical_engine == "tantivy" and pipe.indexer.lexical_engine == "tantivy"
         with pytest.raises(ConfigError, match="unknown lexical engine"):
             SqliteRetriever(store, FakeEmbedder(), lexical_engine="lucene")
-        assert SqliteRetriever(store, FakeEmbedder()).lexical_engine == "fts5"  # the default
+        assert SqliteRetriever(store, FakeEmbedder()).lexical_engine == "auto"  # the default: by store size
         assert SqliteRetriever(store, FakeEmbedder(), lexical_engine="auto").lexical_engine == "auto"
 
 

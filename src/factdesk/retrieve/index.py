@@ -113,7 +113,7 @@ LEXICAL_MIN_TERMS = 5  # ... keeping at least this many of the rarest terms ...
 LEXICAL_PRUNE_MIN = 50_000  # ... in stores of this many passages or more
 LEXICAL_BUDGET = 0.0  # and (when > 0) while the kept terms' document frequencies add up to at most this share
 ANN_THRESHOLD = 50_000  # from this many passages on, dense search uses the persisted vector index
-LEXICAL_ENGINE = "fts5"  # the default lexical engine: tantivy in SQLite files of TANTIVY_THRESHOLD passages or more
+LEXICAL_ENGINE = "auto"  # the default lexical engine: tantivy in SQLite files of TANTIVY_THRESHOLD passages or more
 TANTIVY_THRESHOLD = 50_000  # ... FTS5 below (where FTS5 is as fast: docs/benchmarks.md "Choosing the lexical engine")
 
 def build_fts_query(text: str) -> str | None:
