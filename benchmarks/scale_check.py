@@ -23,10 +23,11 @@ The check (``--runs`` warm runs, interleaved old / new in one process, the same 
   the default path of a store of 50,000 passages or more is **new-tantivy**;
 * **new-exact**: the new path with the exact vector scan instead of the index (its first check builds
   nothing, so it can run at 1 M before the index exists);
-* **new-tantivy**: the new path with ``lexical_engine="tantivy"`` (``pip install 'factdesk[tantivy]'``):
-  lexical lists from the tantivy index beside the store (``<db>.tantivy.d``, synced before the checks
-  when missing or behind, as ``factdesk index`` does; ``tantivy_sync_s``); its "lexical" time is the
-  time inside the tantivy lookups (filters included) plus any FTS5 query it fell back to.
+* **new-tantivy**: the new path with ``lexical_engine="tantivy"`` (what ``"auto"``, the default, gives
+  from 50,000 passages): lexical lists from the tantivy index beside the store (``<db>.tantivy.d``,
+  synced before the checks when missing or behind, as ``factdesk index`` does; ``tantivy_sync_s``); its
+  "lexical" time is the time inside the tantivy lookups (filters included) plus any FTS5 query it fell
+  back to.
 
 Per-stage wall time: ingest+claims / retrieve / verify / quotes / claim matching / omitted context /
 report, plus the time spent inside FTS5 queries (summed over the parallel read connections). Also:
