@@ -14,7 +14,10 @@ Variants, run interleaved so that other load on the box hits them alike:
 * ``names-index``: ``before`` with the covering index (which of the two changes does what);
 * ``after``: the defaults — a block's lexical searches on four read connections at once, and the
   covering ``documents_names`` index (store migration 10);
-* ``after-warm``: the defaults with the files left in the page cache (the 7–9 s case).
+* ``after-warm``: the defaults with the files left in the page cache (the 7–9 s case);
+* ``fts5`` / ``fts5-warm``: ``after`` / ``after-warm`` with ``lexical_engine="fts5"``, the lexical engine
+  of a 1 M store before ``"auto"`` chose tantivy from 50,000 passages (``after`` reads the tantivy index
+  ``<db>.tantivy.d``, which is evicted with the store's other files).
 
 Usage::
 
@@ -48,9 +51,11 @@ from _common import OUT, ROOT
 CHILD = r"""
 import atexit, sys
 variant, io_path = sys.argv[1], sys.argv[2]
+from factdesk.retrieve.index import SqliteRetriever
 if variant in ("before", "names-index"):
-    from factdesk.retrieve.index import SqliteRetriever
     SqliteRetriever.__init__.__kwdefaults__["lexical_threads"] = 0
+if variant in ("before", "names-index", "fts5", "fts5-warm"):
+    SqliteRetriever.__init__.__kwdefaults__["lexical_engine"] = "fts5"  # the lexical engine before "auto"
 
 def _io():
     with open(io_path, "w") as f:
@@ -78,6 +83,12 @@ def evict(paths: list[Path]) -> int:
     return total
 
 
+def _tantivy_files(db: Path) -> list[Path]:
+    """The tantivy index folder beside the store and its sub-folders (segments live one level down)."""
+    folder = Path(f"{db}.tantivy.d")
+    return [folder, *(p for p in folder.rglob("*") if p.is_dir())] if folder.exists() else []
+
+
 def set_names_index(db: Path, present: bool) -> None:
     conn = sqlite3.connect(db, timeout=60)
     try:
@@ -93,8 +104,8 @@ def set_names_index(db: Path, present: bool) -> None:
 
 def run_once(variant: str, db: Path, article: Path) -> dict:
     set_names_index(db, present=variant != "before")
-    files = [db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}.usearch.d")]
-    if variant != "after-warm":
+    files = [db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}.usearch.d"), *_tantivy_files(db)]
+    if not variant.endswith("-warm"):
         evict(files)
     with tempfile.TemporaryDirectory() as tmp:
         io_path, out = Path(tmp) / "io", Path(tmp) / "report.json"
@@ -113,7 +124,8 @@ def run_once(variant: str, db: Path, article: Path) -> dict:
         report = json.loads(out.read_text())
     return {"variant": variant, "seconds": round(wall, 2), "peak_rss_mb": round(usage.ru_maxrss / 1024),
             "read_mb": round(int(io["read_bytes"]) / 2**20, 1), "load_before": round(load, 2),
-            "load_after": round(os.getloadavg()[0], 2), "claims": len(report.get("claims", []))}
+            "load_after": round(os.getloadavg()[0], 2), "claims": len(report.get("claims", [])),
+            "tantivy_fell_back": "lexical searches use FTS5" in err}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -123,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--article", type=Path, default=ROOT / "src" / "factdesk" / "demo" / "article.html")
     ap.add_argument("--runs", type=int, default=3, help="runs of each variant, interleaved")
     ap.add_argument("--variants", nargs="+", default=["before", "after", "after-warm"],
-                    choices=["before", "names-index", "after", "after-warm"])
+                    choices=["before", "names-index", "after", "after-warm", "fts5", "fts5-warm"])
     ap.add_argument("--json", type=Path, help="write every run and the medians here")
     args = ap.parse_args(argv)
     if not args.db.exists():
@@ -134,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             r = run_once(variant, args.db, args.article)
             runs.append(r)
             print(f"run {i + 1} {variant:10s} {r['seconds']:6.2f} s  read {r['read_mb']:7.1f} MB  "
-                  f"peak {r['peak_rss_mb']} MB  load {r['load_before']}->{r['load_after']}  claims {r['claims']}",
+                  f"peak {r['peak_rss_mb']} MB  load {r['load_before']}->{r['load_after']}  claims {r['claims']}"
+                  + ("  (tantivy index stale: FTS5)" if r["tantivy_fell_back"] else ""),
                   flush=True)
     summary = {}
     for variant in args.variants:
