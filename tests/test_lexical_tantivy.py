@@ -19,7 +19,7 @@ from factdesk.ingest import find_files, load_file  # noqa: E402
 from factdesk.pipeline import Pipeline  # noqa: E402
 from factdesk.retrieve import SqliteIndex, SqliteIndexer, SqliteRetriever  # noqa: E402
 from factdesk.retrieve import index as index_module  # noqa: E402
-from factdesk.retrieve import lexical_tantivy  # noqa: E402
+from factdesk.retrieve import ann, lexical_tantivy  # noqa: E402
 from factdesk.retrieve.sidecar import folder_lock  # noqa: E402
 from factdesk.settings import Settings  # noqa: E402
 from factdesk.store import Store  # noqa: E402
@@ -390,3 +390,29 @@ def test_rewriting_the_last_document_in_place_is_caught_as_stale(store_path: Pat
         indexer.finish()
         rows = tantivy_retriever(store).lexical_search("quokka pier", 3)
         assert spy.calls == 1 and store.passages.by_rowids([rows[0][0]]).popitem()[1].text == rewritten.text
+
+
+def test_an_index_run_that_changes_nothing_still_builds_a_missing_index(tmp_path: Path) -> None:
+    """A store indexed by an older factdesk (no tantivy index beside it) gets one from the next `factdesk index`,
+    though no file changed; a second run with the index in place does not sync again."""
+    import shutil
+
+    folder = tmp_path / "corpus"
+    shutil.copytree(demodata.corpus_dir(), folder)
+    path = tmp_path / "fd.db"
+    options = {"lexical_engine": "auto", "tantivy_threshold": 100}
+    settings = Settings(verifier="baseline", component_options={
+        "retriever": dict(options), "indexer": {**options, "ann_threshold": 100}})
+    with Store.open(path) as store:
+        pipe = Pipeline(store, settings)
+        pipe.index_path(folder)
+        assert ann.index_dir(path).exists()
+        # as a store indexed before "auto" was the default, or killed before its vector index was written
+        shutil.rmtree(lexical_tantivy.index_dir(path))
+        shutil.rmtree(ann.index_dir(path))
+        assert pipe.indexer.needs_finish()
+        stats = pipe.index_path(folder)
+        assert stats.added == stats.updated == stats.removed == 0
+        index = lexical_tantivy.open_index(path)
+        assert index is not None and index.fresh_for(*store.passages.version()[:2])
+        assert ann.index_dir(path).exists() and not pipe.indexer.needs_finish()

@@ -311,10 +311,15 @@ class Pipeline:
                 for doc_id in [*gone.values(), *orphans]:
                     self.store.remove_document(doc_id)
             stats.removed = len(gone) + len(orphans)
-        if stats.added or stats.updated or stats.removed:
+        if stats.added or stats.updated or stats.removed or self.index_missing():
             self.finish_index()
         stats.seconds = time.perf_counter() - started
         return stats
+
+    def index_missing(self) -> bool:
+        """Whether the indexer says an index it keeps beside the store is missing (see ``needs_finish``)."""
+        needs = getattr(self.indexer, "needs_finish", None)
+        return bool(needs is not None and needs())
 
     def index_records(self, path: str | Path, *, progress: bool = False, chunk: int = 512,
                       limit: int | None = None) -> IndexStats:
@@ -377,7 +382,7 @@ class Pipeline:
                 commit(final=False)
         finally:
             bar.close()
-        if stats.added:
+        if stats.added or self.index_missing():
             self.finish_index()
         stats.seconds = time.perf_counter() - started
         return stats
@@ -394,7 +399,7 @@ class Pipeline:
         with stage("retrieve"):
             stats = index_zim(self.store, self.indexer, path, limit=limit, progress=progress, chunk=chunk,
                               max_bytes=self.settings.max_bytes)
-        if stats.added or stats.updated:
+        if stats.added or stats.updated or self.index_missing():
             self.finish_index()
         return stats
 

@@ -410,8 +410,10 @@ def _open_index(vd: VerifyData, corpus: str | os.PathLike[str] | None, settings:
         text_by_id = {d.id: d.text for d in docs}
         store = Store.open(final)
         try:
-            yield (Pipeline.from_settings(settings, store=store, embedder=embedder).retriever,
-                   lambda i: text_by_id.get(i, ""), info)
+            pipe = Pipeline.from_settings(settings, store=store, embedder=embedder)
+            if pipe.index_missing():  # built here, after the move: its indexes are named after the final file
+                pipe.finish_index()
+            yield pipe.retriever, lambda i: text_by_id.get(i, ""), info
         finally:
             store.close()
         return
@@ -430,6 +432,7 @@ def _open_index(vd: VerifyData, corpus: str | os.PathLike[str] | None, settings:
                     for d in docs:
                         store.save_document(d, role="corpus")
                 pipe.indexer.add_documents(docs, progress=progress)
+                pipe.finish_index()  # a large corpus gets the tantivy and vector indexes `factdesk index` builds
                 info.update(corpus=str(cpath), corpus_documents=len({d.id for d in docs}))
             texts: dict[str, str] = {}
 

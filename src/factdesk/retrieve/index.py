@@ -233,6 +233,23 @@ class SqliteIndexer(_PassageIndexPart):
         except (RuntimeError, OSError, ValueError) as exc:
             _log.warning("the vector index beside %s could not be updated (%s): searches scan every vector", path, exc)
 
+    def needs_finish(self) -> bool:
+        """Whether an index :meth:`finish` keeps beside the store is missing though the store is large enough
+        for it (a store grown under an older factdesk, or a run killed before ``finish``): cheap, so that a
+        ``factdesk index`` run that changed nothing can still build it."""
+        path = getattr(self.store, "path", None)
+        if path is None:
+            return False
+        path = Path(path)
+        from factdesk.retrieve import ann, lexical_tantivy
+
+        if self._keeps_tantivy(path) and lexical_tantivy.available() and not lexical_tantivy.index_dir(path).exists():
+            return True
+        if self.ann_threshold <= 0 or ann.usearch_index_class() is None:
+            return False
+        exists = ann.index_dir(path).exists() or ann.legacy_paths(path)[0].exists()
+        return not exists and self.store.passages.count() >= self.ann_threshold
+
     def _keeps_tantivy(self, path: Path) -> bool:
         """Whether :meth:`finish` syncs the tantivy index beside the store file at ``path``."""
         if self.lexical_engine != "auto":
