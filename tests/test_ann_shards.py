@@ -261,3 +261,30 @@ def test_an_empty_store_and_a_store_without_vectors_sync_to_an_empty_index(tmp_p
         assert len(index) == 0 and index.shards == [] and index.fresh_for(0, 0)
         keys, sims = index.search(np.ones(index.dim, np.float32), 5)[0]
         assert len(keys) == 0
+
+
+def test_rewriting_the_last_document_in_place_is_caught_as_stale(db: Path) -> None:
+    """The count and highest rowid stay the same when the store's last document is rewritten with as many
+    passages (SQLite reuses the freed rowids); the manifest's tail fingerprint catches it, and the retriever
+    brings the index up to date instead of searching vectors of the old text."""
+    with Store.open(db) as store:
+        ann.sync(store)
+        before = store.passages.version()
+        last = docs(299, 1)[0]
+        stored = store.find_documents(title=last.title)[0]
+        rewritten = Document(text="A quokka colony nests under the new pier.", title=stored.title, id=stored.id,
+                             published=stored.published)
+        indexer = SqliteIndex(store, RandomEmbedder(), ann_threshold=0)
+        with store.transaction():
+            store.save_document(rewritten, role="corpus")
+            indexer.add_document(rewritten)
+        assert store.passages.version()[:2] == before[:2]  # the same count and highest rowid
+        opened = ann.open_index(db)
+        assert opened.fresh_for(*before[:2]) and not opened.in_step(store, store.passages.version())
+        retr = SqliteRetriever(store, RandomEmbedder(), ann_threshold=1)
+        assert retr.vector_index() is not None  # synced again on the spot
+        assert ann.open_index(db).in_step(store, store.passages.version())
+        top_rowid, _, _, blob = max(store.passages.vector_rows(), key=lambda r: r[0])
+        query = np.frombuffer(blob, "<f4").reshape(1, DIM)  # the new passage's own vector finds it, not the old one's
+        assert int(ann.open_index(db).search(query, 1)[0][0][0]) == top_rowid
+        assert opened.search(query, 1)[0][0][0] != top_rowid  # (the stale index held the old text's vector there)

@@ -66,7 +66,7 @@ from typing import Any
 
 import numpy as np
 
-from factdesk.retrieve.sidecar import atomic_write, folder_lock, id_fingerprints, store_keys
+from factdesk.retrieve.sidecar import SyncedWith, atomic_write, folder_lock, id_fingerprints, store_keys, tail_print
 from factdesk.store import Store
 
 log = logging.getLogger("factdesk")
@@ -147,12 +147,13 @@ class Manifest:
     max_rowid: int | None = None
     generation: int = 0
     shards: list[ShardInfo] = field(default_factory=list)
+    tail: str | None = None  # tail_print of the passages synced (None: written before it was kept)
 
     def to_json(self) -> str:
         return json.dumps({"format": FORMAT, "metric": "cos", "dtype": "i8", "connectivity": CONNECTIVITY,
                            "dim": self.dim, "count": self.count, "max_rowid": self.max_rowid,
                            "generation": self.generation, "shard_size": SHARD_SIZE,
-                           "shards": [vars(s) for s in self.shards]}, indent=1)
+                           "shards": [vars(s) for s in self.shards], "tail": self.tail}, indent=1)
 
 
 def _read_manifest(folder: Path) -> Manifest | None:
@@ -164,7 +165,7 @@ def _read_manifest(folder: Path) -> Manifest | None:
         if data.get("format") != FORMAT:
             return None
         return Manifest(int(data["dim"]), data["count"], data["max_rowid"], int(data["generation"]),
-                        [ShardInfo(**s) for s in data["shards"]])
+                        [ShardInfo(**s) for s in data["shards"]], data.get("tail"))
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.warning("vector index manifest %s is unreadable (%s); the index will be rebuilt", path, exc)
         return None
@@ -204,7 +205,7 @@ class OpenShard:
 
 
 @dataclass
-class AnnIndex:
+class AnnIndex(SyncedWith):
     """An opened vector index: its shards (memory-mapped) and the store state it was synced with."""
 
     shards: list[OpenShard]
@@ -212,7 +213,9 @@ class AnnIndex:
     max_rowid: int | None  # the store's highest rowid when synced
     dim: int
     path: Path  # the index folder
+    tail: str | None = None  # tail_print of the passages synced
     _keys: np.ndarray | None = field(default=None, repr=False)
+    _tail_checked: tuple | None = field(default=None, repr=False)  # the last store version whose tail matched
 
     def __len__(self) -> int:
         return sum(s.size - len(s.dead) for s in self.shards)
@@ -228,10 +231,6 @@ class AnnIndex:
                 parts.append(np.setdiff1d(keys, _load_dead(self.path, info), assume_unique=True))
             self._keys = np.sort(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
         return self._keys
-
-    def fresh_for(self, count: int, max_rowid: int) -> bool:
-        """Whether it was synced with a store holding this many passages and this highest rowid."""
-        return self.count == int(count) and self.max_rowid == int(max_rowid)
 
     def search(self, vectors: np.ndarray, depth: int) -> list[tuple[np.ndarray, np.ndarray]]:
         """For each query row, (rowids, approximate cosine similarities), best first, at most ``depth``."""
@@ -314,7 +313,7 @@ def open_index(db_path: Path) -> AnnIndex | None:
                 log.warning("vector index %s is unreadable (%s); it will be rebuilt", folder, exc)
                 return None
             continue
-        return AnnIndex(shards, manifest.count, manifest.max_rowid, manifest.dim or 1, folder)
+        return AnnIndex(shards, manifest.count, manifest.max_rowid, manifest.dim or 1, folder, manifest.tail)
     return None
 
 
@@ -365,16 +364,17 @@ class _Sync:
         self._remove_unnamed_files()
         rowids, prints = store_keys(self.store)
         count, max_rowid = len(rowids), int(rowids[-1]) if len(rowids) else 0
+        tail = tail_print(rowids, prints, max_rowid)
         removed, wanted = self._compare(rowids, prints)
         del rowids, prints  # while vectors are added, only the rowids to add are held (8 bytes each)
-        if (self.manifest.count, self.manifest.max_rowid) != (count, max_rowid):
+        if (self.manifest.count, self.manifest.max_rowid, self.manifest.tail) != (count, max_rowid, tail):
             self.changed = True  # also a build a kill stopped (count None): its manifest is completed
         added = self._add(wanted)
         del wanted
         if self.open is not None:
             self._save_open()
         if self.changed:
-            self.manifest.count, self.manifest.max_rowid = count, max_rowid
+            self.manifest.count, self.manifest.max_rowid, self.manifest.tail = count, max_rowid, tail
             self._write_manifest()
         log.info("vector index %s: %d passages in %d shards (%d added, %d removed) in %.1f s", self.folder.name,
                  sum(s.live for s in self.manifest.shards), len(self.manifest.shards), added, removed,

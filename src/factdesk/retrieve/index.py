@@ -788,14 +788,14 @@ class SqliteRetriever(_PassageIndexPart):
         db = self.store.key
         with _CACHE_LOCK:
             ann = _ANNS.get(db)
-            if ann is not None and ann.fresh_for(count, version[1]):
+            if ann is not None and ann.in_step(self.store, version):
                 return ann
             from factdesk.retrieve import ann as ann_module
 
             if ann_module.usearch_index_class() is None:
                 return None
             ann = ann_module.open_index(Path(self.store.path))  # type: ignore[attr-defined]
-            if ann is None or not ann.fresh_for(count, version[1]):
+            if ann is None or not ann.in_step(self.store, version):
                 if not sync or self._ann_failed == version:
                     return None
                 _log.warning("the vector index beside %s is %s: updating it now (factdesk index keeps it "

@@ -48,7 +48,6 @@ Example::
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -63,7 +62,7 @@ from typing import Any
 import numpy as np
 
 # the vector index's helpers: one way to lock a folder, write a file atomically and list the store's keys
-from factdesk.retrieve.sidecar import atomic_write, folder_lock, id_fingerprints, store_keys
+from factdesk.retrieve.sidecar import SyncedWith, atomic_write, folder_lock, id_fingerprints, store_keys, tail_print
 from factdesk.store import Store
 
 log = logging.getLogger("factdesk")
@@ -74,7 +73,6 @@ REBUILD_SHARE = 0.25  # more passages than this share gone or new: build anew in
 WRITER_HEAP_MB = 512  # tantivy's indexing memory budget (shared by its threads)
 WRITER_THREADS = 4  # at most; never more than the machine's cores
 _READ_BATCH = 20_000
-TAIL_ROWIDS = 1024  # the manifest fingerprints the passages of the highest rowids this wide (see tail_print)
 _LOCK = threading.RLock()
 _OWN_FILE = re.compile(r"^(index-g\d+|keys-g\d+\.npz)$")
 
@@ -103,27 +101,6 @@ def manifest_stamp(db_path: Path) -> int | None:
         return os.stat(index_dir(Path(db_path)) / "manifest.json").st_mtime_ns
     except OSError:
         return None
-
-
-def tail_print(rowids: np.ndarray, prints: np.ndarray, max_rowid: int) -> str:
-    """A fingerprint of the (rowid, passage id) pairs in the top :data:`TAIL_ROWIDS` rowids up to ``max_rowid``.
-
-    The count and highest rowid miss one change: the passages of the store's last document rewritten with
-    as many passages (SQLite gives the new rows the freed rowids).  A passage id is a hash of its text, so
-    this catches it; the retriever reads those few rows again when the store's version changes.
-    """
-    rowids, prints = np.asarray(rowids, np.int64), np.asarray(prints, np.uint64)
-    keep = rowids > int(max_rowid) - TAIL_ROWIDS
-    order = np.argsort(rowids[keep], kind="stable")
-    digest = hashlib.sha256(rowids[keep][order].astype("<i8").tobytes() + prints[keep][order].astype("<u8").tobytes())
-    return digest.hexdigest()[:16]
-
-
-def store_tail_print(store: Store, max_rowid: int) -> str:
-    """:func:`tail_print` of the store's passages as they are now."""
-    rows = store.passages.by_rowids(range(max(1, int(max_rowid) - TAIL_ROWIDS + 1), int(max_rowid) + 1))
-    rowids = np.fromiter(rows, np.int64, len(rows))
-    return tail_print(rowids, id_fingerprints([p.id for p in rows.values()]), max_rowid)
 
 
 @dataclass
@@ -167,7 +144,7 @@ def _schema() -> Any:
 
 
 # -- the opened index (search) -------------------------------------------------------------------
-class TantivyIndex:
+class TantivyIndex(SyncedWith):
     """An opened tantivy index and the store state it was synced with."""
 
     def __init__(self, index: Any, count: int | None, max_rowid: int | None, path: Path,
@@ -178,22 +155,6 @@ class TantivyIndex:
 
     def __len__(self) -> int:
         return int(self.searcher.num_docs)
-
-    def fresh_for(self, count: int, max_rowid: int) -> bool:
-        """Whether it was synced with a store holding this many passages and this highest rowid."""
-        return self.count == int(count) and self.max_rowid == int(max_rowid)
-
-    def in_step(self, store: Store, version: tuple) -> bool:
-        """:meth:`fresh_for` the store's passage ``version`` (count, highest rowid, ...), and the passages
-        of the highest rowids are the ones indexed (:func:`tail_print`; read once per version)."""
-        if not self.fresh_for(version[0], version[1]):
-            return False
-        if self.tail is None or self._tail_checked == tuple(version):
-            return True
-        if store_tail_print(store, int(version[1])) != self.tail:
-            return False
-        self._tail_checked = tuple(version)
-        return True
 
     def search(self, query_terms: list[str], k: int) -> list[tuple[int, float]]:
         """The best ``k`` ``(rowid, BM25 score)`` for the OR of these words (``fusion.query_terms``), best first."""

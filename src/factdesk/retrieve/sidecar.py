@@ -20,9 +20,11 @@ import numpy as np
 
 from factdesk.store import Store
 
-__all__ = ["ID_BATCH", "atomic_write", "folder_lock", "id_fingerprints", "store_keys"]
+__all__ = ["ID_BATCH", "TAIL_ROWIDS", "SyncedWith", "atomic_write", "folder_lock", "id_fingerprints", "store_keys",
+           "store_tail_print", "tail_print"]
 
 ID_BATCH = 100_000  # (rowid, id) rows read at a time by store_keys
+TAIL_ROWIDS = 1024  # a manifest fingerprints the passages of the highest rowids this wide (see tail_print)
 
 
 def id_fingerprints(ids: list[str]) -> np.ndarray:
@@ -82,3 +84,55 @@ def store_keys(store: Store) -> tuple[np.ndarray, np.ndarray]:
     rowids = rowids[order]  # one array at a time: the old one is freed before the next is made
     prints = prints[order]
     return rowids, prints
+
+
+def tail_print(rowids: np.ndarray, prints: np.ndarray, max_rowid: int) -> str:
+    """A fingerprint of the (rowid, passage id) pairs in the top :data:`TAIL_ROWIDS` rowids up to ``max_rowid``.
+
+    The count and highest rowid miss one change: the passages of the store's last document rewritten with
+    as many passages (SQLite gives the new rows the freed rowids).  A passage id is a hash of its text, so
+    this catches it; a retriever reads those few rows again when the store's version changes.
+    """
+    rowids, prints = np.asarray(rowids, np.int64), np.asarray(prints, np.uint64)
+    keep = rowids > int(max_rowid) - TAIL_ROWIDS
+    order = np.argsort(rowids[keep], kind="stable")
+    digest = hashlib.sha256(rowids[keep][order].astype("<i8").tobytes() + prints[keep][order].astype("<u8").tobytes())
+    return digest.hexdigest()[:16]
+
+
+def store_tail_print(store: Store, max_rowid: int) -> str:
+    """:func:`tail_print` of the store's passages as they are now."""
+    rows = store.passages.by_rowids(range(max(1, int(max_rowid) - TAIL_ROWIDS + 1), int(max_rowid) + 1))
+    rowids = np.fromiter(rows, np.int64, len(rows))
+    return tail_print(rowids, id_fingerprints([p.id for p in rows.values()]), max_rowid)
+
+
+class SyncedWith:
+    """For an opened index kept beside a store: whether it is in step with the store's passages.
+
+    The class sets ``count`` and ``max_rowid`` (the store's passage count and highest rowid when synced),
+    ``tail`` (:func:`tail_print` then, None for an index written before it was kept) and
+    ``_tail_checked`` (None at first).
+    """
+
+    count: int | None
+    max_rowid: int | None
+    tail: str | None
+    _tail_checked: tuple | None
+
+    def fresh_for(self, count: int, max_rowid: int) -> bool:
+        """Whether it was synced with a store holding this many passages and this highest rowid."""
+        return self.count == int(count) and self.max_rowid == int(max_rowid)
+
+    def in_step(self, store: Store, version: tuple) -> bool:
+        """:meth:`fresh_for` the store's passage ``version`` (count, highest rowid, ...), and the passages of
+        the highest rowids are the ones indexed (:func:`tail_print`, read once per version): the last
+        document rewritten with as many passages keeps the count and the highest rowid."""
+        if not self.fresh_for(version[0], version[1]):
+            return False
+        if self.tail is None or self._tail_checked == tuple(version):
+            return True
+        if store_tail_print(store, int(version[1])) != self.tail:
+            return False
+        self._tail_checked = tuple(version)
+        return True
