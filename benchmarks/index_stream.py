@@ -16,6 +16,14 @@ Each measurement runs in its own child process (``os.wait4`` gives that child's 
 * ``index bookkeeping`` (``--bookkeeping N``): the vector index's sync without vectors, on a fake
   store of N passage ids: the peak of its rowid / fingerprint arrays and comparison at sizes no
   build here reaches (10 M).
+* ``--kill-at F``: the measured records stream itself is killed (SIGKILL) once a share F of its
+  records is checkpointed and run again (its ``kill`` figures); the store must then hold each record
+  exactly once.  The rate counts both runs (the killed one from its start to the kill), the peak RSS
+  is the larger of the two children's.
+* ``--model-memory``: a child loads the real ONNX model through the pipeline ``factdesk index`` builds
+  and embeds one indexer chunk (``INDEX_CHUNK`` generated records, their passages): the model's own
+  memory (``model_mb``, peak RSS less that before loading), to add to a ``--embedder fake`` build's.
+* the disk size of each kept store (database and WAL) and of its vector index folder (``disk``).
 * ``resume``: the records run is killed with SIGKILL once half the records are checkpointed, then
   run again; the store must hold each record exactly once.
 * ``--backend sqlite postgresql``: each records size is indexed into SQLite and into a fresh
@@ -46,6 +54,8 @@ batches of 64 are padded more.
     python benchmarks/index_stream.py --records 5000 --files 0 --embedder real --json benchmarks/out/index_stream_real.json
     python benchmarks/index_stream.py --records 1000000 --files --no-resume --ann --store-dir /tmp/fd_stream
     python benchmarks/index_stream.py --records --files --no-resume --bookkeeping 1000000 10000000
+    taskset -c 1 python benchmarks/index_stream.py --records 7510000 --files --no-resume --kill-at 0.5 --ann \
+        --model-memory --store-dir benchmarks/out/idx10m --json benchmarks/out/index_stream_10m.json
     bash .ci/postgres.sh .venv/bin/python benchmarks/index_stream.py --records 10000 100000 1000000 \\
         --files --no-resume --backend sqlite postgresql --json benchmarks/out/index_stream_backends.json
 """
@@ -102,6 +112,34 @@ if kind == "ann":  # only the vector index beside an already built store
         SqliteIndexer(store, embedder, ann_threshold=1).finish()
         print(json.dumps({"added": store.passages.count(), "unchanged": 0, "passages": store.passages.count(),
                           "seconds": time.perf_counter() - t, "raw_embed_per_s": None, "trace": trace}))
+    sys.exit(0)
+if kind == "model":  # the real model's own memory: load it and embed one indexer chunk of these records
+    from factdesk.ingest.records import iter_records
+    from factdesk.retrieve import make_passages
+    from factdesk.retrieve.index import INDEX_CHUNK, embedding_text
+
+    def status(key):
+        return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(key)) / 1024
+
+    docs = []
+    for _, _, d in iter_records(src):
+        if not isinstance(d, str):
+            docs.append(d)
+        if len(docs) >= INDEX_CHUNK:
+            break
+    texts = [embedding_text(p) for d in docs for p in make_passages(d)]
+    with Store.open(db) as store:  # the pipeline `factdesk index` builds, its embedder not loaded yet
+        pipe = Pipeline.from_settings(Settings(verifier="baseline"), store=store)
+        before = status("VmHWM")
+        t = time.perf_counter()
+        pipe.embedder.warm_up()
+        loaded = status("VmRSS")
+        vectors = pipe.embedder.embed(texts, batch_size=pipe.indexer.batch_size)
+        seconds = time.perf_counter() - t
+        print(json.dumps({"model": pipe.embedder.name, "records": len(docs), "passages": len(texts),
+                          "dim": int(vectors.shape[1]), "before_mb": before, "loaded_rss_mb": loaded,
+                          "peak_rss_mb": status("VmHWM"), "model_mb": status("VmHWM") - before,
+                          "seconds": seconds}))
     sys.exit(0)
 if kind == "keys":  # the vector index's bookkeeping alone for N passages (no vectors): a fake store's ids
     import numpy as np
@@ -313,6 +351,67 @@ def drop_vector_index(db: Path) -> None:
         Path(str(db) + name).unlink(missing_ok=True)
 
 
+def disk_mb(db: Path) -> dict[str, float]:
+    """The store's files (database, WAL) and its vector index folder, in MB."""
+    store = sum(Path(str(db) + tail).stat().st_size for tail in ("", "-wal", "-shm") if Path(str(db) + tail).exists())
+    folder = Path(str(db) + ".usearch.d")
+    vectors = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()) if folder.is_dir() else 0
+    return {"store_mb": store / 2**20, "vector_index_mb": vectors / 2**20}
+
+
+def checkpointed(db: Path) -> int:
+    """Records the stream into ``db`` has committed so far (its checkpoint), 0 before the first."""
+    try:
+        conn = sqlite3.connect(db, timeout=1)
+        try:
+            row = conn.execute("SELECT content_hash FROM files WHERE path LIKE 'records://%'").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return 0
+    return int(row[0].split(":")[1]) if row else 0
+
+
+def killed_stream(src: Path, db: Path, n: int, embedder: str, at: float) -> tuple[dict[str, Any], float]:
+    """The measured stream, killed (SIGKILL) once ``at`` of the records are checkpointed, then run again.
+
+    The JSON of the second run, with the store's totals and the kill's figures (``kill``); the peak RSS is
+    the larger of the two children's.  ``seconds`` adds the killed child's wall time (start to kill) to the
+    second run's indexing time.
+    """
+    t = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, "records", str(src), str(db), embedder],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    poll = 0.05 if n < 200_000 else 1.0
+    while proc.poll() is None:
+        if checkpointed(db) >= at * n:
+            os.kill(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(poll)
+    _, status, usage = os.wait4(proc.pid, 0)
+    first_seconds, first_rss = time.perf_counter() - t, usage.ru_maxrss / 1024
+    at_kill = checkpointed(db)
+    conn = sqlite3.connect(db)
+    kept = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    kept_passages = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+    conn.close()
+    second, second_rss = run_child(["records", str(src), str(db), embedder])
+    conn = sqlite3.connect(db)
+    documents, distinct = conn.execute("SELECT count(*), count(DISTINCT title) FROM documents").fetchone()
+    passages = conn.execute("SELECT count(*) FROM passages").fetchone()[0]
+    conn.close()
+    kill = {"signal": "SIGKILL" if os.WIFSIGNALED(status) else f"exit {os.waitstatus_to_exitcode(status)}",
+            "checkpoint_at_kill": at_kill, "documents_at_kill": kept,
+            "passages_at_kill": kept_passages, "killed_seconds": first_seconds, "killed_peak_rss_mb": first_rss,
+            "resumed_added": second["added"], "resumed_skipped": second["unchanged"],
+            "resumed_seconds": second["seconds"], "resumed_peak_rss_mb": second_rss,
+            "documents": documents, "distinct": distinct, "passages": passages,
+            "exactly_once": documents == distinct == n}
+    out = {**second, "added": documents, "passages": passages, "seconds": first_seconds + second["seconds"],
+           "kill": kill}
+    return out, max(first_rss, second_rss)
+
+
 def resume_trial(src: Path, db: Path, n: int, embedder: str) -> dict[str, Any]:
     proc = subprocess.Popen([sys.executable, "-c", CHILD, "records", str(src), str(db), embedder],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -350,6 +449,12 @@ def main() -> None:
     ap.add_argument("--store-dir", help="keep the records stores in this folder (r<N>.db) and reuse those whose "
                                         "stream finished, e.g. to measure --ann again without re-indexing")
     ap.add_argument("--no-resume", action="store_true", help="skip the kill-and-resume trial")
+    ap.add_argument("--kill-at", type=float, metavar="FRACTION",
+                    help="kill (SIGKILL) each measured SQLite records stream once this share of its records is "
+                         "checkpointed, run it again, and check the store holds each record exactly once")
+    ap.add_argument("--model-memory", action="store_true",
+                    help="also load the real model in a child and embed one indexer chunk of records "
+                         "(INDEX_CHUNK): its own memory, to add to a --embedder fake build's peak")
     ap.add_argument("--backend", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite"],
                     help="index each records size into these stores, one after the other (folders, --ann and the "
                          "resume trial: SQLite only)")
@@ -396,8 +501,12 @@ def main() -> None:
                             stale.unlink(missing_ok=True)
                         records_file()
                         with load_samples() as load:
-                            out, rss = run_child(["records", str(src), str(db), args.embedder])
+                            if args.kill_at:
+                                out, rss = killed_stream(src, db, n, args.embedder, args.kill_at)
+                            else:
+                                out, rss = run_child(["records", str(src), str(db), args.embedder])
                         out["peak_rss_mb"], reused = rss, False
+                        out["disk_after_stream"] = disk_mb(db)
                         if keep is not None:
                             done.write_text(json.dumps(out))
                 rss = out["peak_rss_mb"]
@@ -421,14 +530,17 @@ def main() -> None:
                     continue
                 if args.ann:
                     drop_vector_index(db)  # a full build is measured, not an update of an earlier one
-                    a_out, a_rss = run_child(["ann", str(src), str(db), args.embedder, str(args.shard_size or "")])
+                    with load_samples() as a_load:
+                        a_out, a_rss = run_child(["ann", str(src), str(db), args.embedder, str(args.shard_size or "")])
                     o_out, o_rss = run_child(["open", str(src), str(db), args.embedder])
                     entry["ann_build"] = {"seconds": a_out["seconds"], "peak_rss_mb": a_rss,
                                           "passages": a_out["passages"],
                                           "passages_per_s": a_out["passages"] / a_out["seconds"],
                                           "peak_rss_trace": a_out["trace"], "open_ms": o_out["open_ms"],
-                                          "shards": o_out["shards"], "search_ms": o_out["search_ms"],
-                                          "open_peak_rss_mb": o_rss}
+                                          "shards": o_out["shards"], "vectors": o_out["vectors"],
+                                          "search_ms": o_out["search_ms"], "open_peak_rss_mb": o_rss,
+                                          "load_1min": [min(a_load), max(a_load)], "disk": disk_mb(db)}
+                    print(json.dumps({"n": n, "ann_build": entry["ann_build"]}), flush=True)
                     rows.append(["vector index", backend, f"{a_out['passages']:,}",
                                  f"{a_out['passages'] / a_out['seconds']:,.0f} passages/s", "", f"{a_rss:,.0f} MB",
                                  "-", "-", "-", "-"])
@@ -437,6 +549,14 @@ def main() -> None:
                 if keep is None:
                     db.unlink()
             src.unlink(missing_ok=True)
+        if args.model_memory:
+            src = t / "model.jsonl"
+            write_records(src, 512, random.Random(args.seed))
+            m_out, m_rss = run_child(["model", str(src), str(t / "model.db"), "real"])
+            results["model_memory"] = {**m_out, "child_peak_rss_mb": m_rss}
+            print(json.dumps({"model_memory": results["model_memory"]}), flush=True)
+            rows.append(["real model, one chunk", "-", f"{m_out['passages']:,} passages", f"{m_out['seconds']:,.1f} s",
+                         "", f"{m_rss:,.0f} MB (+{m_out['model_mb']:,.0f})", "-", "-", "-", "-"])
         for n in args.bookkeeping:
             k_out, k_rss = run_child(["keys", str(n), str(t), args.embedder])
             results.setdefault("bookkeeping", []).append({**k_out, "peak_rss_mb": k_rss})
