@@ -109,7 +109,8 @@ if kind == "ann":  # only the vector index beside an already built store
     logging.getLogger("factdesk").setLevel(logging.INFO)
     with Store.open(db) as store:
         t = time.perf_counter()
-        SqliteIndexer(store, embedder, ann_threshold=1).finish()
+        # the vector index alone: finish() would also build the tantivy index (lexical_engine "auto")
+        SqliteIndexer(store, embedder, ann_threshold=1, lexical_engine="fts5").finish()
         print(json.dumps({"added": store.passages.count(), "unchanged": 0, "passages": store.passages.count(),
                           "seconds": time.perf_counter() - t, "raw_embed_per_s": None, "trace": trace}))
     sys.exit(0)
