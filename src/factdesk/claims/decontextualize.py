@@ -631,6 +631,7 @@ _CLOCK = re.compile(r"\b\d{1,2}(?::\d{2})?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)", re.I)
 _SAME_DAY = re.compile(r"\b(?:the\s+(?:next|following|same|previous)\s+(?:day|morning|evening|night)|that\s+(?:day|morning|"
                        r"evening|night)|(?:a|the)\s+day\s+(?:before|after)|overnight)\b", re.I)
 _SENTENCES = re.compile(r"[^.!?\n]+(?:[.!?]+[\"”’)]*|$)")
+_ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")  # a resolved date that names a day (not "2020" or "2020-08")
 
 
 def _day_before(text: str, pos: int, reference: date | None, anchor: date | None, window: int = 1500) -> date | None:
@@ -640,7 +641,7 @@ def _day_before(text: str, pos: int, reference: date | None, anchor: date | None
     chunk = text[max(0, pos - window):pos]
     for sentence in reversed(_SENTENCES.findall(chunk)):
         _, found = resolve_relative_dates(sentence, reference, anchor)
-        days = [d for d in found if re.fullmatch(r"\d{4}-\d\d-\d\d", d)]
+        days = [d for d in found if _ISO_DAY.fullmatch(d)]
         if days:
             return date.fromisoformat(days[-1])
     return None
@@ -651,7 +652,7 @@ def _clock_day(text: str, dates: list[str], doc_text: str, pos: int, reference: 
     """"The second stage began at 6:25 p.m." -> "… at 6:25 p.m. on August 15, 2020": a time of day needs the
     day the article was telling of, when the claim gives none."""
     m = _CLOCK.search(text)
-    if (not m or any(re.fullmatch(r"\d{4}-\d\d-\d\d", d) for d in dates) or _SAME_DAY.search(text)
+    if (not m or any(_ISO_DAY.fullmatch(d) for d in dates) or _SAME_DAY.search(text)
             or _in_quotation(text, m.start()) or re.match(r"\s*(?:on|,?\s*(?:Monday|Tuesday|Wednesday|Thursday|"
                                                              r"Friday|Saturday|Sunday))\b", text[m.end():])):
         return text

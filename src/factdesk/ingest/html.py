@@ -510,11 +510,10 @@ def defuse_tags(html: str) -> str:
     return _LONG_TAG.sub(fix, html) if len(html) > 4096 else html
 
 
-def _authors(extracted: dict[str, Any], fallback: _FallbackParser, url: str | None) -> Iterator[str | None]:
+def _authors(extracted: dict[str, Any], fallback: _FallbackParser, page_url: str | None,
+             site_names: tuple[str | None, ...]) -> Iterator[str | None]:
     """The page's author candidates, best first, each cleaned (see :func:`clean_author`)."""
     m = fallback.meta
-    page_url = url or _first(extracted.get("url"), m.get("og:url"))
-    site_names = (extracted.get("sitename"), m.get("og:site_name"), m.get("application-name"))
     raw_authors = tuple(m.get(k) for k in _AUTHOR_META)
     return (clean_author(a, url=page_url, site_names=site_names, page_authors=raw_authors)
             for a in (extracted.get("author"), m.get("author"), m.get("article:author")))
@@ -550,12 +549,12 @@ def _title(extracted: object, fallback: _FallbackParser, site: tuple[set[str], s
     if (len(h1.split()) >= 2 and head != squashed and head in squashed and len(head) >= 0.4 * len(squashed)
             and head not in site[0]):
         return h1
-    parts = _TITLE_SEPARATOR.split(title)
-    if len(parts) > 1:
-        last = parts[-1]
+    separators = list(_TITLE_SEPARATOR.finditer(title))
+    if separators:
+        last = title[separators[-1].end():]
         if not last.strip() or _names_site(last, site) or _URLISH.search(last.strip()):
-            return _TITLE_SEPARATOR.split(title, maxsplit=len(parts) - 1)[0] if len(parts) == 2 else \
-                title[:title.rfind(last)].rstrip(" |•»·–—-")
+            head = title[:separators[-1].start()]
+            return head if len(separators) == 1 else head.rstrip(" |•»·–—-")
     return title
 
 
@@ -581,11 +580,12 @@ def document_from_html(data: bytes | str, *, url: str | None = None, path: str |
         text = fallback.text()
         if not text:
             text = _fallback(html, skip_boilerplate=False).text()
-    title = _title(extracted.get("title"), fallback, _site_names(
-        url or _first(extracted.get("url"), fallback.meta.get("og:url")),
-        extracted.get("sitename"), fallback.meta.get("og:site_name"), fallback.meta.get("application-name")))
+    m = fallback.meta
+    page_url = url or _first(extracted.get("url"), m.get("og:url"))
+    site_names = (extracted.get("sitename"), m.get("og:site_name"), m.get("application-name"))
+    title = _title(extracted.get("title"), fallback, _site_names(page_url, *site_names))
     lede = fallback.lede(title, text)
-    author = _first(*_authors(extracted, fallback, url))
+    author = _first(*_authors(extracted, fallback, page_url, site_names))
     if lede and author and any(_squash(name) and _squash(lede).startswith(_squash(name)) for name in author.split(";")):
         lede = None  # "Jane Roe teaches history at …": the author's biography, not the article's lede
     if lede and _squash(lede[:80]) not in _squash(text[:len(lede) + 4000]):
@@ -598,8 +598,6 @@ def document_from_html(data: bytes | str, *, url: str | None = None, path: str |
         raise InputError(f"no readable text in {where}",
                          hint="the page may need JavaScript to show its text; save the article text instead")
 
-    m = fallback.meta
-    page_url = url or _first(extracted.get("url"), m.get("og:url"))
     published = (parse_date(extracted.get("date"))
                  or parse_date(m.get("article:published_time") or m.get("datepublished") or m.get("date"))
                  or find_dateline_date(text)

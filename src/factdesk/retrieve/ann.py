@@ -66,7 +66,7 @@ from typing import Any
 
 import numpy as np
 
-from factdesk.retrieve.sidecar import SyncedWith, atomic_write, folder_lock, id_fingerprints, store_keys, tail_print
+from factdesk.retrieve.sidecar import SyncedWith, atomic_write, id_fingerprints, store_keys, syncing, tail_print
 from factdesk.store import Store
 
 log = logging.getLogger("factdesk")
@@ -331,14 +331,8 @@ def sync(store: Store, *, progress: bool = False) -> AnnIndex:
     """
     if usearch_index_class() is None:
         raise RuntimeError("usearch is not installed (pip install 'factdesk[match]')")
-    db_path = getattr(store, "path", None)
-    if db_path is None:
-        raise RuntimeError("an in-memory store has no place for a vector index")
-    with _LOCK:
-        folder = index_dir(Path(db_path))
-        folder.mkdir(exist_ok=True)
-        with folder_lock(folder):
-            return _Sync(store, Path(db_path), folder, progress).run()
+    with syncing(store, index_dir, _LOCK, "an in-memory store has no place for a vector index") as (db_path, folder):
+        return _Sync(store, db_path, folder, progress).run()
 
 
 class _Sync:

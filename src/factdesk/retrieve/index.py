@@ -219,15 +219,10 @@ class SqliteIndexer(_PassageIndexPart):
             except (RuntimeError, OSError, ValueError) as exc:
                 _log.warning("the tantivy index beside %s could not be updated (%s): lexical searches use FTS5",
                              path, exc)
-        if self.ann_threshold <= 0 or path is None:
+        if path is None or not self._keeps_ann(Path(path)):
             return
         from factdesk.retrieve import ann
 
-        if ann.usearch_index_class() is None:
-            return
-        exists = ann.index_dir(Path(path)).exists() or ann.legacy_paths(Path(path))[0].exists()
-        if not exists and self.store.passages.count() < self.ann_threshold:
-            return
         try:
             ann.sync(self.store, progress=True)
         except (RuntimeError, OSError, ValueError) as exc:
@@ -241,14 +236,20 @@ class SqliteIndexer(_PassageIndexPart):
         if path is None:
             return False
         path = Path(path)
-        from factdesk.retrieve import ann, lexical_tantivy
+        from factdesk.retrieve import lexical_tantivy
 
         if self._keeps_tantivy(path) and lexical_tantivy.available() and not lexical_tantivy.index_dir(path).exists():
             return True
+        return self._keeps_ann(path) and not _ann_exists(path)
+
+    def _keeps_ann(self, path: Path) -> bool:
+        """Whether :meth:`finish` syncs the vector index beside the store file at ``path``: usearch installed, and
+        ``ann_threshold`` passages or more, or an index already there."""
+        from factdesk.retrieve import ann
+
         if self.ann_threshold <= 0 or ann.usearch_index_class() is None:
             return False
-        exists = ann.index_dir(path).exists() or ann.legacy_paths(path)[0].exists()
-        return not exists and self.store.passages.count() >= self.ann_threshold
+        return _ann_exists(path) or self.store.passages.count() >= self.ann_threshold
 
     def _keeps_tantivy(self, path: Path) -> bool:
         """Whether :meth:`finish` syncs the tantivy index beside the store file at ``path``."""
@@ -423,6 +424,13 @@ class _AnnDense:
 
     def documents(self) -> dict[int, str]:
         return {rid: row[1] for rid, row in self.rows.items()}
+
+
+def _ann_exists(path: Path) -> bool:
+    """Whether a vector index (the folder, or the old single file) lies beside the store file at ``path``."""
+    from factdesk.retrieve import ann
+
+    return ann.index_dir(path).exists() or ann.legacy_paths(path)[0].exists()
 
 
 _ANN_MIN_DEPTH = 200

@@ -62,7 +62,7 @@ from typing import Any
 import numpy as np
 
 # the vector index's helpers: one way to lock a folder, write a file atomically and list the store's keys
-from factdesk.retrieve.sidecar import SyncedWith, atomic_write, folder_lock, id_fingerprints, store_keys, tail_print
+from factdesk.retrieve.sidecar import SyncedWith, atomic_write, id_fingerprints, store_keys, syncing, tail_print
 from factdesk.store import Store
 
 log = logging.getLogger("factdesk")
@@ -202,14 +202,8 @@ def sync(store: Store, *, progress: bool = False) -> TantivyIndex:
     """
     if not available():
         raise RuntimeError("tantivy is not installed (pip install tantivy)")
-    db_path = getattr(store, "path", None)
-    if db_path is None:
-        raise RuntimeError("an in-memory or server store has no place for a tantivy index")
-    with _LOCK:
-        folder = index_dir(Path(db_path))
-        folder.mkdir(exist_ok=True)
-        with folder_lock(folder):
-            return _Sync(store, Path(db_path), folder, progress).run()
+    with syncing(store, index_dir, _LOCK, "an in-memory or server store has no place for a tantivy index") as (db_path, folder):
+        return _Sync(store, db_path, folder, progress).run()
 
 
 class _Sync:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import numpy as np
 from factdesk.store import Store
 
 __all__ = ["ID_BATCH", "TAIL_ROWIDS", "SyncedWith", "atomic_write", "folder_lock", "id_fingerprints", "store_keys",
-           "store_tail_print", "tail_print"]
+           "store_tail_print", "syncing", "tail_print"]
 
 ID_BATCH = 100_000  # (rowid, id) rows read at a time by store_keys
 TAIL_ROWIDS = 1024  # a manifest fingerprints the passages of the highest rowids this wide (see tail_print)
@@ -63,6 +63,21 @@ def folder_lock(folder: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def syncing(store: Store, index_dir: Callable[[Path], Path], lock: Any, no_file: str) -> Iterator[tuple[Path, Path]]:
+    """``(db_path, folder)`` for one sync of an index kept beside ``store``'s file: the folder
+    (``index_dir(db_path)``) made if needed, held with ``lock`` in this process and :func:`folder_lock`
+    across processes.  Raises RuntimeError(``no_file``) for a store without a file."""
+    db_path = getattr(store, "path", None)
+    if db_path is None:
+        raise RuntimeError(no_file)
+    with lock:
+        folder = index_dir(Path(db_path))
+        folder.mkdir(exist_ok=True)
+        with folder_lock(folder):
+            yield Path(db_path), folder
 
 
 def store_keys(store: Store) -> tuple[np.ndarray, np.ndarray]:
