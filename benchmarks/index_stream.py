@@ -23,6 +23,14 @@ Each measurement runs in its own child process (``os.wait4`` gives that child's 
 * ``--model-memory``: a child loads the real ONNX model through the pipeline ``factdesk index`` builds
   and embeds one indexer chunk (``INDEX_CHUNK`` generated records, their passages): the model's own
   memory (``model_mb``, peak RSS less that before loading), to add to a ``--embedder fake`` build's.
+* ``--one-process DB``: the real command, ``python -m factdesk index --db DB FILE``, in one process on a
+  kept store (``--store-dir``'s ``r<N>.db``): FILE holds ``INDEX_CHUNK`` new generated records (ids
+  ``one-process-<i>``), so the process loads the packaged model and embeds them, then ``finish()``
+  builds the tantivy index (its folder is removed first, ``--keep-tantivy`` keeps it) and brings the
+  vector index up to date, as ``factdesk index`` does after any run.  Its RSS is read from /proc every
+  second with the time, its stderr lines are timed too (the tantivy and vector index steps announce
+  themselves there), and ``os.wait4`` gives the whole process's peak (``one_process``): the one-process
+  figure for issue 15's memory bound, the model, tantivy and the vector index in the same process.
 * the disk size of each kept store (database and WAL) and of its vector index folder (``disk``).
 * ``resume``: the records run is killed with SIGKILL once half the records are checkpointed, then
   run again; the store must hold each record exactly once.
@@ -56,6 +64,8 @@ batches of 64 are padded more.
     python benchmarks/index_stream.py --records --files --no-resume --bookkeeping 1000000 10000000
     taskset -c 1 python benchmarks/index_stream.py --records 7510000 --files --no-resume --kill-at 0.5 --ann \
         --model-memory --store-dir benchmarks/out/idx10m --json benchmarks/out/index_stream_10m.json
+    python benchmarks/index_stream.py --records --files --no-resume \
+        --one-process benchmarks/out/idx10m/r7510000.db --json benchmarks/out/index_one_process_10m.json
     bash .ci/postgres.sh .venv/bin/python benchmarks/index_stream.py --records 10000 100000 1000000 \\
         --files --no-resume --backend sqlite postgresql --json benchmarks/out/index_stream_backends.json
 """
@@ -328,11 +338,11 @@ def index_postgres(src: Path, n: int, dsn: str, embedder: str) -> tuple[dict[str
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def write_records(path: Path, n: int, rng: random.Random) -> None:
+def write_records(path: Path, n: int, rng: random.Random, prefix: str = "") -> None:
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
             text = " ".join(sentence(rng) for _ in range(rng.randint(2, 4)))
-            fh.write(json.dumps({"id": i, "title": f"Bulletin {i}", "published": f"20{10 + i % 14}-0{1 + i % 9}-11",
+            fh.write(json.dumps({"id": f"{prefix}{i}" if prefix else i, "title": f"Bulletin {prefix}{i}", "published": f"20{10 + i % 14}-0{1 + i % 9}-11",
                                  "text": text}) + "\n")
 
 
@@ -436,6 +446,87 @@ def resume_trial(src: Path, db: Path, n: int, embedder: str) -> dict[str, Any]:
             "exactly_once": total[0] == total[1] == n}
 
 
+def proc_status(pid: int) -> dict[str, float]:
+    """A process's memory fields from /proc, in MB."""
+    fields = {}
+    for line in open(f"/proc/{pid}/status"):
+        key, _, value = line.partition(":")
+        if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
+            fields[key] = int(value.split()[0]) / 1024
+    return fields
+
+
+def one_process(db: Path, src: Path, keep_tantivy: bool) -> dict[str, Any]:
+    """``factdesk index --db db src`` as a user runs it, in one process: its memory over time and its peak."""
+    import shutil
+
+    from factdesk.retrieve import lexical_tantivy
+
+    if not db.is_file():
+        raise SystemExit(f"--one-process: no store at {db} (build one first with --store-dir)")
+    if not keep_tantivy:
+        shutil.rmtree(lexical_tantivy.index_dir(db), ignore_errors=True)
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "factdesk", "index", "--db", str(db), "--json", "-q", str(src)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    lines: list[list[Any]] = []
+    samples: list[list[float]] = []
+    stop = threading.Event()
+
+    def read_stderr() -> None:
+        for line in proc.stderr:  # type: ignore[union-attr]
+            lines.append([round(time.perf_counter() - t0, 1), line.rstrip()[:300]])
+
+    tantivy_manifest = lexical_tantivy.index_dir(db) / "manifest.json"
+    started_wall = time.time()
+    tantivy_done: list[float] = []  # when this run's tantivy manifest was written: the tantivy step's end
+
+    def sample() -> None:
+        while not stop.wait(1.0):
+            try:
+                now = proc_status(proc.pid)
+            except OSError:
+                return
+            at = round(time.perf_counter() - t0, 1)
+            samples.append([at, round(now.get("VmRSS", 0.0), 1), round(now.get("VmHWM", 0.0), 1)])
+            if not tantivy_done and tantivy_manifest.is_file() and tantivy_manifest.stat().st_mtime >= started_wall:
+                tantivy_done.append(at)
+
+    threads = [threading.Thread(target=read_stderr, daemon=True), threading.Thread(target=sample, daemon=True)]
+    for th in threads:
+        th.start()
+    out = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    stop.set()
+    for th in threads:
+        th.join()
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"factdesk index failed ({code}): " + "\n".join(line for _, line in lines[-20:]))
+    seconds = time.perf_counter() - t0
+
+    def peak_between(start: float, end: float) -> float | None:
+        inside = [rss for at, rss, _ in samples if start <= at <= end]
+        return max(inside) if inside else None
+
+    # the steps' starts: their announcements on stderr (stores of 100,000 passages or more), else the end of
+    # the tantivy step (its manifest written) as the vector index's start
+    marks = {"tantivy": next((at for at, line in lines if line.startswith("tantivy index")), None),
+             "vector index": next((at for at, line in lines if line.startswith("vector index")),
+                                  tantivy_done[0] if tantivy_done else None)}
+    steps, order = {}, [(k, v) for k, v in marks.items() if v is not None]
+    for i, (name, start) in enumerate(order):
+        end = order[i + 1][1] if i + 1 < len(order) else seconds
+        steps[name] = {"start_s": start, "end_s": end, "peak_rss_mb": peak_between(start, end)}
+    if order:
+        steps["before"] = {"start_s": 0.0, "end_s": order[0][1], "peak_rss_mb": peak_between(0.0, order[0][1])}
+    return {"db": str(db), "stats": json.loads(out) if out.strip() else None,
+            "seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "steps": steps, "stderr": lines,
+            "rss_samples": samples, "tantivy_rebuilt": not keep_tantivy,
+            "tantivy_done_s": tantivy_done[0] if tantivy_done else None}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, nargs="*", default=[10000, 100000])
@@ -461,6 +552,11 @@ def main() -> None:
                          "resume trial: SQLite only)")
     ap.add_argument("--dsn", default=os.environ.get("FACTDESK_TEST_PG"),
                     help="PostgreSQL server whose user may CREATE DATABASE ($FACTDESK_TEST_PG)")
+    ap.add_argument("--one-process", metavar="DB",
+                    help="run `python -m factdesk index --db DB` on INDEX_CHUNK new records in one process and "
+                         "record its memory over time: the model, the tantivy build and the vector index together")
+    ap.add_argument("--keep-tantivy", action="store_true",
+                    help="with --one-process: keep the store's tantivy index (default: remove it, so it is built)")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -558,6 +654,18 @@ def main() -> None:
             print(json.dumps({"model_memory": results["model_memory"]}), flush=True)
             rows.append(["real model, one chunk", "-", f"{m_out['passages']:,} passages", f"{m_out['seconds']:,.1f} s",
                          "", f"{m_rss:,.0f} MB (+{m_out['model_mb']:,.0f})", "-", "-", "-", "-"])
+        if args.one_process:
+            from factdesk.retrieve.index import INDEX_CHUNK
+
+            src = t / "one_process.jsonl"
+            write_records(src, INDEX_CHUNK, random.Random(args.seed + 17), prefix="one-process-")
+            with load_samples() as o_load:
+                one = one_process(Path(args.one_process), src, args.keep_tantivy)
+            results["one_process"] = {**one, "load_1min": [min(o_load), max(o_load)]}
+            print(json.dumps({k: v for k, v in one.items() if k not in ("rss_samples", "stderr")}), flush=True)
+            rows.append(["factdesk index, one process", "sqlite", f"{(one['stats'] or {}).get('passages', 0):,}",
+                         f"{one['seconds']:,.0f} s", "", f"{one['peak_rss_mb']:,.0f} MB", "-", "-", "-",
+                         f"{min(o_load):.1f}–{max(o_load):.1f}"])
         for n in args.bookkeeping:
             k_out, k_rss = run_child(["keys", str(n), str(t), args.embedder])
             results.setdefault("bookkeeping", []).append({**k_out, "peak_rss_mb": k_rss})
