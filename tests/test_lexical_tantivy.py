@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -416,3 +417,30 @@ def test_an_index_run_that_changes_nothing_still_builds_a_missing_index(tmp_path
         index = lexical_tantivy.open_index(path)
         assert index is not None and index.fresh_for(*store.passages.version()[:2])
         assert ann.index_dir(path).exists() and not pipe.indexer.needs_finish()
+
+
+def test_the_engine_named_once_holds_for_index_and_search(tmp_path: Path) -> None:
+    """`[retriever.options]` alone decides what `factdesk index` keeps beside the store: the real command, with a
+    factdesk.toml in its working folder, builds a tantivy index past a threshold set only there, and none under
+    `lexical_engine = "fts5"` set only there; the two tables disagreeing is a config error (exit 3)."""
+    import shutil
+
+    folder = tmp_path / "corpus"
+    shutil.copytree(demodata.corpus_dir(), folder)  # 243 passages
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FACTDESK_")}
+
+    def index(config: str, db: str) -> subprocess.CompletedProcess:
+        (tmp_path / "factdesk.toml").write_text(config)
+        return subprocess.run([sys.executable, "-m", "factdesk", "index", "-q", "--json", "--db", db, str(folder)],
+                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+
+    run = index('[retriever.options]\ntantivy_threshold = 100\n', "a.db")
+    assert run.returncode == 0, run.stderr
+    assert lexical_tantivy.open_index(tmp_path / "a.db") is not None
+    run = index('[retriever.options]\nlexical_engine = "fts5"\ntantivy_threshold = 100\n',
+                "b.db")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["passages"] > 100 and not lexical_tantivy.index_dir(tmp_path / "b.db").exists()
+    run = index('[retriever.options]\nlexical_engine = "fts5"\n'
+                '[indexer.options]\nlexical_engine = "tantivy"\n', "c.db")
+    assert run.returncode == 3 and "lexical_engine" in run.stderr and "set it once" in run.stderr

@@ -50,6 +50,8 @@ from factdesk.errors import ConfigError
 from factdesk.paths import user_data_dir
 
 # Kinds whose name may be given as a table: [verifier] name = "…" plus [verifier.options].
+# options the retriever and the indexer share (one choice of lexical engine; see Settings.options_for)
+SHARED_INDEX_OPTIONS = ("lexical_engine", "tantivy_threshold")
 COMPONENT_KINDS = ("verifier", "checkworthiness", "embedder", "retriever", "indexer", "store")
 # The stages that can use an LLM, in the order the pipeline runs them.
 LLM_STAGES = ("decompose", "questions", "verdict")
@@ -128,8 +130,29 @@ class Settings:
     # unset with no publisher_url: the local web desk's page, http://127.0.0.1:8000/checks/<report_id>
 
     def options_for(self, kind: str) -> dict[str, Any]:
-        """The factory options given for ``kind`` (secrets still as ``{"$env": NAME}`` references)."""
-        return dict(self.component_options.get(kind, {}))
+        """The factory options given for ``kind`` (secrets still as ``{"$env": NAME}`` references).
+
+        The lexical engine's choice (``lexical_engine``, ``tantivy_threshold``) is one decision for the
+        retriever that searches and the indexer that keeps the index beside the store: set under either
+        table it holds for both, so ``[retriever.options] lexical_engine = "fts5"`` also stops ``factdesk
+        index`` building a tantivy index.  Set under both tables with different values it is a
+        :class:`ConfigError`.
+        """
+        options = dict(self.component_options.get(kind, {}))
+        other = {"retriever": "indexer", "indexer": "retriever"}.get(kind)
+        if other is None:
+            return options
+        theirs = self.component_options.get(other, {})
+        for key in SHARED_INDEX_OPTIONS:
+            if key not in theirs:
+                continue
+            if key in options and options[key] != theirs[key]:
+                raise ConfigError(f"[retriever.options] and [indexer.options] give {key} different values "
+                                  f"({self.component_options['retriever'][key]!r} and "
+                                  f"{self.component_options['indexer'][key]!r})",
+                                  hint="set it once, under either table: it holds for both")
+            options[key] = theirs[key]
+        return options
 
     @property
     def llm_configured(self) -> bool:
