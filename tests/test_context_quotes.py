@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from factdesk.context.quotes import check_quote, provenance_for_claims, quoted_part
+from factdesk.store import Store
 from factdesk.types import Claim, ClaimKind, Document
 
 SOURCE = Document(
@@ -78,19 +79,7 @@ def _claim(needle: str, **kw) -> Claim:
     return Claim(text=needle, start=start, end=start + len(needle), checkworthiness=0.9, **kw)
 
 
-class FakeStore:
-    def __init__(self, docs):
-        self.docs = docs
-
-    def find_documents(self, *, title=None, author=None, limit=20, role="corpus"):
-        key = (author or title or "").lower()
-        return [d for d in self.docs if key and key in ((d.author if author else d.title) or "").lower()]
-
-    def get_document(self, doc_id):
-        return next(d for d in self.docs if d.id == doc_id)
-
-
-def test_provenance_for_quoted_and_rebutted_claims():
+def test_provenance_for_quoted_and_rebutted_claims(tmp_path):
     quoted = _claim('Mayor Ann Lee said "crime rose by 20% last year"', kind=ClaimKind.QUOTED,
                     attributed_to="Ann Lee")
     plain = _claim("Claim: the mayor never mentioned crime", kind=ClaimKind.ASSERTION)
@@ -100,6 +89,9 @@ def test_provenance_for_quoted_and_rebutted_claims():
     # no sources: the store's documents by the attributed author (later documents ignored)
     by_lee = Document(text="Crime rose by 20% last year in the north.", author="Ann Lee", published="2024-01-05")
     later = Document(text="Crime rose by 20% last year.", author="Ann Lee", published="2025-01-01")
-    got = provenance_for_claims([quoted], ARTICLE, sources=[], store=FakeStore([later, by_lee]))
+    with Store.open(tmp_path / "fd.db") as store:  # a real SQLite store holding both
+        for doc in (later, by_lee):
+            store.save_document(doc)
+        got = provenance_for_claims([quoted], ARTICLE, sources=[], store=store)
     assert got[quoted.id].status == "verbatim" and got[quoted.id].source_document == by_lee.id
     assert provenance_for_claims([quoted], ARTICLE, sources=None) == {}

@@ -442,7 +442,7 @@ def provenance_for_claims(
     out: dict[str, QuoteCheck] = {}
     by_speaker: dict[tuple[str, str], list[Document]] = {}
     claims = list(claims)
-    if (sources is None or not len(sources)) and store is not None and hasattr(store, "find_documents_by_names"):
+    if (sources is None or not len(sources)) and store is not None:
         speakers = [(_claim_of(c).attributed_to or "").strip() for c in claims
                     if ClaimKind(_claim_of(c).kind) in QUOTE_KINDS]
         by_speaker.update(store.find_documents_by_names([s for s in speakers if s], limit=limit))  # one scan
