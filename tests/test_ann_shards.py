@@ -114,6 +114,21 @@ def test_search_over_shards_equals_the_exact_scan(db: Path) -> None:
     assert_only_named_files(db)
 
 
+def test_a_sync_without_read_back_writes_the_same_index(tmp_path: Path, db: Path) -> None:
+    """`factdesk index` syncs without opening what it wrote (read_back=False): the same shards, opened later."""
+    import shutil
+
+    other = tmp_path / "other.db"
+    shutil.copy(db, other)
+    with Store.open(db) as store, Store.open(other) as copy:
+        assert ann.sync(copy, read_back=False) is None
+        opened, later = ann.sync(store), ann.open_index(other)
+        assert later is not None and len(later) == len(opened) == 300
+        assert later.keys.tolist() == opened.keys.tolist()
+        assert [s["size"] for s in manifest(other)["shards"]] == [s["size"] for s in manifest(db)["shards"]]
+        assert_matches_exact(copy, later)
+
+
 def test_new_documents_fill_the_last_shard_then_a_new_one_and_full_shards_stay_mapped(db: Path, monkeypatch) -> None:
     with Store.open(db) as store:
         indexer = SqliteIndex(store, RandomEmbedder(), ann_threshold=0)

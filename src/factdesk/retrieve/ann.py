@@ -324,15 +324,17 @@ def _new_index(dim: int) -> Any:
                  expansion_search=EXPANSION_SEARCH)
 
 
-def sync(store: Store, *, progress: bool = False) -> AnnIndex:
+def sync(store: Store, *, progress: bool = False, read_back: bool = True) -> AnnIndex | None:
     """Build or update the vector index beside ``store``'s file to match its passages; returns it opened.
 
+    ``read_back=False`` returns None without opening it: ``factdesk index`` does not search what it built,
+    and opening maps every shard and reads their node offsets (about 0.6 GB of memory at 10 M passages).
     Raises RuntimeError when usearch is missing or the store has no file.
     """
     if usearch_index_class() is None:
         raise RuntimeError("usearch is not installed (pip install 'factdesk[match]')")
     with syncing(store, index_dir, _LOCK, "an in-memory store has no place for a vector index") as (db_path, folder):
-        return _Sync(store, db_path, folder, progress).run()
+        return _Sync(store, db_path, folder, progress).run(read_back)
 
 
 class _Sync:
@@ -349,7 +351,7 @@ class _Sync:
         self.open_info: ShardInfo | None = None  # the manifest entry it replaces, if it was saved before
 
     # -- the run -----------------------------------------------------------------------------
-    def run(self) -> AnnIndex:
+    def run(self, read_back: bool = True) -> AnnIndex | None:
         started = time.perf_counter()
         manifest = _read_manifest(self.folder)
         if manifest is None:
@@ -373,6 +375,8 @@ class _Sync:
         log.info("vector index %s: %d passages in %d shards (%d added, %d removed) in %.1f s", self.folder.name,
                  sum(s.live for s in self.manifest.shards), len(self.manifest.shards), added, removed,
                  time.perf_counter() - started)
+        if not read_back:
+            return None
         opened = open_index(self.db_path)
         if opened is None:
             raise RuntimeError(f"the vector index {self.folder} could not be read back")

@@ -215,7 +215,7 @@ class SqliteIndexer(_PassageIndexPart):
             from factdesk.retrieve import lexical_tantivy
 
             try:
-                lexical_tantivy.sync(self.store, progress=True)
+                lexical_tantivy.sync(self.store, progress=True, read_back=False)
             except (RuntimeError, OSError, ValueError) as exc:
                 _log.warning("the tantivy index beside %s could not be updated (%s): lexical searches use FTS5",
                              path, exc)
@@ -224,7 +224,7 @@ class SqliteIndexer(_PassageIndexPart):
         from factdesk.retrieve import ann
 
         try:
-            ann.sync(self.store, progress=True)
+            ann.sync(self.store, progress=True, read_back=False)
         except (RuntimeError, OSError, ValueError) as exc:
             _log.warning("the vector index beside %s could not be updated (%s): searches scan every vector", path, exc)
 

@@ -195,15 +195,16 @@ def open_index(db_path: Path) -> TantivyIndex | None:
 
 
 # -- building and updating ------------------------------------------------------------------------
-def sync(store: Store, *, progress: bool = False) -> TantivyIndex:
-    """Build or update the tantivy index beside ``store``'s file to match its passages; returns it opened.
+def sync(store: Store, *, progress: bool = False, read_back: bool = True) -> TantivyIndex | None:
+    """Build or update the tantivy index beside ``store``'s file to match its passages; returns it opened
+    (``read_back=False``: None, for ``factdesk index``, which does not search it).
 
     Raises RuntimeError when tantivy is missing or the store has no file.
     """
     if not available():
         raise RuntimeError("tantivy is not installed (pip install tantivy)")
     with syncing(store, index_dir, _LOCK, "an in-memory or server store has no place for a tantivy index") as (db_path, folder):
-        return _Sync(store, db_path, folder, progress).run()
+        return _Sync(store, db_path, folder, progress).run(read_back)
 
 
 class _Sync:
@@ -211,7 +212,7 @@ class _Sync:
         self.store, self.db_path, self.folder, self.progress = store, db_path, folder, progress
         self.manifest = _read_manifest(folder) or Manifest(generation=_any_generation(folder))
 
-    def run(self) -> TantivyIndex:
+    def run(self, read_back: bool = True) -> TantivyIndex | None:
         started = time.perf_counter()
         self._remove_unnamed()
         rowids, prints = store_keys(self.store)
@@ -219,6 +220,7 @@ class _Sync:
         how = "built"
         if (m.count is None or m.index is None or m.keys is None or not (self.folder / m.index).is_dir()
                 or not len(rowids)):
+            del rowids, prints  # the build reads its own keys with the passages (16 bytes a passage)
             added, removed = self._build(), 0
         else:
             old_keys, old_prints = self._load_keys(m.keys)
@@ -244,6 +246,8 @@ class _Sync:
                 how = "updated"
         log.info("tantivy index %s %s: %d added, %d removed in %.1f s", self.folder.name, how, added, removed,
                  time.perf_counter() - started)
+        if not read_back:
+            return None
         opened = open_index(self.db_path)
         if opened is None:
             raise RuntimeError(f"the tantivy index {self.folder} could not be read back")
@@ -278,6 +282,7 @@ class _Sync:
                 log.info("tantivy index: %d of %d passages added", sum(len(k) for k in keys), total)
         writer.commit()
         writer.wait_merging_threads()
+        del writer, index  # the writer's memory budget is given back before the key list is joined
         return self._finish(gen, name, keys, prints)
 
     def _update(self, kept: np.ndarray, kept_prints: np.ndarray, gone: np.ndarray, new: np.ndarray) -> int:
@@ -302,15 +307,21 @@ class _Sync:
             prints.append(id_fingerprints([p.id for _, p in rows]))
         writer.commit()
         writer.wait_merging_threads()
+        del writer, index
         added = sum(len(k) for k in keys[1:])
         self._finish(m.generation + 1, m.index, keys, prints)  # type: ignore[arg-type]
         return added
 
     def _finish(self, gen: int, index_name: str, keys: list[np.ndarray], prints: list[np.ndarray]) -> int:
+        """Write the key list and the manifest; ``keys`` and ``prints`` (chunks) are emptied as they are joined."""
         rowids = np.concatenate(keys) if keys else np.zeros(0, np.int64)
+        keys.clear()  # the chunks go as soon as they are joined: at 10 M passages each copy is 80 MB
         fps = np.concatenate(prints) if prints else np.zeros(0, np.uint64)
-        order = np.argsort(rowids, kind="stable")
-        rowids, fps = rowids[order], fps[order]
+        prints.clear()
+        if len(rowids) > 1 and not bool(np.all(rowids[1:] > rowids[:-1])):  # a build reads in rowid order
+            order = np.argsort(rowids, kind="stable")
+            rowids, fps = rowids[order], fps[order]
+            del order
         keys_name = f"keys-g{gen}.npz"
 
         def write(tmp: Path) -> None:
