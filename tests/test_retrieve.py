@@ -8,6 +8,7 @@ import pytest
 from factdesk.errors import ConfigError, NotFoundError
 from factdesk.registry import create, names
 from factdesk.retrieve import Embedder, OnnxMiniLMEmbedder, SqliteIndex, make_passages
+from factdesk.retrieve.embed import token_batches
 from factdesk.retrieve.index import build_fts_query, latest_date
 from factdesk.store import Store
 from factdesk.testing.conformance import RetrieverSuite, index_corpus
@@ -95,6 +96,33 @@ def test_embedder_order_is_kept_and_batching_is_stable(embedder):
     one_by_one = np.vstack([embedder.embed([t]) for t in texts[:5]])
     batched = embedder.embed(texts, batch_size=4)
     assert np.allclose(batched[:5], one_by_one, atol=1e-4)
+
+
+def test_batches_are_bounded_by_padded_word_pieces(embedder):
+    """A batch holds at most max_batch_tokens padded pieces (rows x its longest), so long texts go in small
+    batches; one text longer than the budget still goes alone; the vectors do not depend on the batches."""
+    lengths = [3, 4, 10, 10, 40, 200, 300]
+    batches = list(token_batches(list(range(len(lengths))), lengths, 64, 40))
+    assert batches == [[0, 1, 2, 3], [4], [5], [6]]
+    assert all(len(b) * max(lengths[i] for i in b) <= 40 or len(b) == 1 for b in batches)
+    assert list(token_batches([0, 1, 2], [1, 1, 1], 2, 10**9)) == [[0, 1], [2]]  # batch_size still caps rows
+    texts = ["A short one.", "The dam " * 120, "Harbor Creek reservoir holds 35 million cubic metres.", "word " * 60]
+    calls = []
+
+    class NotingSession:  # the real onnxruntime session; each call's (rows, width) noted
+        def __init__(self, session):
+            self.session = session
+
+        def run(self, out, feeds):
+            calls.append(feeds["input_ids"].shape)
+            return self.session.run(out, feeds)
+
+    small = OnnxMiniLMEmbedder(max_batch_tokens=64)
+    small.warm_up()
+    small._session = NotingSession(small._session)
+    vectors = small.embed(texts, batch_size=64)
+    assert all(rows * width <= 64 or rows == 1 for rows, width in calls) and len(calls) >= 3
+    assert np.allclose(vectors, embedder.embed(texts, batch_size=64), atol=1e-5)
 
 
 def test_paraphrases_are_closer_than_unrelated(embedder):

