@@ -31,6 +31,10 @@ Each measurement runs in its own child process (``os.wait4`` gives that child's 
   second with the time, its stderr lines are timed too (the tantivy and vector index steps announce
   themselves there), and ``os.wait4`` gives the whole process's peak (``one_process``): the one-process
   figure for issue 15's memory bound, the model, tantivy and the vector index in the same process.
+  ``--long-records``: those records have 6-9 long sentences (three generated ones joined, about 280
+  characters), so the model embeds passages of about 720 characters (about 140 word pieces, between the
+  p50 95 and p90 185 of real pages' passages in benchmarks/embed_memory.py) and its memory while
+  embedding is that of a real corpus.
 * the disk size of each kept store (database and WAL) and of its vector index folder (``disk``).
 * ``resume``: the records run is killed with SIGKILL once half the records are checkpointed, then
   run again; the store must hold each record exactly once.
@@ -338,10 +342,15 @@ def index_postgres(src: Path, n: int, dsn: str, embedder: str) -> tuple[dict[str
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def write_records(path: Path, n: int, rng: random.Random, prefix: str = "") -> None:
+def write_records(path: Path, n: int, rng: random.Random, prefix: str = "", sentences: tuple[int, int] = (2, 4),
+                  long_sentences: bool = False) -> None:
     with path.open("w", encoding="utf-8") as fh:
         for i in range(n):
-            text = " ".join(sentence(rng) for _ in range(rng.randint(2, 4)))
+            if long_sentences:  # three generated sentences joined into one of about 280 characters
+                text = " ".join("; ".join(sentence(rng).rstrip(".") for _ in range(3)) + "."
+                                for _ in range(rng.randint(*sentences)))
+            else:
+                text = " ".join(sentence(rng) for _ in range(rng.randint(*sentences)))
             fh.write(json.dumps({"id": f"{prefix}{i}" if prefix else i, "title": f"Bulletin {prefix}{i}", "published": f"20{10 + i % 14}-0{1 + i % 9}-11",
                                  "text": text}) + "\n")
 
@@ -555,6 +564,10 @@ def main() -> None:
     ap.add_argument("--one-process", metavar="DB",
                     help="run `python -m factdesk index --db DB` on INDEX_CHUNK new records in one process and "
                          "record its memory over time: the model, the tantivy build and the vector index together")
+    ap.add_argument("--long-records", action="store_true",
+                    help="with --one-process: records of 6-9 long sentences (about 280 characters each, so passages of "
+                         "three sentences of about 720 characters, about 140 word pieces, between the p50 and p90 of real "
+                         "pages' passages) instead of 2-4 short ones, so the model embeds full-length passages")
     ap.add_argument("--keep-tantivy", action="store_true",
                     help="with --one-process: keep the store's tantivy index (default: remove it, so it is built)")
     ap.add_argument("--seed", type=int, default=3)
@@ -658,7 +671,8 @@ def main() -> None:
             from factdesk.retrieve.index import INDEX_CHUNK
 
             src = t / "one_process.jsonl"
-            write_records(src, INDEX_CHUNK, random.Random(args.seed + 17), prefix="one-process-")
+            write_records(src, INDEX_CHUNK, random.Random(args.seed + 17), prefix="one-process-",
+                          sentences=(6, 9) if args.long_records else (2, 4), long_sentences=args.long_records)
             with load_samples() as o_load:
                 one = one_process(Path(args.one_process), src, args.keep_tantivy)
             results["one_process"] = {**one, "load_1min": [min(o_load), max(o_load)]}
