@@ -311,3 +311,21 @@ def test_build_mix_distractor_share_makes_neutral_pairs_from_unused_claims(tmp_p
         assert e not in own[c] and c.split()[0] in e     # the same name, never its own evidence
     others = {c for c, _, lab in mix if lab != "neutral"} | {c for c, _, _ in calib}
     assert not {c for c, _ in distractors} & others      # made from claims not otherwise used
+
+
+@pytest.mark.skipif(not has_model(), reason="shipped cross-encoder model missing")
+def test_a_pairs_stance_does_not_depend_on_the_pairs_judged_with_it() -> None:
+    """The int8 model scales activations over the whole batch; the default (one pair a call) keeps each pair's
+    logits its own, bit for bit, whatever else is judged with it."""
+    pair = ("The Harbor Creek dam holds 35 million cubic metres of water.",
+            "A 2024 review found the Harbor Creek dam reservoir holds only 35 million cubic metres of water.")
+    others = [("Unemployment fell to 4 percent.", "word " * 90),
+              ("The council met on Tuesday.", "The council, which meets monthly, approved 1,234,567 dollars "
+                                               "for roads, bridges and 98 kilometres of cycle lanes in 2023.")]
+    verifier = CrossEncoderVerifier()
+    assert verifier.batch_size == 1
+    alone = verifier.logits([pair])[0]
+    together = verifier.logits([others[0], pair, others[1]])[1]
+    assert (alone == together).all()
+    batched = CrossEncoderVerifier(batch_size=32)  # the faster setting still works, partners and all
+    assert batched.logits([others[0], pair, others[1]]).shape == (3, 3)

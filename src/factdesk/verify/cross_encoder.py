@@ -199,11 +199,18 @@ class PairEncoder:
 
 
 class CrossEncoderVerifier:
-    """Stance of each (claim, passage) pair from the fine-tuned MiniLM cross-encoder (ONNX)."""
+    """Stance of each (claim, passage) pair from the fine-tuned MiniLM cross-encoder (ONNX).
+
+    ``batch_size`` is 1 by default: the int8 model quantizes its activations with one scale per tensor,
+    computed over the whole batch, so in a batch of 32 a pair's logits moved by up to 0.47 with the other
+    pairs (5 stances of 600 changed).  One pair a call gives each pair the same stance whatever is judged
+    beside it, for about 15 % of the speed (benchmarks/verifier_batching.py); a larger batch is faster and
+    no longer reproducible pair by pair.
+    """
 
     name = "cross-encoder"
 
-    def __init__(self, model_dir: str | os.PathLike[str] | None = None, threads: int = 2, batch_size: int = 32,
+    def __init__(self, model_dir: str | os.PathLike[str] | None = None, threads: int = 2, batch_size: int = 1,
                  windows: bool = True, max_windows: int = 32, **_: Any):
         self.model_dir = Path(model_dir).expanduser() if model_dir is not None else model_dir_from_env()
         self.threads = max(1, int(threads))
