@@ -284,6 +284,23 @@ def test_a_state_that_still_holds_takes_the_article_date():
         "The Riverton bridge is still closed to lorries in 2019."
 
 
+def test_a_present_perfect_says_how_things_stood_on_the_article_date():
+    text = ("Floods hit Riverton in May. Wildfire season has started earlier than usual. "
+            "* Several ferry operators have resumed crossings. Hale Dredging has not paid the fine. "
+            "Most old levees would have failed long ago. \"It has been a long year,\" Ann Lee said. "
+            "The levee has held since 2019.")
+    assert _claim_of(text, "Wildfire season has started earlier than usual.") == \
+        "As of January 15, 2020, wildfire season has started earlier than usual."
+    assert _claim_of(text, "* Several ferry operators have resumed crossings.") == \
+        "As of January 15, 2020, several ferry operators have resumed crossings."
+    assert _claim_of(text, "Hale Dredging has not paid the fine.") == \
+        "As of January 15, 2020, Hale Dredging has not paid the fine."  # a name keeps its capital
+    # a modal perfect, a quotation's own words and a claim that gives its year: left alone
+    for sentence in ("Most old levees would have failed long ago.", "\"It has been a long year,\" Ann Lee said.",
+                     "The levee has held since 2019."):
+        assert _claim_of(text, sentence) == sentence
+
+
 def test_a_time_of_day_takes_the_day_the_article_was_telling_of():
     text = ("Blackouts began on Friday as temperatures rose.\n\n"
             "At 6:36 p.m., the Harbour Grid Operator ordered cuts.\n\n"

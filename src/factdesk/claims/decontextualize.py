@@ -587,30 +587,49 @@ _LOWER_OPENERS = {"the", "a", "an", "this", "that", "these", "those", "its", "th
 
 
 _STILL = re.compile(r"\b(?:is|are|remains?)\s+still\b|\bstill\s+(?:is|are|being|remains?)\b")
+# "has dropped", "have not been charged": the present perfect says how things stand when the article was written
+_PARTICIPLE = (r"(?:\w+(?:ed|en|wn|ght|lt|nt|un)|made|had|said|done|gone|seen|become|come|won|lost|paid|held|left|kept|"
+               r"spent|sent|built|risen|taken|given|begun|run|found|grown|shown|known|led|met|set|cut|put|hit|told|sold)")
+_PRESENT_PERFECT = re.compile(
+    r"\b(?P<aux>has|have)(?:n[’']t|\s+not)?\s+(?:(?:also|already|now|since|just|recently|never|long|repeatedly|"
+    r"\w+ly)\s+)?(?:been\s+)?" + _PARTICIPLE + r"\b", re.I)
+_MODAL_BEFORE = re.compile(r"\b(?:would|could|should|might|must|may|will|can|to)\s+$", re.I)
 
 
-def _as_of(text: str, reference: date | None) -> tuple[str, str | None]:
+def _present_perfect(text: str) -> re.Match[str] | None:
+    """The first present perfect outside quotation marks and not after a modal ("would have decayed")."""
+    for m in _PRESENT_PERFECT.finditer(text):
+        if not _MODAL_BEFORE.search(text[max(0, m.start() - 12):m.start()]) and not _in_quotation(text, m.start()):
+            return m
+    return None
+
+
+def _as_of_body(body: str, names: frozenset[str]) -> str:
+    """The claim after "As of <day>, ": a list bullet dropped, its first word lower-cased unless it starts a name."""
+    body = re.sub(r"^[*•·-]\s+", "", body)
+    first = body.split(" ", 1)[0]
+    if first.lower() in _LOWER_OPENERS or (first[:1].isupper() and first[1:].islower() and first not in names):
+        body = body[0].lower() + body[1:]
+    return body
+
+
+def _as_of(text: str, reference: date | None, names: frozenset[str] = frozenset()) -> tuple[str, str | None]:
     """"X is currently closed" -> "As of January 16, 2023, X is closed": a present state needs its date.
-    "X is still being considered" keeps its "still" and takes the date too, unless the claim gives a year."""
+    "X is still being considered" keeps its "still" and takes the date too, and so does a present perfect
+    ("No one has been charged"), unless the claim gives a year."""
     m = _AS_OF.search(text)
     if reference is not None and not m and not re.search(r"\bas of\b|\b(?:1[89]|20)\d\d\b", text, re.I):
         still = _STILL.search(text)
-        if still and not _in_quotation(text, still.start()):
+        if (still and not _in_quotation(text, still.start())) or _present_perfect(text):
             body = re.sub(r"^(?:In the meantime|Meanwhile|Now|Today),\s*", "", text.strip())
-            first = body.split(" ", 1)[0]
-            if first.lower() in _LOWER_OPENERS:
-                body = body[0].lower() + body[1:]
-            return f"As of {_fmt_day(reference)}, {body}", reference.isoformat()
+            return f"As of {_fmt_day(reference)}, {_as_of_body(body, names)}", reference.isoformat()
     if reference is None or not m or re.search(r"\bas of\b", text, re.I) or _in_quotation(text, m.start()):
         return text, None
     body = (text[:m.start()] + text[m.end():]).strip()
     body = re.sub(r"\s+([,.;:])", r"\1", re.sub(r"\s{2,}", " ", body))
     if not body:
         return text, None
-    first = body.split(" ", 1)[0]
-    if first.lower() in _LOWER_OPENERS:
-        body = body[0].lower() + body[1:]
-    return f"As of {_fmt_day(reference)}, {body}", reference.isoformat()
+    return f"As of {_fmt_day(reference)}, {_as_of_body(body, names)}", reference.isoformat()
 
 
 _FULL_DATE = re.compile(rf"\b(?:(?P<m1>{_MON})\s+(?P<d1>{_DAY}),?\s+(?P<y1>{_YEAR})|(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m2>{_MON}),?\s+(?P<y2>{_YEAR}))\b")
@@ -706,7 +725,7 @@ def decontextualize(claims: list[Claim], doc: Document, *, mentions: list[Mentio
         anchor = next((d for pos, d in reversed(written) if pos < claim.start), None)
         standalone, dates = resolve_relative_dates(standalone, reference, anchor)
         standalone = _clock_day(standalone, dates, doc.text, claim.start, reference, anchor)
-        standalone, as_of = _as_of(standalone, reference)
+        standalone, as_of = _as_of(standalone, reference, frozenset(m.name.split()[0] for m in mentions if m.name))
         if as_of and as_of not in dates:
             dates.append(as_of)
         fragment = claim.text[:1].islower() or claim.text[-1:] not in ".!?\"”’"
