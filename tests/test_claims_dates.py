@@ -240,3 +240,17 @@ def test_a_weekday_after_a_clock_time_and_a_possessive_weekday_resolve():
         "Lopez won 58% of the vote in the November 7, 2023 council election.")
     assert resolve_relative_dates("Saturday's peak demand reached 41,200 megawatts.", ref)[0] == (
         "The November 4, 2023 peak demand reached 41,200 megawatts.")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("This October's temperatures broke records.", "October 2023's temperatures broke records."),
+    ("This October was the hottest on record.", "October 2023 was the hottest on record."),
+    ("Temperatures this October were high.", "Temperatures in October 2023 were high."),
+    ("Last October was wet.", "October 2022 was wet."),  # a month after the article's: the year before
+    ("Last March, the council voted.", "In March 2023, the council voted."),
+    ("Prices rose since last March.", "Prices rose since March 2023."),
+])
+def test_this_and_last_month_name_resolve_and_read_as_written(text, expected):
+    """"this October" is the article year's October; a month that is the subject or a possessive takes no "in"."""
+    got, dates = resolve_relative_dates(text, date(2023, 9, 8))
+    assert got == expected and len(dates) == 1

@@ -88,12 +88,14 @@ _DATE_RE = re.compile(
         r"|(?P<rel_day_this>[Tt]his)\s+(?P<rel_day_part_this>morning|afternoon|evening)|(?P<rel_day_last>[Ll]ast)\s+night)\b(?![’']s))",
         r"(?P<rel>\b(?P<rel_mod>(?:[Ee]arlier|[Ll]ater)\s+)?(?P<rel_which>[Tt]his|[Ll]ast|[Nn]ext)\s+(?P<rel_u>year|month|week)\b)",
         r"(?P<wkend>\b(?P<wkend_p>[Oo]ver|[Dd]uring|[Oo]n|[Ll]ast|[Tt]his\s+past|[Tt]his)\s+(?:the\s+)?weekend\b(?![’']s))",
-        rf"(?P<last_mon>\b(?P<last_mon_w>[Ll]ast)\s+(?P<last_mon_m>{_MON})\b(?!\s+\d))",
+        rf"(?P<last_mon>\b(?P<last_mon_w>[Ll]ast|[Tt]his)\s+(?P<last_mon_m>{_MON})(?P<last_mon_poss>[’']s)?\b(?!\s+\d))",
         r"(?P<in_mon>\b(?P<in_mon_p>[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y|[Dd]uring|[Ee]arly|[Ll]ate|[Mm]id-?)\s+(?P<in_mon_m>January|February|March|April|May|June|July|August|September|October|November|December)\b(?!,?\s*\d|\s+of\s+\d|,?\s+(?:of\s+)?(?:this|last|next)\s+year\b))",
         rf"(?P<in_year>\b(?P<in_year_p>{_PREP_YEAR})\s+(?:both\s+|either\s+)?(?:(?:early|late|mid|the\s+(?:early|late|middle|end|start|beginning|summer|spring|autumn|fall|winter|first|second)(?:\s+half)?\s+of)[\s-]+)?(?P<in_year_y>{_YEAR})\b(?![\d%]|[.,\-/]\d|\s+[a-z]+s\b))",
         rf"(?P<det_year>\b(?:[Tt]he|[Aa]n?|[Ii]ts|[Tt]heir|[Hh]is|[Hh]er|[Tt]his|[Tt]hat)\s+(?P<det_year_y>{_YEAR})\s+(?=(?:[a-z]+\s+)?(?:election|census|report|study|survey|season|budget|law|act|referendum|flood|earthquake|fire|crisis|games|olympics|campaign|audit|review|inquiry|agreement|deal|treaty|merger|ruling|storm|drought|strike|protest|amendment|plan|decision|vote|contract|revision|edition)))",
     ])
 )
+_MONTH_SUBJECT = re.compile(r"\s+(?:was|were|is|has|had|saw|brought|became|marked|set|broke|ranked|remains?|"
+                            r"remained|ended|began|proved)\b")
 _PREPOSITION_BEFORE = re.compile(r"\b(?:since|until|till|by|from|of|before|after|in|during|through|as of|between|and|to|on|around)\s+$", re.I)
 
 
@@ -338,11 +340,18 @@ def resolve_relative_dates(text: str, reference: date | None, anchor: date | Non
             year = reference.year if month <= reference.month else reference.year - 1
             add(f"{year:04d}-{month:02d}")
             return f"{whole} {year}"
-        if kind == "last_mon":
+        if kind == "last_mon":  # "last October", "this October's temperatures"
             month = _month_num(g("last_mon_m"))
-            year = reference.year if month < reference.month else reference.year - 1
+            if g("last_mon_w").lower() == "this":
+                year = reference.year
+            else:
+                year = reference.year if month < reference.month else reference.year - 1
             add(f"{year:04d}-{month:02d}")
-            return _cap(whole, ("" if after_prep else "in ") + f"{MONTH_NAMES[month - 1]} {year}")
+            named = f"{MONTH_NAMES[month - 1]} {year}" + (g("last_mon_poss") or "")
+            # the month as a subject ("Last October was the hottest") or a possessive takes no "in"
+            opens = not text[:m.start()].strip() or text[:m.start()].rstrip()[-1:] in ".;:!?\"“"
+            bare = after_prep or g("last_mon_poss") or (opens and _MONTH_SUBJECT.match(text[m.end():]))
+            return _cap(whole, ("" if bare else "in ") + named)
         return whole
 
     matches = list(_DATE_RE.finditer(text))
