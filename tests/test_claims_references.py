@@ -214,6 +214,20 @@ def test_a_role_with_no_holder_is_the_one_person_of_the_sentence_before():
         "Former vice president Joe Biden had a lead in the polls, but has dropped among older voters."
 
 
+def test_a_former_office_nobody_holds_is_the_person_the_article_is_about():
+    text = ("Lena Ortiz ran the city for twelve years. Lena Ortiz now wants to be governor. Critics say Lena Ortiz "
+            "spent too much. Lena Ortiz denies it.\n\n"
+            "President Tom Hale mocked the campaign on Tuesday. Hale pointed to the former mayor's spending.\n\n"
+            "Sam Reed and Tom Hale spoke. The new mayor took office in May.")
+    assert refs(text, "Hale pointed to the former mayor's spending.") == \
+        "Tom Hale pointed to former mayor Lena Ortiz's spending."
+    # not a current office ("the new mayor"), and not when the article is about two people alike
+    assert refs(text, "The new mayor took office in May.") == "The new mayor took office in May."
+    even = ("Lena Ortiz and Sam Reed met. Lena Ortiz spoke. Sam Reed spoke. Lena Ortiz left. Sam Reed left.\n\n"
+            "President Tom Hale mocked the campaign. Hale pointed to the former mayor's spending.")
+    assert refs(even, "Hale pointed to the former mayor's spending.") == "Tom Hale pointed to the former mayor's spending."
+
+
 def test_the_state_is_the_one_us_state_the_article_is_about():
     text = ("Voters in South Carolina go to the polls on Saturday. South Carolina has 54 delegates.\n\n"
             "Support among the state's older voters fell to 35%.")
