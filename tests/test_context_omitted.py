@@ -98,3 +98,15 @@ def test_restating_passage_is_dropped_and_new_one_kept():
 
     facts = find_omitted(article, [], Index(), Verifier())
     assert [f.document_id for f in facts] == ["d2"]
+
+
+def test_the_article_date_put_before_a_claim_is_not_searched_for():
+    """"As of <article date>, …" is for the reader: omitted context searches and compares the claim without it."""
+    from factdesk.context.omitted import _claim_words
+    from factdesk.types import Claim
+
+    claim = Claim(text="The line has cost $2 billion.", start=0, end=29, checkworthiness=0.9,
+                  standalone="As of November 20, 2024, the line has cost $2 billion.")
+    assert _claim_words(claim) == "The line has cost $2 billion."
+    dated = Claim(text="x", start=0, end=1, checkworthiness=0.9, standalone="The line opened on November 20, 2024.")
+    assert _claim_words(dated) == "The line opened on November 20, 2024."

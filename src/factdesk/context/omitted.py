@@ -48,6 +48,18 @@ from factdesk.text.entities import find_mentions
 from factdesk.text.sentences import split_sentences
 from factdesk.types import CheckedClaim, Claim, Document, Hit, Passage
 
+# "As of November 20, 2024, …": the article's own date, put there for the reader (decontextualize), says nothing
+# about which passages are on topic, and its numbers would make any passage dated that year look like a restatement
+_AS_OF_ARTICLE = re.compile(r"^As of [A-Z][a-z]+ \d{1,2}, \d{4}, ")
+
+
+def _claim_words(claim: Claim) -> str:
+    """The claim as omitted context searches and compares it: its standalone form without an "As of" date."""
+    text = claim.standalone or claim.text
+    stripped = _AS_OF_ARTICLE.sub("", text)
+    return stripped[:1].upper() + stripped[1:] if stripped != text else text
+
+
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['\u2019][^\W\d_]+)*", re.UNICODE)
 _EXTRA_STOP = frozenset("""
 said says say told according would could also about after before during while since until than more
@@ -214,7 +226,7 @@ def _topic_queries(article: Document, claims: list[Claim]) -> list[str]:
 def planned_queries(article: Document, checked_claims: Iterable[Claim | CheckedClaim]) -> list[str]:
     """The texts :func:`find_omitted` will search for (so a retriever can embed them ahead, in one call)."""
     claims = [_claim_of(c) for c in checked_claims]
-    return _topic_queries(article, claims) + [c.standalone or c.text for c in claims]
+    return _topic_queries(article, claims) + [_claim_words(c) for c in claims]
 
 
 def find_omitted(
@@ -258,7 +270,7 @@ def find_omitted(
             if d and str(getattr(ev.stance, "value", ev.stance)) != "neutral" and d > newest_evidence.get(ci, ""):
                 newest_evidence[ci] = d
     topic_queries = _topic_queries(article, claims)
-    queries = topic_queries + [c.standalone or c.text for c in claims]
+    queries = topic_queries + [_claim_words(c) for c in claims]
     n_topic = len(topic_queries)
     kwargs = dict(mode=mode, before=article.published, exclude_documents={article.id})
     results: list[list[Hit]] = list(index.search_many(topic_queries, k, **kwargs))
@@ -287,7 +299,7 @@ def find_omitted(
     title_words, title_nums = content_terms(article.title or "")
     art_words |= title_words
     art_nums |= title_nums
-    claim_terms = [content_terms(c.standalone or c.text) for c in claims]
+    claim_terms = [content_terms(_claim_words(c)) for c in claims]
     names, main_names = _entity_names(article)
 
     # filters: new (not restating the article) and on the article's topic (shares its entities)
