@@ -108,5 +108,11 @@ def test_the_article_date_put_before_a_claim_is_not_searched_for():
     claim = Claim(text="The line has cost $2 billion.", start=0, end=29, checkworthiness=0.9,
                   standalone="As of November 20, 2024, the line has cost $2 billion.")
     assert _claim_words(claim) == "The line has cost $2 billion."
+    # the prefix decontextualize writes is the one left out
+    from datetime import date
+
+    from factdesk.text.words import as_of_prefix
+
+    assert as_of_prefix(date(2024, 11, 20)) == "As of November 20, 2024, "
     dated = Claim(text="x", start=0, end=1, checkworthiness=0.9, standalone="The line opened on November 20, 2024.")
     assert _claim_words(dated) == "The line opened on November 20, 2024."

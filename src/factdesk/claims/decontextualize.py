@@ -52,6 +52,7 @@ from datetime import date, timedelta
 
 from factdesk.claims.references import full_name, name_references, possessive_form
 from factdesk.text.entities import Mention, find_mentions, person_gender, pronoun_gender, resolve_reference
+from factdesk.text.words import as_of_prefix
 from factdesk.types import Claim, ClaimKind, Document
 
 MONTH_NAMES = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -631,14 +632,14 @@ def _as_of(text: str, reference: date | None, names: frozenset[str] = frozenset(
         still = _STILL.search(text)
         if (still and not _in_quotation(text, still.start())) or _present_perfect(text):
             body = re.sub(r"^(?:In the meantime|Meanwhile|Now|Today),\s*", "", text.strip())
-            return f"As of {_fmt_day(reference)}, {_as_of_body(body, names)}", reference.isoformat()
+            return as_of_prefix(reference) + _as_of_body(body, names), reference.isoformat()
     if reference is None or not m or re.search(r"\bas of\b", text, re.I) or _in_quotation(text, m.start()):
         return text, None
     body = (text[:m.start()] + text[m.end():]).strip()
     body = re.sub(r"\s+([,.;:])", r"\1", re.sub(r"\s{2,}", " ", body))
     if not body:
         return text, None
-    return f"As of {_fmt_day(reference)}, {_as_of_body(body, names)}", reference.isoformat()
+    return as_of_prefix(reference) + _as_of_body(body, names), reference.isoformat()
 
 
 _FULL_DATE = re.compile(rf"\b(?:(?P<m1>{_MON})\s+(?P<d1>{_DAY}),?\s+(?P<y1>{_YEAR})|(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m2>{_MON}),?\s+(?P<y2>{_YEAR}))\b")
@@ -717,6 +718,7 @@ def decontextualize(claims: list[Claim], doc: Document, *, mentions: list[Mentio
         mentions = find_mentions(doc.text)
     written = _full_dates(doc.text, reference)
     narrator = _narrator(doc)
+    names = frozenset(m.name.split()[0] for m in mentions if m.name)  # first words of names keep their capital
     for claim in claims:
         if claim.text != doc.text[claim.start:claim.end]:  # defensive: never trust a stale span
             claim.text = doc.text[claim.start:claim.end]
@@ -734,7 +736,7 @@ def decontextualize(claims: list[Claim], doc: Document, *, mentions: list[Mentio
         anchor = next((d for pos, d in reversed(written) if pos < claim.start), None)
         standalone, dates = resolve_relative_dates(standalone, reference, anchor)
         standalone = _clock_day(standalone, dates, doc.text, claim.start, reference, anchor)
-        standalone, as_of = _as_of(standalone, reference, frozenset(m.name.split()[0] for m in mentions if m.name))
+        standalone, as_of = _as_of(standalone, reference, names)
         if as_of and as_of not in dates:
             dates.append(as_of)
         fragment = claim.text[:1].islower() or claim.text[-1:] not in ".!?\"”’"

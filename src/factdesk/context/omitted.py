@@ -46,18 +46,14 @@ from typing import Any
 from factdesk.context.quotes import FUNCTION_WORDS
 from factdesk.text.entities import find_mentions
 from factdesk.text.sentences import split_sentences
+from factdesk.text.words import without_as_of
 from factdesk.types import CheckedClaim, Claim, Document, Hit, Passage
 
-# "As of November 20, 2024, …": the article's own date, put there for the reader (decontextualize), says nothing
-# about which passages are on topic, and its numbers would make any passage dated that year look like a restatement
-_AS_OF_ARTICLE = re.compile(r"^As of [A-Z][a-z]+ \d{1,2}, \d{4}, ")
-
-
 def _claim_words(claim: Claim) -> str:
-    """The claim as omitted context searches and compares it: its standalone form without an "As of" date."""
-    text = claim.standalone or claim.text
-    stripped = _AS_OF_ARTICLE.sub("", text)
-    return stripped[:1].upper() + stripped[1:] if stripped != text else text
+    """The claim as omitted context searches and compares it: its standalone form without the article's "As of"
+    date (it says nothing about which passages are on topic, and its numbers would make any passage of that year
+    look like a restatement)."""
+    return without_as_of(claim.standalone or claim.text)
 
 
 _WORD = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_]+(?:['\u2019][^\W\d_]+)*", re.UNICODE)

@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import re
+from datetime import date
 
 STOPWORDS = frozenset("""
 a an the and or but if of to in on at by for with from as is are was were be been being it its this that
@@ -75,6 +76,22 @@ _MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augu
 _MONTH_RE = r"(?P<month>jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 _DAY_MONTH = re.compile(rf"\b(?:{_MONTH_RE}\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b|(?P<day2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH_RE.replace('month', 'month2')})", re.I)
 _ISO_DATE = re.compile(r"\b(?P<y>(?:19|20)\d\d)-(?P<m>\d\d)-(?P<d>\d\d)\b")
+
+
+# "As of November 20, 2024, …": the article's date a standalone claim is put at (claims.decontextualize writes
+# it; a stage that searches with the claim's words leaves it out, since it names the article, not the claim)
+_AS_OF_PREFIX = re.compile(r"^As of [A-Z][a-z]+ \d{1,2}, \d{4}, ")
+
+
+def as_of_prefix(day: date) -> str:
+    """``"As of November 20, 2024, "`` for ``day``."""
+    return f"As of {_MONTHS[day.month - 1].capitalize()} {day.day}, {day.year}, "
+
+
+def without_as_of(text: str) -> str:
+    """``text`` without a leading :func:`as_of_prefix`, its next word capitalised; otherwise unchanged."""
+    stripped = _AS_OF_PREFIX.sub("", text)
+    return stripped[:1].upper() + stripped[1:] if stripped != text else text
 
 
 def _month_number(name: str) -> int:

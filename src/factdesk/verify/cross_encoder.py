@@ -202,10 +202,10 @@ class CrossEncoderVerifier:
     """Stance of each (claim, passage) pair from the fine-tuned MiniLM cross-encoder (ONNX).
 
     ``batch_size`` is 1 by default: the int8 model quantizes its activations with one scale per tensor,
-    computed over the whole batch, so in a batch of 32 a pair's logits moved by up to 0.47 with the other
-    pairs (5 stances of 600 changed).  One pair a call gives each pair the same stance whatever is judged
-    beside it, for about 15 % of the speed (benchmarks/verifier_batching.py); a larger batch is faster and
-    no longer reproducible pair by pair.
+    computed over the whole batch, so in batches of 32 a pair's logits moved by up to 1.24 with the other
+    pairs (23 stances of 600 FEVER dev pairs changed).  One pair a call gives each pair the same stance
+    whatever is judged beside it, for 11 % of the speed (benchmarks/verifier_batching.py); a larger batch is
+    faster and no longer reproducible pair by pair.
     """
 
     name = "cross-encoder"
