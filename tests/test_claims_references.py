@@ -140,6 +140,21 @@ def test_claims_without_references_are_unchanged(sentence):
 
 
 @pytest.mark.parametrize("sentence", [
+    "It should not surprise anyone that Harbor County District Attorney Ann Lee dropped 12 charges in 2022.",
+    "It came as no surprise to anyone that the company cut 12 jobs in 2023.",
+    "It is no secret that Northwind lost $3 million in 2021.",
+    "It worried investors that Northwind lost $3 million in 2021.",
+])
+def test_the_it_of_an_extraposed_clause_is_not_a_name(sentence):
+    # seen on a real letters page: a letter's heading ("Harbor County DA / is coddling criminals") became the "it"
+    text = f"Harbor County DA\n\nis coddling criminals\n\nNorthwind Energy reported record profits in 2022. {sentence}"
+    out = rewrite(text, sentence)
+    assert out.startswith("It "), out
+    assert rewrite("Northwind Energy reported record profits. It bought 12 trucks in 2021.",
+                   "It bought 12 trucks in 2021.") == "Northwind Energy bought 12 trucks in 2021."
+
+
+@pytest.mark.parametrize("sentence", [
     "There are four main areas where the company spends its 2015 budget:",
     "2023 on Track to Break Temperature Records",
     "It seems the 1,100 stores are enjoying the confidence of millions of customers.",

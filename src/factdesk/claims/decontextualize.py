@@ -540,13 +540,23 @@ _DUMMY_IT = re.compile(
     r"necessary|essential|vital|unknown|uncertain|understood|argued|claimed|alleged|rumou?red|obvious|evident|unfair|fair)\b"
 )
 
+# "It should not surprise anyone that …", "It came as no surprise that …", "It is no secret that …": the "it" of
+# an extraposed clause, which no name replaces
+_EXTRAPOSED_IT = re.compile(
+    r"^It(?:'s|’s)?\s+(?:(?:should|would|could|might|may|must|will|can|does|did|do|has|had|is|was)(?:n[’']t|\s+not)?"
+    r"\s+)*(?:\w+ly\s+)?(?:(?:surpris|shock|astonish|amaz|bother|worr|concern|struck|strik|occur|dawn|anger|angr|"
+    r"sadden|frustrat|annoy|disappoint|pleas|stun)\w*\b(?:\s+\w+){0,3}\s+(?:that|to|when|how|why|whether)\b|"
+    r"c[oa]me\s+as\s+(?:a|an|no)\b|stands?\s+to\s+reason\b|goes\s+without\s+saying\b|"
+    r"(?:a|an|no)\s+(?:\w+\s+)?(?:surprise|shame|pity|wonder|mystery|coincidence|secret|accident|exaggeration)\b)"
+)
+
 
 def _resolve_opening(claim_text: str, pos: int, text: str, mentions: list[Mention]) -> str | None:
     m = _OPENING_REFERENCE.match(claim_text)
     if not m or re.match(r"(?:His|Her)\s+(?:Honour|Honor|Majesty|Excellency|Holiness|Royal\s+Highness|Grace|Lordship|Ladyship)\b", claim_text):
         return None  # "His Honour Judge Ford" is a title, not a possessive
     ref = m.group("ref")
-    if ref == "It" and (_DUMMY_IT.match(claim_text) or re.match(r"^It\s+(?:is|was)\s+\w+\s+(?:that|to)\b", claim_text)):
+    if ref == "It" and (_DUMMY_IT.match(claim_text) or _EXTRAPOSED_IT.match(claim_text) or re.match(r"^It\s+(?:is|was)\s+\w+\s+(?:that|to)\b", claim_text)):
         return None
     gender = pronoun_gender(ref)
     if gender:
