@@ -366,3 +366,13 @@ def test_a_thing_the_article_introduced_with_a_place_keeps_it():
             "Agents inspected the vessel, finding 202 bricks.")
     assert refs(boat, "Agents inspected the vessel, finding 202 bricks.") == \
         "Agents inspected the vessel being removed from the water in Las Croabas, finding 202 bricks."
+
+
+@pytest.mark.parametrize(("sentence", "expected"), [
+    ("Less sensible: the authority spent $2 million on adverts in 2023.", "The authority spent $2 million on adverts in 2023."),
+    ("Bottom line: the fund lost 12% in 2022.", "The fund lost 12% in 2022."),
+    ("Reuters: the fund lost 12% in 2022.", "Reuters: the fund lost 12% in 2022."),  # a name before a colon stays
+])
+def test_a_writer_s_label_before_a_colon_is_not_part_of_the_claim(sentence, expected):
+    text = f"Reuters covered Harbor Fund on Monday. {sentence}"
+    assert rewrite(text, sentence) == expected

@@ -718,6 +718,19 @@ def _narrator(doc: Document) -> str | None:
     return None
 
 
+# "Less sensible: the authority has spent …", "Bottom line: the fund …": the writer's label, not part of the claim
+_LABEL = re.compile(r"^(?P<label>[A-Z][a-z]+(?:\s+[a-z]+){0,2}):\s+(?=[a-z])")
+
+
+def _without_label(text: str, names: frozenset[str]) -> str:
+    """The claim without a short lower-case label before a colon; a name before a colon ("Reuters:") stays."""
+    m = _LABEL.match(text)
+    if not m or m.group("label").split()[0] in names:
+        return text
+    rest = text[m.end():]
+    return rest[0].upper() + rest[1:]
+
+
 def decontextualize(claims: list[Claim], doc: Document, *, mentions: list[Mention] | None = None) -> None:
     """Fill ``standalone`` and ``dates`` of each claim in place."""
     try:
@@ -743,6 +756,7 @@ def decontextualize(claims: list[Claim], doc: Document, *, mentions: list[Mentio
             # "…," she told reporters. -> "…," Lena Ortiz told reporters.
             standalone = re.sub(r"""(["”],?\s+)(?:he|she)(\s+(?:said|says|told|added|wrote|claimed|argued|insisted))\b""",
                                 lambda m: m.group(1) + claim.attributed_to + m.group(2), standalone, count=1)
+        standalone = _without_label(standalone, names)
         anchor = next((d for pos, d in reversed(written) if pos < claim.start), None)
         standalone, dates = resolve_relative_dates(standalone, reference, anchor)
         standalone = _clock_day(standalone, dates, doc.text, claim.start, reference, anchor)
