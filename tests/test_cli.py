@@ -58,6 +58,37 @@ def test_claims_command_outputs_claims_without_evidence(tmp_path: Path) -> None:
     assert not (tmp_path / "unused.db").exists()  # claims never touches the store
 
 
+def test_the_max_claims_cap_says_what_it_left_out(tmp_path: Path) -> None:
+    article = str(demodata.article_path())
+    db = tmp_path / "unused.db"
+    every = json.loads(run("claims", article, "--max-claims", "0", db=db, check=True).stdout)
+    assert every["summary"]["left_out"] == 0 and len(every["claims"]) > 5
+    capped = json.loads(run("claims", article, "--max-claims", "8", db=db, check=True).stdout)
+    validate_report(capped)
+    assert len(capped["claims"]) == 8 and capped["summary"]["left_out"] == len(every["claims"]) - 8
+    # rebuttal pairs are kept first, then the most check-worthy of the others
+    kept = {c["id"] for c in capped["claims"]}
+    assert {c["id"] for c in every["claims"] if c["kind"] == "rebutted"} <= kept
+    plain = [c for c in every["claims"] if c["kind"] not in ("rebutted", "rebuttal")]
+    assert min(c["checkworthiness"] for c in plain if c["id"] in kept) >= max(
+        c["checkworthiness"] for c in plain if c["id"] not in kept)
+    md = run("claims", article, "--max-claims", "8", "--format", "markdown", db=db, check=True).stdout
+    assert f"{len(every['claims']) - 8} more check-worthy claims left out by the max\\_claims cap" in md
+    bad = run("claims", article, "--max-claims", "-1", db=db)
+    assert bad.returncode != 0 and "max_claims must be 0 (no cap) or more" in bad.stderr
+
+
+def test_check_reports_the_claims_its_cap_left_out(store_with_report: tuple[Path, str]) -> None:
+    db, _ = store_with_report
+    report = json.loads(run("check", str(demodata.article_path()), "--max-claims", "6", "--no-save", "--format", "json",
+                            db=db, check=True).stdout)
+    validate_report(report)
+    assert report["summary"]["claims"] == 6 and report["summary"]["left_out"] >= 10
+    html = run("check", str(demodata.article_path()), "--max-claims", "6", "--no-save", "--format", "html",
+               db=db, check=True).stdout
+    assert f'<p class="left-out">{report["summary"]["left_out"]} more check-worthy claims left out' in html
+
+
 def test_index_is_idempotent_from_the_cli(store_with_report: tuple[Path, str]) -> None:
     db, _ = store_with_report
     stats = json.loads(run("index", str(demodata.corpus_dir()), "--json", db=db, check=True).stdout)

@@ -260,6 +260,7 @@ def test_report_to_dict_contract(d, report):
         "not_enough_evidence": 1,
         "conflicting": 1,
         "unchecked": 1,
+        "left_out": 0,
     }
     assert [e["date"] for e in d["timeline"]] == ["1998", "2019", "2021-06"]
     assert d["timeline"][0]["claim_id"] == c1["id"]

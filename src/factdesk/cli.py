@@ -214,6 +214,9 @@ def _check_options(f: Any) -> Any:
                      help="Allow fetching URLs on loopback/private networks (off by default: SSRF guard)."),
         click.option("--top-k", type=int, default=None, help="Evidence passages per claim [5]."),
         click.option("--threshold", type=float, default=None, help="Check-worthiness cut-off in [0,1] [0.5]."),
+        click.option("--max-claims", type=int, default=None,
+                     help="Claims checked per article, the most check-worthy first; the report says how many "
+                     "it left out; 0 = all [40]."),
         click.option("--verifier", default=None, help="Registered verifier name (see `factdesk info`)."),
         click.option("--retriever", default=None, help="Registered retriever name (see `factdesk info`) [sqlite]."),
     ]):
@@ -240,7 +243,7 @@ def _check_options(f: Any) -> Any:
 @_publish_options
 @db_option
 def check(source: str, fmt: str, output: str | None, allow_private: bool | None, top_k: int | None,
-          threshold: float | None, verifier: str | None, retriever: str | None, sources: tuple[str, ...],
+          threshold: float | None, max_claims: int | None, verifier: str | None, retriever: str | None, sources: tuple[str, ...],
           refresh: bool | None, no_save: bool, llm_url: str | None, llm_model: str | None, llm_stages: str | None,
           publisher: str | None, publisher_url: str | None, review_url: str | None, db: str | None) -> None:
     """Fact-check an article (file or http(s) URL), claim by claim.
@@ -259,7 +262,8 @@ def check(source: str, fmt: str, output: str | None, allow_private: bool | None,
     evidence_specs = [s for s in sources if source_config.looks_like_spec(s)]
     quoted = [s for s in sources if s not in evidence_specs]
     base = _settings()
-    settings = _settings(allow_private=allow_private, top_k=top_k, threshold=threshold, verifier=verifier,
+    settings = _settings(allow_private=allow_private, top_k=top_k, threshold=threshold, max_claims=max_claims,
+                         verifier=verifier,
                          retriever=retriever, publisher=publisher, publisher_url=publisher_url,
                          review_url_template=review_url, llm_url=llm_url, llm_model=llm_model,
                          llm_stages=llm_stages, refresh_sources=refresh,
@@ -312,10 +316,13 @@ def _llm_summary(info: dict[str, Any]) -> str:
 @click.option("--format", "fmt", type=click.Choice(["json", "markdown"]), default="json", show_default=True)
 @output_option
 @click.option("--threshold", type=float, default=None, help="Check-worthiness cut-off in [0,1] [0.5].")
+@click.option("--max-claims", type=int, default=None,
+              help="Claims listed, the most check-worthy first; the output says how many it left out; 0 = all [40].")
 @click.option("--allow-private", is_flag=True, default=None, help="Allow loopback/private URLs.")
-def claims(source: str, fmt: str, output: str | None, threshold: float | None, allow_private: bool | None) -> None:
+def claims(source: str, fmt: str, output: str | None, threshold: float | None, max_claims: int | None,
+           allow_private: bool | None) -> None:
     """Extract the check-worthy claims of an article, without evidence (fast)."""
-    settings = _settings(threshold=threshold, allow_private=allow_private)
+    settings = _settings(threshold=threshold, max_claims=max_claims, allow_private=allow_private)
     with Store.open(":memory:") as store:
         doc, claim_set = Pipeline.from_settings(settings, store=store).extract(source)
     data = claims_to_dict(doc, claim_set)

@@ -424,7 +424,7 @@ class Pipeline:
         doc = self.load(source)
         with stage("claims"):
             claim_set = extract_claims(doc, scorer=self.scorer, threshold=self.settings.threshold,
-                                       max_claims=self.settings.max_claims)
+                                       max_claims=self.settings.claim_cap())
         return doc, claim_set
 
     # -- check ---------------------------------------------------------------------
@@ -443,7 +443,7 @@ class Pipeline:
         if record is not None and "decompose" in record.stages:
             notify("decompose", 0.1)
             with stage("decompose"):
-                claim_set = ClaimDecomposer(self.llm, max_claims=self.settings.max_claims).run(doc, claim_set, record)  # type: ignore[arg-type]
+                claim_set = ClaimDecomposer(self.llm, max_claims=self.settings.claim_cap() or len(claim_set.claims)).run(doc, claim_set, record)  # type: ignore[arg-type]
         source_docs = [self.load_source(s) for s in sources or []]
         notify("retrieve", 0.2)
         self.prepare_retrieval(doc, claim_set)
@@ -462,7 +462,7 @@ class Pipeline:
         with stage("report"):
             report = Report(article=doc, claims=checked, timeline=claim_set.timeline,
                             created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                            verifier=self.verifier.name)
+                            verifier=self.verifier.name, left_out=claim_set.left_out)
             data = report_to_dict(report, quotes=quotes, matches=matches, omitted=omitted,
                                   llm=record.to_report() if record is not None else None,
                                   llm_claims={cid: c.to_dict() for cid, c in record.claims.items()}

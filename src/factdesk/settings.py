@@ -74,7 +74,7 @@ class Settings:
     # user data dir (~/.local/share/factdesk); the package's shipped files are only ever read
     user_dir: str | None = None
     threshold: float = 0.5  # check-worthiness cut-off for claims
-    max_claims: int = 40
+    max_claims: int = 40  # claims kept per article, the most check-worthy first (a report says how many it left out); 0 = all
     top_k: int = 5  # evidence passages per claim
     retrieval_mode: str = "hybrid"  # hybrid | lexical | dense
     # at most this many of a claim's top_k evidence passages from one document, so other documents get
@@ -153,6 +153,12 @@ class Settings:
                                   hint="set it once, under either table: it holds for both")
             options[key] = theirs[key]
         return options
+
+    def claim_cap(self) -> int | None:
+        """``max_claims`` as extraction takes it: None for 0 (no cap); a negative value is a :class:`ConfigError`."""
+        if self.max_claims < 0:
+            raise ConfigError(f"max_claims must be 0 (no cap) or more, got {self.max_claims}")
+        return self.max_claims or None
 
     @property
     def llm_configured(self) -> bool:

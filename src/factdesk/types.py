@@ -153,6 +153,7 @@ class ClaimSet:
     claims: list[Claim]
     timeline: list[TimelineEvent] = field(default_factory=list)
     sentences: int = 0  # how many sentences were scored
+    left_out: int = 0  # check-worthy claims over the max_claims cap, not kept
 
 
 @dataclass
@@ -216,6 +217,7 @@ class Report:
     created: str = ""  # ISO timestamp
     verifier: str = ""
     id: str = ""
+    left_out: int = 0  # check-worthy claims over the max_claims cap, not checked
 
     def __post_init__(self) -> None:
         if not self.id:

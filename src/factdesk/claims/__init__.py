@@ -154,15 +154,17 @@ def extract_claims(
                             kind=ClaimKind.QUOTED if att else ClaimKind.ASSERTION,
                             attributed_to=att.speaker if att else None, sentence_index=i))
 
+    left_out = 0
     if max_claims is not None and len(claims) > max_claims:
-        claims = _cap(claims, forced, max(0, max_claims))
+        kept = _cap(claims, forced, max(0, max_claims))
+        left_out, claims = len(claims) - len(kept), kept
     claims.sort(key=lambda c: (c.start, c.end))
     decontextualize(claims, doc, mentions=mentions)
     for c in claims:
         if c.attributed_to:  # "HCSO said" is the Harris County Sheriff's Office the article named before
             c.attributed_to = spelled_out(c.attributed_to, mentions) or c.attributed_to
         c.checked_as = proposition(c.standalone, c.attributed_to)
-    return ClaimSet(claims=claims, timeline=build_timeline(claims), sentences=len(sentences))
+    return ClaimSet(claims=claims, timeline=build_timeline(claims), sentences=len(sentences), left_out=left_out)
 
 
 def _cap(claims: list[Claim], forced: set[str], limit: int) -> list[Claim]:

@@ -135,7 +135,7 @@ class ClaimDecomposer:
                 c.responds_to = first_child[c.responds_to]
         timeline = [TimelineEvent(ev.date, ev.text, first_child.get(ev.claim_id or "", ev.claim_id))
                     for ev in claim_set.timeline]
-        return ClaimSet(claims=out, timeline=timeline, sentences=claim_set.sentences)
+        return ClaimSet(claims=out, timeline=timeline, sentences=claim_set.sentences, left_out=claim_set.left_out)
 
     @staticmethod
     def _place(text: str, parents: list[Claim], sentence: Any, quote: str) -> tuple[int | None, tuple[int, int] | None]:

@@ -116,13 +116,24 @@ def claim_numbers(claims: list[dict[str, Any]]) -> dict[str, int]:
 def summary_of(d: dict[str, Any]) -> dict[str, int]:
     """The report's summary, recomputed from the claims when it is missing."""
     s = d.get("summary")
+    left_out = s.get("left_out") if isinstance(s, dict) else None
+    left_out = left_out if isinstance(left_out, int) and not isinstance(left_out, bool) and left_out > 0 else 0
     if isinstance(s, dict) and all(isinstance(s.get(k), int) for k in SUMMARY_ORDER):
-        return {"claims": int(s.get("claims", 0) or 0), **{k: int(s[k]) for k in SUMMARY_ORDER}}
+        return {"claims": int(s.get("claims", 0) or 0), **{k: int(s[k]) for k in SUMMARY_ORDER}, "left_out": left_out}
     claims = claims_of(d)
-    out = {"claims": len(claims), **{k: 0 for k in SUMMARY_ORDER}}
+    out = {"claims": len(claims), **{k: 0 for k in SUMMARY_ORDER}, "left_out": left_out}
     for c in claims:
         out[label_of(c) or "unchecked"] += 1
     return out
+
+
+def left_out_note(s: dict[str, int]) -> str:
+    """What the ``max_claims`` cap kept out of a report (plain text; empty when nothing was)."""
+    n = s.get("left_out", 0)
+    if not n:
+        return ""
+    return (f"{n} more check-worthy claim{'s' if n != 1 else ''} left out by the max_claims cap: raise it with "
+            "--max-claims N (0 = no cap) or max_claims in factdesk.toml")
 
 
 def kind_phrase(claim: dict[str, Any], numbers: dict[str, int]) -> str:

@@ -38,6 +38,7 @@ from factdesk.report._common import (
     kind_phrase,
     label_of,
     label_text,
+    left_out_note,
     one_line,
     percent,
     safe_http_url,
@@ -233,7 +234,9 @@ def _chips(d: dict[str, Any]) -> str:
         label = key if key != "unchecked" else None
         zero = " zero" if not s[key] else ""
         items.append(f'<li class="chip {_label_class(label)}{zero}">{s[key]} {esc(label_text(label))}</li>')
-    return f'<ul class="chips" aria-label="summary">{"".join(items)}</ul>'
+    note = left_out_note(s)
+    return (f'<ul class="chips" aria-label="summary">{"".join(items)}</ul>'
+            + (f'<p class="left-out">{esc(note)}</p>' if note else ""))
 
 
 def _evidence_item(ev: dict[str, Any], decisive: set[str]) -> str:

@@ -401,9 +401,11 @@ def _timeline_to_list(events: list[TimelineEvent]) -> list[dict[str, Any]]:
     return out
 
 
-def summarize(claims: list[dict[str, Any]]) -> dict[str, int]:
-    """Counts per verdict label over claim dicts; claims without a verdict are ``unchecked``."""
-    summary = {"claims": len(claims), **{label: 0 for label in LABELS}, "unchecked": 0}
+def summarize(claims: list[dict[str, Any]], *, left_out: int = 0) -> dict[str, int]:
+    """Counts per verdict label over claim dicts; claims without a verdict are ``unchecked``.
+
+    ``left_out`` counts the check-worthy claims the ``max_claims`` cap kept out of the report."""
+    summary = {"claims": len(claims), **{label: 0 for label in LABELS}, "unchecked": 0, "left_out": max(0, left_out)}
     for c in claims:
         verdict = c.get("verdict")
         label = verdict.get("label") if isinstance(verdict, dict) else None
@@ -447,7 +449,7 @@ def report_to_dict(report: Report, *, quotes: dict[str, Any] | None = None,
         "article": _article_to_dict(report.article),
         "claims": claims,
         "timeline": _timeline_to_list(report.timeline),
-        "summary": summarize(claims),
+        "summary": summarize(claims, left_out=report.left_out),
         "omitted": [f for f in (omitted_to_dict(x) for x in (omitted or [])) if f is not None],
     }
     if llm is not None:
@@ -473,6 +475,6 @@ def claims_to_dict(article: Document, claim_set: ClaimSet, *, created: str | Non
         "article": _article_to_dict(article),
         "claims": claims,
         "timeline": _timeline_to_list(claim_set.timeline),
-        "summary": summarize(claims),
+        "summary": summarize(claims, left_out=claim_set.left_out),
         "omitted": [],
     }

@@ -27,6 +27,7 @@ from factdesk.report._common import (
     kind_phrase,
     label_of,
     label_text,
+    left_out_note,
     one_line,
     percent,
     safe_http_url,
@@ -81,7 +82,9 @@ def _summary_line(d: dict[str, Any]) -> str:
     n = s["claims"]
     parts = [f"{s[k]} {label_text(k if k != 'unchecked' else None)}" for k in SUMMARY_ORDER if s[k]]
     head = f"**{n} claim{'s' if n != 1 else ''}**"
-    return head + (": " + " · ".join(parts) if parts else "")
+    line = head + (": " + " · ".join(parts) if parts else "")
+    note = left_out_note(s)
+    return line + (f"\n\n*{escape(note, block=False)}*" if note else "")
 
 
 def _evidence_lines(ev: dict[str, Any], decisive: set[str]) -> list[str]:
