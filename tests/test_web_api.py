@@ -458,6 +458,18 @@ def test_review_validation_errors(local: TestClient) -> None:
     assert_error(local.post(f"/api/checks/nope/claims/{claim['id']}/review", json={"approve": True}), 404)
 
 
+def test_the_check_page_says_what_the_claim_cap_left_out(db: Path) -> None:
+    with client_for(db, settings=Settings(verifier="baseline", max_claims=1)) as c:
+        job = submit_and_wait(c)
+        assert len(job["report"]["claims"]) == 1 and job["report"]["summary"]["left_out"] >= 2
+        page = c.get(f"/checks/{job['id']}").text
+    n = job["report"]["summary"]["left_out"]
+    assert f'<p class="muted left-out" id="left-out">{n} more check-worthy claims left out by the max_claims cap' in page
+    with client_for(db) as c:  # the default cap keeps every claim of a short article: no note
+        job = submit_and_wait(c)
+        assert job["report"]["summary"]["left_out"] == 0 and 'id="left-out"' not in c.get(f"/checks/{job['id']}").text
+
+
 def test_review_through_the_html_form(local: TestClient) -> None:
     job = submit_and_wait(local)
     claim = job["report"]["claims"][0]
