@@ -71,7 +71,7 @@ def test_all_three_stages_run_end_to_end_on_the_real_server(llama_server, tmp_pa
         report = pipe.check(demodata.article_path())
     validate_report(report)
     llm = report["llm"]
-    assert llm["prompts"] == {"decompose": "decompose.v1", "questions": "questions.v1", "verdict": "verdict.v1"}
+    assert llm["prompts"] == {"decompose": "decompose.v2", "questions": "questions.v1", "verdict": "verdict.v1"}
     assert llm["total"]["calls"] >= 3 and llm["total"]["completion_tokens"] > 0
     ran = {f["stage"] for f in llm["fallbacks"]}
     assert any(c["llm"]["questions"] for c in report["claims"]) or "questions" in ran

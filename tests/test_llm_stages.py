@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from factdesk import registry
 from factdesk.cli import cli
 from factdesk.errors import LLMError, LLMOutputError, LLMTimeout
-from factdesk.llm.decompose import ClaimDecomposer, locate
+from factdesk.llm.decompose import ClaimDecomposer, locate, numbered_sentences
 from factdesk.llm.judge import LLMJudge, normalise_label, resolve_citation
 from factdesk.llm.prompt_files import PROMPT_NAMES, available_prompts, load_prompt
 from factdesk.llm.questions import QuestionWriter, merge_hits
@@ -94,6 +94,31 @@ def test_locate_exact_then_loose_then_absent() -> None:
     assert locate(text, "“cost 40”") == (8, 15)
     assert locate(text, "cost 50") is None and locate(text, "  ") is None
     assert locate(text, "The dam", 5) is None  # outside the window
+
+
+def test_decompose_prompt_shows_the_context_a_reference_needs() -> None:
+    text = ("Harbour Dam at twenty-five\n\nThe Harbour Dam turns 25 this year. Engineer Ana Ruiz led its design. "
+            "She said the dam cost 40 million dollars. Ferro Construction built the spillway. "
+            "Mayor Tom Hale says the dam paid for itself by 2010, but auditors found a 12 million dollar overrun.")
+    doc = Document(text=text, title="Harbour Dam at twenty-five", published="2024-03-01")
+    she = text.index("She said")
+    ferro = text.index("Ferro")
+    paid = text.index("the dam paid")
+    claims = [Claim(text=text[she:text.index(".", she) + 1], start=she, end=text.index(".", she) + 1, checkworthiness=0.9),
+              Claim(text=text[ferro:text.index(".", ferro) + 1], start=ferro, end=text.index(".", ferro) + 1, checkworthiness=0.9),
+              Claim(text="the dam paid for itself by 2010", start=paid, end=paid + 31, checkworthiness=0.9)]
+    opening, numbered = numbered_sentences(doc, claims)
+    assert opening.startswith("The Harbour Dam turns 25 this year.") and "twenty-five" not in opening
+    assert numbered.splitlines() == [
+        "1. She said the dam cost 40 million dollars.",
+        "   before: Engineer Ana Ruiz led its design.",  # "She" needs the sentence before
+        "2. Ferro Construction built the spillway.",  # nothing to resolve: no context
+        "3. the dam paid for itself by 2010",
+        "   in: Mayor Tom Hale says the dam paid for itself by 2010, but auditors found a 12 million dollar overrun.",
+    ]
+    messages = load_prompt("decompose").messages(title=doc.title, published=doc.published, opening=opening,
+                                                 sentences=numbered, max_per_sentence=4)
+    assert "before: Engineer Ana Ruiz" in messages[1]["content"] and load_prompt("decompose").version == "decompose.v2"
 
 
 def test_decompose_maps_items_to_offsets_and_drops_what_it_cannot_place() -> None:
@@ -240,7 +265,7 @@ def test_pipeline_with_llm_report_fields_schema_and_cache(validator) -> None:
         validator.validate(report)
         info = report["llm"]
         assert info["model"] == "fake-llm" and info["stages"] == ["decompose", "questions", "verdict"]
-        assert info["prompts"] == {"decompose": "decompose.v1", "questions": "questions.v1", "verdict": "verdict.v1"}
+        assert info["prompts"] == {"decompose": "decompose.v2", "questions": "questions.v1", "verdict": "verdict.v1"}
         assert info["usage"]["verdict"]["calls"] == len(report["claims"]) and info["total"]["prompt_tokens"] > 0
         for c in report["claims"]:
             assert report["article"]["text"][c["start"]:c["end"]] == c["text"]

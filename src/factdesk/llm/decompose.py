@@ -22,6 +22,7 @@ from typing import Any
 from factdesk.errors import LLMError, LLMOutputError
 from factdesk.llm.prompt_files import load_prompt
 from factdesk.llm.record import CompletionClient, LLMRecord, ask
+from factdesk.text.sentences import split_sentences
 from factdesk.types import Claim, ClaimSet, Document, TimelineEvent, content_id
 
 SCHEMA: dict[str, Any] = {
@@ -33,6 +34,61 @@ SCHEMA: dict[str, Any] = {
     "required": ["claims"],
 }
 MAX_CLAIM_CHARS = 400
+# what the prompt shows besides the sentences to split: the article's opening, and the sentence before each
+# sentence that has a reference to resolve, within a budget (a 2,048-token server context must still fit)
+OPENING_CHARS = 300
+BEFORE_CHARS = 300
+CONTEXT_BUDGET_CHARS = 2000
+# a pronoun, "this/these/those", or "that" opening the sentence ("That figure …", not "the surge that swamped")
+_NEEDS_CONTEXT = re.compile(r"\b(?:he|she|it|they|him|her|his|its|their|them|this|these|those)\b|^\W*that\b", re.I)
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
+
+def _context(text: str, claim: Claim) -> tuple[str, str]:
+    """("in", the whole sentence) for a claim that is part of one ("X says the line will open …, but …"),
+    else ("before", the sentence before it) when it has a reference to resolve; ("", "") for neither."""
+    base = max(0, claim.start - 4 * BEFORE_CHARS)
+    parts = split_sentences(text[base:claim.end + BEFORE_CHARS])
+    if base > 0:
+        parts = parts[1:]  # the window may have cut the first one: a fragment is no context
+    at = claim.start - base
+    holder = next((i for i, s in enumerate(parts) if s.start <= at < s.end), None)
+    lead = text[base + parts[holder].start:claim.start].strip(" \"“‘'([") if holder is not None else ""
+    if lead and not re.fullmatch(r"(?:\w+\s*){1,3}:", lead):  # a "Claim:" label is no context
+        return "in", parts[holder].text
+    if holder and _NEEDS_CONTEXT.search(claim.text):
+        return "before", parts[holder - 1].text
+    return "", ""
+
+
+def numbered_sentences(doc: Document, parents: list[Claim]) -> tuple[str, str]:
+    """The article's opening and the numbered sentences, each with the sentence before it when it needs one."""
+    text = doc.text or ""
+    body = text.lstrip()
+    title = " ".join((doc.title or "").split())
+    if title and " ".join(body[:len(title) + 20].split()).startswith(title):  # the headline is given as the title
+        at = body.find(title.split()[-1]) + len(title.split()[-1])
+        body = body[at:] if at > 0 else body
+    opening = ""
+    for s in split_sentences(body[:4 * OPENING_CHARS]):
+        if opening and len(opening) + len(s.text) > OPENING_CHARS:
+            break
+        opening = f"{opening} {s.text}".strip()
+    opening = _clip(opening, OPENING_CHARS)
+    budget = CONTEXT_BUDGET_CHARS - len(opening)
+    lines = []
+    for i, c in enumerate(parents, 1):
+        lines.append(f"{i}. {' '.join(c.text.split())}")
+        kind, sentence = _context(text, c)
+        sentence = _clip(sentence, BEFORE_CHARS)
+        if kind and len(sentence) <= budget:
+            lines.append(f"   {kind}: {sentence}")
+            budget -= len(sentence)
+    return opening or "(none)", "\n".join(lines)
 
 
 def locate(text: str, quote: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
@@ -72,10 +128,11 @@ class ClaimDecomposer:
         parents = claim_set.claims
         if not parents:
             return claim_set
-        sentences = "\n".join(f"{i}. {' '.join(c.text.split())}" for i, c in enumerate(parents, 1))
+        opening, sentences = numbered_sentences(doc, parents)
         try:
             data = ask(self.client, self.prompt, {"title": doc.title or "(untitled)",
                                                   "published": doc.published or "unknown",
+                                                  "opening": opening,
                                                   "sentences": sentences,
                                                   "max_per_sentence": self.max_per_sentence},
                        schema=SCHEMA, record=record)
@@ -154,4 +211,4 @@ class ClaimDecomposer:
         return None, None
 
 
-__all__ = ["ClaimDecomposer", "SCHEMA", "locate"]
+__all__ = ["ClaimDecomposer", "SCHEMA", "locate", "numbered_sentences"]
