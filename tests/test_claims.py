@@ -462,6 +462,18 @@ def test_says_but_with_role_description_and_spelled_out_number():
         ('"We cut crime by 20% in two years," Lena Ortiz said.', '"We cut crime by 20% in two years," Lena Ortiz said.'),
         # the article's own voice is checked as it stands
         ("The Ridgeway dam opened in 1998 and cost $40 million.", "The Ridgeway dam opened in 1998 and cost $40 million."),
+        # the listener of "told" is not part of what was said
+        ("Mayor Lena Ortiz told reporters that ridership doubled in 2023 on the harbour ferry.",
+         "Ridership doubled in 2023 on the harbour ferry."),
+        # seen on a real page: "X, <appositive>, said it …" was checked as "X, <appositive>." (the content cut off);
+        # "it" may or may not be the speaker, so the whole sentence is checked
+        ("The Harbor Grid Operator, the agency that runs the grid for 80 percent of the state, said it cut power "
+         "after three plants shut down in 2020.",
+         "The Harbor Grid Operator, the agency that runs the grid for 80 percent of the state, said it cut power "
+         "after three plants shut down in 2020."),
+        # a quotation that continues the sentence is no claim on its own
+        ("Soon after Lena Ortiz was elected in 2019, she said she would \u201ccut the 41 bus routes to 30 by 2021.\u201d",
+         "Soon after Lena Ortiz was elected in 2019, she said she would \u201ccut the 41 bus routes to 30 by 2021.\u201d"),
     ],
 )
 def test_attributed_claims_are_checked_without_the_attribution(text, checked_as):

@@ -376,3 +376,14 @@ def test_a_thing_the_article_introduced_with_a_place_keeps_it():
 def test_a_writer_s_label_before_a_colon_is_not_part_of_the_claim(sentence, expected):
     text = f"Reuters covered Harbor Fund on Monday. {sentence}"
     assert rewrite(text, sentence) == expected
+
+
+def test_a_sea_or_a_river_is_no_one_s_they():
+    # seen on a real page: "They note that …" (the researchers) became "the North Sea note that …"
+    from factdesk.claims import extract_claims
+    text = ("The flint tool survived only because it lay at the bottom of the North Sea for 50,000 years. "
+            "The researchers believe it was used for scraping animal skins. "
+            "They note that making such a tool took 12 hours, which suggests that birch tar was widely used.")
+    [claim] = [c for c in extract_claims(Document(text=text, published="2019-10-22")).claims if c.text.startswith("They")]
+    assert "North Sea" not in claim.standalone and claim.attributed_to != "North Sea"
+    assert [m.kind for m in find_mentions(text) if m.name == "North Sea"] == ["unknown"]

@@ -17,6 +17,14 @@ def test_quoted_part_strips_attribution_and_marks():
     assert quoted_part('"We cut crime by 20%," said Mayor Lena Ortiz.') == "We cut crime by 20%"
     assert quoted_part("Crime fell every year, says the column by Jo Lee.") == "Crime fell every year"
     assert quoted_part("Waiting lists fell by half, according to the ministry.") == "Waiting lists fell by half"
+    # a speaker with an appositive, and a listener after "told"
+    assert quoted_part("The grid operator, a nonprofit that runs 80% of the grid, said demand peaked on Friday.") == \
+        "demand peaked on Friday"
+    assert quoted_part("Zoe Dossaji told Gayle King she believes the stakes are higher this year.") == \
+        "she believes the stakes are higher this year"
+    # "…, said it cut power …" is a clause after the verb, not a trailing attribution to cut off
+    assert quoted_part("The operator, which runs the grid in Reno, Nevada, said it cut power after three plants shut "
+                       "down.") == "The operator, which runs the grid in Reno, Nevada, said it cut power after three plants shut down"
 
 
 def test_verbatim_with_curly_vs_straight_quotes_and_dashes():

@@ -41,7 +41,7 @@ from factdesk.text.entities import (
     pronoun_gender,
     resolve_reference,
 )
-from factdesk.text.quotes import quoted_part
+from factdesk.text.quotes import attribution_parts
 
 VERBS = (
     "said|says|say|told|tells|added|adds|stated|states|claimed|claims|claim|argued|argues|insisted|insists|"
@@ -557,6 +557,7 @@ def attribute_all(sentences: list[tuple[str, int]], text: str, mentions: list[Me
 
 
 _FIRST_PERSON = re.compile(r"\b(?:I|we|We|our|Our|us|my|My|me)\b")
+_OPENING_PRONOUN = re.compile(r"(?:he|she|it|they|his|her|its|their|him|them)\b", re.I)
 
 
 def proposition(standalone: str, speaker: str | None) -> str:
@@ -566,11 +567,20 @@ def proposition(standalone: str, speaker: str | None) -> str:
     'Ridership doubled in 2023.'
     >>> proposition('"We doubled ridership," said Mayor Lena Ortiz.', 'Lena Ortiz')  # needs its speaker
     '"We doubled ridership," said Mayor Lena Ortiz.'
+
+    The whole standalone is checked, too, when what was said opens with a pronoun ("The agency, which runs
+    the grid, said it acted after …": "it" may or may not be the agency) or is a quotation that continues
+    the sentence ("she said she would “seek to remove …”").
     """
     if not speaker:
         return standalone
-    part = quoted_part(standalone, speaker).strip()
+    part, _, quotation = attribution_parts(standalone, speaker)
+    part = part.strip()
     if len(part.split()) < 4 or part == standalone.strip() or _FIRST_PERSON.search(part):
+        return standalone
+    if not quotation and _OPENING_PRONOUN.match(part):
+        return standalone
+    if quotation and part[:1].islower() and re.search(r"\w[\s,]*[\"“‘«]\s*" + re.escape(part.split()[0]), standalone):
         return standalone
     part = part[0].upper() + part[1:]
     return part if part[-1] in ".!?" else part + "."

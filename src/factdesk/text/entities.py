@@ -336,8 +336,16 @@ def find_mentions(text: str) -> list[Mention]:
                 kind = "org" if name in KNOWN_ORGS else "unknown"
             else:
                 kind = "person" if title else "org"
+        if kind == "org" and name.split()[-1] in GEOGRAPHIC_HEADS and name not in KNOWN_ORGS:
+            kind = "unknown"  # "the North Sea", "Hudson River": a place, which no "it" or "they" stands for
         out.append(Mention(start, end, surface, name, kind, title))
     return out
+
+
+GEOGRAPHIC_HEADS = frozenset({
+    "Sea", "Ocean", "River", "Lake", "Bay", "Gulf", "Island", "Islands", "Mountain", "Mountains", "Valley",
+    "Desert", "Peninsula", "Coast", "Strait", "Canyon", "Creek", "Falls", "Glacier", "Volcano", "Basin", "Delta",
+})
 
 
 def clean_speaker(phrase: str, mentions: list[Mention] | None = None, offset: int = 0) -> str | None:

@@ -24,8 +24,42 @@ _VERBS = (r"said|says|say|told|tells|added|adds|stated|states|claimed|claims|arg
 # ", says the column by X." / ", Ortiz said." / ", according to the ministry."
 _TRAIL = re.compile(r"[,;]\s*(?:[^,;]{0,60}?\s)?(?:(?:" + _VERBS + r")\b|according to\b)[^,;]{0,100}$", re.I | re.S)
 _LEAD_ACCORDING = re.compile(r"^\s*according to [^,]{1,80},\s*", re.I)
-_LEAD_SPEAKER = re.compile(r"^(?P<head>[^,.;:!?\"\u201c]{1,80}?)\s+(?:" + _VERBS + r")\b(?:\s+(?:that|how))?\s*[:,]?\s*",
-                           re.I)
+# "X said …", "X, the agency that runs the grid, said …" (one appositive between commas)
+_LEAD_SPEAKER = re.compile(r"^(?P<head>[^,.;:!?\"\u201c]{1,80}?(?:,\s[^,.;:!?\"\u201c]{1,120}?,)?)\s+(?:\w+ly\s+)?"
+                           r"(?P<verb>" + _VERBS + r")\b(?:\s+(?:that|how))?\s*[:,]?\s*", re.I)
+# what follows "told": its listener ("told the jury at Bristol Crown Court", "told reporters") up to the clause
+_LISTENER = re.compile(r"^(?:[^,.;:!?\"\u201c]{1,60}?)\s+(?:(?:that|how)\s+|(?=(?:he|she|it|they|we|there)\s))", re.I)
+# after a verb of saying, a clause ("…, said it acted after …"), not a speaker ("…, said the ministry")
+_CLAUSE_AFTER_VERB = re.compile(r"^\s+(?:that|it|he|she|they|we|there)\s", re.I)
+
+
+def attribution_parts(text: str, speaker: str | None = None) -> tuple[str, str | None, bool]:
+    """The attributed words, the phrase naming who says them when the sentence opens with one ("X, the grid
+    operator, said it …" -> "X, the grid operator"), and whether the words are a quotation's.
+
+    >>> attribution_parts('The agency, which runs the grid, said it cut power on Friday.')
+    ('it cut power on Friday', 'The agency, which runs the grid', False)
+    """
+    t = text.strip()
+    segments = [m.group(1).strip() for m in _QUOTED.finditer(t)]
+    segments = [s for s in segments if len(TOKEN.findall(s)) >= 3]
+    if segments:
+        return _EDGE.sub("", " ".join(segments)), None, True
+    s = _LEAD_ACCORDING.sub("", t)
+    head = None
+    m = _LEAD_SPEAKER.match(s)
+    if m and (_names_speaker(m.group("head"), speaker) or len(m.group("head").split(",")[0].split()) <= 6
+              and m.group("head")[:1].isupper() and len(TOKEN.findall(s[m.end():])) >= 4):
+        head, s = m.group("head").rstrip(","), s[m.end():]
+        if m.group("verb").lower() in ("told", "tells"):
+            listener = _LISTENER.match(s)
+            if listener:
+                s = s[listener.end():]
+    cut = _TRAIL.search(s)
+    if cut and len(TOKEN.findall(s[: cut.start()])) >= 3 and not _CLAUSE_AFTER_VERB.match(
+            re.sub(r"^[,;]\s*(?:[^,;]{0,60}?\s)?(?:" + _VERBS + r"|according to)\b", "", s[cut.start():], flags=re.I)):
+        s = s[: cut.start()]
+    return _EDGE.sub("", s), head, False
 
 
 def quoted_part(text: str, speaker: str | None = None) -> str:
@@ -36,20 +70,7 @@ def quoted_part(text: str, speaker: str | None = None) -> str:
     >>> quoted_part('Crime fell every year, says the column by Jo Lee.')
     'Crime fell every year'
     """
-    t = text.strip()
-    segments = [m.group(1).strip() for m in _QUOTED.finditer(t)]
-    segments = [s for s in segments if len(TOKEN.findall(s)) >= 3]
-    if segments:
-        return _EDGE.sub("", " ".join(segments))
-    s = _LEAD_ACCORDING.sub("", t)
-    m = _LEAD_SPEAKER.match(s)
-    if m and (_names_speaker(m.group("head"), speaker) or len(m.group("head").split()) <= 6
-              and m.group("head")[:1].isupper() and len(TOKEN.findall(s[m.end():])) >= 4):
-        s = s[m.end():]
-    cut = _TRAIL.search(s)
-    if cut and len(TOKEN.findall(s[: cut.start()])) >= 3:
-        s = s[: cut.start()]
-    return _EDGE.sub("", s)
+    return attribution_parts(text, speaker)[0]
 
 
 def _names_speaker(head: str, speaker: str | None) -> bool:
