@@ -35,6 +35,11 @@ Each measurement runs in its own child process (``os.wait4`` gives that child's 
   characters), so the model embeds passages of about 720 characters (about 140 word pieces, between the
   p50 95 and p90 185 of real pages' passages in benchmarks/embed_memory.py) and its memory while
   embedding is that of a real corpus.
+* ``--check DB``: the demo article checked ``--check-runs`` times in one fresh process against a kept store
+  (``Pipeline.check``, no report saved): the first check's time (it opens the indexes and reads from disk what
+  the page cache does not hold), the warm checks' times, and the process's memory, its own (``RssAnon``) apart
+  from the index files it maps (``RssFile``, page cache the kernel can take back).  The kept stores' vectors are
+  the fake embedder's, so this is a figure of time and memory, not of evidence quality.
 * the disk size of each kept store (database and WAL) and of its vector index folder (``disk``).
 * ``resume``: the records run is killed with SIGKILL once half the records are checkpointed, then
   run again; the store must hold each record exactly once.
@@ -70,6 +75,8 @@ batches of 64 are padded more.
         --model-memory --store-dir benchmarks/out/idx10m --json benchmarks/out/index_stream_10m.json
     python benchmarks/index_stream.py --records --files --no-resume \
         --one-process benchmarks/out/idx10m/r7510000.db --json benchmarks/out/index_one_process_10m.json
+    python benchmarks/index_stream.py --records --files --no-resume \
+        --check benchmarks/out/idx10m/r7510000.db --json benchmarks/out/check_10m.json
     bash .ci/postgres.sh .venv/bin/python benchmarks/index_stream.py --records 10000 100000 1000000 \\
         --files --no-resume --backend sqlite postgresql --json benchmarks/out/index_stream_backends.json
 """
@@ -536,6 +543,47 @@ def one_process(db: Path, src: Path, keep_tantivy: bool) -> dict[str, Any]:
             "tantivy_done_s": tantivy_done[0] if tantivy_done else None}
 
 
+_CHECK_CHILD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+from factdesk import demodata
+from factdesk.pipeline import Pipeline
+from factdesk.settings import load_settings
+from factdesk.store import Store
+
+def memory():
+    out = {}
+    for line in open("/proc/self/status"):
+        key, _, value = line.partition(":")
+        if key in ("VmHWM", "RssAnon", "RssFile"):
+            out[key] = round(int(value.split()[0]) / 1024, 1)
+    return out
+
+with Store.open(sys.argv[1]) as store:
+    pipe = Pipeline.from_settings(load_settings(), store=store)
+    print(json.dumps({"open_s": round(time.perf_counter() - t0, 2)}), flush=True)
+    for run in range(int(sys.argv[2])):
+        start = time.perf_counter()
+        report = pipe.check(demodata.article_path(), save=False)
+        print(json.dumps({"run": run, "seconds": round(time.perf_counter() - start, 2),
+                          "claims": len(report["claims"]), **memory()}), flush=True)
+"""
+
+
+def check_at(db: Path, runs: int) -> dict[str, Any]:
+    """The demo article checked ``runs`` times in one fresh process against a kept store (no report saved):
+    the first check opens the indexes and reads what it needs from disk, the others are warm."""
+    if not db.is_file():
+        raise SystemExit(f"--check: no store at {db} (build one first with --store-dir)")
+    proc = subprocess.run([sys.executable, "-c", _CHECK_CHILD, str(db), str(runs)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"the check failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
+    lines = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    checks = [line for line in lines if "run" in line]
+    return {"db": str(db), "open_s": lines[0]["open_s"], "checks": checks,
+            "first_s": checks[0]["seconds"], "warm_s": [c["seconds"] for c in checks[1:]]}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", type=int, nargs="*", default=[10000, 100000])
@@ -570,6 +618,11 @@ def main() -> None:
                          "pages' passages) instead of 2-4 short ones, so the model embeds full-length passages")
     ap.add_argument("--keep-tantivy", action="store_true",
                     help="with --one-process: keep the store's tantivy index (default: remove it, so it is built)")
+    ap.add_argument("--check", metavar="DB",
+                    help="check the demo article against a kept store, --check-runs times in one fresh process (the "
+                         "first check cold, the others warm), with the process's memory split into its own (RssAnon) "
+                         "and the index files it maps (RssFile)")
+    ap.add_argument("--check-runs", type=int, default=3)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--json")
     args = ap.parse_args()
@@ -680,6 +733,14 @@ def main() -> None:
             rows.append(["factdesk index, one process", "sqlite", f"{(one['stats'] or {}).get('passages', 0):,}",
                          f"{one['seconds']:,.0f} s", "", f"{one['peak_rss_mb']:,.0f} MB", "-", "-", "-",
                          f"{min(o_load):.1f}–{max(o_load):.1f}"])
+        if args.check:
+            checked = check_at(Path(args.check), args.check_runs)
+            results["check"] = checked
+            print(json.dumps(checked), flush=True)
+            last = checked["checks"][-1]
+            rows.append(["factdesk check (demo article)", "sqlite", "", f"first {checked['first_s']:.1f} s, warm "
+                         + " / ".join(f"{s:.1f}" for s in checked["warm_s"]) + " s", "",
+                         f"{last['VmHWM']:,.0f} MB ({last['RssAnon']:,.0f} own)", "-", "-", "-", "-"])
         for n in args.bookkeeping:
             k_out, k_rss = run_child(["keys", str(n), str(t), args.embedder])
             results.setdefault("bookkeeping", []).append({**k_out, "peak_rss_mb": k_rss})
