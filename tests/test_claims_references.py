@@ -387,3 +387,6 @@ def test_a_sea_or_a_river_is_no_one_s_they():
     [claim] = [c for c in extract_claims(Document(text=text, published="2019-10-22")).claims if c.text.startswith("They")]
     assert "North Sea" not in claim.standalone and claim.attributed_to != "North Sea"
     assert [m.kind for m in find_mentions(text) if m.name == "North Sea"] == ["unknown"]
+    # a US state is a place too; "Washington" may be the government
+    kinds = {m.name: m.kind for m in find_mentions("Voters in New York and officials in Washington said it was late.")}
+    assert kinds.get("New York") != "org"

@@ -22,6 +22,15 @@ def test_quoted_part_strips_attribution_and_marks():
         "demand peaked on Friday"
     assert quoted_part("Zoe Dossaji told Gayle King she believes the stakes are higher this year.") == \
         "she believes the stakes are higher this year"
+    # an attribution inside the sentence
+    assert quoted_part("The operation began in July 2020, authorities said, and meetings were set up online.") == \
+        "The operation began in July 2020 and meetings were set up online"
+    assert quoted_part("Prices, the ministry said, rose 4% in 2023.") == "Prices rose 4% in 2023"
+    # seen on a real page: a trailing attribution with an appositive ends the sentence
+    assert quoted_part("Reserves stood at 12 percent, said David Marcus, an energy consultant in Berkeley.") == \
+        "Reserves stood at 12 percent"
+    assert quoted_part("The council, which says it is broke, raised fares by 12% in 2023.") == \
+        "The council, which says it is broke, raised fares by 12% in 2023"
     # "…, said it cut power …" is a clause after the verb, not a trailing attribution to cut off
     assert quoted_part("The operator, which runs the grid in Reno, Nevada, said it cut power after three plants shut "
                        "down.") == "The operator, which runs the grid in Reno, Nevada, said it cut power after three plants shut down"

@@ -37,6 +37,7 @@ from factdesk.text.entities import (
     COMPANY_NOUNS,
     PERSON_ROLE_NOUNS,
     STOPWORDS,
+    US_STATES,
     Mention,
     person_gender,
     pronoun_gender,
@@ -67,14 +68,6 @@ _ROLE = re.compile(
 
 # an office a person holds ("President Trump") keeps them from taking another ("the former mayor")
 _OFFICES = PERSON_ROLE_NOUNS - {"chief", "executive", "leader", "author", "writer"}
-US_STATES = (
-    "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware", "Florida",
-    "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas", "Kentucky", "Louisiana", "Maine",
-    "Maryland", "Massachusetts", "Michigan", "Minnesota", "Mississippi", "Missouri", "Montana", "Nebraska",
-    "Nevada", "New Hampshire", "New Jersey", "New Mexico", "New York", "North Carolina", "North Dakota", "Ohio",
-    "Oklahoma", "Oregon", "Pennsylvania", "Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas",
-    "Utah", "Vermont", "Virginia", "Washington", "West Virginia", "Wisconsin", "Wyoming",
-)
 _STATE_NAMES = re.compile(r"\b(?:" + "|".join(sorted(US_STATES, key=len, reverse=True)) + r")\b(?!\s+(?:City|Post|Times))")
 # "the state" (not "the state of …", "the State Department", "the state-run …")
 _THE_STATE = re.compile(r"\b(?P<the>[Tt]he)\s+state(?P<poss>[’']s)?\b(?![-\w])(?!\s+(?:of\b|[A-Z]))")

@@ -336,12 +336,22 @@ def find_mentions(text: str) -> list[Mention]:
                 kind = "org" if name in KNOWN_ORGS else "unknown"
             else:
                 kind = "person" if title else "org"
-        if kind == "org" and name.split()[-1] in GEOGRAPHIC_HEADS and name not in KNOWN_ORGS:
-            kind = "unknown"  # "the North Sea", "Hudson River": a place, which no "it" or "they" stands for
+        if kind == "org" and name not in KNOWN_ORGS and (name.split()[-1] in GEOGRAPHIC_HEADS or name in _STATES):
+            kind = "unknown"  # "the North Sea", "Hudson River", "New York": a place, which no "it" or "they" stands for
         out.append(Mention(start, end, surface, name, kind, title))
     return out
 
 
+US_STATES = (
+    "Alabama", "Alaska", "Arizona", "Arkansas", "California", "Colorado", "Connecticut", "Delaware", "Florida",
+    "Georgia", "Hawaii", "Idaho", "Illinois", "Indiana", "Iowa", "Kansas", "Kentucky", "Louisiana", "Maine",
+    "Maryland", "Massachusetts", "Michigan", "Minnesota", "Mississippi", "Missouri", "Montana", "Nebraska",
+    "Nevada", "New Hampshire", "New Jersey", "New Mexico", "New York", "North Carolina", "North Dakota", "Ohio",
+    "Oklahoma", "Oregon", "Pennsylvania", "Rhode Island", "South Carolina", "South Dakota", "Tennessee", "Texas",
+    "Utah", "Vermont", "Virginia", "Washington", "West Virginia", "Wisconsin", "Wyoming",
+)
+# "Washington" stays: news copy uses it for the US government ("Washington said it would …")
+_STATES = frozenset(US_STATES) - {"Washington"}
 GEOGRAPHIC_HEADS = frozenset({
     "Sea", "Ocean", "River", "Lake", "Bay", "Gulf", "Island", "Islands", "Mountain", "Mountains", "Valley",
     "Desert", "Peninsula", "Coast", "Strait", "Canyon", "Creek", "Falls", "Glacier", "Volcano", "Basin", "Delta",

@@ -29,6 +29,11 @@ _LEAD_SPEAKER = re.compile(r"^(?P<head>[^,.;:!?\"\u201c]{1,80}?(?:,\s[^,.;:!?\"\
                            r"(?P<verb>" + _VERBS + r")\b(?:\s+(?:that|how))?\s*[:,]?\s*", re.I)
 # what follows "told": its listener ("told the jury at Bristol Crown Court", "told reporters") up to the clause
 _LISTENER = re.compile(r"^(?:[^,.;:!?\"\u201c]{1,60}?)\s+(?:(?:that|how)\s+|(?=(?:he|she|it|they|we|there)\s))", re.I)
+# an attribution inside the sentence: "…, authorities said, and …", "Prices, the ministry said, rose …"
+_INNER = re.compile(r",\s+(?:(?:[\w.\u2019'-]+\s+){0,4}?(?:" + _VERBS + r")|(?:" + _VERBS + r")(?:\s+[\w.\u2019'-]+){1,4}),(?=\s)",
+                    re.I)
+_QUOTE_MARK = re.compile(r"[\"\u201c\u201d\u201e\u00ab\u00bb]")
+_APPOSITIVE_END = re.compile(r"^\s+(?:a|an|the)\s[^,;]*$", re.I)
 # after a verb of saying, a clause ("…, said it acted after …"), not a speaker ("…, said the ministry")
 _CLAUSE_AFTER_VERB = re.compile(r"^\s+(?:that|it|he|she|they|we|there)\s", re.I)
 
@@ -59,6 +64,11 @@ def attribution_parts(text: str, speaker: str | None = None) -> tuple[str, str |
     if cut and len(TOKEN.findall(s[: cut.start()])) >= 3 and not _CLAUSE_AFTER_VERB.match(
             re.sub(r"^[,;]\s*(?:[^,;]{0,60}?\s)?(?:" + _VERBS + r"|according to)\b", "", s[cut.start():], flags=re.I)):
         s = s[: cut.start()]
+    inner = _INNER.search(s)
+    after = s[inner.end():] if inner else ""
+    if inner and TOKEN.findall(s[:inner.start()]) and len(TOKEN.findall(after)) >= 2 and not _QUOTE_MARK.search(after):
+        # "…, said David Marcus, an energy consultant …": an attribution with its appositive ends the sentence
+        s = s[:inner.start()] if _APPOSITIVE_END.match(after) else s[:inner.start()] + after
     return _EDGE.sub("", s), head, False
 
 
