@@ -158,6 +158,8 @@ def test_the_it_of_an_extraposed_clause_is_not_a_name(sentence):
     "There are four main areas where the company spends its 2015 budget:",
     "2023 on Track to Break Temperature Records",
     "It seems the 1,100 stores are enjoying the confidence of millions of customers.",
+    # a teaser for another article, seen on a real page
+    "Family who moved to a town on a whim win \u00a3392k on Postcode Lottery [REVEAL]",
 ])
 def test_list_lead_ins_headlines_and_hedges_are_not_claims(sentence):
     from factdesk.claims import extract_claims
@@ -327,6 +329,16 @@ def test_a_present_perfect_says_how_things_stood_on_the_article_date():
     # a modal perfect, a quotation's own words and a claim that gives its year: left alone
     for sentence in ("Most old levees would have failed long ago.", "\"It has been a long year,\" Ann Lee said.",
                      "The levee has held since 2019."):
+        assert _claim_of(text, sentence) == sentence
+
+
+def test_no_article_date_for_a_quotation_s_last_sentence_or_a_reporting_frame():
+    # both seen on a real page: the end of a quotation opened in the sentence before, and "it has emerged"
+    text = ("Floods hit Riverton in May. A council spokesperson said: \u201cThe ferry fees were paid by the council. "
+            "Ann Lee was not aware of the fault, which has since been fixed.\u201d "
+            "Riverton council paid \u00a311k in ferry fees after a billing error, it has emerged.")
+    for sentence in ("Ann Lee was not aware of the fault, which has since been fixed.\u201d",
+                     "Riverton council paid \u00a311k in ferry fees after a billing error, it has emerged."):
         assert _claim_of(text, sentence) == sentence
 
 

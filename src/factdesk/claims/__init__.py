@@ -62,7 +62,8 @@ def _not_a_claim(sentence: str) -> bool:
 
     * a lead-in to a list ("There are four main areas where …:");
     * a headline in title case ("2023 on Track to Break Temperature Records");
-    * the writer's own hedged impression ("It seems …", "It appears that …").
+    * the writer's own hedged impression ("It seems …", "It appears that …");
+    * a teaser for another article, tagged in capitals at its end ("Family win £392k on Postcode Lottery [REVEAL]").
     """
     s = sentence.strip().strip("\"“”'’ ")
     if s.endswith(":"):
@@ -71,6 +72,8 @@ def _not_a_claim(sentence: str) -> bool:
     content = [w for w in words if w.lower() not in _SMALL_WORDS]
     if (len(content) >= 4 and s[-1:] not in ".!?" and sum(w[0].isupper() for w in content) >= 0.8 * len(content)
             and any(w[0].isupper() for w in words[1:] if w.lower() not in _SMALL_WORDS)):
+        return True
+    if re.search(r"\[[A-Z]{3,}(?:\s[A-Z]+)*\]\W*$", s):
         return True
     return bool(re.match(r"It\s+(?:seems|appears|looks)\b", s))
 

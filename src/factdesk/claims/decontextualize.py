@@ -488,6 +488,14 @@ def _tense(text: str, start: int, end: int) -> str | None:
 
 
 def _in_quotation(text: str, pos: int) -> bool:
+    """Whether ``pos`` lies inside quotation marks, including the part of a sentence that continues a quotation
+    opened in a sentence before it ("… which has since been resolved.”")."""
+    close, opening = text.find("”"), text.find("“")
+    if 0 <= close and (opening < 0 or close < opening):
+        return pos < close
+    straight = text.rstrip()
+    if text.count('"') % 2 and straight.endswith('"') and opening < 0:
+        return pos < text.find('"')
     for m in re.finditer(r"“[^”]*”?|\"[^\"]*\"?", text):
         if m.start() < pos < m.end():
             return True
@@ -613,13 +621,17 @@ _PARTICIPLE = (r"(?:\w+(?:ed|en|wn|ght|lt|nt|un)|made|had|said|done|gone|seen|be
 _PRESENT_PERFECT = re.compile(
     r"\b(?P<aux>has|have)(?:n[’']t|\s+not)?\s+(?:(?:also|already|now|since|just|recently|never|long|repeatedly|"
     r"\w+ly)\s+)?(?:been\s+)?" + _PARTICIPLE + r"\b", re.I)
+_REPORTING_FRAME = re.compile(r"it\s+has\s+(?:emerged|been\s+(?:reported|learned|learnt|revealed|confirmed|announced|"
+                              r"claimed|alleged|said|understood|suggested))\b", re.I)
 _MODAL_BEFORE = re.compile(r"\b(?:would|could|should|might|must|may|will|can|to)\s+$", re.I)
 
 
 def _present_perfect(text: str) -> re.Match[str] | None:
-    """The first present perfect outside quotation marks and not after a modal ("would have decayed")."""
+    """The first present perfect outside quotation marks, not after a modal ("would have decayed") and not a
+    reporting frame ("…, it has emerged", "it has been reported that …")."""
     for m in _PRESENT_PERFECT.finditer(text):
-        if not _MODAL_BEFORE.search(text[max(0, m.start() - 12):m.start()]) and not _in_quotation(text, m.start()):
+        if (not _MODAL_BEFORE.search(text[max(0, m.start() - 12):m.start()]) and not _in_quotation(text, m.start())
+                and not _REPORTING_FRAME.match(text, max(0, m.start() - 3))):
             return m
     return None
 
