@@ -62,6 +62,16 @@ def test_a_quoted_sentence_after_an_attributed_one_continues_it():
     assert _speaker_of(text, "Critics") is None
 
 
+def test_a_quotation_of_several_sentences_after_an_attributed_one_continues_it():
+    # seen on a real page: the speaker's next paragraph is a quotation of two sentences that names no one
+    text = ("\u201cIt is a good-news bad-news story,\u201d said Trevor Houser, a partner at Rhodium. "
+            "\u201cIn the power sector we had a banner year, with the largest drop in coal use on record. "
+            "But in the other 75 percent of the economy, emissions stayed flat.\u201d Coal use fell 18 percent in 2019.")
+    assert _speaker_of(text, "\u201cIn the power sector") == "Trevor Houser"
+    assert _speaker_of(text, "But in the other") == "Trevor Houser"
+    assert _speaker_of(text, "Coal use fell") is None
+
+
 def test_a_list_of_sources_is_attributed_to_the_first_named():
     text = ("Prosecutor Joshua Levy announced the charges on Monday. The two men stole $2 million from the company, "
             "according to Levy and investigators from the Cambridge Police.")

@@ -17,6 +17,8 @@ def test_quoted_part_strips_attribution_and_marks():
     assert quoted_part('"We cut crime by 20%," said Mayor Lena Ortiz.') == "We cut crime by 20%"
     assert quoted_part("Crime fell every year, says the column by Jo Lee.") == "Crime fell every year"
     assert quoted_part("Waiting lists fell by half, according to the ministry.") == "Waiting lists fell by half"
+    assert quoted_part("Emissions fell 2 percent in 2019, according to the Rhodium Group, a research firm in New York.") \
+        == "Emissions fell 2 percent in 2019"
     # a speaker with an appositive, and a listener after "told"
     assert quoted_part("The grid operator, a nonprofit that runs 80% of the grid, said demand peaked on Friday.") == \
         "demand peaked on Friday"

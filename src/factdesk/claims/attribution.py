@@ -500,7 +500,7 @@ def attribute_all(sentences: list[tuple[str, int]], text: str, mentions: list[Me
     * a quotation that runs over several sentences has one speaker: a sentence inside it with no
       attribution of its own gets the speaker named anywhere in the quotation ("“First. Second,” she said.");
     * a sentence that is all quotation right after an attributed quotation continues it
-      ("“First,” she said. “Second.”");
+      ("“First,” she said. “Second.”"), and so does a quotation of several sentences that names no one;
     * a sentence that opens inside a quotation takes the speaker named after its closing mark, not a
       "he said" the quotation reports;
     * a document's findings run on: the sentence right after "A company report showed that …" that opens
@@ -545,6 +545,12 @@ def attribute_all(sentences: list[tuple[str, int]], text: str, mentions: list[Me
             previous = att
     for run in runs:
         named = next((out[i] for i in run if out[i] is not None and out[i].pattern != "quote_continued"), None)
+        before = out[run[0] - 1] if run[0] > 0 else None
+        if (named is None and before is not None and before.pattern in {"quote_first", "said_end", "quote_continued"}
+                and sentences[run[0]][0].strip()[:1] in _OPEN):
+            # a quotation of several sentences, none attributed, right after an attributed one continues it
+            # ("“…,” said Trevor Houser. “In the power sector we had a banner year. … flat.”")
+            named = before
         if named is None:
             continue
         for i in run:

@@ -22,7 +22,9 @@ _VERBS = (r"said|says|say|told|tells|added|adds|stated|states|claimed|claims|arg
           r"alleged|alleges|asserted|asserts|wrote|writes|posted|tweeted|announced|announces|explained|explains|"
           r"noted|notes|warned|warns|declared|declares|maintained|maintains|contended|contends|suggested|suggests")
 # ", says the column by X." / ", Ortiz said." / ", according to the ministry."
-_TRAIL = re.compile(r"[,;]\s*(?:[^,;]{0,60}?\s)?(?:(?:" + _VERBS + r")\b|according to\b)[^,;]{0,100}$", re.I | re.S)
+# (and its appositive: "…, according to the Rhodium Group, a research firm that …")
+_TRAIL = re.compile(r"[,;]\s*(?:[^,;]{0,60}?\s)?(?:(?:" + _VERBS + r")\b|according to\b)[^,;]{0,100}"
+                    r"(?:,\s+(?:a|an|the)\s[^,;]{0,120})?$", re.I | re.S)
 _LEAD_ACCORDING = re.compile(r"^\s*according to [^,]{1,80},\s*", re.I)
 # "X said …", "X, the agency that runs the grid, said …" (one appositive between commas)
 _LEAD_SPEAKER = re.compile(r"^(?P<head>[^,.;:!?\"\u201c]{1,80}?(?:,\s[^,.;:!?\"\u201c]{1,120}?,)?)\s+(?:\w+ly\s+)?"
@@ -33,7 +35,6 @@ _LISTENER = re.compile(r"^(?:[^,.;:!?\"\u201c]{1,60}?)\s+(?:(?:that|how)\s+|(?=(
 _INNER = re.compile(r",\s+(?:(?:[\w.\u2019'-]+\s+){0,4}?(?:" + _VERBS + r")|(?:" + _VERBS + r")(?:\s+[\w.\u2019'-]+){1,4}),(?=\s)",
                     re.I)
 _QUOTE_MARK = re.compile(r"[\"\u201c\u201d\u201e\u00ab\u00bb]")
-_APPOSITIVE_END = re.compile(r"^\s+(?:a|an|the)\s[^,;]*$", re.I)
 # after a verb of saying, a clause ("…, said it acted after …"), not a speaker ("…, said the ministry")
 _CLAUSE_AFTER_VERB = re.compile(r"^\s+(?:that|it|he|she|they|we|there)\s", re.I)
 
@@ -67,8 +68,7 @@ def attribution_parts(text: str, speaker: str | None = None) -> tuple[str, str |
     inner = _INNER.search(s)
     after = s[inner.end():] if inner else ""
     if inner and TOKEN.findall(s[:inner.start()]) and len(TOKEN.findall(after)) >= 2 and not _QUOTE_MARK.search(after):
-        # "…, said David Marcus, an energy consultant …": an attribution with its appositive ends the sentence
-        s = s[:inner.start()] if _APPOSITIVE_END.match(after) else s[:inner.start()] + after
+        s = s[:inner.start()] + after
     return _EDGE.sub("", s), head, False
 
 
