@@ -72,6 +72,17 @@ def test_a_quotation_of_several_sentences_after_an_attributed_one_continues_it()
     assert _speaker_of(text, "Coal use fell") is None
 
 
+def test_a_name_given_a_role_in_apposition_is_a_person_and_his_he_says():
+    # seen on a real page: "Tobias Judin" (no title, a first name outside our lists) was taken for an organisation,
+    # so "he says" went to the speaker before him
+    text = ("Meta wants to keep the status quo, says Tobias Judin, spokesperson for Norway's privacy watchdog. "
+            "\u201cRegulators knew of this plan for weeks,\u201d Meta spokesperson Al Tolan says.\n\n"
+            "Judin does not believe the model is legal. "
+            "\u201cEssentially this amounts to extortion,\u201d he says.")
+    assert [m.kind for m in find_mentions(text) if m.name == "Tobias Judin"][:1] == ["person"]
+    assert _speaker_of(text, "\u201cEssentially") == "Tobias Judin"
+
+
 def test_a_list_of_sources_is_attributed_to_the_first_named():
     text = ("Prosecutor Joshua Levy announced the charges on Monday. The two men stole $2 million from the company, "
             "according to Levy and investigators from the Cambridge Police.")

@@ -160,6 +160,8 @@ def test_the_it_of_an_extraposed_clause_is_not_a_name(sentence):
     "It seems the 1,100 stores are enjoying the confidence of millions of customers.",
     # a teaser for another article, seen on a real page
     "Family who moved to a town on a whim win \u00a3392k on Postcode Lottery [REVEAL]",
+    # the page's own update note, seen on a real page
+    "Updated 11.02.23, 11:52 EST: This article has been updated to reflect that the institute counts 12 donors.",
 ])
 def test_list_lead_ins_headlines_and_hedges_are_not_claims(sentence):
     from factdesk.claims import extract_claims
@@ -337,6 +339,8 @@ def test_no_article_date_for_a_quotation_s_last_sentence_or_a_reporting_frame():
     text = ("Floods hit Riverton in May. A council spokesperson said: \u201cThe ferry fees were paid by the council. "
             "Ann Lee was not aware of the fault, which has since been fixed.\u201d "
             "Riverton council paid \u00a311k in ferry fees after a billing error, it has emerged.")
+    assert _claim_of(text + " But the ferry has not resumed crossings.", "But the ferry has not resumed crossings.") == \
+        "As of January 15, 2020, the ferry has not resumed crossings."  # no "As of …, but the ferry"
     for sentence in ("Ann Lee was not aware of the fault, which has since been fixed.\u201d",
                      "Riverton council paid \u00a311k in ferry fees after a billing error, it has emerged."):
         assert _claim_of(text, sentence) == sentence
@@ -388,6 +392,16 @@ def test_a_thing_the_article_introduced_with_a_place_keeps_it():
 def test_a_writer_s_label_before_a_colon_is_not_part_of_the_claim(sentence, expected):
     text = f"Reuters covered Harbor Fund on Monday. {sentence}"
     assert rewrite(text, sentence) == expected
+
+
+def test_a_name_with_an_ampersand_is_one_organisation():
+    # seen on a real page: "AT&T" was not a name, so "the company" in its own sentence became the other company
+    text = ("Meta faces fines in Europe in 2023. "
+            "Back in 2015, AT&T caused controversy when the company offered customers a discount of $29 per month.")
+    sentence = "Back in 2015, AT&T caused controversy when the company offered customers a discount of $29 per month."
+    assert "Meta" not in rewrite(text, sentence)
+    names = {m.name: m.kind for m in find_mentions("Shares in H&M fell while Johnson & Johnson rose; the Q&A ran long.")}
+    assert names.get("H&M") == "org" and names.get("Johnson & Johnson") == "org" and "Q&A" not in names
 
 
 def test_a_sea_or_a_river_is_no_one_s_they():

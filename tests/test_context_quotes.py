@@ -19,6 +19,10 @@ def test_quoted_part_strips_attribution_and_marks():
     assert quoted_part("Waiting lists fell by half, according to the ministry.") == "Waiting lists fell by half"
     assert quoted_part("Emissions fell 2 percent in 2019, according to the Rhodium Group, a research firm in New York.") \
         == "Emissions fell 2 percent in 2019"
+    assert quoted_part("Six words were not part of the 2019 judgment, according to Max Schrems, founder of NOYB.") == \
+        "Six words were not part of the 2019 judgment"
+    assert quoted_part("Prices rose 4% in 2023, according to the ministry, and wages fell 2%.") == \
+        "Prices rose 4% in 2023, according to the ministry, and wages fell 2%"  # not an appositive: kept
     # a speaker with an appositive, and a listener after "told"
     assert quoted_part("The grid operator, a nonprofit that runs 80% of the grid, said demand peaked on Friday.") == \
         "demand peaked on Friday"

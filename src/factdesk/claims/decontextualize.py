@@ -653,7 +653,7 @@ def _as_of(text: str, reference: date | None, names: frozenset[str] = frozenset(
     if reference is not None and not m and not re.search(r"\bas of\b|\b(?:1[89]|20)\d\d\b", text, re.I):
         still = _STILL.search(text)
         if (still and not _in_quotation(text, still.start())) or _present_perfect(text):
-            body = re.sub(r"^(?:In the meantime|Meanwhile|Now|Today),\s*", "", text.strip())
+            body = re.sub(r"^(?:(?:In the meantime|Meanwhile|Now|Today),|(?:But|And|So|Yet)\b,?)\s*", "", text.strip())
             return as_of_prefix(reference) + _as_of_body(body, names), reference.isoformat()
     if reference is None or not m or re.search(r"\bas of\b", text, re.I) or _in_quotation(text, m.start()):
         return text, None

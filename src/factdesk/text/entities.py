@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_WORD = r"(?:(?:[A-Z]\.){2,}|(?:Dr|Mr|Mrs|Ms|Sen|Rep|Gov|Gen|Col|Lt|Capt|Sgt|Prof|Rev|St|Mt|Jr|Sr)\.|[A-Z]\.|[A-Z][a-zA-Z]*(?:[’'\-][A-Za-z]+)*|[A-Z]{2,})"
-_CONNECT = r"(?:of the|for the|of|for|de|da|del|van|von|der|la|le|al|bin)"
+_WORD = r"(?:(?!(?:Q&A|R&D|M&A|B&B)\b)[A-Z]{1,3}&[A-Z]{1,3}\b|(?:[A-Z]\.){2,}|(?:Dr|Mr|Mrs|Ms|Sen|Rep|Gov|Gen|Col|Lt|Capt|Sgt|Prof|Rev|St|Mt|Jr|Sr)\.|[A-Z]\.|[A-Z][a-zA-Z]*(?:[’'\-][A-Za-z]+)*|[A-Z]{2,})"
+_CONNECT = r"(?:of the|for the|of|for|de|da|del|van|von|der|la|le|al|bin|&)"
 _SEQ = re.compile(rf"(?<![\w’'])({_WORD}(?:[ \t]+(?:{_CONNECT}[ \t]+)?{_WORD})*)")
 
 TITLES = {
@@ -192,6 +192,10 @@ _ROLE_BEFORE = re.compile(
 )
 _ABBREVIATION = re.compile(r"\s*\(([A-Z]{2,8})\)")
 _SPEECH_AFTER = r"\s+(?:said|says|told|added|wrote|explained|noted|argued|declared)\b"
+# ", spokesperson for …", ", a senior fellow at …", ", the company's chief executive": a person's role
+_ROLE_APPOSITION = re.compile(r",\s+(?:(?:the|a|an)\s+)?(?:[\w’'-]+\s+){0,3}?(?:spokesperson|spokesman|spokeswoman|director|"
+                              r"professor|economist|scientist|researcher|fellow|founder|chairman|chairwoman|"
+                              r"president|minister|secretary|senator|lawyer|attorney|analyst|executive|head)\b")
 
 
 def _acronym_spans(text: str, raw: list[tuple[int, int, str, str, str, str | None]]
@@ -288,8 +292,10 @@ def find_mentions(text: str) -> list[Mention]:
     # acronyms defined in brackets stand for the full name: "NOAA" -> "National Oceanic and ..."
     acronyms = {m.group(1): r[3] for r in raw for m in [_ABBREVIATION.match(text, r[1])]
                 if m and r[4] == "org" and len(r[3].split()) >= 2}
-    # a name whose surname alone is later the subject of "said" is a person ("Gayle King" … "King said")
+    # a name whose surname alone is later the subject of "said" is a person ("Gayle King" … "King said"), and
+    # so is one given a role in apposition ("says Tobias Judin, spokesperson for Norway's watchdog")
     speakers = {r[3] for r in raw if len(r[3].split()) == 1 and re.match(_SPEECH_AFTER, text[r[1]:r[1] + 20])}
+    speakers |= {r[3].split()[-1] for r in raw if 2 <= len(r[3].split()) <= 3 and _ROLE_APPOSITION.match(text, r[1])}
     raw = [(s, e, sf, n, "person", t) if (k in {"org", "unknown"} and 2 <= len(n.split()) <= 3
                                           and n.split()[-1] in speakers and n.split()[0][:1].isupper()
                                           and n.split()[-1].lower() not in ORG_WORDS

@@ -24,7 +24,7 @@ _VERBS = (r"said|says|say|told|tells|added|adds|stated|states|claimed|claims|arg
 # ", says the column by X." / ", Ortiz said." / ", according to the ministry."
 # (and its appositive: "…, according to the Rhodium Group, a research firm that …")
 _TRAIL = re.compile(r"[,;]\s*(?:[^,;]{0,60}?\s)?(?:(?:" + _VERBS + r")\b|according to\b)[^,;]{0,100}"
-                    r"(?:,\s+(?:a|an|the)\s[^,;]{0,120})?$", re.I | re.S)
+                    r"(?:,\s+(?!(?:and|but|or|so|yet|while|as|then)\b)[^,;]{0,120})?$", re.I | re.S)
 _LEAD_ACCORDING = re.compile(r"^\s*according to [^,]{1,80},\s*", re.I)
 # "X said …", "X, the agency that runs the grid, said …" (one appositive between commas)
 _LEAD_SPEAKER = re.compile(r"^(?P<head>[^,.;:!?\"\u201c]{1,80}?(?:,\s[^,.;:!?\"\u201c]{1,120}?,)?)\s+(?:\w+ly\s+)?"
