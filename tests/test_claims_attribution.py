@@ -83,6 +83,16 @@ def test_a_name_given_a_role_in_apposition_is_a_person_and_his_he_says():
     assert _speaker_of(text, "\u201cEssentially") == "Tobias Judin"
 
 
+def test_an_organisation_whose_long_name_holds_and_speaks_by_its_whole_name():
+    # seen on a real page: "The National Institute of Alcohol Abuse and Alcoholism says …" was no attribution
+    text = ("Binge drinking is common. The National Institute of Alcohol Abuse and Alcoholism says 2018 figures show "
+            "that 36.9% of college students binge drank. The Department of Health and Human Services said 12 "
+            "clinics closed in 2019. Tom Banks and Ann Lee said 40 students were treated in 2019.")
+    assert _speaker_of(text, "The National Institute") == "National Institute of Alcohol Abuse and Alcoholism"
+    assert _speaker_of(text, "The Department") == "Department of Health and Human Services"
+    assert _speaker_of(text, "Tom Banks") == "Tom Banks"  # two people: the first named speaks
+
+
 def test_a_list_of_sources_is_attributed_to_the_first_named():
     text = ("Prosecutor Joshua Levy announced the charges on Monday. The two men stole $2 million from the company, "
             "according to Levy and investigators from the Cambridge Police.")

@@ -37,6 +37,7 @@ from factdesk.text.entities import (
     TITLES,
     clean_speaker,
     find_mentions,
+    name_with_and,
     person_gender,
     pronoun_gender,
     resolve_reference,
@@ -199,6 +200,9 @@ def _valid_who(who: str) -> bool:
     if lower[0] in {"i", "we", "you"}:
         return False
     if lower[0] in _DETERMINERS:
+        if lower[0] == "the" and len(words) >= 3 and all(w[:1].isupper() or lw in _CONNECTORS
+                                                           for w, lw in zip(words[1:], lower[1:])):
+            return True  # a long proper name: "The National Institute of Alcohol Abuse and Alcoholism"
         # "the foundation has received reports that …": a subject holds no verb of its own
         return len(words) <= 7 and not any(w in _AUXILIARIES for w in lower)
     if lower[-1] in _GROUPS:
@@ -325,7 +329,7 @@ def _speaker_name(who: str, who_start: int, text: str, mentions: list[Mention],
     whole = [m for m in mentions if m.start <= named_start and named_start + len(named) <= m.end + 1]
     if whole:
         return whole[0].name
-    if re.search(r"\s(?:and|&)\s", phrase):
+    if re.search(r"\s(?:and|&)\s", phrase) and not name_with_and(phrase):
         # several sources ("Levy and authorities from the police"): the first one named speaks
         first = re.split(r"\s(?:and|&)\s", phrase, maxsplit=1)[0].strip(" ,")
         if first and first[:1].isupper() and first.lower() not in _PRONOUNS and _valid_who(first):

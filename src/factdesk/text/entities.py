@@ -364,6 +364,17 @@ GEOGRAPHIC_HEADS = frozenset({
 })
 
 
+def name_with_and(phrase: str) -> str | None:
+    """An organisation's name with "and" inside it, without its "The" ("The National Institute of Alcohol Abuse
+    and Alcoholism", "Department of Health and Human Services"); None for anything else ("Tom Banks and Ann Lee")."""
+    words = phrase.strip(" ,").split()
+    name = words[1:] if words[:1] in (["The"], ["the"]) else words
+    if (len(name) >= 3 and "and" in name and any(w.lower() in ORG_WORDS for w in name)
+            and all(w[:1].isupper() or w in ("of", "for", "and", "the", "on") for w in name)):
+        return " ".join(name)
+    return None
+
+
 def clean_speaker(phrase: str, mentions: list[Mention] | None = None, offset: int = 0) -> str | None:
     """A clean name for a speaker phrase ("Mayor Lena Ortiz" -> "Lena Ortiz").
 
@@ -374,6 +385,9 @@ def clean_speaker(phrase: str, mentions: list[Mention] | None = None, offset: in
     phrase = phrase.strip(" ,\t\n\"“”'")
     if not phrase:
         return None
+    joined = name_with_and(phrase)
+    if joined:
+        return joined
     if mentions is not None:
         inside = [m for m in mentions if offset <= m.start and m.end <= offset + len(phrase) + 1]
         people = [m for m in inside if m.kind == "person"]
