@@ -482,6 +482,16 @@ def test_attributed_claims_are_checked_without_the_attribution(text, checked_as)
     assert claims[0].checked_as == checked_as
 
 
+def test_british_single_quotation_marks_have_their_speaker():
+    # seen on a real page: ‘…,’ she said was read as the article's own voice
+    text = ("Storm Ciaran hit the UK on Thursday. Dr Ann Lee, a climate scientist at Leeds University, spoke to "
+            "reporters. \u2018Rainfall from such storms is 7% heavier for each degree of warming,\u2019 she said. "
+            "\u2018Sea levels have risen 20cm since 1900.\u2019")
+    claims = extract_claims(Document(text=text, published="2023-11-02")).claims
+    assert by_text(claims, "Rainfall from such storms").attributed_to == "Ann Lee"
+    assert by_text(claims, "Sea levels have risen").attributed_to == "Ann Lee"  # her quotation continues
+
+
 def _standalone(text: str, fragment: str, published: str = "2023-11-09") -> str:
     doc = Document(text=text, published=published)
     return by_text(extract_claims(doc).claims, fragment).standalone

@@ -13,6 +13,20 @@ SOURCE = Document(
 )
 
 
+def test_british_single_quotation_marks_read_as_double_ones():
+    from factdesk.text.quotes import double_quoted
+    text = ("\u2018That\u2019s because storms are wetter,\u2019 she said. This \u2018punches\u2019 a small area. "
+            "The students\u2019 union said: \u2018We won 12 seats.\u2019")
+    out = double_quoted(text)
+    assert len(out) == len(text)  # offsets stay valid
+    assert out == ("\u201cThat\u2019s because storms are wetter,\u201d she said. This \u2018punches\u2019 a small area. "
+                   "The students\u2019 union said: \u201cWe won 12 seats.\u201d")
+    assert quoted_part("\u2018Rainfall is 7% heavier per degree,\u2019 Ann Lee said.") == "Rainfall is 7% heavier per degree"
+    # "…, he said, causing serious damage": the participle is what was said, not an appositive of the speaker
+    assert quoted_part("The jet punches a small area with high winds, he said, causing serious damage.") == \
+        "The jet punches a small area with high winds causing serious damage"
+
+
 def test_quoted_part_strips_attribution_and_marks():
     assert quoted_part('"We cut crime by 20%," said Mayor Lena Ortiz.') == "We cut crime by 20%"
     assert quoted_part("Crime fell every year, says the column by Jo Lee.") == "Crime fell every year"

@@ -24,6 +24,7 @@ from factdesk.claims.checkworthy import CheckworthinessScorer, HeuristicCheckwor
 from factdesk.claims.decontextualize import decontextualize, resolve_relative_dates
 from factdesk.claims.references import spelled_out
 from factdesk.text.entities import find_mentions
+from factdesk.text.quotes import double_quoted
 from factdesk.claims.rebuttal import _LABEL, _RATING, RebuttalSpan, find_rebuttals, rebutted_author
 from factdesk.text.sentences import Sentence, split_sentences
 from factdesk.claims.timeline import build_timeline
@@ -150,8 +151,10 @@ def extract_claims(
         if span.primary:
             forced.add(claim.id)
 
-    # attributed in order: "he said" and a quotation's later sentences depend on what came before
-    attributions = attribute_all([(s.text, s.start) for s in sentences], text, mentions)
+    # attributed in order: "he said" and a quotation's later sentences depend on what came before; British
+    # ‘…,’ she said is read as “…,” she said (the same offsets)
+    quoted_text = double_quoted(text)
+    attributions = attribute_all([(quoted_text[s.start:s.end], s.start) for s in sentences], quoted_text, mentions)
     for i, s in enumerate(sentences):
         if i in used or scores[i] < threshold or _is_label_only(s.text) or _not_a_claim(s.text):
             continue

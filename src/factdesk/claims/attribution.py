@@ -567,7 +567,7 @@ def attribute_all(sentences: list[tuple[str, int]], text: str, mentions: list[Me
 
 
 _FIRST_PERSON = re.compile(r"\b(?:I|we|We|our|Our|us|my|My|me)\b")
-_OPENING_PRONOUN = re.compile(r"(?:he|she|it|they|his|her|its|their|him|them)\b", re.I)
+_OPENING_PRONOUN = re.compile(r"(?:he|she|it|they|his|her|its|their|him|them|this|that|these|those)\b", re.I)
 
 
 def proposition(standalone: str, speaker: str | None) -> str:

@@ -22,9 +22,11 @@ _VERBS = (r"said|says|say|told|tells|added|adds|stated|states|claimed|claims|arg
           r"alleged|alleges|asserted|asserts|wrote|writes|posted|tweeted|announced|announces|explained|explains|"
           r"noted|notes|warned|warns|declared|declares|maintained|maintains|contended|contends|suggested|suggests")
 # ", says the column by X." / ", Ortiz said." / ", according to the ministry."
-# (and its appositive: "…, according to the Rhodium Group, a research firm that …")
-_TRAIL = re.compile(r"[,;]\s*(?:[^,;]{0,60}?\s)?(?:(?:" + _VERBS + r")\b|according to\b)[^,;]{0,100}"
-                    r"(?:,\s+(?!(?:and|but|or|so|yet|while|as|then)\b)[^,;]{0,120})?$", re.I | re.S)
+# (a date with its year: "…, the ministry announced on May 10, 2022."; a speaker's name and its appositive:
+# "…, according to the Rhodium Group, a research firm that …", "…, said David Marcus, an energy consultant.")
+_TRAIL = re.compile(r"[,;]\s*(?:[^,;]{0,60}?\s)?(?:(?:" + _VERBS + r")\b|according to\b)"
+                    r"(?:[^,;]{0,100}?(?:,\s*\d{4})?|\s+(?:the\s+)?[A-Z][\w.\u2019'&-]*(?:\s+(?:of|for|and|the|[A-Z][\w.\u2019'&-]*)){0,6}"
+                    r",\s+(?!(?:and|but|or|so|yet|while|as|then)\b|\w+(?:ing|ed)\b)[^,;\"\u201c\u201d]{0,120})[.!?]?\s*$", re.S)
 _LEAD_ACCORDING = re.compile(r"^\s*according to [^,]{1,80},\s*", re.I)
 # "X said …", "X, the agency that runs the grid, said …" (one appositive between commas)
 _LEAD_SPEAKER = re.compile(r"^(?P<head>[^,.;:!?\"\u201c]{1,80}?(?:,\s[^,.;:!?\"\u201c]{1,120}?,)?)\s+(?:\w+ly\s+)?"
@@ -39,6 +41,24 @@ _QUOTE_MARK = re.compile(r"[\"\u201c\u201d\u201e\u00ab\u00bb]")
 _CLAUSE_AFTER_VERB = re.compile(r"^\s+(?:that|it|he|she|they|we|there)\s", re.I)
 
 
+# British style: ‘…,’ she said. An opening ‘ at the start of a line or after a space, colon or bracket, and the
+# first ’ after it that follows , . ! ? or … and ends a word ("levels.’", "Europe,’ she said"): not an apostrophe
+# ("That’s") nor scare quotes ("this ‘punches’ a small area")
+_SINGLE_QUOTATION = re.compile(r"(?:(?<=^)|(?<=[\s:(\[]))\u2018([^\u2018]*?[,.!?\u2026])\u2019(?![\w])", re.M)
+
+
+def double_quoted(text: str) -> str:
+    """``text`` with British single quotation marks written as double ones, character for character (offsets
+    stay valid), so the attribution rules read ‘…,’ she said as “…,” she said.
+
+    >>> double_quoted("\u2018It\u2019s late,\u2019 she said of the \u2018sting jet\u2019.")
+    '\u201cIt\u2019s late,\u201d she said of the \u2018sting jet\u2019.'
+    """
+    if "\u2018" not in text:
+        return text
+    return _SINGLE_QUOTATION.sub(lambda m: "\u201c" + m.group(1) + "\u201d", text)
+
+
 def attribution_parts(text: str, speaker: str | None = None) -> tuple[str, str | None, bool]:
     """The attributed words, the phrase naming who says them when the sentence opens with one ("X, the grid
     operator, said it …" -> "X, the grid operator"), and whether the words are a quotation's.
@@ -46,7 +66,7 @@ def attribution_parts(text: str, speaker: str | None = None) -> tuple[str, str |
     >>> attribution_parts('The agency, which runs the grid, said it cut power on Friday.')
     ('it cut power on Friday', 'The agency, which runs the grid', False)
     """
-    t = text.strip()
+    t = double_quoted(text.strip())
     segments = [m.group(1).strip() for m in _QUOTED.finditer(t)]
     segments = [s for s in segments if len(TOKEN.findall(s)) >= 3]
     if segments:
