@@ -93,6 +93,18 @@ def test_an_organisation_whose_long_name_holds_and_speaks_by_its_whole_name():
     assert _speaker_of(text, "Tom Banks") == "Tom Banks"  # two people: the first named speaks
 
 
+def test_common_british_first_names_make_people_and_mr_is_never_a_woman():
+    # seen on a real page: "Boris Johnson" and "Jamie Oliver" were organisations, so "Mr Johnson" became the one
+    # Johnson known as a person, Dr Caroline Johnson
+    text = ("Chef Jamie Oliver wrote to Boris Johnson on Sunday. Dr Caroline Johnson, a Tory MP, backed the letter. "
+            "The letter warns Mr Johnson that 12 farms could close.")
+    kinds = {m.surface: (m.name, m.kind) for m in find_mentions(text)}
+    assert kinds["Boris Johnson"] == ("Boris Johnson", "person")
+    assert kinds["Mr Johnson"][0] != "Caroline Johnson"
+    only_her = "Dr Caroline Johnson, a Tory MP, spoke. Later Mr Johnson said 12 farms could close."
+    assert [m.name for m in find_mentions(only_her) if m.surface == "Mr Johnson"] == ["Johnson"]
+
+
 def test_a_list_of_sources_is_attributed_to_the_first_named():
     text = ("Prosecutor Joshua Levy announced the charges on Monday. The two men stole $2 million from the company, "
             "according to Levy and investigators from the Cambridge Police.")

@@ -93,7 +93,21 @@ walter christian keith roger terry austin sean gerald carl harold dylan arthur l
 billy bruce gabriel joe logan albert willie alan eugene russell vincent philip bobby johnny bradley tom tim
 ben sam dan mike bob bill jim tony nick alex max leo omar ali ahmed mohammed muhammad hassan ivan igor carlos
 luis juan miguel pedro diego javier pablo marco luca giovanni pierre jean hans klaus lars sven rahul amit
-raj arjun vikram wei li chen hiroshi kenji yuki kofi kwame mary patricia jennifer linda elizabeth barbara
+raj arjun vikram wei li chen hiroshi kenji yuki kofi kwame
+boris gareth liam oliver harry charlie freddie alfie archie oscar theo finn rory callum connor declan kieran niall
+owen rhys ewan angus hamish fraser graham gordon ian neil nigel colin trevor clive derek malcolm martin simon
+stuart stewart duncan alistair alastair rupert hugh giles dominic edmund julian sebastian toby tobias felix hugo
+jasper rishi keir matt dave steve pete andy rob rick ricky ron don jeff greg doug ken kenny ted fred ed eddie ray
+roy howard herbert leonard luke elijah lucas levi isaac caleb nathaniel glenn wayne craig shane brett todd chad
+cody travis derrick marcus darren curtis victor vladimir dmitry sergei sergey alexei mikhail nikolai andrei oleg
+yuri volodymyr viktor emmanuel francois francis jacques michel philippe nicolas olivier antoine laurent thierry
+didier benoit jurgen wolfgang helmut olaf friedrich karl heinz dieter stefan markus matthias florian piotr tomasz
+pawel andrzej mateusz giuseppe antonio francesco alessandro matteo lorenzo roberto sergio mario silvio paolo
+enrico fernando manuel rafael alejandro jorge ricardo eduardo andres felipe joao mohamed mohammad abdul abdullah
+ibrahim mustafa yusuf khalid hamid tariq imran narendra sanjay anil sunil vijay ravi rajesh suresh ramesh ashok
+akira takeshi shinzo fumio nelson cyril thabo emeka uhuru barack mitt mitch chuck bernie beto elon sundar satya
+jared vivek asa rudy newt
+mary patricia jennifer linda elizabeth barbara
 susan jessica sarah karen lisa nancy betty margaret sandra ashley kimberly emily donna michelle carol amanda
 dorothy melissa deborah stephanie rebecca sharon laura cynthia kathleen amy angela shirley anna brenda pamela
 emma nicole helen samantha katherine christine debra rachel carolyn janet catherine maria heather diane ruth
@@ -102,13 +116,21 @@ jacqueline martha gloria teresa ann sara madison frances kathryn janice jean abi
 denise amber doris marilyn danielle beverly isabella theresa diana natalie brittany charlotte marie kayla
 alexis lori jane lena ana sofia elena irina olga priya anika mei yuna aisha fatima amina leila nadia zara
 chloe ella lucy jo kate kim eva nina rosa clara julia ines marta ingrid astrid freya zoe chris
+jamie caroline liz beth katie kathy cathy jenny jess becky kamala nikki hillary marjorie ilhan rashida suella priti
+giorgia melania ivanka annalena ursula kristen kirsten kristi elise monique brigitte amelia ava mia isla lily evie
+holly phoebe imogen harriet georgina fiona kirsty gemma jade leanne tracey stacey claire joanne louise nicola sally
+sue gillian jill maureen pauline sheila eleanor rosie anne annie jackie maggie sian niamh siobhan caitlin bridget
+isabelle camille nathalie sabine katrin heike anja greta agnieszka katarzyna magdalena giulia francesca chiara
+valentina alessandra carmen isabel beatriz gabriela camila natalia svetlana tatiana yulia natasha oksana keiko
+akiko sunita anita kavita neha pooja sonia indira malala yasmin layla maryam mariam ngozi winnie oprah serena
+simone naomi jacinda millie molly ellie poppy
 """.split()))
 FIRST_NAMES = set(FIRST_NAMES_ORDER)
 
 # first names and titles that say whether "he" or "she" can refer to a person (names used for both are
 # left out: "Jean", "Kim", "Jo", "Alex", "Sam" …)
 _AMBIGUOUS_FIRST = {"jean", "kim", "jo", "alex", "sam", "li", "wei", "yuki", "max", "jesse", "jordan", "kelly", "chris",
-                    "terry", "willie", "taylor", "morgan", "ali", "mei"}
+                    "terry", "willie", "taylor", "morgan", "ali", "mei", "jamie", "andrea", "nicola", "simone"}
 _FEMALE_FROM = "mary"  # FIRST_NAMES lists men's names first, then women's from "mary" on
 MALE_TITLES = {"mr.", "mr", "sir", "lord", "king", "prince", "spokesman", "chairman", "congressman", "councilman",
                "alderman", "father", "brother"}
@@ -241,6 +263,13 @@ def _acronym_spans(text: str, raw: list[tuple[int, int, str, str, str, str | Non
     return sorted(raw)
 
 
+def _title_contradicts(title: str | None, full_name: str) -> bool:
+    """A gendered title and a full name of the other gender: "Mr Johnson" is not "Caroline Johnson"."""
+    words = set((title or "").split())
+    first = full_name.split()[0].lower()
+    return bool(words & MALE_TITLES and first in FEMALE_FIRST_NAMES or words & FEMALE_TITLES and first in MALE_FIRST_NAMES)
+
+
 def _title_fits_first_name(title: str | None, full_name: str) -> bool:
     """False when a gendered title ("mr", "mrs") contradicts the full name's first name."""
     words = set((title or "").split())
@@ -326,7 +355,8 @@ def find_mentions(text: str) -> list[Mention]:
             name, kind = acronyms[name], "org"
         elif name in KNOWN_ORGS and len(by_last.get(name, ())) == 1:
             kind = "person"  # "Bloomberg" in an article about Michael Bloomberg
-        if kind in {"person", "unknown"} and len(name.split()) == 1 and len(by_last.get(name, ())) == 1:
+        if (kind in {"person", "unknown"} and len(name.split()) == 1 and len(by_last.get(name, ())) == 1
+                and not _title_contradicts(title, next(iter(by_last[name])))):
             name, kind = next(iter(by_last[name])), "person"
         elif kind == "person" and len(name.split()) == 1 and len(by_last.get(name, ())) > 1:
             # two people share the surname: "Mr Anderson" is still the one who is not a woman by first name
