@@ -416,3 +416,13 @@ def test_a_sea_or_a_river_is_no_one_s_they():
     # a US state is a place too; "Washington" may be the government
     kinds = {m.name: m.kind for m in find_mentions("Voters in New York and officials in Washington said it was late.")}
     assert kinds.get("New York") != "org"
+
+
+def test_the_next_year_counts_from_the_event_not_the_article():
+    # seen on a real page: "given the all-clear the next year" (after 2005) had become "… the all-clear the in 2024"
+    sentence = "Linda Nolan was diagnosed with breast cancer in 2005 and given the all-clear the next year."
+    assert rewrite("Cancer news. " + sentence, sentence, "2023-11-02") == sentence
+    sentence = "Sales rose 12% over the last year."  # the past twelve months, not "in 2022"
+    assert rewrite("Sales news. " + sentence, sentence, "2023-11-02") == sentence
+    sentence = "The council will vote next year on the 12 bridges."
+    assert rewrite("Council news. " + sentence, sentence, "2023-11-02") == "The council will vote in 2024 on the 12 bridges."

@@ -87,7 +87,8 @@ _DATE_RE = re.compile(
         rf"(?P<ago>\b(?P<ago_q>(?i:about|around|nearly|almost|roughly|some|more\s+than|over|less\s+than|under|just|only)\s+)?(?P<ago_n>(?i:{_NUM}))\s+(?P<ago_u>year|month|week|day|decade)s?\s+ago\b)",
         r"(?P<rel_day>(?<![Tt]he\s)\b(?:(?P<rel_day_w>[Yy]esterday|[Tt]oday|[Tt]omorrow|[Tt]onight)(?:\s+(?P<rel_day_part>morning|afternoon|evening|night))?"
         r"|(?P<rel_day_this>[Tt]his)\s+(?P<rel_day_part_this>morning|afternoon|evening)|(?P<rel_day_last>[Ll]ast)\s+night)\b(?![’']s))",
-        r"(?P<rel>\b(?P<rel_mod>(?:[Ee]arlier|[Ll]ater)\s+)?(?P<rel_which>[Tt]his|[Ll]ast|[Nn]ext)\s+(?P<rel_u>year|month|week)\b)",
+        # "the next year", "the last week": counted from an event the text tells of, not from the article's date
+        r"(?P<rel>(?<![Tt]he\s)\b(?P<rel_mod>(?:[Ee]arlier|[Ll]ater)\s+)?(?P<rel_which>[Tt]his|[Ll]ast|[Nn]ext)\s+(?P<rel_u>year|month|week)\b)",
         r"(?P<wkend>\b(?P<wkend_p>[Oo]ver|[Dd]uring|[Oo]n|[Ll]ast|[Tt]his\s+past|[Tt]his)\s+(?:the\s+)?weekend\b(?![’']s))",
         rf"(?P<last_mon>\b(?P<last_mon_w>[Ll]ast|[Tt]his)\s+(?P<last_mon_m>{_MON})(?P<last_mon_poss>[’']s)?\b(?!\s+\d))",
         r"(?P<in_mon>\b(?P<in_mon_p>[Ii]n|[Ss]ince|[Uu]ntil|[Bb]y|[Dd]uring|[Ee]arly|[Ll]ate|[Mm]id-?)\s+(?P<in_mon_m>January|February|March|April|May|June|July|August|September|October|November|December)\b(?!,?\s*\d|\s+of\s+\d|,?\s+(?:of\s+)?(?:this|last|next)\s+year\b))",
