@@ -103,6 +103,9 @@ def test_common_british_first_names_make_people_and_mr_is_never_a_woman():
     assert kinds["Mr Johnson"][0] != "Caroline Johnson"
     only_her = "Dr Caroline Johnson, a Tory MP, spoke. Later Mr Johnson said 12 farms could close."
     assert [m.name for m in find_mentions(only_her) if m.surface == "Mr Johnson"] == ["Johnson"]
+    # a first name is not the surname of a run of words that ends with it (a missing comma on a real page)
+    text = "Writing in The Mirror Linda said she was ill. Linda's sister Bernie died in 2013."
+    assert "Mirror Linda" not in [m.name for m in find_mentions(text) if m.surface.startswith("Linda")]
 
 
 def test_a_list_of_sources_is_attributed_to_the_first_named():

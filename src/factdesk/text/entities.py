@@ -356,7 +356,10 @@ def find_mentions(text: str) -> list[Mention]:
         elif name in KNOWN_ORGS and len(by_last.get(name, ())) == 1:
             kind = "person"  # "Bloomberg" in an article about Michael Bloomberg
         if (kind in {"person", "unknown"} and len(name.split()) == 1 and len(by_last.get(name, ())) == 1
-                and not _title_contradicts(title, next(iter(by_last[name])))):
+                and not _title_contradicts(title, next(iter(by_last[name])))
+                # "Linda" is not the surname of "Mirror Linda" ("Writing in The Mirror Linda said", no comma)
+                and not (name.lower() in FIRST_NAMES
+                         and re.search(r"\b[Tt]he\s+" + re.escape(next(iter(by_last[name]))), text))):
             name, kind = next(iter(by_last[name])), "person"
         elif kind == "person" and len(name.split()) == 1 and len(by_last.get(name, ())) > 1:
             # two people share the surname: "Mr Anderson" is still the one who is not a woman by first name
