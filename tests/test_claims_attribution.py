@@ -108,6 +108,13 @@ def test_common_british_first_names_make_people_and_mr_is_never_a_woman():
     assert "Mirror Linda" not in [m.name for m in find_mentions(text) if m.surface.startswith("Linda")]
 
 
+def test_another_named_in_apposition_is_that_name():
+    # seen on a real page: "Another, Pelco, announced …" was attributed to "Another"
+    text = ("One company, Avigilon, sells cameras to 200 districts. "
+            "Another, Pelco, announced in April 2018 that it will provide schools with video analytics.")
+    assert _speaker_of(text, "Another") == "Pelco"
+
+
 def test_a_list_of_sources_is_attributed_to_the_first_named():
     text = ("Prosecutor Joshua Levy announced the charges on Monday. The two men stole $2 million from the company, "
             "according to Levy and investigators from the Cambridge Police.")

@@ -387,6 +387,11 @@ def test_a_thing_the_article_introduced_with_a_place_keeps_it():
 @pytest.mark.parametrize(("sentence", "expected"), [
     ("Less sensible: the authority spent $2 million on adverts in 2023.", "The authority spent $2 million on adverts in 2023."),
     ("Bottom line: the fund lost 12% in 2022.", "The fund lost 12% in 2022."),
+    # both seen on a real page: a label before a capital, and a list item's bullet
+    ("Background: Schools spent $11 million on cameras in 2018.", "Schools spent $11 million on cameras in 2018."),
+    ("- Officials spent $11 million on cameras in 2018.", "Officials spent $11 million on cameras in 2018."),
+    # a subject and its verb before a colon are the sentence's own (seen on a real page)
+    ("They are: Heather Grant, 33, and Nigel Ambersley, 41.", "They are: Heather Grant, 33, and Nigel Ambersley, 41."),
     ("Reuters: the fund lost 12% in 2022.", "Reuters: the fund lost 12% in 2022."),  # a name before a colon stays
 ])
 def test_a_writer_s_label_before_a_colon_is_not_part_of_the_claim(sentence, expected):

@@ -42,6 +42,9 @@ def test_quoted_part_strips_attribution_and_marks():
         "demand peaked on Friday"
     assert quoted_part("Zoe Dossaji told Gayle King she believes the stakes are higher this year.") == \
         "she believes the stakes are higher this year"
+    # a time between the verb and "that" ("announced in April 2018 that …")
+    assert quoted_part("Pelco, the camera maker, announced in April 2018 that schools would get 40 cameras.") == \
+        "schools would get 40 cameras"
     # an attribution inside the sentence
     assert quoted_part("The operation began in July 2020, authorities said, and meetings were set up online.") == \
         "The operation began in July 2020 and meetings were set up online"

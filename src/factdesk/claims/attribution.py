@@ -163,6 +163,8 @@ _EXAMPLE_OF_GROUP = re.compile(
     r"(?P<name>(?:(?:Dr|Prof|Mr|Mrs|Ms)\.?\s+)?[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){1,3})"
     r"(?:\s+(?:from|of|at)\s+[^,;]{2,60})?$"
 )
+# a subject that only counts ("Another, Pelco, announced …"): the name in apposition speaks
+_ONE_OF = {"another", "one", "others", "the other", "the first", "the second", "the third", "the latter", "the former"}
 _AUXILIARIES = {"is", "was", "are", "were", "be", "been", "has", "have", "had", "will", "would", "can", "could"}
 _DETERMINERS = {"the", "a", "an", "its", "his", "her", "their", "this", "that", "one", "two", "several", "some"}
 _CONNECTORS = {"of", "for", "the", "at", "and", "de", "van", "von"}
@@ -434,8 +436,10 @@ def attribute(sentence: str, start: int, text: str, mentions: list[Mention] | No
         if verb not in {"told", "tells"} and not (_NEED_CLAUSE.match(rest[lead:]) or _THAT_AFTER.match(rest[lead:])
                                                   or _STATED_TO.match(rest[lead:])):
             continue
-        who = m.group("who")
-        name = _speaker_name(who, start + m.start("who"), text, mentions, previous)
+        who, who_at = m.group("who"), m.start("who")
+        if who.lower() in _ONE_OF and m.group("appos"):  # "Another, Pelco, announced …": the name in commas
+            who, who_at = m.group("appos").strip(", "), m.start("appos") + 2
+        name = _speaker_name(who, start + who_at, text, mentions, previous)
         c_start, c_end = _content_after(m.group("rest"), start + m.start("rest"), m.group("verb"), end)
         found = Attribution(name, who, m.group("verb"), c_start, c_end, "subject_first")
         break

@@ -731,14 +731,19 @@ def _narrator(doc: Document) -> str | None:
     return None
 
 
-# "Less sensible: the authority has spent …", "Bottom line: the fund …": the writer's label, not part of the claim
-_LABEL = re.compile(r"^(?P<label>[A-Z][a-z]+(?:\s+[a-z]+){0,2}):\s+(?=[a-z])")
+# "Less sensible: the authority has spent …", "Background: Schools are …": the writer's label, not part of the
+# claim; and a list item's bullet ("- Officials announced …")
+_LABEL = re.compile(r"^(?P<label>[A-Z][a-z]+(?:\s+[a-z]+){0,2}):\s+(?=[A-Za-z])")
+# "They are: Heather Grant, …", "It was: …": a sentence's own subject and verb, not a label
+_NOT_A_LABEL = re.compile(r"^(?:They|It|He|She|We|I|You|This|These|Those|There|That)\b|\b(?:is|are|was|were|be|been|has|have|had)$")
+_BULLET = re.compile(r"^[-*\u2022\u00b7\u2013]\s+(?=\S)")
 
 
 def _without_label(text: str, names: frozenset[str]) -> str:
-    """The claim without a short lower-case label before a colon; a name before a colon ("Reuters:") stays."""
+    """The claim without a list bullet and a short label before a colon; a name before a colon ("Reuters:") stays."""
+    text = _BULLET.sub("", text)
     m = _LABEL.match(text)
-    if not m or m.group("label").split()[0] in names:
+    if not m or m.group("label").split()[0] in names or _NOT_A_LABEL.search(m.group("label")):
         return text
     rest = text[m.end():]
     return rest[0].upper() + rest[1:]
