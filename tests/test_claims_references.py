@@ -390,6 +390,10 @@ def test_a_thing_the_article_introduced_with_a_place_keeps_it():
     # both seen on a real page: a label before a capital, and a list item's bullet
     ("Background: Schools spent $11 million on cameras in 2018.", "Schools spent $11 million on cameras in 2018."),
     ("- Officials spent $11 million on cameras in 2018.", "Officials spent $11 million on cameras in 2018."),
+    # a newswire dateline (seen on real pages)
+    ("ALBANY, NY (NEWS10) \u2014 The teams spent 12 months as nomads.", "The teams spent 12 months as nomads."),
+    ("HOUSTON, Texas (KTRK) -- A salon banned men from 25 salons.", "A salon banned men from 25 salons."),
+    ("NASA - the agency - launched 3 rockets in 2020.", "NASA - the agency - launched 3 rockets in 2020."),
     # a subject and its verb before a colon are the sentence's own (seen on a real page)
     ("They are: Heather Grant, 33, and Nigel Ambersley, 41.", "They are: Heather Grant, 33, and Nigel Ambersley, 41."),
     ("Reuters: the fund lost 12% in 2022.", "Reuters: the fund lost 12% in 2022."),  # a name before a colon stays
