@@ -115,6 +115,16 @@ def test_another_named_in_apposition_is_that_name():
     assert _speaker_of(text, "Another") == "Pelco"
 
 
+def test_a_quotation_of_several_paragraphs_opens_each_again():
+    # seen on a real page: each paragraph of the family's statement opens with a straight mark, only the last closes
+    text = ('Cameron\'s family issued a tribute via the police. The family of Cameron Brooks said: "This has been '
+            'the most terrible time for our family.\n\n"The officers have been so caring. Martin and his team '
+            'spent 12 months on the case.\n\n"We thank 40 people for their kind words."\n\nThe trial collapsed in 2019.')
+    for opening in ('"The officers have been', 'Martin and his team', '"We thank 40'):
+        assert _speaker_of(text, opening) == _speaker_of(text, "The family of"), opening
+    assert _speaker_of(text, "The family of") is not None and _speaker_of(text, "The trial collapsed") is None
+
+
 def test_a_list_of_sources_is_attributed_to_the_first_named():
     text = ("Prosecutor Joshua Levy announced the charges on Monday. The two men stole $2 million from the company, "
             "according to Levy and investigators from the Cambridge Police.")

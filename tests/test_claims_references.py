@@ -160,6 +160,8 @@ def test_the_it_of_an_extraposed_clause_is_not_a_name(sentence):
     "It seems the 1,100 stores are enjoying the confidence of millions of customers.",
     # a teaser for another article, seen on a real page
     "Family who moved to a town on a whim win \u00a3392k on Postcode Lottery [REVEAL]",
+    # a teaser led in by "READ MORE:", seen on a real page
+    "READ MORE: Guns and ammunition seized in police raid with two arrested in 2023",
     # the page's own update note, seen on a real page
     "Updated 11.02.23, 11:52 EST: This article has been updated to reflect that the institute counts 12 donors.",
 ])
@@ -394,6 +396,7 @@ def test_a_thing_the_article_introduced_with_a_place_keeps_it():
     ("ALBANY, NY (NEWS10) \u2014 The teams spent 12 months as nomads.", "The teams spent 12 months as nomads."),
     ("HOUSTON, Texas (KTRK) -- A salon banned men from 25 salons.", "A salon banned men from 25 salons."),
     ("NASA - the agency - launched 3 rockets in 2020.", "NASA - the agency - launched 3 rockets in 2020."),
+    ("(AP) \u2014 U.S. Marshals arrested 2 men in 2020.", "U.S. Marshals arrested 2 men in 2020."),
     # a subject and its verb before a colon are the sentence's own (seen on a real page)
     ("They are: Heather Grant, 33, and Nigel Ambersley, 41.", "They are: Heather Grant, 33, and Nigel Ambersley, 41."),
     ("Reuters: the fund lost 12% in 2022.", "Reuters: the fund lost 12% in 2022."),  # a name before a colon stays

@@ -42,9 +42,14 @@ def test_quoted_part_strips_attribution_and_marks():
         "demand peaked on Friday"
     assert quoted_part("Zoe Dossaji told Gayle King she believes the stakes are higher this year.") == \
         "she believes the stakes are higher this year"
+    # "says that's …" is not "says that …" (seen on a real page: "S a reality reflected …")
+    assert quoted_part("Mayor Ann Hernandez says that\u2019s a reality for 4,000 essential workers.") == \
+        "that\u2019s a reality for 4,000 essential workers"
     # a time between the verb and "that" ("announced in April 2018 that …")
     assert quoted_part("Pelco, the camera maker, announced in April 2018 that schools would get 40 cameras.") == \
         "schools would get 40 cameras"
+    assert quoted_part("Georgetown University said in a statement on September 29, 2020 that the player was suspended.") \
+        == "the player was suspended"  # seen on a real page: "In a statement on … that the player …"
     # an attribution inside the sentence
     assert quoted_part("The operation began in July 2020, authorities said, and meetings were set up online.") == \
         "The operation began in July 2020 and meetings were set up online"

@@ -50,3 +50,10 @@ def test_writable_state_goes_to_the_user_data_dir_not_the_package(tmp_path, monk
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert Settings().writable_dir() == tmp_path / "data" / "factdesk"
     assert Settings(user_dir=str(tmp_path / "mine")).writable_dir() == tmp_path / "mine"
+
+
+def test_the_claim_cap():
+    assert Settings().claim_cap() == 40
+    assert Settings(max_claims=0).claim_cap() is None and Settings(max_claims=None).claim_cap() is None  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="max_claims must be 0"):
+        Settings(max_claims=-3).claim_cap()

@@ -155,7 +155,10 @@ class Settings:
         return options
 
     def claim_cap(self) -> int | None:
-        """``max_claims`` as extraction takes it: None for 0 (no cap); a negative value is a :class:`ConfigError`."""
+        """``max_claims`` as extraction takes it: None for 0 or None (no cap); a negative value is a
+        :class:`ConfigError`."""
+        if self.max_claims is None:
+            return None
         if self.max_claims < 0:
             raise ConfigError(f"max_claims must be 0 (no cap) or more, got {self.max_claims}")
         return self.max_claims or None

@@ -64,7 +64,8 @@ def _not_a_claim(sentence: str) -> bool:
     * a lead-in to a list ("There are four main areas where …:");
     * a headline in title case ("2023 on Track to Break Temperature Records");
     * the writer's own hedged impression ("It seems …", "It appears that …");
-    * a teaser for another article, tagged in capitals at its end ("Family win £392k on Postcode Lottery [REVEAL]");
+    * a teaser for another article, tagged in capitals at its end ("Family win £392k on Postcode Lottery [REVEAL]")
+      or led in ("READ MORE: Guns seized in police raid");
     * the page's own update note ("Updated 11.02.23, 11:52 EST: This article has been updated to …").
     """
     s = sentence.strip().strip("\"“”'’ ")
@@ -75,11 +76,12 @@ def _not_a_claim(sentence: str) -> bool:
     if (len(content) >= 4 and s[-1:] not in ".!?" and sum(w[0].isupper() for w in content) >= 0.8 * len(content)
             and any(w[0].isupper() for w in words[1:] if w.lower() not in _SMALL_WORDS)):
         return True
-    if re.search(r"\[[A-Z]{3,}(?:\s[A-Z]+)*\]\W*$", s) or _UPDATE_NOTE.match(s):
+    if re.search(r"\[[A-Z]{3,}(?:\s[A-Z]+)*\]\W*$", s) or _UPDATE_NOTE.match(s) or _TEASER.match(s):
         return True
     return bool(re.match(r"It\s+(?:seems|appears|looks)\b", s))
 
 
+_TEASER = re.compile(r"(?:READ MORE|Read more|RELATED|Related|SEE ALSO|See also|MORE|WATCH|Watch|LISTEN|Listen)\s*:")
 _UPDATE_NOTE = re.compile(r"(?:Updated?|Correction|Clarification|Editor[’']s note)\b[^:]{0,40}:|"
                           r"(?:This|The) (?:article|story|post) (?:has been|was) (?:updated|corrected|amended)\b", re.I)
 MAX_SENTENCE_CHARS = 3000  # longer "sentences" are never claims (and are not scored)

@@ -465,14 +465,19 @@ _CLOSE = "\"”"
 
 
 def _quote_depth_after(sentence: str, depth: int) -> int:
-    """Inside a quotation (1) or not (0) after the sentence, given the state before it."""
-    for ch in sentence:
+    """Inside a quotation (1) or not (0) after the sentence, given the state before it.
+
+    A straight mark that opens the sentence opens a quotation whatever came before: a quotation of several
+    paragraphs opens each of them again and closes only the last ('"… gangs.\\n\\n"Also, …').
+    """
+    first = len(sentence) - len(sentence.lstrip())
+    for i, ch in enumerate(sentence):
         if ch == "“":
             depth = 1
         elif ch == "”":
             depth = 0
         elif ch == '"':
-            depth = 1 - depth
+            depth = 1 if i == first else 1 - depth
     return depth
 
 

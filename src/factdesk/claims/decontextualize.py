@@ -737,8 +737,8 @@ _LABEL = re.compile(r"^(?P<label>[A-Z][a-z]+(?:\s+[a-z]+){0,2}):\s+(?=[A-Za-z])"
 # "They are: Heather Grant, …", "It was: …": a sentence's own subject and verb, not a label
 _NOT_A_LABEL = re.compile(r"^(?:They|It|He|She|We|I|You|This|These|Those|There|That)\b|\b(?:is|are|was|were|be|been|has|have|had)$")
 # "ALBANY, NY (NEWS10) — ", "HOUSTON, Texas (KTRK) -- ", "KOBE – ", "WASHINGTON (AP) — ": the place in capitals
-_DATELINE = re.compile(r"^[A-Z][A-Z.'\u2019 -]{1,30}[A-Z.](?:,\s*[A-Z][A-Za-z.]*(?:\s[A-Z][A-Za-z.]*){0,2})?"
-                       r"(?:\s*\([^()]{1,30}\))?\s*(?:\u2014|\u2013|--|-)\s+(?=[A-Z\"\u201c])")
+_DATELINE = re.compile(r"^(?:[A-Z][A-Z.'\u2019 -]{1,30}[A-Z.](?:,\s*[A-Z][A-Za-z.]*(?:\s[A-Z][A-Za-z.]*){0,2})?"
+                       r"(?:\s*\([^()]{1,30}\))?|\([A-Z][^()]{0,29}\))\s*(?:\u2014|\u2013|--|-)\s+(?=[A-Z\"\u201c])")
 _BULLET = re.compile(r"^[-*\u2022\u00b7\u2013]\s+(?=\S)")
 
 

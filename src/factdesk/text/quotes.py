@@ -30,8 +30,8 @@ _TRAIL = re.compile(r"[,;]\s*(?:[^,;]{0,60}?\s)?(?:(?:" + _VERBS + r")\b|accordi
 _LEAD_ACCORDING = re.compile(r"^\s*according to [^,]{1,80},\s*", re.I)
 # "X said …", "X, the agency that runs the grid, said …" (one appositive between commas)
 _LEAD_SPEAKER = re.compile(r"^(?P<head>[^,.;:!?\"\u201c]{1,80}?(?:,\s[^,.;:!?\"\u201c]{1,120}?,)?)\s+(?:\w+ly\s+)?"
-                           r"(?P<verb>" + _VERBS + r")\b(?:\s+(?:on|in|at|during|last|this|earlier)\s[^,;:\"\u201c]{1,30}?"
-                           r"(?=\s+that\b))?(?:\s+(?:that|how))?\s*[:,]?\s*", re.I)
+                           r"(?P<verb>" + _VERBS + r")\b(?:\s+(?:on|in|at|during|last|this|earlier)\s[^;:\"\u201c]{1,60}?"
+                           r"(?=\s+that\b))?(?:\s+(?:that|how)\b(?![\u2019']))?\s*[:,]?\s*", re.I)
 # what follows "told": its listener ("told the jury at Bristol Crown Court", "told reporters") up to the clause
 _LISTENER = re.compile(r"^(?:[^,.;:!?\"\u201c]{1,60}?)\s+(?:(?:that|how)\s+|(?=(?:he|she|it|they|we|there)\s))", re.I)
 # an attribution inside the sentence: "…, authorities said, and …", "Prices, the ministry said, rose …"
