@@ -638,8 +638,8 @@ def _present_perfect(text: str) -> re.Match[str] | None:
 
 
 def _as_of_body(body: str, names: frozenset[str]) -> str:
-    """The claim after "As of <day>, ": a list bullet dropped, its first word lower-cased unless it starts a name."""
-    body = re.sub(r"^[*•·-]\s+", "", body)
+    """The claim after "As of <day>, ": its first word lower-cased unless it starts a name (a list bullet was
+    already dropped by :func:`_without_label`)."""
     first = body.split(" ", 1)[0]
     if first.lower() in _LOWER_OPENERS or (first[:1].isupper() and first[1:].islower() and first not in names):
         body = body[0].lower() + body[1:]

@@ -271,14 +271,8 @@ def _title_contradicts(title: str | None, full_name: str) -> bool:
 
 
 def _title_fits_first_name(title: str | None, full_name: str) -> bool:
-    """False when a gendered title ("mr", "mrs") contradicts the full name's first name."""
-    words = set((title or "").split())
-    first = full_name.split()[0].lower()
-    if words & MALE_TITLES:
-        return first not in FEMALE_FIRST_NAMES
-    if words & FEMALE_TITLES:
-        return first not in MALE_FIRST_NAMES
-    return False
+    """True when a gendered title ("mr", "mrs") does not contradict the full name's first name; False without one."""
+    return bool(set((title or "").split()) & (MALE_TITLES | FEMALE_TITLES)) and not _title_contradicts(title, full_name)
 
 
 def find_mentions(text: str) -> list[Mention]:

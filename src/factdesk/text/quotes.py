@@ -25,7 +25,7 @@ _VERBS = (r"said|says|say|told|tells|added|adds|stated|states|claimed|claims|arg
 # (a date with its year: "…, the ministry announced on May 10, 2022."; a speaker's name and its appositive:
 # "…, according to the Rhodium Group, a research firm that …", "…, said David Marcus, an energy consultant.")
 _TRAIL = re.compile(r"[,;]\s*(?:[^,;]{0,60}?\s)?(?:(?:" + _VERBS + r")\b|according to\b)"
-                    r"(?:[^,;]{0,100}?(?:,\s*\d{4})?|\s+(?:the\s+)?[A-Z][\w.\u2019'&-]*(?:\s+(?:of|for|and|the|[A-Z][\w.\u2019'&-]*)){0,6}"
+                    r"(?P<after>[^,;]{0,100}?(?:,\s*\d{4})?|\s+(?:the\s+)?[A-Z][\w.\u2019'&-]*(?:\s+(?:of|for|and|the|[A-Z][\w.\u2019'&-]*)){0,6}"
                     r",\s+(?!(?:and|but|or|so|yet|while|as|then)\b|\w+(?:ing|ed)\b)[^,;\"\u201c\u201d]{0,120})[.!?]?\s*$", re.S)
 _LEAD_ACCORDING = re.compile(r"^\s*according to [^,]{1,80},\s*", re.I)
 # "X said …", "X, the agency that runs the grid, said …" (one appositive between commas)
@@ -83,8 +83,7 @@ def attribution_parts(text: str, speaker: str | None = None) -> tuple[str, str |
             if listener:
                 s = s[listener.end():]
     cut = _TRAIL.search(s)
-    if cut and len(TOKEN.findall(s[: cut.start()])) >= 3 and not _CLAUSE_AFTER_VERB.match(
-            re.sub(r"^[,;]\s*(?:[^,;]{0,60}?\s)?(?:" + _VERBS + r"|according to)\b", "", s[cut.start():], flags=re.I)):
+    if cut and len(TOKEN.findall(s[: cut.start()])) >= 3 and not _CLAUSE_AFTER_VERB.match(cut.group("after")):
         s = s[: cut.start()]
     inner = _INNER.search(s)
     after = s[inner.end():] if inner else ""
